@@ -1,0 +1,3 @@
+from telnyx_iot_mcp.server.cli import main
+
+main()
