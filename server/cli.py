@@ -1,2 +1,110 @@
-def main():
-    print("hi")
+"""The `telnyx-iot-mcp` command: serve MCP over stdio (on Telnyx or the sandbox), or serve the sandbox API."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+import anyio
+
+from .. import __version__
+from .settings import Settings
+
+SANDBOX_BASE_URL = "http://sandbox/v2"
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="telnyx-iot-mcp",
+        description="MCP server for the Telnyx IoT API. Reads TELNYX_API_KEY from the environment.",
+    )
+    parser.add_argument("--version", action="version", version=f"telnyx-iot-mcp {__version__}")
+    parser.add_argument("--sandbox", action="store_true", default=None,
+                        help="serve an offline demo fleet instead of the real API (no key needed)")
+    parser.add_argument("--sandbox-state", metavar="PATH", default=None,
+                        help="keep the sandbox fleet in this SQLite file between runs")
+    parser.add_argument("--read-only", action="store_true", default=None,
+                        help="offer only tools that read; every write, destructive or billable tool is removed")
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    commands = parser.add_subparsers(dest="command")
+    sandbox = commands.add_parser("sandbox", help="serve the sandbox's Telnyx-compatible HTTP API on 127.0.0.1")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=4010)
+    sandbox.add_argument("--state", metavar="PATH", default=None, help="SQLite file to keep the fleet in")
+    sandbox.add_argument("--api-key-required", action="store_true",
+                         help="answer 401 unless requests carry TELNYX_API_KEY as a bearer token")
+    return parser.parse_args(argv)
+
+
+def load_settings(args: argparse.Namespace) -> Settings:
+    flags = {k: v for k, v in {
+        "sandbox": args.sandbox, "sandbox_state": args.sandbox_state, "read_only": args.read_only,
+    }.items() if v is not None}
+    if flags.get("sandbox_state"):
+        flags["sandbox"] = True
+    return Settings(**flags)
+
+
+def fail(message: str) -> None:
+    print(f"telnyx-iot-mcp: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def make_client(settings: Settings):
+    from ..tools.client import TelnyxClient
+
+    if settings.sandbox:
+        import httpx
+
+        from ..sandbox import create_app, summary
+
+        app = create_app(state_path=settings.sandbox_state)
+        print(summary(app), file=sys.stderr)
+        return TelnyxClient(base_url=SANDBOX_BASE_URL, transport=httpx.ASGITransport(app=app),
+                            timeout=settings.timeout)
+    if settings.api_key is None or not settings.api_key.get_secret_value().strip():
+        fail("TELNYX_API_KEY is not set. Set it to your Telnyx API key, or run `telnyx-iot-mcp --sandbox` "
+             "to try the server offline on a demo fleet.")
+    return TelnyxClient(base_url=settings.base_url, api_key=settings.api_key.get_secret_value(),
+                        timeout=settings.timeout)
+
+
+async def serve_stdio(settings: Settings) -> None:
+    from mcp.server.stdio import stdio_server
+
+    from ..tools.registry import OPERATIONS
+    from .app import create_server
+
+    client = make_client(settings)
+    operations = [op for op in OPERATIONS.values() if op.read_only or not settings.read_only]
+    server = create_server(client, operations)
+    try:
+        async with stdio_server() as (read, write):
+            await server.run(read, write, server.create_initialization_options())
+    finally:
+        await client.aclose()
+
+
+def serve_sandbox(args: argparse.Namespace, settings: Settings) -> None:
+    from ..sandbox import serve
+
+    key = settings.api_key.get_secret_value() if args.api_key_required and settings.api_key else None
+    if args.api_key_required and not key:
+        fail("--api-key-required needs TELNYX_API_KEY set to the key clients must send.")
+    serve(host=args.host, port=args.port, state_path=args.state, api_key=key)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(argv)
+    # stdout is the protocol channel in stdio mode: every log line goes to stderr.
+    logging.basicConfig(level=args.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = load_settings(args)
+    if args.command == "sandbox":
+        serve_sandbox(args, settings)
+        return
+    try:
+        anyio.run(serve_stdio, settings)
+    except KeyboardInterrupt:
+        pass

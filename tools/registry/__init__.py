@@ -1,0 +1,20 @@
+"""The endpoint registry: every Telnyx IoT operation, declared once.
+
+`OPERATIONS` maps tool name to `Operation`, in toolset order. Everything else (tool list, schemas,
+validation, requests, the gate, toolsets, read-only mode, the README table) is derived from it.
+"""
+
+from . import (
+    actions, data_usage_notifications, mobile_voice_connections, ota_updates, orders, sim_card_groups,
+    sim_cards, storage_migrations, wireless,
+)
+from .model import TOOLSETS, Operation, Param
+
+_FAMILIES = (
+    sim_cards, sim_card_groups, actions, orders, data_usage_notifications, ota_updates, wireless,
+    mobile_voice_connections, storage_migrations,
+)
+
+OPERATIONS: dict[str, Operation] = {op.name: op for family in _FAMILIES for op in family.OPERATIONS}
+
+__all__ = ["OPERATIONS", "TOOLSETS", "Operation", "Param"]

@@ -1,0 +1,93 @@
+"""Failures a tool call can end in, each written for the model or person who must act on it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+HINTS = {
+    400: "The API rejected the request as malformed; check the arguments against the tool's schema.",
+    401: "The Telnyx API key was refused: set a valid key in TELNYX_API_KEY (Mission Control > API Keys).",
+    403: "The API key is valid but may not do this: check the key's permissions and the account's IoT access.",
+    404: "Nothing has this id: look the id up with the matching list_ tool and try again.",
+    408: "Telnyx timed out; try again shortly.",
+    409: "The resource is busy or changed meanwhile: read it again, then retry.",
+    422: "Telnyx refused a value: fix the field named in the error (pointer) and call again.",
+    429: "Rate-limited by Telnyx: wait a little (see retry_after), then call again; narrow list calls with filters.",
+}
+SERVER_HINT = "Telnyx had an internal problem; try again in a minute. If it persists, check status.telnyx.com."
+
+
+class ToolError(Exception):
+    """A tool call that cannot produce a result; `payload` is what the model is shown."""
+
+    def __init__(self, kind: str, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.payload: dict[str, Any] = {"kind": kind, "message": message, **{k: v for k, v in details.items() if v is not None}}
+
+    @property
+    def message(self) -> str:
+        return self.payload["message"]
+
+
+def invalid_arguments(tool: str, problems: list[str]) -> ToolError:
+    return ToolError(
+        "invalid_arguments",
+        f"Invalid arguments for {tool} (nothing was sent): " + "; ".join(problems),
+        problems=problems,
+    )
+
+
+def _error_items(body: Any) -> list[dict[str, Any]]:
+    """The `errors[]` envelope, or the bare error object some 404 responses use."""
+    if isinstance(body, dict):
+        items = body.get("errors")
+        if isinstance(items, list):
+            return [i for i in items if isinstance(i, dict)]
+        if "code" in body or "title" in body or "detail" in body:
+            return [body]
+    return []
+
+
+def _compact(item: dict[str, Any]) -> dict[str, Any]:
+    source = item.get("source") if isinstance(item.get("source"), dict) else {}
+    out = {
+        "code": item.get("code"),
+        "title": item.get("title"),
+        "detail": item.get("detail"),
+        "pointer": source.get("pointer"),
+        "parameter": source.get("parameter"),
+    }
+    return {k: str(v)[:500] for k, v in out.items() if v not in (None, "")}
+
+
+def upstream_error(status: int, body: Any, *, request_id: str | None = None,
+                   retry_after: str | None = None, may_have_happened: str | None = None) -> ToolError:
+    errors = [_compact(i) for i in _error_items(body)][:20]
+    hint = HINTS.get(status) or (SERVER_HINT if status >= 500 else "See the error detail.")
+    if may_have_happened:
+        hint = may_have_happened
+    summary = "; ".join(
+        " ".join(filter(None, [e.get("title"), f"({e['code']})" if e.get("code") else None]))
+        + (f": {e['detail']}" if e.get("detail") else "")
+        + (f" [at {e.get('pointer') or e.get('parameter')}]" if e.get("pointer") or e.get("parameter") else "")
+        for e in errors
+    ) or "no error details in the response"
+    return ToolError(
+        "upstream", f"Telnyx API answered {status}: {summary}", status=status, errors=errors or None,
+        hint=hint, request_id=request_id, retry_after=retry_after,
+    )
+
+
+def bad_response(status: int, reason: str, *, request_id: str | None = None) -> ToolError:
+    return ToolError(
+        "bad_response", f"Telnyx API answered {status} with a body that is not usable JSON ({reason}).",
+        status=status, request_id=request_id,
+        hint="The API or a proxy in between returned something unexpected; try again shortly.",
+    )
+
+
+def transport_error(what: str, *, may_have_happened: str | None = None) -> ToolError:
+    return ToolError(
+        "network", f"Could not complete the request to Telnyx: {what}.",
+        hint=may_have_happened or "Check the network and TELNYX_BASE_URL, then try again.",
+    )

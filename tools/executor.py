@@ -1,0 +1,29 @@
+"""Runs any registry operation: validate, build the request, send it, shape the result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .client import TelnyxClient
+from .errors import ToolError, invalid_arguments
+from .registry import Operation
+from .request import build_request
+from .validation import problems
+
+
+def check_arguments(op: Operation, arguments: dict[str, Any]) -> None:
+    found = problems(op.name, arguments)
+    if found:
+        raise invalid_arguments(op.name, found)
+
+
+async def execute(client: TelnyxClient, op: Operation, arguments: dict[str, Any]) -> dict[str, Any]:
+    """The API's `data` (and `meta` for lists) for a validated call; raises ToolError on failure."""
+    response = await client.send(build_request(op, arguments))
+    result: dict[str, Any] = {"data": response.body.get("data")}
+    if op.paginated and isinstance(response.body.get("meta"), dict):
+        result["meta"] = response.body["meta"]
+    return result
+
+
+__all__ = ["ToolError", "check_arguments", "execute"]

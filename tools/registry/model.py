@@ -1,0 +1,188 @@
+"""The registry's vocabulary: an operation, its parameters, and helpers to declare them briefly."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Kind = Literal["read", "write", "destructive", "billable"]
+Location = Literal["path", "query", "body"]
+Toolset = Literal[
+    "sim_cards",
+    "sim_card_groups",
+    "actions",
+    "orders",
+    "data_usage_notifications",
+    "ota_updates",
+    "wireless",
+    "mobile_voice_connections",
+    "storage_migrations",
+]
+TOOLSETS: tuple[str, ...] = Toolset.__args__  # type: ignore[attr-defined]
+
+TOOL_NAME = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
+# Ids the API does not type as UUIDs still may not carry anything that changes the URL.
+SAFE_ID_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"
+
+
+class Param(BaseModel):
+    """One tool argument and where it goes on the wire."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str  # the tool argument name
+    location: Location
+    wire: str  # name in the path template, the query string or the JSON body
+    schema_: dict[str, Any] = Field(alias="schema")
+    description: str
+    required: bool = False
+
+
+class Operation(BaseModel):
+    """One Telnyx IoT API operation, declared once; everything else is derived from it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    title: str
+    description: str
+    toolset: Toolset
+    method: Literal["GET", "POST", "PATCH", "DELETE"]
+    path: str  # relative to the base URL, with {arg_name} placeholders
+    params: tuple[Param, ...] = ()
+    kind: Kind
+    reason: str  # why this operation has its kind, in words for a reviewer
+    returns: dict[str, Any]  # JSON Schema of one record of `data`
+    returns_list: bool = False
+    paginated: bool = False  # the response carries page meta and the request takes page[...]
+    idempotent: bool | None = None  # default: every method but POST
+
+    @model_validator(mode="after")
+    def _check(self) -> Operation:
+        if not TOOL_NAME.match(self.name):
+            raise ValueError(f"tool name {self.name!r} does not match {TOOL_NAME.pattern}")
+        names = [p.name for p in self.params]
+        if len(names) != len(set(names)):
+            raise ValueError(f"{self.name}: duplicate argument names")
+        placeholders = set(re.findall(r"{(\w+)}", self.path))
+        path_args = {p.name for p in self.params if p.location == "path"}
+        if placeholders != path_args:
+            raise ValueError(f"{self.name}: path placeholders {placeholders} != path params {path_args}")
+        return self
+
+    @property
+    def read_only(self) -> bool:
+        return self.kind == "read"
+
+    @property
+    def gated(self) -> bool:
+        return self.kind in ("destructive", "billable")
+
+    @property
+    def is_idempotent(self) -> bool:
+        return self.idempotent if self.idempotent is not None else self.method != "POST"
+
+
+# -- JSON Schema fragments ---------------------------------------------------------------
+
+def string(*, max_length: int = 256, **extra: Any) -> dict[str, Any]:
+    return {"type": "string", "maxLength": max_length, **extra}
+
+
+def uuid() -> dict[str, Any]:
+    return {"type": "string", "format": "uuid"}  # checked: validation enables the format checker
+
+
+def safe_id() -> dict[str, Any]:
+    return {"type": "string", "pattern": SAFE_ID_PATTERN}
+
+
+def integer(minimum: int | None = None, maximum: int | None = None, **extra: Any) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "integer", **extra}
+    if minimum is not None:
+        schema["minimum"] = minimum
+    if maximum is not None:
+        schema["maximum"] = maximum
+    return schema
+
+
+def boolean(default: bool | None = None) -> dict[str, Any]:
+    return {"type": "boolean"} if default is None else {"type": "boolean", "default": default}
+
+
+def enum(*values: str, **extra: Any) -> dict[str, Any]:
+    return {"type": "string", "enum": list(values), **extra}
+
+
+def array(items: dict[str, Any], *, max_items: int = 1000, min_items: int | None = None, **extra: Any) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "array", "items": items, "maxItems": max_items, **extra}
+    if min_items is not None:
+        schema["minItems"] = min_items
+    return schema
+
+
+def obj(properties: dict[str, tuple[dict[str, Any], str]], required: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A nested object argument: {name: (schema, description)}; closed to unknown keys."""
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": {k: {**s, "description": d} for k, (s, d) in properties.items()},
+        "additionalProperties": False,
+    }
+    if required:
+        schema["required"] = list(required)
+    return schema
+
+
+def nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {**schema, "type": [schema["type"], "null"]}
+
+
+# -- Parameters ----------------------------------------------------------------------------
+
+def arg_name(wire: str) -> str:
+    """`filter[address.country_code]` -> `address_country_code`, `page[size]` -> `page_size`."""
+    if wire.startswith("filter["):
+        wire = wire[len("filter["):]
+    return re.sub(r"[\[\].]+", "_", wire).strip("_")
+
+
+def path_id(name: str, description: str, *, is_uuid: bool = True) -> Param:
+    return Param(name=name, location="path", wire=name, schema=uuid() if is_uuid else safe_id(),
+                 description=description, required=True)
+
+
+def query(wire: str, schema: dict[str, Any], description: str, *, required: bool = False,
+          name: str | None = None) -> Param:
+    return Param(name=name or arg_name(wire), location="query", wire=wire, schema=schema,
+                 description=description, required=required)
+
+
+def body(name: str, schema: dict[str, Any], description: str, *, required: bool = False) -> Param:
+    return Param(name=name, location="body", wire=name, schema=schema, description=description, required=required)
+
+
+def pages(*, limited: bool = True) -> tuple[Param, Param]:
+    """`page[number]`/`page[size]`; the mobile voice API declares no limits or defaults."""
+    if limited:
+        return (
+            query("page[number]", integer(1, default=1), "Page to return, from 1. Follow meta.total_pages."),
+            query("page[size]", integer(1, 250, default=20), "Records per page, 1 to 250 (default 20)."),
+        )
+    return (
+        query("page[number]", integer(1), "Page to return, from 1. Follow meta.total_pages."),
+        query("page[size]", integer(1, 250), "Records per page."),
+    )
+
+
+AMOUNT = string(max_length=32, pattern=r"^[0-9]+(\.[0-9]+)?$")
+
+
+def amount_unit(what: str, *, units: tuple[str, ...] | None = ("MB", "GB")) -> dict[str, Any]:
+    """The API's {amount: "2048.1", unit: "MB"} objects (threshold, data_limit)."""
+    unit = enum(*units) if units else string(max_length=8)
+    return obj({
+        "amount": (AMOUNT, f"{what} as a decimal number in a string, e.g. \"500\" or \"2048.1\"."),
+        "unit": (unit, "Unit of the amount" + (f": {' or '.join(units)}." if units else ", e.g. MB or GB.")),
+    }, required=("amount", "unit"))

@@ -1,0 +1,43 @@
+"""Turns a validated tool call into the HTTP request the Telnyx API expects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from .registry import Operation
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    method: str
+    path: str  # relative to the base URL, path ids percent-encoded
+    params: list[tuple[str, str]] = field(default_factory=list)
+    json: dict[str, Any] | None = None
+
+
+def _query_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(_query_value(v) for v in value)
+    return str(value)
+
+
+def build_request(op: Operation, arguments: dict[str, Any]) -> ApiRequest:
+    path = op.path
+    params: list[tuple[str, str]] = []
+    body: dict[str, Any] = {}
+    for param in op.params:
+        if param.name not in arguments:
+            continue
+        value = arguments[param.name]
+        if param.location == "path":
+            path = path.replace("{" + param.name + "}", quote(str(value), safe=""))
+        elif param.location == "query":
+            params.append((param.wire, _query_value(value)))
+        else:
+            body[param.wire] = value
+    has_body = op.method in ("POST", "PATCH") and any(p.location == "body" for p in op.params)
+    return ApiRequest(op.method, path, params, body if has_body else None)

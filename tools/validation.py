@@ -1,0 +1,71 @@
+"""Checks a tool call's arguments against the same schema the client was given."""
+
+from __future__ import annotations
+
+from functools import cache
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError
+
+from .schema import input_schema
+
+_FORMATS = FormatChecker(["uuid"])
+
+
+@_FORMATS.checks("date-time", raises=ValueError)
+def _is_datetime(value: object) -> bool:
+    return not isinstance(value, str) or bool(datetime.fromisoformat(value.replace("Z", "+00:00")))
+
+
+@_FORMATS.checks("uri")
+def _is_url(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+@cache
+def _validator(name: str) -> Draft202012Validator:
+    return Draft202012Validator(input_schema(name), format_checker=_FORMATS)
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _describe(error: ValidationError) -> str:
+    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path).lstrip(".")
+    value = _short(error.instance)
+    match error.validator:
+        case "required":
+            missing = error.message.split("'")[1]
+            return f"{where + '.' if where else ''}{missing}: required"
+        case "additionalProperties":
+            allowed = sorted(error.schema.get("properties", {}))
+            extra = sorted(set(error.instance) - set(allowed)) if isinstance(error.instance, dict) else []
+            return (f"{where or 'arguments'}: unknown {'argument' if not where else 'field'}"
+                    f"{'s' if len(extra) > 1 else ''} {', '.join(extra)}; allowed: {', '.join(allowed)}")
+        case "format":
+            what = {"uuid": "a UUID", "date-time": "an ISO 8601 date-time", "uri": "a URL"}[error.validator_value]
+            return f"{where}: {value} is not {what}"
+        case "enum":
+            return f"{where}: {value} is not one of {', '.join(map(str, error.validator_value))}"
+        case "type":
+            expected = error.validator_value
+            expected = " or ".join(expected) if isinstance(expected, list) else expected
+            return f"{where or 'arguments'}: expected {expected}, got {value}"
+        case "pattern":
+            return f"{where}: {value} has characters or a shape that is not allowed here"
+        case _:
+            return f"{where or 'arguments'}: {error.message if len(error.message) < 200 else _short(error.message, 200)}"
+
+
+def problems(name: str, arguments: dict[str, Any]) -> list[str]:
+    """Every way the arguments break the tool's input schema, one line each; empty when valid."""
+    errors = sorted(_validator(name).iter_errors(arguments), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
+    return [_describe(e) for e in errors]
