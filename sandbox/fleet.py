@@ -82,14 +82,11 @@ def _uuid(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
+_DOUBLED = tuple((2 * d - 9 if 2 * d > 9 else 2 * d) for d in range(10))
+
+
 def _luhn(digits: str) -> str:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2 == 0:
-            d *= 2
-            d -= 9 if d > 9 else 0
-        total += d
+    total = sum(_DOUBLED[int(c)] for c in digits[::-2]) + sum(int(c) for c in digits[-2::-2])
     return str((10 - total % 10) % 10)
 
 
@@ -283,7 +280,6 @@ def _sims(rng: random.Random, count: int, groups: list[Doc]) -> list[Doc]:
             "imsi": f"{mcc}{mnc}{imsi_base + i:0{15 - len(mcc) - len(mnc)}d}"[:15],
             "msisdn": f"+1312{msisdn_base + i:07d}",
             "eid": f"89049032{rng.randrange(10**23, 10**24):024d}" if esim else None,
-            "esim_installation_status": "released" if esim else None,
             "status": {"value": status, "reason": STATUS_REASONS[status]},
             "sim_card_group_id": groups[g]["id"],
             "tags": tags,
@@ -314,6 +310,7 @@ def _sims(rng: random.Random, count: int, groups: list[Doc]) -> list[Doc]:
             }
             doc["_device"] = rng.randrange(len(DEVICES))
         if esim:
+            doc["esim_installation_status"] = "released"
             doc["_activation_code"] = f"LPA:1$smdp.sandbox.telnyx.com${rng.getrandbits(128):032X}"
         if g == 0 and i % 7 == 2:
             doc["_public_ip"] = {"ip": f"198.51.100.{i % 250 + 2}", "region_code": "dc2",
@@ -347,7 +344,6 @@ def new_sim(rng: random.Random, *, sim_id: str, esim: bool, group_id: str, statu
         "imsi": f"310260{body}",
         "msisdn": f"+1872{rng.randrange(10**7):07d}",
         "eid": None,
-        "esim_installation_status": None,
         "status": {"value": status, "reason": STATUS_REASONS[status]},
         "sim_card_group_id": group_id,
         "tags": tags,
@@ -367,6 +363,7 @@ def new_sim(rng: random.Random, *, sim_id: str, esim: bool, group_id: str, statu
                      "puk1": f"{rng.randrange(10**8):08d}", "puk2": f"{rng.randrange(10**8):08d}"},
     }
     if esim:
+        doc["esim_installation_status"] = "released"
         doc["_activation_code"] = f"LPA:1$smdp.sandbox.telnyx.com${rng.getrandbits(128):032X}"
     if registration_code is not None:
         doc["_registration_code"] = registration_code

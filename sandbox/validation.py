@@ -359,7 +359,8 @@ def check_body(op: Operation, raw: bytes) -> dict[str, Any] | None:
         else:
             detail = e.message
         where = _pointer(path)
-        errs.append(error("10015", "Invalid value", f"{where[1:] or 'body'}: {detail}",
+        label = ".".join(str(p) for p in path) or "body"
+        errs.append(error("10015", "Invalid value", f"{label}: {detail}",
                           pointer=where))
     if errs:
         # A readOnly/unknown field also fails nothing else; keep one error per pointer.
