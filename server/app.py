@@ -16,6 +16,8 @@ from ..tools.errors import ToolError
 from ..tools.executor import check_arguments, execute
 from ..tools.registry import OPERATIONS, Operation
 from ..tools.schema import input_schema, output_schema
+from .audit import RequestIdRecorder
+from .gate import Gate, Verdict
 
 log = logging.getLogger("telnyx_iot_mcp")
 
@@ -57,8 +59,12 @@ def error_result(error: ToolError) -> types.CallToolResult:
     return text_result({"error": payload}, is_error=True, text=text)
 
 
-def create_server(client: TelnyxClient, operations: Iterable[Operation] | None = None) -> Server:
-    """An MCP server exposing `operations` (default: all of them) that calls Telnyx through `client`."""
+def create_server(client: TelnyxClient, operations: Iterable[Operation] | None = None, *,
+                  gate: Gate | None = None) -> Server:
+    """An MCP server exposing `operations` (default: all of them) that calls Telnyx through `client`.
+
+    `gate` decides which calls need a person's yes (default: ask, or a confirmation token)."""
+    gate = gate or Gate(client)
     exposed = {op.name: op for op in (operations if operations is not None else OPERATIONS.values())}
     tools = [tool_for(op) for op in exposed.values()]
 
@@ -66,15 +72,26 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation] | None =
         return types.ListToolsResult(tools=tools)
 
     async def run_operation(ctx: ServerRequestContext, params: types.CallToolRequestParams, op: Operation,
-                            arguments: dict[str, Any]) -> types.CallToolResult:
-        """The one call path of every operation: validate, (gate,) execute, shape the result."""
+                            arguments: dict[str, Any]) -> types.CallToolResult | types.InputRequiredResult:
+        """The one call path of every operation: validate, gate, execute, shape the result."""
+        verdict: Verdict | None = None
         try:
             check_arguments(op, arguments)
-            return text_result(await execute(client, op, arguments))
+            verdict = await gate.check(ctx, params, op, arguments)
+            if verdict.reply is not None:  # the user is being asked (2026-07-28 round trip)
+                return verdict.reply
+            sent = RequestIdRecorder(client)
+            result = text_result(await execute(sent, op, verdict.arguments))
+            gate.finish(verdict, "ok", sent.request_id)
+            return result
         except ToolError as error:
+            if verdict is not None:
+                gate.finish(verdict, "error", error.payload.get("request_id"), error.message)
             return error_result(error)
         except Exception:  # the server must answer, whatever broke
             log.exception("tool %s failed unexpectedly", op.name)
+            if verdict is not None:
+                gate.finish(verdict, "error", detail="failed inside the server")
             return error_result(ToolError("internal", f"{op.name} failed inside the server; nothing more is known."))
 
     async def call_tool(ctx: ServerRequestContext, params: types.CallToolRequestParams) -> types.CallToolResult:

@@ -9,10 +9,18 @@ from .registry import OPERATIONS, Operation
 from .registry.shapes import PAGE_META
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
+CONFIRMATION_TOKEN = "confirmation_token"
+CONFIRMATION_TOKEN_SCHEMA = {
+    "type": "string", "maxLength": 1024,
+    "description": "Only when a previous call of this tool returned one: the single-use token that confirms "
+                   "this exact call after the user said yes. Omit it otherwise.",
+}
 
 
 def _input_schema(op: Operation) -> dict[str, Any]:
     properties = {p.name: {**p.schema_, "description": p.description} for p in op.params}
+    if op.gated:  # checked by the confirmation gate, never sent to the API
+        properties[CONFIRMATION_TOKEN] = CONFIRMATION_TOKEN_SCHEMA
     schema: dict[str, Any] = {
         "$schema": DIALECT,
         "type": "object",

@@ -1,0 +1,196 @@
+"""The confirmation gate: a human says yes before a destructive or billable call is sent.
+
+The registry's class of an operation decides: `op.gated` (destructive or billable) asks first.
+How it asks depends on the client and the policy:
+
+- the client can elicit: the user is shown a preview of the real target and answers yes or no
+  (form elicitation mid-call in protocol 2025-11-25 and older; `InputRequiredResult` plus a signed
+  request state in 2026-07-28). The most dangerous calls make the user type a name or digits.
+- it cannot, policy `elicit-or-token` (default): the call returns the preview and a single-use
+  token bound to the exact call; repeating the call with the token runs it.
+- it cannot, policy `elicit-only`: the call is refused.
+- policy `off`: nothing is asked (automation that confirms elsewhere).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from mcp import types
+from mcp.server import ServerRequestContext
+from mcp.types.version import is_version_at_least
+
+from ..tools.client import TelnyxClient
+from ..tools.errors import ToolError
+from ..tools.registry import Operation
+from .audit import AuditLog, Confirmation, Outcome
+from .confirm_token import TOKEN_ARGUMENT, ConfirmationTokens, TokenRefused
+from .preview import Challenge, Preview, preview
+
+Policy = Literal["elicit-or-token", "elicit-only", "off"]
+POLICIES: tuple[str, ...] = Policy.__args__  # type: ignore[attr-defined]
+
+ELICITATION = types.ClientCapabilities(elicitation=types.ElicitationCapability())
+NEW_ERA = "2026-07-28"
+CONFIRM_TOKEN = "confirm"  # token purposes: a confirmation token, and the state of an elicitation round trip
+ELICIT_STATE = "elicit"
+ANSWER_KEY = "confirm"
+NOTHING_SENT = "Nothing was sent to Telnyx."
+
+
+@dataclass
+class Verdict:
+    """Go ahead with `arguments` (the token removed), or answer `reply` now (a new-era elicitation)."""
+
+    op: Operation
+    arguments: dict[str, Any]
+    confirmation: Confirmation
+    request_id: Any = None
+    reply: types.InputRequiredResult | None = None
+
+
+def _form(challenge: Challenge | None) -> dict[str, Any]:
+    if challenge:
+        return {"type": "object", "required": [ANSWER_KEY], "properties": {ANSWER_KEY: {
+            "type": "string", "title": f"Type {challenge.label} to confirm",
+            "description": f"Type exactly: {challenge.expected}"}}}
+    return {"type": "object", "required": [ANSWER_KEY], "properties": {ANSWER_KEY: {
+        "type": "boolean", "title": "Go ahead", "description": "Check to let this call run."}}}
+
+
+class Gate:
+    def __init__(self, client: TelnyxClient, *, policy: Policy = "elicit-or-token",
+                 tokens: ConfirmationTokens | None = None, audit: AuditLog | None = None,
+                 read_only: bool = False) -> None:
+        if policy not in POLICIES:
+            raise ValueError(f"confirmation policy {policy!r} is not one of {', '.join(POLICIES)}")
+        self.client = client
+        self.policy = policy
+        self.tokens = tokens or ConfirmationTokens()
+        self.audit = audit or AuditLog()
+        self.read_only = read_only
+
+    def finish(self, verdict: Verdict, outcome: Outcome, api_request_id: str | None = None,
+               detail: str | None = None) -> None:
+        """Audit the end of a call the gate let through."""
+        if not verdict.op.read_only:
+            self._record(verdict.op, verdict.arguments, verdict.confirmation, outcome, verdict.request_id,
+                         api_request_id, detail)
+
+    def _record(self, op: Operation, arguments: dict[str, Any], confirmation: Confirmation, outcome: Outcome,
+                request_id: Any, api_request_id: str | None = None, detail: str | None = None) -> None:
+        self.audit.record(tool=op.name, kind=op.kind, arguments=arguments, confirmation=confirmation,
+                          outcome=outcome, request_id=request_id, api_request_id=api_request_id, detail=detail)
+
+    def _stop(self, op: Operation, arguments: dict[str, Any], request_id: Any, outcome: Outcome,
+              kind: str, message: str, *, audit_detail: str | None = None, **details: Any) -> ToolError:
+        self._record(op, arguments, "none", outcome, request_id, detail=audit_detail or message)
+        return ToolError(kind, message, **details)
+
+    async def check(self, ctx: ServerRequestContext, params: types.CallToolRequestParams, op: Operation,
+                    arguments: dict[str, Any]) -> Verdict:
+        """Decide whether the validated call may run; raises ToolError when it may not."""
+        request_id = ctx.request_id
+        if self.read_only and not op.read_only:
+            raise self._stop(op, arguments, request_id, "refused", "read_only",
+                             f"{op.name} is a {op.kind} tool and this server runs read-only; it was not run. "
+                             + NOTHING_SENT)
+        token = arguments.get(TOKEN_ARGUMENT)
+        plain = {k: v for k, v in arguments.items() if k != TOKEN_ARGUMENT}
+        if not op.gated:
+            return Verdict(op, plain, "not-needed", request_id)
+        if self.policy == "off":
+            return Verdict(op, plain, "policy-off", request_id)
+        if ctx.session.check_client_capability(ELICITATION):
+            return await self._elicit(ctx, params, op, plain)
+        if self.policy == "elicit-only":
+            raise self._stop(op, plain, request_id, "refused", "confirmation_unavailable",
+                             f"{op.name} needs a person to confirm it, this client cannot ask (no elicitation "
+                             f"support), and the server's policy refuses such calls. {NOTHING_SENT} Run it from "
+                             "a client that supports elicitation, or change the confirmation policy.")
+        if token is not None:
+            try:
+                self.tokens.redeem(str(token), CONFIRM_TOKEN, op.name, plain)
+            except TokenRefused as why:
+                raise self._stop(op, plain, request_id, "refused", "confirmation_refused",
+                                 f"Not run: {why}. {NOTHING_SENT} Call {op.name} again without "
+                                 f"{TOKEN_ARGUMENT} to get a new preview and token.") from None
+            return Verdict(op, plain, "token", request_id)
+        raise self._issue_token(op, plain, request_id, await self._preview(op, plain, request_id))
+
+    async def _preview(self, op: Operation, arguments: dict[str, Any], request_id: Any) -> Preview:
+        try:
+            return await preview(self.client, op, arguments)
+        except ToolError as error:
+            error.payload["message"] = (f"Could not read what {op.name} would change, so it was not run "
+                                        f"({NOTHING_SENT}) " + error.payload["message"])
+            self._record(op, arguments, "none", "error", request_id, error.payload.get("request_id"),
+                         error.payload["message"])
+            raise
+
+    def _issue_token(self, op: Operation, arguments: dict[str, Any], request_id: Any, seen: Preview) -> ToolError:
+        token, expires = self.tokens.issue(CONFIRM_TOKEN, op.name, arguments)
+        minutes = max(1, round(self.tokens.ttl_seconds / 60))
+        typed = (f" Ask the user to type {seen.challenge.label} ({seen.challenge.expected}) before going on."
+                 if seen.challenge else "")
+        message = (f"Confirmation needed. {seen.summary} {NOTHING_SENT} "
+                   f"Show this to the user and ask for a yes.{typed} If they agree, call {op.name} again with "
+                   f"the same arguments plus {TOKEN_ARGUMENT}=\"{token}\" (valid {minutes} min, once).")
+        return self._stop(op, arguments, request_id, "awaiting_confirmation", "confirmation_required", message,
+                          audit_detail=f"confirmation token issued: {seen.summary}", preview=seen.question,
+                          confirmation_token=token, expires_at=datetime.fromtimestamp(expires, timezone.utc).isoformat(timespec="seconds"))
+
+    async def _elicit(self, ctx: ServerRequestContext, params: types.CallToolRequestParams, op: Operation,
+                      arguments: dict[str, Any]) -> Verdict:
+        request_id = ctx.request_id
+        if is_version_at_least(ctx.protocol_version, NEW_ERA):
+            if params.request_state is None:
+                seen = await self._preview(op, arguments, request_id)
+                state, _ = self.tokens.issue(ELICIT_STATE, op.name, arguments,
+                                             expected=seen.challenge.expected if seen.challenge else None)
+                self._record(op, arguments, "none", "awaiting_confirmation", request_id, detail=seen.question)
+                ask = types.ElicitRequest(params=types.ElicitRequestFormParams(
+                    message=seen.question, requested_schema=_form(seen.challenge)))
+                return Verdict(op, arguments, "none", request_id,
+                               reply=types.InputRequiredResult(input_requests={ANSWER_KEY: ask}, request_state=state))
+            try:
+                claims = self.tokens.redeem(params.request_state, ELICIT_STATE, op.name, arguments)
+            except TokenRefused as why:
+                raise self._stop(op, arguments, request_id, "refused", "confirmation_refused",
+                                 f"Not run: the confirmation round trip is not valid ({why}). {NOTHING_SENT} "
+                                 f"Call {op.name} again to be asked anew.") from None
+            answer = (params.input_responses or {}).get(ANSWER_KEY)
+            expected = claims.get("expected")
+        else:
+            seen = await self._preview(op, arguments, request_id)
+            expected = seen.challenge.expected if seen.challenge else None
+            try:
+                answer = await ctx.session.elicit_form(seen.question, _form(seen.challenge),
+                                                       related_request_id=request_id)
+            except Exception as error:  # the client failed to ask: treat as no answer
+                raise self._stop(op, arguments, request_id, "refused", "confirmation_failed",
+                                 f"Could not ask the user to confirm {op.name} ({type(error).__name__}). "
+                                 + NOTHING_SENT) from None
+        return self._judge(op, arguments, request_id, answer, expected)
+
+    def _judge(self, op: Operation, arguments: dict[str, Any], request_id: Any, answer: Any,
+               expected: str | None) -> Verdict:
+        action = getattr(answer, "action", None)
+        content = getattr(answer, "content", None) or {}
+        if action == "cancel":
+            raise self._stop(op, arguments, request_id, "cancelled", "cancelled",
+                             f"The user dismissed the confirmation of {op.name}. {NOTHING_SENT}")
+        if action != "accept":
+            raise self._stop(op, arguments, request_id, "declined", "declined",
+                             f"The user declined {op.name}. {NOTHING_SENT}")
+        given = content.get(ANSWER_KEY)
+        if expected is not None:
+            if not isinstance(given, str) or given.strip() != expected:
+                raise self._stop(op, arguments, request_id, "refused", "confirmation_mismatch",
+                                 f"The text typed to confirm {op.name} did not match {expected!r}. {NOTHING_SENT}")
+        elif given is not True:
+            raise self._stop(op, arguments, request_id, "declined", "declined",
+                             f"The user did not tick 'Go ahead' for {op.name}. {NOTHING_SENT}")
+        return Verdict(op, arguments, "elicitation", request_id)

@@ -1,0 +1,202 @@
+"""What a gated call is about to touch, read from the API first and put in words for a human.
+
+Previews are chosen per kind of target by argument name (a SIM card id, a group id, a blocklist
+id, ...), never per tool: a new gated operation that takes a known id argument gets its preview
+for free, and a test fails when a gated operation has no argument described here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..tools.client import TelnyxClient
+from ..tools.executor import execute
+from ..tools.registry import OPERATIONS, Operation
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """The most dangerous calls: the user must type `expected` (what it is: `label`)."""
+
+    label: str
+    expected: str
+
+
+@dataclass(frozen=True)
+class Described:
+    text: str
+    challenge: Challenge | None = None
+
+
+@dataclass(frozen=True)
+class Preview:
+    summary: str  # what the call does to what, and its consequence
+    challenge: Challenge | None
+
+    @property
+    def question(self) -> str:
+        """What the user is asked."""
+        if self.challenge is None:
+            return self.summary
+        return f"{self.summary} To confirm, type {self.challenge.label}: {self.challenge.expected}"
+
+
+Fetch = Callable[[str, dict[str, Any]], Awaitable[Any]]
+Describer = Callable[[Fetch, Operation, Any, dict[str, Any]], Awaitable[Described | None]]
+
+
+def mask_iccid(iccid: str | None) -> str:
+    if not iccid:
+        return "(no ICCID)"
+    return iccid if len(iccid) <= 8 else f"{iccid[:4]}...{iccid[-4:]}"
+
+
+def data_amount(value: Any) -> str | None:
+    """{amount: "1228.8", unit: "MB"} -> "1.2 GB"."""
+    if not isinstance(value, dict) or value.get("amount") in (None, ""):
+        return None
+    try:
+        amount, unit = float(value["amount"]), str(value.get("unit") or "MB")
+    except (TypeError, ValueError):
+        return None
+    if unit.upper() == "MB" and amount >= 1024:
+        amount, unit = amount / 1024, "GB"
+    return f"{amount:.1f} {unit}".replace(".0 ", " ")
+
+
+def money(value: Any) -> str | None:
+    if isinstance(value, dict) and value.get("amount") not in (None, ""):
+        return f"{value['amount']} {value.get('currency') or ''}".strip()
+    return None
+
+
+def _parts(*items: str | None) -> str:
+    return ", ".join(i for i in items if i)
+
+
+async def sim_card(fetch: Fetch, op: Operation, value: Any, args: dict[str, Any]) -> Described:
+    sim = await fetch("get_sim_card", {"sim_card_id": value, "include_sim_card_group": True}) or {}
+    group = sim.get("sim_card_group") if isinstance(sim.get("sim_card_group"), dict) else {}
+    status = sim.get("status", {}).get("value") if isinstance(sim.get("status"), dict) else sim.get("status")
+    used = data_amount(sim.get("current_billing_period_consumed_data"))
+    details = _parts(
+        {"esim": "eSIM", "physical": "physical SIM"}.get(str(sim.get("type")), sim.get("type")),
+        f"group {group['name']}" if group.get("name") else None,
+        status, f"{used} used this billing period" if used else None,
+    )
+    text = f"SIM card {mask_iccid(sim.get('iccid'))}" + (f" ({details})" if details else "")
+    challenge = None
+    if args.get("report_lost") is True:
+        last = (sim.get("iccid") or str(value))[-4:]
+        challenge = Challenge("the last 4 digits of the SIM's ICCID", last)
+    return Described(text, challenge)
+
+
+async def sim_card_group(fetch: Fetch, op: Operation, value: Any, args: dict[str, Any]) -> Described:
+    group = await fetch("get_sim_card_group", {"sim_card_group_id": value}) or {}
+    name = group.get("name") or str(value)
+    count = group.get("sim_card_count")
+    text = f"SIM card group {name}" + (f" with {count} SIM card{'s' if count != 1 else ''}" if count is not None else "")
+    challenge = None
+    if op.method == "DELETE" and (count or 0) > 0:  # deleting a group that still holds SIMs
+        challenge = Challenge("the name of the group", name)
+    return Described(text, challenge)
+
+
+async def sim_card_list(fetch: Fetch, op: Operation, value: Any, args: dict[str, Any]) -> Described:
+    return Described(f"{len(value)} SIM card{'s' if len(value) != 1 else ''}")
+
+
+async def report_lost(fetch: Fetch, op: Operation, value: Any, args: dict[str, Any]) -> Described | None:
+    return Described("reported lost or stolen (a disabled eSIM is deleted irreversibly)") if value is True else None
+
+
+async def esim_amount(fetch: Fetch, op: Operation, value: Any, args: dict[str, Any]) -> Described:
+    return Described(f"{value} new eSIM{'s' if value != 1 else ''}, charged per eSIM")
+
+
+async def order_quantity(fetch: Fetch, op: Operation, value: Any, args: dict[str, Any]) -> Described:
+    quote = await fetch("preview_sim_card_order", {"quantity": value, "address_id": args["address_id"]}) or {}
+    cost = _parts(
+        f"total {money(quote.get('total_cost'))}" if money(quote.get("total_cost")) else None,
+        f"SIM cards {money(quote.get('sim_cards_cost'))}" if money(quote.get("sim_cards_cost")) else None,
+        f"shipping {money(quote.get('shipping_cost'))}" if money(quote.get("shipping_cost")) else None,
+    )
+    return Described(f"{value} physical SIM card{'s' if value != 1 else ''} shipped to address {args['address_id']}"
+                     + (f" ({cost})" if cost else ""))
+
+
+async def region(fetch: Fetch, op: Operation, value: Any, args: dict[str, Any]) -> Described:
+    return Described(f"in region {value}")
+
+
+async def blocklist(fetch: Fetch, op: Operation, value: Any, args: dict[str, Any]) -> Described:
+    found = await fetch("get_wireless_blocklist", {"blocklist_id": value}) or {}
+    values = found.get("values") if isinstance(found.get("values"), list) else []
+    return Described(f"wireless blocklist {found.get('name') or value} "
+                     f"({_parts(found.get('type'), f'{len(values)} blocked values')})")
+
+
+async def gateway(fetch: Fetch, op: Operation, value: Any, args: dict[str, Any]) -> Described:
+    return Described(f"private wireless gateway {value}")  # the IoT API has no tool to read a gateway
+
+
+async def notification(fetch: Fetch, op: Operation, value: Any, args: dict[str, Any]) -> Described:
+    found = await fetch("get_data_usage_notification", {"notification_id": value}) or {}
+    threshold = data_amount(found.get("threshold"))
+    return Described(f"data usage notification {value}"
+                     + (f" (SIM card {found['sim_card_id']}" + (f", at {threshold})" if threshold else ")")
+                        if found.get("sim_card_id") else ""))
+
+
+async def voice_connection(fetch: Fetch, op: Operation, value: Any, args: dict[str, Any]) -> Described:
+    found = await fetch("get_mobile_voice_connection", {"connection_id": value}) or {}
+    state = {True: "active", False: "inactive"}.get(found.get("active"))
+    return Described(f"mobile voice connection {found.get('connection_name') or value}" + (f" ({state})" if state else ""))
+
+
+async def migration_source(fetch: Fetch, op: Operation, value: Any, args: dict[str, Any]) -> Described:
+    found = await fetch("get_migration_source", {"migration_source_id": value}) or {}
+    return Described(f"migration source {value} ({_parts(found.get('provider'), found.get('bucket_name'), found.get('source_region'))})")
+
+
+async def migration(fetch: Fetch, op: Operation, value: Any, args: dict[str, Any]) -> Described:
+    found = await fetch("get_migration", {"migration_id": value}) or {}
+    done, total = found.get("bytes_migrated"), found.get("bytes_to_migrate")
+    progress = f"{100 * done // total}% copied" if isinstance(done, int) and isinstance(total, int) and total else None
+    return Described(f"migration {value} into bucket {found.get('target_bucket_name') or '?'} "
+                     f"({_parts(found.get('status'), progress)})")
+
+
+# Argument name -> how to describe what it points at. Order of description follows the operation's params.
+TARGETS: dict[str, Describer] = {
+    "sim_card_id": sim_card,
+    "sim_card_group_id": sim_card_group,
+    "sim_card_ids": sim_card_list,
+    "report_lost": report_lost,
+    "amount": esim_amount,
+    "quantity": order_quantity,
+    "region_code": region,
+    "wireless_blocklist_id": blocklist,
+    "blocklist_id": blocklist,
+    "private_wireless_gateway_id": gateway,
+    "notification_id": notification,
+    "connection_id": voice_connection,
+    "migration_source_id": migration_source,
+    "migration_id": migration,
+}
+
+
+async def preview(client: TelnyxClient, op: Operation, args: dict[str, Any]) -> Preview:
+    """Reads each target through the same client; a failed read raises the API's ToolError."""
+
+    async def fetch(tool: str, fetch_args: dict[str, Any]) -> Any:
+        return (await execute(client, OPERATIONS[tool], fetch_args)).get("data")
+
+    described = [d for p in op.params if p.name in TARGETS and p.name in args
+                 if (d := await TARGETS[p.name](fetch, op, args[p.name], args)) is not None]
+    what = "; ".join(d.text for d in described) or "(no target)"
+    challenge = next((d.challenge for d in described if d.challenge), None)
+    return Preview(f"{op.title}: {what}? {op.reason}", challenge)
