@@ -28,6 +28,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--read-only", action="store_true", default=None,
                         help="offer only tools that read; every write, destructive or billable tool is removed")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    http = parser.add_argument_group("Streamable HTTP (the access token comes from TELNYX_IOT_MCP_HTTP_TOKEN "
+                                     "or --http-token-file, never from the command line)")
+    http.add_argument("--transport", choices=["stdio", "http"], default=None, help="default: stdio")
+    http.add_argument("--host", dest="http_host", default=None, help="address to bind (default 127.0.0.1)")
+    http.add_argument("--port", dest="http_port", type=int, default=None, help="port to bind (default 8000)")
+    http.add_argument("--stateless", action="store_true", default=None,
+                      help="keep no sessions, for several replicas behind a load balancer")
+    http.add_argument("--http-token-file", metavar="PATH", default=None,
+                      help="file holding the bearer token MCP clients must send")
+    http.add_argument("--allowed-hosts", default=None, metavar="HOST[:PORT],...",
+                      help="Host header values to accept besides the bound address (e.g. the load balancer's name)")
+    http.add_argument("--allow-client-api-key", action="store_true", default=None,
+                      help="let each request carry its own Telnyx key in the X-Telnyx-Api-Key header")
     commands = parser.add_subparsers(dest="command")
     sandbox = commands.add_parser("sandbox", help="serve the sandbox's Telnyx-compatible HTTP API on 127.0.0.1")
     sandbox.add_argument("--host", default="127.0.0.1")
@@ -41,6 +54,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def load_settings(args: argparse.Namespace) -> Settings:
     flags = {k: v for k, v in {
         "sandbox": args.sandbox, "sandbox_state": args.sandbox_state, "read_only": args.read_only,
+        "transport": args.transport, "host": args.http_host, "port": args.http_port, "stateless": args.stateless,
+        "http_token_file": args.http_token_file, "allowed_hosts": args.allowed_hosts,
+        "allow_client_api_key": args.allow_client_api_key,
     }.items() if v is not None}
     if flags.get("sandbox_state"):
         flags["sandbox"] = True
@@ -71,18 +87,38 @@ def make_client(settings: Settings):
                         timeout=settings.timeout)
 
 
-async def serve_stdio(settings: Settings) -> None:
-    from mcp.server.stdio import stdio_server
-
+def build_server(settings: Settings, client):
+    """The MCP server the settings ask for, whatever the transport."""
     from ..tools.registry import OPERATIONS
     from .app import create_server
 
-    client = make_client(settings)
     operations = [op for op in OPERATIONS.values() if op.read_only or not settings.read_only]
-    server = create_server(client, operations)
+    return create_server(client, operations)
+
+
+async def serve_stdio(settings: Settings) -> None:
+    from mcp.server.stdio import stdio_server
+
+    client = make_client(settings)
+    server = build_server(settings, client)
     try:
         async with stdio_server() as (read, write):
             await server.run(read, write, server.create_initialization_options())
+    finally:
+        await client.aclose()
+
+
+async def serve_http(settings: Settings) -> None:
+    from . import http
+
+    try:
+        token = http.access_token(settings)
+    except http.HttpConfigError as error:
+        fail(str(error))
+    client = http.request_key_client(settings) if settings.allow_client_api_key else make_client(settings)
+    try:
+        app = http.create_http_app(build_server(settings, client), settings, token=token)
+        await http.serve(app, settings)
     finally:
         await client.aclose()
 
@@ -105,6 +141,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         serve_sandbox(args, settings)
         return
     try:
-        anyio.run(serve_stdio, settings)
+        anyio.run(serve_http if settings.transport == "http" else serve_stdio, settings)
     except KeyboardInterrupt:
         pass

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from ..tools.client import DEFAULT_BASE_URL
 
@@ -11,11 +14,65 @@ from ..tools.client import DEFAULT_BASE_URL
 class Settings(BaseSettings):
     """`TELNYX_API_KEY` and `TELNYX_BASE_URL` as Telnyx's own tools name them; the rest TELNYX_IOT_MCP_*."""
 
-    model_config = SettingsConfigDict(env_prefix="TELNYX_IOT_MCP_", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(env_prefix="TELNYX_IOT_MCP_", extra="ignore", populate_by_name=True,
+                                      hide_input_in_errors=True)  # an error must not print the key
 
     api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("TELNYX_API_KEY", "api_key"))
     base_url: str = Field(default=DEFAULT_BASE_URL, validation_alias=AliasChoices("TELNYX_BASE_URL", "base_url"))
-    timeout: float = Field(default=30.0, gt=0, le=300)
+    api_key_file: str | None = Field(default=None, validation_alias=AliasChoices("TELNYX_API_KEY_FILE", "api_key_file"))
+    timeout: float = Field(default=30.0, gt=0, le=300)  # one attempt, first byte to last
+    connect_timeout: float = Field(default=5.0, gt=0, le=60)
+    retry_budget: float = Field(default=60.0, gt=0, le=600)  # a whole call, retries and waits included
+    max_attempts: int = Field(default=4, ge=1, le=10)
+    max_concurrency: int = Field(default=8, ge=1, le=256)  # requests in flight to Telnyx at once
+    max_result_bytes: int = Field(default=200_000, ge=1_000)  # JSON text handed to the model per call
+    max_response_bytes: int = Field(default=8_000_000, ge=1_000)  # body read from Telnyx per request
     read_only: bool = False
+    # Confirmation gate (server/gate.py): who says yes before destructive or billable calls.
+    confirm: Literal["elicit-or-token", "elicit-only", "off"] = "elicit-or-token"
+    confirm_secret: SecretStr | None = None  # HMAC key of confirmation tokens: the same on every replica
+    confirm_ttl: float = Field(default=300.0, ge=10, le=3600)  # seconds a confirmation token stays valid
+    audit_log: str | None = None  # file to append one JSON line per write, destructive or billable call
+    # Tool selection: comma-separated names in the environment (TELNYX_IOT_MCP_TOOLSETS=sim_cards,actions).
+    toolsets: Annotated[list[str], NoDecode] = []  # empty: every toolset
+    tools: Annotated[list[str], NoDecode] = []  # added to the toolsets' tools
+    exclude_tools: Annotated[list[str], NoDecode] = []
+    tools_mode: Literal["static", "dynamic"] = "static"
     sandbox: bool = False
     sandbox_state: str | None = None
+    # Streamable HTTP (`--transport http`); see server/http.py.
+    transport: Literal["stdio", "http"] = "stdio"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    stateless: bool = False  # no sessions: any replica behind a load balancer can answer any request
+    http_token: SecretStr | None = None  # bearer token MCP clients must send (required beyond loopback)
+    http_token_file: str | None = None  # or a file holding it
+    allowed_hosts: Annotated[list[str], NoDecode] = []  # Host header values to accept besides the bound address
+    max_body_bytes: int = Field(default=1_048_576, gt=0)
+    allow_client_api_key: bool = False  # accept a per-request Telnyx key in the X-Telnyx-Api-Key header
+
+    def client_limits(self) -> dict[str, float | int]:
+        """Timeouts, retry budget and size limits as TelnyxClient keyword arguments."""
+        return {name: getattr(self, name) for name in (
+            "timeout", "connect_timeout", "retry_budget", "max_attempts", "max_concurrency",
+            "max_result_bytes", "max_response_bytes")}
+
+    @model_validator(mode="after")
+    def _key_from_file(self) -> Settings:
+        if self.api_key_file is None:
+            return self
+        if self.api_key is not None:
+            raise ValueError("set TELNYX_API_KEY or TELNYX_API_KEY_FILE, not both")
+        try:
+            key = Path(self.api_key_file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ValueError(f"TELNYX_API_KEY_FILE {self.api_key_file!r} cannot be read: {exc.strerror}") from None
+        self.api_key = SecretStr(key) if key else None
+        return self
+
+    @field_validator("toolsets", "tools", "exclude_tools", "allowed_hosts", mode="before")
+    @classmethod
+    def _split_names(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [name.strip() for name in value.split(",") if name.strip()]
+        return value

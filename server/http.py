@@ -1,0 +1,211 @@
+"""Streamable HTTP: the MCP server at /mcp behind a bearer token, plus /healthz for orchestrators.
+
+The SDK's transport does the MCP part, DNS-rebinding protection (Host/Origin checks) and the request
+body limit. This module adds what a network service needs on top: an access token for MCP clients
+(required before binding beyond loopback), a health endpoint, and optionally a Telnyx key per request
+for servers shared by several Telnyx accounts.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import logging
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+
+import httpx
+from mcp import Client
+from mcp.server import Server
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .. import __version__
+from ..tools.client import ApiResponse, TelnyxClient
+from ..tools.errors import ToolError
+from ..tools.redact import register_secret
+from ..tools.request import ApiRequest
+from .settings import Settings
+
+log = logging.getLogger("telnyx_iot_mcp.http")
+
+MCP_PATH = "/mcp"
+HEALTH_PATH = "/healthz"
+CLIENT_API_KEY_HEADER = "x-telnyx-api-key"
+MIN_TOKEN_LENGTH = 16
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+
+# The Telnyx key the current HTTP request carries (only with allow_client_api_key).
+# The SDK runs each tool call in the context of the HTTP request that carried it.
+client_api_key: ContextVar[str | None] = ContextVar("client_api_key", default=None)
+
+
+class HttpConfigError(ValueError):
+    """The HTTP settings are unsafe or unusable; the message says what to change."""
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def access_token(settings: Settings) -> str | None:
+    """The token MCP clients must send, from TELNYX_IOT_MCP_HTTP_TOKEN or the token file.
+
+    Raises HttpConfigError when binding beyond loopback without one, or when it is too short to be a secret.
+    """
+    token = settings.http_token.get_secret_value().strip() if settings.http_token else ""
+    if not token and settings.http_token_file:
+        try:
+            token = Path(settings.http_token_file).read_text(encoding="utf-8").strip()
+        except OSError as error:
+            raise HttpConfigError(f"http_token_file: cannot read {settings.http_token_file} ({error.strerror})") from None
+    if token and len(token) < MIN_TOKEN_LENGTH:
+        raise HttpConfigError(f"http_token: use at least {MIN_TOKEN_LENGTH} characters "
+                              "(e.g. `openssl rand -hex 32`)")
+    if not token and not is_loopback(settings.host):
+        raise HttpConfigError(
+            f"host: refusing to serve on {settings.host} without an access token for MCP clients. "
+            "Set TELNYX_IOT_MCP_HTTP_TOKEN (or TELNYX_IOT_MCP_HTTP_TOKEN_FILE / --http-token-file), "
+            "or bind to 127.0.0.1.")
+    register_secret(token)  # masked wherever a log line or error might quote it
+    return token or None
+
+
+def transport_security(settings: Settings) -> TransportSecuritySettings:
+    """DNS-rebinding protection: accept only Host headers naming this server."""
+    port = settings.port
+    hosts = [f"{name}:{port}" for name in LOOPBACK_NAMES]
+    if not is_loopback(settings.host) and settings.host not in ("0.0.0.0", "::"):
+        bound = f"[{settings.host}]" if ":" in settings.host else settings.host
+        hosts.append(f"{bound}:{port}")
+    hosts += settings.allowed_hosts
+    origins = [f"{scheme}://{host}" for host in hosts for scheme in ("http", "https")]
+    return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts,
+                                     allowed_origins=origins)
+
+
+class BearerTokenAuth:
+    """Answers 401 unless the request carries `Authorization: Bearer <token>`; the health endpoint is open."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self.expected = token.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] == HEALTH_PATH or self._authorized(scope):
+            await self.app(scope, receive, send)
+            return
+        response = JSONResponse(
+            {"error": "unauthorized", "message": "Send the server's access token as `Authorization: Bearer <token>`."},
+            status_code=401, headers={"WWW-Authenticate": 'Bearer realm="telnyx-iot-mcp"'},
+        )
+        await response(scope, receive, send)
+
+    def _authorized(self, scope: Scope) -> bool:
+        header = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
+        scheme, _, credentials = header.partition(b" ")
+        return scheme.lower() == b"bearer" and hmac.compare_digest(credentials.strip(), self.expected)
+
+
+class ClientApiKey:
+    """Makes the request's X-Telnyx-Api-Key header the Telnyx key for the tool calls it carries."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        key = None
+        if scope["type"] == "http":
+            raw = next((v for k, v in scope["headers"] if k == CLIENT_API_KEY_HEADER.encode()), b"")
+            key = raw.decode("latin-1").strip() or None
+        reset = client_api_key.set(key)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            client_api_key.reset(reset)
+
+
+class RequestKeyClient:
+    """A TelnyxClient stand-in that sends each call with the calling request's Telnyx key, else the server's.
+
+    All keys share one connection pool (the transport); a client per call is cheap as it owns no connections.
+    """
+
+    def __init__(self, *, base_url: str, transport: httpx.AsyncBaseTransport, default_api_key: str | None,
+                 **limits: Any) -> None:
+        self._base_url, self._transport, self._limits = base_url, transport, limits
+        self._default = self._client(default_api_key) if default_api_key else None
+        self.max_result_bytes = limits.get("max_result_bytes")
+
+    def _client(self, api_key: str) -> TelnyxClient:
+        return TelnyxClient(base_url=self._base_url, api_key=api_key, transport=self._transport, **self._limits)
+
+    async def send(self, request: ApiRequest) -> ApiResponse:
+        key = client_api_key.get()
+        if key:
+            return await self._client(key).send(request)
+        if self._default is None:
+            raise ToolError("unauthorized", "This server has no Telnyx API key of its own: send yours in the "
+                                            "X-Telnyx-Api-Key header of each request.")
+        return await self._default.send(request)
+
+    async def aclose(self) -> None:
+        await self._transport.aclose()
+
+
+def request_key_client(settings: Settings) -> RequestKeyClient:
+    if settings.sandbox:
+        from ..sandbox import create_app
+
+        transport: httpx.AsyncBaseTransport = httpx.ASGITransport(app=create_app(state_path=settings.sandbox_state))
+        base_url = "http://sandbox/v2"
+    else:
+        pool = httpx.Limits(max_connections=settings.max_concurrency * 4)
+        transport, base_url = httpx.AsyncHTTPTransport(limits=pool), settings.base_url
+    default_key = settings.api_key.get_secret_value().strip() if settings.api_key else ""
+    return RequestKeyClient(base_url=base_url, transport=transport, default_api_key=default_key or None,
+                            **settings.client_limits())
+
+
+def create_http_app(server: Server, settings: Settings, *, token: str | None) -> ASGIApp:
+    """The ASGI app: MCP at /mcp (token-protected when `token` is set) and GET /healthz (always open)."""
+    tool_count: list[int] = []
+
+    async def health(request: Request) -> JSONResponse:
+        if not tool_count:  # asked once, through the MCP path itself, so it counts what clients see
+            async with Client(server) as client:
+                tool_count.append(len((await client.list_tools()).tools))
+        return JSONResponse({"status": "ok", "version": __version__, "tools": tool_count[0]})
+
+    app: ASGIApp = server.streamable_http_app(
+        streamable_http_path=MCP_PATH, stateless_http=settings.stateless, json_response=False,
+        max_request_body_size=settings.max_body_bytes, transport_security=transport_security(settings),
+        host=settings.host, custom_starlette_routes=[Route(HEALTH_PATH, health, methods=["GET"])],
+    )
+    if settings.allow_client_api_key:
+        app = ClientApiKey(app)
+    if token:
+        app = BearerTokenAuth(app, token)
+    return app
+
+
+async def serve(app: ASGIApp, settings: Settings) -> None:
+    import uvicorn
+
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning",
+                            lifespan="on", server_header=False)
+    log.info("serving MCP on http://%s:%s%s (%s)", settings.host, settings.port, MCP_PATH,
+             "stateless" if settings.stateless else "sessions")
+    await uvicorn.Server(config).serve()
+
+
+__all__ = ["HttpConfigError", "RequestKeyClient", "access_token", "client_api_key", "create_http_app", "serve"]
