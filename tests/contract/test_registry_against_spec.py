@@ -1,0 +1,235 @@
+"""The registry agrees with the Telnyx OpenAPI description, and every request it builds validates against it."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from jsonschema import Draft202012Validator
+from openapi_core import OpenAPI
+from openapi_core.datatypes import RequestParameters
+from werkzeug.datastructures import Headers, ImmutableMultiDict
+
+from samples import sample_arguments
+from telnyx_iot_mcp.tools.registry import OPERATIONS, Operation
+from telnyx_iot_mcp.tools.request import build_request
+
+SPEC_PATH = Path(__file__).resolve().parents[2] / "sandbox" / "telnyx-iot-openapi.facts.json"
+SPEC = json.loads(SPEC_PATH.read_text())
+NAMES = sorted(OPERATIONS)
+
+
+def resolve(node: Any) -> Any:
+    while isinstance(node, dict) and "$ref" in node:
+        target: Any = SPEC
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def spec_operation(op: Operation) -> dict[str, Any]:
+    template = re.sub(r"{\w+}", "{id}", op.path)
+    return resolve(SPEC["paths"][template][op.method.lower()])
+
+
+def spec_query(op: Operation) -> dict[str, tuple[dict[str, Any], bool]]:
+    """Query parameters by wire name; deepObject `filter`/`page` objects expanded to `filter[x]`."""
+    found: dict[str, tuple[dict[str, Any], bool]] = {}
+    for raw in spec_operation(op).get("parameters", []):
+        param = resolve(raw)
+        if param["in"] != "query":
+            continue
+        schema = resolve(param["schema"])
+        if param.get("style") == "deepObject":
+            for key, sub in schema["properties"].items():
+                found[f"{param['name']}[{key}]"] = (resolve(sub), False)
+        else:
+            found[param["name"]] = (schema, param.get("required", False))
+    return found
+
+
+def spec_body(op: Operation) -> dict[str, Any] | None:
+    body = spec_operation(op).get("requestBody")
+    if body is None:
+        return None
+    return resolve(body["content"]["application/json"]["schema"])
+
+
+def read_only(schema: dict[str, Any]) -> bool:
+    """readOnly itself, or an object all of whose fields are (the SIM card's `status`)."""
+    schema = resolve(schema)
+    fields = schema.get("properties")
+    return bool(schema.get("readOnly")) or bool(fields) and all(read_only(f) for f in fields.values())
+
+
+def writable(properties: dict[str, Any]) -> dict[str, Any]:
+    return {k: resolve(v) for k, v in properties.items() if not read_only(v)}
+
+
+def types_of(schema: dict[str, Any]) -> set[str]:
+    if "oneOf" in schema:
+        return set().union(*(types_of(resolve(s)) for s in schema["oneOf"]))
+    kind = schema.get("type")
+    return ({kind} if isinstance(kind, str) else set(kind or [])) - {"null"}
+
+
+def all_field_names(node: Any) -> set[str]:
+    found: set[str] = set()
+    if isinstance(node, dict):
+        found |= set(node.get("properties", {})) if isinstance(node.get("properties"), dict) else set()
+        for value in node.values():
+            found |= all_field_names(value)
+    elif isinstance(node, list):
+        for value in node:
+            found |= all_field_names(value)
+    return found
+
+
+SPEC_FIELDS = all_field_names(SPEC["components"]) | all_field_names(SPEC["paths"])
+
+
+def enum_of(schema: dict[str, Any]) -> list[str] | None:
+    if "enum" in schema:
+        return sorted(map(str, schema["enum"]))
+    if "items" in schema and "enum" in resolve(schema["items"]):
+        return sorted(resolve(schema["items"])["enum"])
+    return None
+
+
+def test_all_66_operations_exist_in_the_spec_and_the_spec_has_no_others():
+    in_spec = {(path, method.upper()) for path, item in SPEC["paths"].items() for method in item}
+    in_registry = {(re.sub(r"{\w+}", "{id}", op.path), op.method) for op in OPERATIONS.values()}
+    assert len(OPERATIONS) == 66
+    assert in_registry == in_spec
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_path_parameters_agree(name):
+    op = OPERATIONS[name]
+    spec_params = [resolve(p) for p in spec_operation(op).get("parameters", []) if resolve(p)["in"] == "path"]
+    ours = [p for p in op.params if p.location == "path"]
+    assert len(ours) == len(spec_params)
+    for mine, theirs in zip(ours, spec_params):
+        assert mine.required
+        spec_is_uuid = resolve(theirs["schema"]).get("format") == "uuid"
+        assert (mine.schema_.get("format") == "uuid") == spec_is_uuid, mine.name
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_query_parameters_agree(name):
+    op = OPERATIONS[name]
+    theirs = spec_query(op)
+    ours = {p.wire: p for p in op.params if p.location == "query"}
+    assert set(ours) == set(theirs)
+    for wire, (schema, required) in theirs.items():
+        mine = ours[wire]
+        assert mine.required == required, wire
+        assert types_of(mine.schema_) == types_of(schema), wire
+        if enum_of(schema) is not None:
+            assert enum_of(mine.schema_) == enum_of(schema), wire
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_body_fields_agree(name):
+    op = OPERATIONS[name]
+    body = spec_body(op)
+    ours = {p.wire: p for p in op.params if p.location == "body"}
+    if body is None:
+        assert not ours
+        return
+    theirs = writable(body.get("properties", {}))
+    assert set(ours) == set(theirs), "read-only fields must not be accepted, every writable one must be"
+    assert {w for w, p in ours.items() if p.required} == set(body.get("required", []))
+    for wire, schema in theirs.items():
+        mine = ours[wire].schema_
+        assert types_of(mine) == types_of(schema) or (not types_of(schema) and types_of(mine)), wire
+        assert enum_of(mine) == enum_of(schema), wire
+        if "object" in types_of(schema):
+            sub_theirs = writable(schema.get("properties", {}))
+            assert set(mine["properties"]) == set(sub_theirs), wire
+            for key, sub in sub_theirs.items():
+                assert enum_of(mine["properties"][key]) == enum_of(sub), f"{wire}.{key}"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_response_shape_matches_the_spec(name):
+    op = OPERATIONS[name]
+    success = next(r for code, r in spec_operation(op)["responses"].items() if code.startswith("2"))
+    schema = resolve(resolve(success)["content"]["application/json"]["schema"])
+    data = resolve(schema["properties"]["data"])
+    assert ("array" in types_of(data)) == op.returns_list
+    assert ("meta" in schema.get("properties", {})) == op.paginated
+    record = resolve(data["items"]) if "items" in data else resolve(resolve(data["oneOf"][0])["items"]) if "oneOf" in data else data
+    ours = set(op.returns["properties"])
+    # One shape serves a resource's list and get variants, which differ slightly: every field must exist
+    # in the API description, and the shape must share fields with this operation's own record.
+    # include_sim_card_group / include_iccids add fields the description does not name.
+    assert ours <= SPEC_FIELDS | {"sim_card_group", "iccids"}, ours - SPEC_FIELDS
+    assert ours & set(record.get("properties", {})), "the output shape names fields this operation returns"
+
+
+# -- Requests built from sample arguments validate against the spec -------------------------------
+
+@cache
+def openapi() -> OpenAPI:
+    return OpenAPI.from_dict(SPEC)
+
+
+class SpecRequest:
+    """An httpx request as openapi-core sees it."""
+
+    def __init__(self, request: httpx.Request) -> None:
+        self.host_url = f"{request.url.scheme}://{request.url.host}"
+        self.path = request.url.path
+        self.method = request.method.lower()
+        self.body = request.content or None
+        self.content_type = request.headers.get("content-type", "application/json")
+        self.parameters = RequestParameters(
+            query=ImmutableMultiDict(request.url.params.multi_items()),
+            header=Headers(list(request.headers.items())),
+            cookie=ImmutableMultiDict(),
+        )
+        self.full_url_pattern = f"{self.host_url}{self.path}"
+
+
+def http_request(name: str, arguments: dict[str, Any]) -> httpx.Request:
+    built = build_request(OPERATIONS[name], arguments)
+    client = httpx.Client(base_url="https://api.telnyx.com/v2", headers={"Authorization": "Bearer k"})
+    return client.build_request(built.method, built.path, params=built.params or None, json=built.json)
+
+
+def deep_object_arrays(name: str) -> dict[str, dict[str, Any]]:
+    """Array members of deepObject query parameters: OpenAPI leaves their serialization undefined, so
+    openapi-core cannot parse them; they are checked on their own (comma-separated items)."""
+    return {wire: schema for wire, (schema, _) in spec_query(OPERATIONS[name]).items()
+            if "[" in wire and "array" in types_of(schema)}
+
+
+@pytest.mark.parametrize("full", [False, True], ids=["required", "all-arguments"])
+@pytest.mark.parametrize("name", NAMES)
+def test_built_request_validates_against_the_spec(name, full):
+    request = http_request(name, sample_arguments(name, full=full))
+    assert request.url.host == "api.telnyx.com" and request.url.path.startswith("/v2/")
+    assert "/v2/v2/" not in str(request.url)
+    arrays = deep_object_arrays(name)
+    for wire, value in request.url.params.multi_items():
+        if wire in arrays:
+            Draft202012Validator(arrays[wire]).validate(value.split(","))
+    kept = [(k, v) for k, v in request.url.params.multi_items() if k not in arrays]
+    request = httpx.Request(request.method, request.url.copy_with(params=httpx.QueryParams(kept)),
+                            headers=request.headers, content=request.content)
+    openapi().validate_request(SpecRequest(request))
+
+
+def test_validation_catches_a_wrong_request():
+    """The check above can fail: a body with a read-only field is refused by the spec."""
+    request = httpx.Client(base_url="https://api.telnyx.com/v2").build_request(
+        "POST", "/sim_card_data_usage_notifications", json={"sim_card_id": "nope", "threshold": {"unit": "TB"}})
+    with pytest.raises(Exception):
+        openapi().validate_request(SpecRequest(request))
