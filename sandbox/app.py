@@ -13,6 +13,7 @@ import hmac
 import math
 import random
 import re
+import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -353,14 +354,15 @@ class Sandbox:
     # -- renderers -----------------------------------------------------------------------
 
     def _render_sim(self, sim: Doc, *, simple: bool = False, include_group: bool = False,
-                    pin_puk: bool = False) -> dict[str, Any]:
+                    pin_puk: bool = False,
+                    stats: dict[str, tuple[int, float]] | None = None) -> dict[str, Any]:
         keys = self._simple_sim_keys if simple else self._sim_keys
         out = {k: sim[k] for k in keys if k in sim and k != "pin_puk_codes"}
         if pin_puk:
             out["pin_puk_codes"] = dict(sim["_pin_puk"])
         if include_group:
             group = self.store.get("sim_card_groups", sim["sim_card_group_id"])
-            out["sim_card_group"] = self._render_group(group) if group else None
+            out["sim_card_group"] = self._render_group(group, stats) if group else None
         return out
 
     def _group_stats(self) -> dict[str, tuple[int, float]]:
@@ -476,8 +478,9 @@ class Sandbox:
             sims.sort(key=lambda s: float(s["current_billing_period_consumed_data"]["amount"]),
                       reverse=sort.startswith("-"))
         with_group = call.q("include_sim_card_group", False)
-        return self._page(call, sims, lambda s: self._render_sim(s, simple=True,
-                                                                 include_group=with_group))
+        stats = self._group_stats() if with_group else None
+        return self._page(call, sims, lambda s: self._render_sim(
+            s, simple=True, include_group=with_group, stats=stats))
 
     def op_GetSimCard(self, call: Call) -> Result:
         sim = self._require("sim_cards", call.id, "SIM card")
@@ -487,27 +490,24 @@ class Sandbox:
     def op_UpdateSimCard(self, call: Call) -> Result:
         sim = self._require("sim_cards", call.id, "SIM card")
         body = call.body or {}
-        if "status" in body:
+        if body.get("status"):
             raise unprocessable("status cannot be changed by PATCH; use the enable, disable or "
                                 "set_standby actions", pointer="/status")
         if "sim_card_group_id" in body:
             self._exists("sim_card_groups", body["sim_card_group_id"], "SIM card group",
                          "/sim_card_group_id")
-            sim["sim_card_group_id"] = body["sim_card_group_id"]
         if "data_limit" in body:
             limit = body["data_limit"]
-            if "amount" not in limit or "unit" not in limit:
-                missing = "amount" if "amount" not in limit else "unit"
-                raise unprocessable(f"data_limit.{missing} is required",
-                                    pointer=f"/data_limit/{missing}")
+            for part in ("amount", "unit"):
+                if part not in limit:
+                    raise unprocessable(f"data_limit.{part} is required",
+                                        pointer=f"/data_limit/{part}")
             _decimal(limit["amount"], "/data_limit/amount")
-            sim["data_limit"] = {"amount": limit["amount"], "unit": limit["unit"]}
-            if sim["status"]["value"] in ("enabled", "data_limit_exceeded"):
-                self._set_status(sim, "enabled", iso(call.now))
-        if "tags" in body:
-            sim["tags"] = list(body["tags"])
-        if "authorized_imeis" in body:
-            sim["authorized_imeis"] = body["authorized_imeis"]
+        for key in ("sim_card_group_id", "tags", "authorized_imeis", "data_limit"):
+            if key in body:
+                sim[key] = body[key]
+        if "data_limit" in body and sim["status"]["value"] in ("enabled", "data_limit_exceeded"):
+            self._set_status(sim, "enabled", iso(call.now))
         sim["updated_at"] = iso(call.now)
         self.store.put("sim_cards", sim)
         return Result(self._render_sim(sim))
@@ -811,9 +811,10 @@ class Sandbox:
         body = call.body or {}
         if "sim_card_id" in body:
             self._exists("sim_cards", body["sim_card_id"], "SIM card", "/sim_card_id")
-            doc["sim_card_id"] = body["sim_card_id"]
         if "threshold" in body:
             doc["threshold"] = self._threshold(body, doc["threshold"])
+        if "sim_card_id" in body:
+            doc["sim_card_id"] = body["sim_card_id"]
         self._stamp(call, doc, created=False)
         return Result(public(self.store.put("sim_card_data_usage_notifications", doc)))
 
@@ -825,18 +826,18 @@ class Sandbox:
     # -- SIM card groups -----------------------------------------------------------------
 
     def _group_fields(self, body: dict[str, Any], group: Doc) -> None:
-        if "name" in body:
-            if not body["name"].strip():
-                raise unprocessable("name must not be empty", pointer="/name")
-            group["name"] = body["name"]
-        if "data_limit" in body:
-            limit = body["data_limit"]
+        if "name" in body and not body["name"].strip():
+            raise unprocessable("name must not be empty", pointer="/name")
+        limit = body.get("data_limit")
+        if limit is not None:
             if "amount" in limit:
                 _decimal(limit["amount"], "/data_limit/amount")
             if limit.get("unit", "MB") not in ("MB", "GB"):
                 raise unprocessable(f"data_limit.unit: {limit['unit']!r} is not MB or GB",
                                     pointer="/data_limit/unit")
-            group["data_limit"] = {"amount": limit.get("amount"), "unit": limit.get("unit", "MB")}
+            group["data_limit"] = {**group["data_limit"], **limit}
+        if "name" in body:
+            group["name"] = body["name"]
 
     def op_GetAllSimCardGroups(self, call: Call) -> Result:
         stats = self._group_stats()
@@ -848,7 +849,7 @@ class Sandbox:
 
     def op_CreateSimCardGroup(self, call: Call) -> Result:
         group: Doc = {"id": self.store.new_id(), "record_type": "sim_card_group", "name": "",
-                      "default": False, "data_limit": {"amount": None, "unit": "MB"},
+                      "default": False, "data_limit": {},
                       "private_wireless_gateway_id": None, "wireless_blocklist_id": None}
         self._group_fields(call.body or {}, group)
         self.store.put("sim_card_groups", self._stamp(call, group))
@@ -953,8 +954,13 @@ class Sandbox:
             for f in ("administrative_area", "country_code", "extended_address", "id",
                       "locality", "postal_code", "street_address")
         }
-        filters["filter[cost.amount]"] = lambda d, v: Decimal(d["cost"]["amount"]) == _decimal(
-            v, "/filter[cost.amount]")
+        if "filter[cost.amount]" in call.query:
+            try:
+                wanted = Decimal(call.query["filter[cost.amount]"])
+            except InvalidOperation:
+                raise unprocessable("filter[cost.amount]: not a decimal number",
+                                    parameter="filter[cost.amount]") from None
+            filters["filter[cost.amount]"] = lambda d, v: Decimal(d["cost"]["amount"]) == wanted
         filters["filter[cost.currency]"] = lambda d, v: d["cost"]["currency"] == v
         filters["filter[quantity]"] = self._eq("quantity")
         for stamp in ("created_at", "updated_at"):
@@ -1014,12 +1020,12 @@ class Sandbox:
     def op_UpdateWirelessBlocklist(self, call: Call) -> Result:
         doc = self._require("wireless_blocklists", call.id, "Wireless blocklist")
         body = call.body or {}
-        if "name" in body:
-            if not body["name"].strip():
-                raise unprocessable("name must not be empty", pointer="/name")
-            doc["name"] = body["name"]
+        if "name" in body and not body["name"].strip():
+            raise unprocessable("name must not be empty", pointer="/name")
         if "values" in body:
             doc["values"] = self._blocklist_values(doc["type"], body["values"])
+        if "name" in body:
+            doc["name"] = body["name"]
         return Result(public(self.store.put("wireless_blocklists",
                                             self._stamp(call, doc, created=False))))
 
@@ -1189,10 +1195,14 @@ def summary(app: Starlette) -> str:
 
 
 def serve(host: str = "127.0.0.1", port: int = 8780, **create_app_kwargs: Any) -> None:
-    """Run the sandbox over real HTTP with uvicorn (loopback only unless `host` says else)."""
+    """Run the sandbox over real HTTP with uvicorn (loopback only unless `host` says else).
+
+    Prints one banner line to stderr; stdout stays untouched.
+    """
     import uvicorn
 
     app = create_app(**create_app_kwargs)
+    print(f"{summary(app)}; serving http://{host}:{port}{PREFIX}", file=sys.stderr, flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 

@@ -403,11 +403,12 @@ def connectivity_logs(seed: int, doc: Doc) -> list[dict[str, Any]]:
             "radio_access_technology": rng.choice(("LTE-M", "NB-IoT", "LTE", "5G NSA")),
             "apn": "data00.telnyx",
             "cell_id": str(rng.randrange(10**6, 10**8)),
-            "state": "closed" if n else "open",
+            "state": "closed",
             "start_time": iso(start),
             "stop_time": iso(t),
             "last_seen": iso(t),
             "created_at": iso(start),
         })
-    logs.reverse()
+    logs[-1]["state"] = "open"
+    logs.reverse()  # newest first
     return logs

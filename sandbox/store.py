@@ -24,7 +24,7 @@ TIMED = ("sim_card_actions", "sim_card_group_actions", "sim_cards")
 
 
 def iso(t: float) -> str:
-    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return datetime.fromtimestamp(t, UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def public(doc: Doc) -> Doc:

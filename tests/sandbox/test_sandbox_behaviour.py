@@ -348,3 +348,24 @@ def test_mobile_voice_connection_crud_filter_and_sort(env: Any) -> None:
     # null is allowed on create but not on update
     r = c.patch(f"/mobile_voice_connections/{mvc['id']}", json={"webhook_timeout_secs": None})
     assert r.status_code == 422
+
+
+def test_rejected_patch_changes_nothing(env: Any) -> None:
+    c = env.client
+    sim = env.sims(status="enabled")[0]
+    bench = env.group("Test Bench")
+    before = c.get(f"/sim_cards/{sim['id']}").json()["data"]
+    r = c.patch(f"/sim_cards/{sim['id']}", json={
+        "sim_card_group_id": bench["id"], "tags": ["x"], "data_limit": {"amount": "lots",
+                                                                       "unit": "MB"}})
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["source"] == {"pointer": "/data_limit/amount"}
+    assert c.get(f"/sim_cards/{sim['id']}").json()["data"] == before
+    r = c.patch(f"/sim_cards/{sim['id']}", json={"status": {}, "authorized_imeis": None})
+    assert r.status_code == 200 and r.json()["data"]["authorized_imeis"] is None
+    wbl = next(iter(env.store.all("wireless_blocklists")))
+    r = c.patch(f"/wireless_blocklists/{wbl['id']}", json={"name": "renamed", "values": ["x"]})
+    assert r.status_code == 422
+    assert c.get(f"/wireless_blocklists/{wbl['id']}").json()["data"]["name"] == wbl["name"]
+    r = c.patch(f"/wireless_blocklists/{wbl['id']}", json={"name": "renamed"})
+    assert r.status_code == 202 and r.json()["data"]["values"] == wbl["values"]

@@ -120,6 +120,10 @@ def test_every_operation_once(env: Any) -> None:
     assert check(env, seen, "GET", f"/sim_card_groups/{group['id']}",
                  params={"include_iccids": "true"})["iccids"] == []
     check(env, seen, "PATCH", f"/sim_card_groups/{group['id']}", json={"name": "Pilot 2"})
+    bare = check(env, seen, "POST", "/sim_card_groups", json={"name": "No limit"})
+    assert check(env, seen, "PATCH", f"/sim_card_groups/{bare['id']}",
+                 json={"data_limit": {"amount": "5", "unit": "GB"}})["data_limit"] == {
+        "amount": "5", "unit": "GB"}
     gw = sb.private_wireless_gateway_ids()[1]
     check(env, seen, "POST", f"/sim_card_groups/{group['id']}/actions/set_private_wireless_gateway",
           json={"private_wireless_gateway_id": gw})

@@ -113,6 +113,8 @@ def test_other_list_filters(env: Any) -> None:
     assert [o["status"] for o in orders] == ["delivered"]
     assert c.get("/sim_card_orders", params={"filter[cost.amount]": "65"}).json()["data"]
     _err(c.get("/sim_card_orders", params={"filter[created_at]": "yesterday"}), 422)
+    e = _err(c.get("/sim_card_orders", params={"filter[cost.amount]": "cheap"}), 422)
+    assert e["source"] == {"parameter": "filter[cost.amount]"}
     _err(c.get("/ota_updates", params={"filter[type]": "firmware"}), 422)
 
 
