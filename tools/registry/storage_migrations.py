@@ -44,7 +44,7 @@ OPERATIONS = [
     op(
         name="get_migration_source", title="Get a migration source", method="GET",
         path="/storage/migration_sources/{migration_source_id}",
-        description="One migration source.",
+        description="One migration source: provider, bucket and region.",
         kind="read", reason="Reads only.", params=(SOURCE_ID,), returns=shapes.MIGRATION_SOURCE,
     ),
     op(

@@ -1,0 +1,47 @@
+"""Generated views of the catalog: the golden snapshot of tools/list and the README's tool table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import anyio
+from mcp import Client
+
+from .selection import CATALOG
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAPSHOT = ROOT / "tests" / "snapshots" / "tool_catalog.json"
+README = ROOT / "README.md"
+TABLE_START, TABLE_END = "<!-- tool-table:start -->", "<!-- tool-table:end -->"
+
+
+async def _listed_tools() -> list[dict[str, Any]]:
+    from ..tools.client import TelnyxClient
+    from .app import create_server
+
+    client = TelnyxClient(base_url="http://unused.invalid/v2")
+    async with Client(create_server(client), mode="auto") as session:
+        tools = (await session.list_tools()).tools
+    await client.aclose()
+    return [t.model_dump(by_alias=True, exclude_none=True, mode="json") for t in tools]
+
+
+def snapshot_text() -> str:
+    """What the default server lists, as stable, reviewable JSON."""
+    return json.dumps(anyio.run(_listed_tools), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def tool_table() -> str:
+    lines = ["| Tool | Toolset | Class | What it does |", "|---|---|---|---|"]
+    for entry in CATALOG.values():
+        first_sentence = entry.description.split(". ")[0].rstrip(".") + "."
+        lines.append(f"| `{entry.name}` | {entry.toolset} | {entry.kind} | {first_sentence} |")
+    return "\n".join(lines)
+
+
+def readme_with_table(readme: str) -> str:
+    head, rest = readme.split(TABLE_START, 1)
+    _, tail = rest.split(TABLE_END, 1)
+    return f"{head}{TABLE_START}\n{tool_table()}\n{TABLE_END}{tail}"

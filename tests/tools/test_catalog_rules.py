@@ -1,0 +1,85 @@
+"""Rules every tool in the catalog keeps, so that it works in every mainstream MCP client."""
+
+import json
+import re
+
+import pytest
+from jsonschema import Draft202012Validator
+from mcp import Client
+
+from telnyx_iot_mcp.server.app import create_server
+from telnyx_iot_mcp.tools.client import TelnyxClient
+from telnyx_iot_mcp.tools.registry import OPERATIONS
+
+pytestmark = pytest.mark.anyio
+
+CONTRACT_NAMES = """
+purchase_esims register_sim_cards list_sim_cards get_sim_card update_sim_card delete_sim_card enable_sim_card
+disable_sim_card set_sim_card_standby set_sim_card_public_ip remove_sim_card_public_ip get_sim_card_public_ip
+get_sim_card_activation_code get_sim_card_device_details list_wireless_connectivity_logs
+validate_registration_codes bulk_enable_voice bulk_disable_voice bulk_set_public_ips list_sim_card_groups
+create_sim_card_group get_sim_card_group update_sim_card_group delete_sim_card_group
+set_group_private_wireless_gateway remove_group_private_wireless_gateway set_group_wireless_blocklist
+remove_group_wireless_blocklist list_sim_card_actions get_sim_card_action list_bulk_sim_card_actions
+get_bulk_sim_card_action list_sim_card_group_actions get_sim_card_group_action preview_sim_card_order
+list_sim_card_orders create_sim_card_order get_sim_card_order list_data_usage_notifications
+create_data_usage_notification get_data_usage_notification update_data_usage_notification
+delete_data_usage_notification list_ota_updates get_ota_update list_wireless_regions
+list_wireless_blocklist_values list_wireless_blocklists create_wireless_blocklist get_wireless_blocklist
+update_wireless_blocklist delete_wireless_blocklist list_mobile_voice_connections create_mobile_voice_connection
+get_mobile_voice_connection update_mobile_voice_connection delete_mobile_voice_connection
+list_migration_source_coverage list_migration_sources create_migration_source get_migration_source
+delete_migration_source list_migrations create_migration get_migration stop_migration
+""".split()
+
+
+@pytest.fixture
+async def listed():
+    client = TelnyxClient(base_url="http://unused.invalid/v2")
+    async with Client(create_server(client), mode="legacy") as session:
+        yield {t.name: t for t in (await session.list_tools()).tools}
+    await client.aclose()
+
+
+def walk(schema, path="$"):
+    yield path, schema
+    for key, sub in schema.get("properties", {}).items():
+        yield from walk(sub, f"{path}.{key}")
+    if isinstance(schema.get("items"), dict):
+        yield from walk(schema["items"], f"{path}[]")
+
+
+def test_the_66_public_tool_names_are_all_there():
+    assert len(CONTRACT_NAMES) == 66
+    assert sorted(OPERATIONS) == sorted(CONTRACT_NAMES)
+
+
+async def test_input_schemas_are_portable(listed):
+    for name, tool in listed.items():
+        assert re.match(r"^[a-z][a-z0-9_]{0,47}$", name)
+        schema = tool.input_schema
+        Draft202012Validator.check_schema(schema)
+        text = json.dumps(schema)
+        assert "$ref" not in text and "$defs" not in text, name
+        assert schema["type"] == "object" and schema["additionalProperties"] is False, name
+        for path, sub in walk(schema):
+            if path != "$" and not path.endswith("[]"):
+                assert sub.get("description"), f"{name} {path} has no description"
+            if sub.get("type") == "object" or "object" in (sub.get("type") or []):
+                assert sub.get("additionalProperties") is False or path == "$", f"{name} {path} is open"
+
+
+async def test_annotations_follow_the_registry_class(listed):
+    for name, op in OPERATIONS.items():
+        hints = listed[name].annotations
+        assert hints.title == op.title
+        assert hints.read_only_hint is (op.kind == "read"), name
+        assert hints.destructive_hint is (op.kind == "destructive"), name
+        assert hints.idempotent_hint is op.is_idempotent, name
+        assert hints.open_world_hint is True
+        assert listed[name].output_schema["properties"]["data"], name
+
+
+def test_every_operation_states_a_reason_for_its_class():
+    for op in OPERATIONS.values():
+        assert len(op.reason) >= 10 and len(op.description) >= 30, op.name
