@@ -14,10 +14,14 @@ from .. import __version__
 from ..tools.client import TelnyxClient
 from ..tools.errors import ToolError
 from ..tools.executor import check_arguments, execute
+from ..tools.local import LOCAL_TOOLS, LocalTool
 from ..tools.registry import OPERATIONS, Operation
 from ..tools.schema import input_schema, output_schema
+from ..tools.waiting import wait_for_action
 from .audit import RequestIdRecorder
+from .dynamic import DYNAMIC_NAMES, DYNAMIC_TOOLS, describe, search, tool_problems
 from .gate import Gate, Verdict
+from .prompting import prompt_handlers
 
 log = logging.getLogger("telnyx_iot_mcp")
 
@@ -59,14 +63,20 @@ def error_result(error: ToolError) -> types.CallToolResult:
     return text_result({"error": payload}, is_error=True, text=text)
 
 
-def create_server(client: TelnyxClient, operations: Iterable[Operation] | None = None, *,
-                  gate: Gate | None = None) -> Server:
-    """An MCP server exposing `operations` (default: all of them) that calls Telnyx through `client`.
+LOCAL_HANDLERS = {"wait_for_action": wait_for_action}
+
+
+def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTool] | None = None, *,
+                  gate: Gate | None = None, tools_mode: str = "static") -> Server:
+    """An MCP server exposing `operations` (default: the whole catalog) that calls Telnyx through `client`.
+
+    `tools_mode="dynamic"` lists three tools instead (search, describe, call) over the same operations.
 
     `gate` decides which calls need a person's yes (default: ask, or a confirmation token)."""
     gate = gate or Gate(client)
-    exposed = {op.name: op for op in (operations if operations is not None else OPERATIONS.values())}
-    tools = [tool_for(op) for op in exposed.values()]
+    catalog = operations if operations is not None else [*OPERATIONS.values(), *LOCAL_TOOLS.values()]
+    exposed = {op.name: op for op in catalog}
+    tools = DYNAMIC_TOOLS if tools_mode == "dynamic" else [tool_for(op) for op in exposed.values()]
 
     async def list_tools(ctx: ServerRequestContext, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
         return types.ListToolsResult(tools=tools)
@@ -81,7 +91,7 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation] | None =
             if verdict.reply is not None:  # the user is being asked (2026-07-28 round trip)
                 return verdict.reply
             sent = RequestIdRecorder(client)
-            result = text_result(await execute(sent, op, verdict.arguments))
+            result = text_result(await execute(sent, op, verdict.arguments, ctx.session.report_progress))
             gate.finish(verdict, "ok", sent.request_id)
             return result
         except ToolError as error:
@@ -94,14 +104,52 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation] | None =
                 gate.finish(verdict, "error", detail="failed inside the server")
             return error_result(ToolError("internal", f"{op.name} failed inside the server; nothing more is known."))
 
+    async def run_local(ctx: ServerRequestContext, tool: LocalTool, arguments: dict[str, Any]) -> types.CallToolResult:
+        """Local tools only read, through registry operations: validate, then run."""
+        try:
+            check_arguments(tool, arguments)  # type: ignore[arg-type]  # uses the name only
+            return text_result(await LOCAL_HANDLERS[tool.name](client, arguments, ctx.session.report_progress))
+        except ToolError as error:
+            return error_result(error)
+        except Exception:
+            log.exception("tool %s failed unexpectedly", tool.name)
+            return error_result(ToolError("internal", f"{tool.name} failed inside the server; nothing more is known."))
+
+    async def run_dynamic(ctx: ServerRequestContext, params: types.CallToolRequestParams) -> types.CallToolResult:
+        arguments = dict(params.arguments or {})
+        found = tool_problems(params.name, arguments)
+        if found:
+            return error_result(ToolError("invalid_arguments", f"Invalid arguments for {params.name}: "
+                                          + "; ".join(found), problems=found))
+        if params.name == "search_operations":
+            return text_result(search(exposed, arguments.get("query", ""), arguments.get("toolset"),
+                                      arguments.get("class")))
+        op = exposed.get(arguments["name"])
+        if op is None:
+            return unknown_tool(arguments["name"], "search_operations lists the operations offered here.")
+        if params.name == "describe_operation":
+            return text_result(describe(op))
+        # call_operation: exactly the static tool's path, so validation and the gate apply unchanged
+        inner = params.model_copy(update={"name": op.name, "arguments": arguments.get("arguments") or {}})
+        return await call_tool(ctx, inner)
+
+    def unknown_tool(name: str, hint: str | None = None) -> types.CallToolResult:
+        why = "is not offered by this server's configuration" if name in OPERATIONS or name in LOCAL_TOOLS \
+            else "does not exist"
+        return error_result(ToolError("unknown_tool", f"Tool {name!r} {why}.", hint=hint))
+
     async def call_tool(ctx: ServerRequestContext, params: types.CallToolRequestParams) -> types.CallToolResult:
+        if tools_mode == "dynamic" and params.name in DYNAMIC_NAMES:
+            return await run_dynamic(ctx, params)
         op = exposed.get(params.name)
         if op is None:
-            why = "is not offered by this server's configuration" if params.name in OPERATIONS else "does not exist"
-            return error_result(ToolError("unknown_tool", f"Tool {params.name!r} {why}."))
+            return unknown_tool(params.name)
+        if isinstance(op, LocalTool):
+            return await run_local(ctx, op, dict(params.arguments or {}))
         return await run_operation(ctx, params, op, dict(params.arguments or {}))
 
+    list_prompts, get_prompt = prompt_handlers(exposed, dynamic=tools_mode == "dynamic")
     return Server(
         "telnyx-iot-mcp", version=__version__, title="Telnyx IoT", instructions=INSTRUCTIONS,
-        on_list_tools=list_tools, on_call_tool=call_tool,
+        on_list_tools=list_tools, on_call_tool=call_tool, on_list_prompts=list_prompts, on_get_prompt=get_prompt,
     )

@@ -10,9 +10,26 @@ from collections.abc import Sequence
 import anyio
 
 from .. import __version__
+from ..tools.registry.model import TOOLSETS
 from .settings import Settings
 
 SANDBOX_BASE_URL = "http://sandbox/v2"
+
+
+def add_selection_flags(parser: argparse.ArgumentParser, default: object) -> None:
+    """Which tools to offer; on subcommands with default SUPPRESS so the flags work before or after the command."""
+    parser.add_argument("--sandbox", action="store_true", default=default,
+                        help="serve an offline demo fleet instead of the real API (no key needed)")
+    parser.add_argument("--read-only", action="store_true", default=default,
+                        help="offer only tools that read; every write, destructive or billable tool is removed")
+    parser.add_argument("--toolsets", metavar="NAME,...", default=default,
+                        help="offer only these toolsets (default all): " + ", ".join(TOOLSETS))
+    parser.add_argument("--tools", metavar="NAME,...", default=default,
+                        help="offer these tools (alone, or on top of --toolsets)")
+    parser.add_argument("--exclude-tools", metavar="NAME,...", default=default, help="never offer these tools")
+    parser.add_argument("--tools-mode", choices=["static", "dynamic"], default=default,
+                        help="static: one MCP tool per operation (default); dynamic: three tools that search, "
+                             "describe and call them")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -21,12 +38,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         description="MCP server for the Telnyx IoT API. Reads TELNYX_API_KEY from the environment.",
     )
     parser.add_argument("--version", action="version", version=f"telnyx-iot-mcp {__version__}")
-    parser.add_argument("--sandbox", action="store_true", default=None,
-                        help="serve an offline demo fleet instead of the real API (no key needed)")
+    add_selection_flags(parser, None)
     parser.add_argument("--sandbox-state", metavar="PATH", default=None,
                         help="keep the sandbox fleet in this SQLite file between runs")
-    parser.add_argument("--read-only", action="store_true", default=None,
-                        help="offer only tools that read; every write, destructive or billable tool is removed")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     http = parser.add_argument_group("Streamable HTTP (the access token comes from TELNYX_IOT_MCP_HTTP_TOKEN "
                                      "or --http-token-file, never from the command line)")
@@ -48,12 +62,21 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     sandbox.add_argument("--state", metavar="PATH", default=None, help="SQLite file to keep the fleet in")
     sandbox.add_argument("--api-key-required", action="store_true",
                          help="answer 401 unless requests carry TELNYX_API_KEY as a bearer token")
+    tools = commands.add_parser("tools", help="print the tool catalog (name, class, toolset, title)")
+    add_selection_flags(tools, argparse.SUPPRESS)
+    call = commands.add_parser("call", help="run one tool through the MCP server and print its result as JSON; "
+                                            "calls that need confirmation ask on the terminal")
+    call.add_argument("tool", help="tool name, as listed by `telnyx-iot-mcp tools`")
+    call.add_argument("--args", dest="tool_args", metavar="JSON", default="{}", help="the arguments as a JSON object")
+    add_selection_flags(call, argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
 def load_settings(args: argparse.Namespace) -> Settings:
     flags = {k: v for k, v in {
         "sandbox": args.sandbox, "sandbox_state": args.sandbox_state, "read_only": args.read_only,
+        "toolsets": args.toolsets, "tools": args.tools, "exclude_tools": args.exclude_tools,
+        "tools_mode": args.tools_mode,
         "transport": args.transport, "host": args.http_host, "port": args.http_port, "stateless": args.stateless,
         "http_token_file": args.http_token_file, "allowed_hosts": args.allowed_hosts,
         "allow_client_api_key": args.allow_client_api_key,
@@ -89,11 +112,32 @@ def make_client(settings: Settings):
 
 def build_server(settings: Settings, client):
     """The MCP server the settings ask for, whatever the transport."""
-    from ..tools.registry import OPERATIONS
     from .app import create_server
 
-    operations = [op for op in OPERATIONS.values() if op.read_only or not settings.read_only]
-    return create_server(client, operations)
+    return create_server(client, selected(settings), tools_mode=settings.tools_mode)
+
+
+def selected(settings: Settings):
+    from .selection import SelectionError, select
+
+    try:
+        return select(settings)
+    except SelectionError as error:
+        fail(str(error))
+
+
+async def call_tool(settings: Settings, name: str, arguments_json: str) -> int:
+    from .commands import call_once, parse_arguments
+
+    try:
+        arguments = parse_arguments(arguments_json)
+    except ValueError as error:
+        fail(str(error))
+    client = make_client(settings)
+    try:
+        return await call_once(build_server(settings, client), name, arguments, interactive=sys.stdin.isatty())
+    finally:
+        await client.aclose()
 
 
 async def serve_stdio(settings: Settings) -> None:
@@ -140,6 +184,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.command == "sandbox":
         serve_sandbox(args, settings)
         return
+    if args.command == "tools":
+        from .commands import catalog_table
+
+        sys.stdout.write(catalog_table(selected(settings)))
+        return
+    if args.command == "call":
+        raise SystemExit(anyio.run(call_tool, settings, args.tool, args.tool_args))
     try:
         anyio.run(serve_http if settings.transport == "http" else serve_stdio, settings)
     except KeyboardInterrupt:

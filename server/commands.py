@@ -1,0 +1,80 @@
+"""`telnyx-iot-mcp tools` and `telnyx-iot-mcp call`: the catalog and single calls, for people and scripts."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+import anyio
+from mcp import Client, types
+
+from .selection import Entry
+
+
+def catalog_table(entries: Sequence[Entry]) -> str:
+    """One line per tool: name, class, toolset, title, in columns."""
+    rows = [("NAME", "CLASS", "TOOLSET", "TITLE")] + [(e.name, e.kind, e.toolset, e.title) for e in entries]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = ["  ".join([*(cell.ljust(w) for cell, w in zip(row[:3], widths)), row[3]]) for row in rows]
+    return "\n".join(lines) + f"\n\n{len(entries)} tools\n"
+
+
+def parse_arguments(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"--args is not valid JSON: {error.msg} at position {error.pos}") from None
+    if not isinstance(value, dict):
+        raise ValueError("--args must be a JSON object, e.g. '{\"sim_card_id\": \"...\"}'")
+    return value
+
+
+def terminal_confirmation(prompt_in: TextIO, prompt_out: TextIO):
+    """An elicitation callback that asks the person at the terminal: y/N for a yes, the text for a typed answer."""
+    async def ask(line: str) -> str:
+        prompt_out.write(line)
+        prompt_out.flush()
+        return (await anyio.to_thread.run_sync(prompt_in.readline)).strip()
+
+    async def elicit(context: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
+        schema = getattr(params, "requested_schema", None) or {}
+        prompt_out.write(f"\n{params.message}\n")
+        content: dict[str, Any] = {}
+        for name, field in (schema.get("properties") or {}).items():
+            label = field.get("title") or name
+            if field.get("type") == "boolean":
+                answer = await ask(f"{label}? [y/N] ")
+                if answer.lower() not in ("y", "yes"):
+                    return types.ElicitResult(action="decline")
+                content[name] = True
+            else:
+                if field.get("description"):
+                    prompt_out.write(f"{field['description']}\n")
+                answer = await ask(f"{label}: ")
+                if not answer:
+                    return types.ElicitResult(action="decline")
+                content[name] = answer
+        return types.ElicitResult(action="accept", content=content)
+
+    return elicit
+
+
+async def call_once(server: Any, name: str, arguments: dict[str, Any], *, interactive: bool,
+                    out: TextIO = sys.stdout) -> int:
+    """Runs one tool through the full MCP path (validation, gate) and prints its result as JSON; 1 on error."""
+    callback = terminal_confirmation(sys.stdin, sys.stderr) if interactive else None
+    async with Client(server, elicitation_callback=callback) as client:
+        result = await client.call_tool(name, arguments)
+    if result.structured_content is not None:
+        payload: Any = result.structured_content
+    else:
+        texts = [c.text for c in result.content if isinstance(c, types.TextContent)]
+        payload = {"content": texts}
+    out.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+    if result.is_error:
+        text = " ".join(c.text for c in result.content if isinstance(c, types.TextContent))
+        print(f"telnyx-iot-mcp: {name} failed: {text}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,76 @@
+"""Tools that are not one API call: declared here once, with their schemas, beside the registry's operations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .registry.model import Kind, Toolset, enum, integer, uuid
+
+MAX_WAIT_SECONDS = 600
+ACTION_KINDS = {  # kind argument -> the registry operation that reads one action of that kind
+    "sim_card": "get_sim_card_action",
+    "bulk": "get_bulk_sim_card_action",
+    "group": "get_sim_card_group_action",
+}
+
+
+class LocalTool(BaseModel):
+    """A tool the server implements itself; the same public fields as a registry Operation where they apply."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    title: str
+    description: str
+    toolset: Toolset
+    kind: Kind
+    input: dict[str, Any]
+    output: dict[str, Any] = Field(default_factory=lambda: {"type": "object"})
+    is_idempotent: bool = True
+
+    @property
+    def read_only(self) -> bool:
+        return self.kind == "read"
+
+    @property
+    def gated(self) -> bool:
+        return False
+
+
+WAIT_FOR_ACTION = LocalTool(
+    name="wait_for_action",
+    title="Wait for an action to finish",
+    description="Polls a SIM card action, bulk SIM card action or SIM card group action until it is completed or "
+                "failed, or the timeout passes (then call again). Sends progress notifications while it waits. "
+                "Use the action id returned by enable/disable/standby/public IP, bulk or group calls.",
+    toolset="actions",
+    kind="read",
+    input={
+        "type": "object",
+        "properties": {
+            "action_id": {**uuid(), "description": "Id (UUID) of the action to wait for."},
+            "kind": {**enum(*ACTION_KINDS), "description": "sim_card: a SIM card action (enable, disable, "
+                     "standby, public IP); bulk: a bulk SIM card action; group: a SIM card group action."},
+            "timeout_seconds": {**integer(1, MAX_WAIT_SECONDS, default=120),
+                                "description": f"Stop waiting after this long, 1 to {MAX_WAIT_SECONDS} (default 120)."},
+            "interval_seconds": {"type": "number", "minimum": 0.1, "maximum": 60, "default": 3,
+                                 "description": "Seconds between polls, 0.1 to 60 (default 3)."},
+        },
+        "required": ["action_id", "kind"],
+        "additionalProperties": False,
+    },
+    output={
+        "type": "object",
+        "properties": {
+            "data": {"type": "object", "description": "The action as last read."},
+            "meta": {"type": "object", "properties": {
+                "status": {"type": "string"}, "done": {"type": "boolean"}, "timed_out": {"type": "boolean"},
+                "polls": {"type": "integer"}, "waited_seconds": {"type": "number"}, "note": {"type": "string"},
+            }},
+        },
+    },
+)
+
+LOCAL_TOOLS: dict[str, LocalTool] = {tool.name: tool for tool in (WAIT_FOR_ACTION,)}
