@@ -136,6 +136,8 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
     def unknown_tool(name: str, hint: str | None = None) -> types.CallToolResult:
         why = "is not offered by this server's configuration" if name in OPERATIONS or name in LOCAL_TOOLS \
             else "does not exist"
+        if gate.read_only and name in OPERATIONS and not OPERATIONS[name].read_only:
+            why = f"is a {OPERATIONS[name].kind} tool and this server runs read-only; nothing was sent"
         return error_result(ToolError("unknown_tool", f"Tool {name!r} {why}.", hint=hint))
 
     async def call_tool(ctx: ServerRequestContext, params: types.CallToolRequestParams) -> types.CallToolResult:

@@ -41,6 +41,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     add_selection_flags(parser, None)
     parser.add_argument("--sandbox-state", metavar="PATH", default=None,
                         help="keep the sandbox fleet in this SQLite file between runs")
+    parser.add_argument("--confirm", choices=["elicit-or-token", "elicit-only", "off"], default=None,
+                        help="before destructive or billable calls: ask the user (elicitation), else return a "
+                             "single-use confirmation token (default); elicit-only refuses when the client cannot "
+                             "ask; off asks nothing (only for automation that confirms elsewhere)")
+    parser.add_argument("--confirm-ttl", type=float, default=None, metavar="SECONDS",
+                        help="how long a confirmation token stays valid (default 300)")
+    parser.add_argument("--audit-log", metavar="PATH", default=None,
+                        help="append a JSON line per write, destructive or billable call to this file")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     http = parser.add_argument_group("Streamable HTTP (the access token comes from TELNYX_IOT_MCP_HTTP_TOKEN "
                                      "or --http-token-file, never from the command line)")
@@ -75,6 +83,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def load_settings(args: argparse.Namespace) -> Settings:
     flags = {k: v for k, v in {
         "sandbox": args.sandbox, "sandbox_state": args.sandbox_state, "read_only": args.read_only,
+        "confirm": args.confirm, "confirm_ttl": args.confirm_ttl, "audit_log": args.audit_log,
         "toolsets": args.toolsets, "tools": args.tools, "exclude_tools": args.exclude_tools,
         "tools_mode": args.tools_mode,
         "transport": args.transport, "host": args.http_host, "port": args.http_port, "stateless": args.stateless,
@@ -114,7 +123,9 @@ def build_server(settings: Settings, client):
     """The MCP server the settings ask for, whatever the transport."""
     from .app import create_server
 
-    return create_server(client, selected(settings), tools_mode=settings.tools_mode)
+    from .gate import gate_for
+
+    return create_server(client, selected(settings), tools_mode=settings.tools_mode, gate=gate_for(settings, client))
 
 
 def selected(settings: Settings):

@@ -14,6 +14,7 @@ How it asks depends on the client and the policy:
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Literal
@@ -28,6 +29,7 @@ from ..tools.registry import Operation
 from .audit import AuditLog, Confirmation, Outcome
 from .confirm_token import TOKEN_ARGUMENT, ConfirmationTokens, TokenRefused
 from .preview import Challenge, Preview, preview
+from .settings import Settings
 
 Policy = Literal["elicit-or-token", "elicit-only", "off"]
 POLICIES: tuple[str, ...] = Policy.__args__  # type: ignore[attr-defined]
@@ -38,6 +40,8 @@ CONFIRM_TOKEN = "confirm"  # token purposes: a confirmation token, and the state
 ELICIT_STATE = "elicit"
 ANSWER_KEY = "confirm"
 NOTHING_SENT = "Nothing was sent to Telnyx."
+OFF_WARNING = ("telnyx-iot-mcp: WARNING: confirmation is off (--confirm off): destructive and billable calls "
+               "run without asking anyone. Use this only for automation that confirms elsewhere.")
 
 
 @dataclass
@@ -194,3 +198,12 @@ class Gate:
             raise self._stop(op, arguments, request_id, "declined", "declined",
                              f"The user did not tick 'Go ahead' for {op.name}. {NOTHING_SENT}")
         return Verdict(op, arguments, "elicitation", request_id)
+
+
+def gate_for(settings: Settings, client: TelnyxClient) -> Gate:
+    """The gate the settings ask for; warns on stderr when confirmation is off."""
+    if settings.confirm == "off" and not settings.read_only:
+        print(OFF_WARNING, file=sys.stderr)
+    secret = settings.confirm_secret.get_secret_value().encode() if settings.confirm_secret else None
+    return Gate(client, policy=settings.confirm, tokens=ConfirmationTokens(secret, settings.confirm_ttl),
+                audit=AuditLog(settings.audit_log), read_only=settings.read_only)
