@@ -8,12 +8,27 @@ import sys
 from collections.abc import Sequence
 
 import anyio
+from pydantic import ValidationError
 
 from .. import __version__
+from ..tools.redact import secure_logging
 from ..tools.registry.model import TOOLSETS
 from .settings import Settings
 
 SANDBOX_BASE_URL = "http://sandbox/v2"
+
+
+KEY_FLAGS = ("--api-key", "--api_key", "--key", "--telnyx-api-key", "--token")
+
+
+def refuse_key_flags(argv: Sequence[str]) -> None:
+    """The key would show in the process list and shell history: only the environment or a file may hold it.
+    Checked before argparse, whose usage errors would echo the value."""
+    for token in argv:
+        name = token.split("=", 1)[0]
+        if name in KEY_FLAGS:
+            fail(f"{name} is not accepted: the API key is never taken from the command line. "
+                 "Set TELNYX_API_KEY, or TELNYX_API_KEY_FILE to a file holding the key.")
 
 
 def add_selection_flags(parser: argparse.ArgumentParser, default: object) -> None:
@@ -33,8 +48,9 @@ def add_selection_flags(parser: argparse.ArgumentParser, default: object) -> Non
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    refuse_key_flags(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(
-        prog="telnyx-iot-mcp",
+        prog="telnyx-iot-mcp", allow_abbrev=False,
         description="MCP server for the Telnyx IoT API. Reads TELNYX_API_KEY from the environment.",
     )
     parser.add_argument("--version", action="version", version=f"telnyx-iot-mcp {__version__}")
@@ -92,7 +108,11 @@ def load_settings(args: argparse.Namespace) -> Settings:
     }.items() if v is not None}
     if flags.get("sandbox_state"):
         flags["sandbox"] = True
-    return Settings(**flags)
+    try:
+        return Settings(**flags)
+    except ValidationError as error:
+        fail("invalid settings: " + "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in error.errors()))
 
 
 def fail(message: str) -> None:
@@ -111,12 +131,12 @@ def make_client(settings: Settings):
         app = create_app(state_path=settings.sandbox_state)
         print(summary(app), file=sys.stderr)
         return TelnyxClient(base_url=SANDBOX_BASE_URL, transport=httpx.ASGITransport(app=app),
-                            timeout=settings.timeout)
+                            **settings.client_limits())
     if settings.api_key is None or not settings.api_key.get_secret_value().strip():
         fail("TELNYX_API_KEY is not set. Set it to your Telnyx API key, or run `telnyx-iot-mcp --sandbox` "
              "to try the server offline on a demo fleet.")
     return TelnyxClient(base_url=settings.base_url, api_key=settings.api_key.get_secret_value(),
-                        timeout=settings.timeout)
+                        **settings.client_limits())
 
 
 def build_server(settings: Settings, client):
@@ -191,6 +211,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     # stdout is the protocol channel in stdio mode: every log line goes to stderr.
     logging.basicConfig(level=args.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    secure_logging()
     settings = load_settings(args)
     if args.command == "sandbox":
         serve_sandbox(args, settings)

@@ -1,18 +1,33 @@
-"""The one HTTP client that talks to Telnyx (or the sandbox): auth, timeouts, JSON in and out."""
+"""The one HTTP client that talks to Telnyx (or the sandbox): auth, timeouts, retries, limits, JSON in and out.
+
+Retries (stamina): a request is sent again only when repeating it cannot do anything twice, i.e. it reads
+(`safety.may_repeat`) or it never left this machine (no connection was made). A change that may have reached
+Telnyx is never repeated; its error names the read tool that shows whether it took effect.
+"""
 
 from __future__ import annotations
 
 import json
+import math
+import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any
 
+import anyio
 import httpx
+import stamina
 
 from .. import __version__
-from .errors import ToolError, bad_response, transport_error, upstream_error
+from .errors import ToolError, bad_response, may_have_happened, too_large, transport_error, upstream_error
+from .redact import register_secret
 from .request import ApiRequest
+from .safety import check_tool, may_repeat
 
 DEFAULT_BASE_URL = "https://api.telnyx.com/v2"
+NARROW_HINT = ("Ask for less: use the list tool's filters, a smaller page_size, or the `fields` argument "
+               "to return only the fields you need.")
 
 
 @dataclass(frozen=True)
@@ -22,44 +37,147 @@ class ApiResponse:
     request_id: str | None
 
 
+class _Failure(Exception):
+    """One failed attempt: the error to show, and whether (and after how long) it may be tried again."""
+
+    def __init__(self, error: ToolError, *, retryable: bool, never_sent: bool = False,
+                 retry_after: float | None = None) -> None:
+        super().__init__(error.message)
+        self.error, self.retryable, self.never_sent, self.retry_after = error, retryable, never_sent, retry_after
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delay in seconds or an HTTP date); None if absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        seconds = when.timestamp() - (now if now is not None else datetime.now(timezone.utc).timestamp())
+    return max(0.0, seconds) if math.isfinite(seconds) else None
+
+
 class TelnyxClient:
     def __init__(self, *, base_url: str = DEFAULT_BASE_URL, api_key: str | None = None,
-                 timeout: float = 30.0, transport: httpx.AsyncBaseTransport | None = None) -> None:
+                 timeout: float = 30.0, transport: httpx.AsyncBaseTransport | None = None,
+                 connect_timeout: float = 5.0, retry_budget: float = 60.0, max_attempts: int = 4,
+                 max_concurrency: int = 8, max_response_bytes: int = 8_000_000,
+                 max_result_bytes: int = 200_000, backoff_initial: float = 0.5, backoff_max: float = 8.0,
+                 retry_after_cap: float = 30.0) -> None:
+        """`timeout` bounds one attempt from start to last byte (and each read); `retry_budget` bounds a
+        whole call, retries and waits included. `max_response_bytes` stops reading a body beyond it;
+        `max_result_bytes` is what the executor hands to the model at most."""
         headers = {"Accept": "application/json", "User-Agent": f"telnyx-iot-mcp/{__version__}"}
         if api_key:
+            register_secret(api_key)
             headers["Authorization"] = f"Bearer {api_key}"
         self._http = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"), headers=headers, transport=transport,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)), follow_redirects=False,
+            base_url=base_url.rstrip("/"), headers=headers, transport=transport, follow_redirects=False,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, connect_timeout)),
+            limits=httpx.Limits(max_connections=max_concurrency, max_keepalive_connections=max_concurrency),
         )
+        self._attempt_timeout = timeout
+        self._budget = retry_budget
+        self._max_attempts = max_attempts
+        self._slots = anyio.Semaphore(max_concurrency)
+        self._max_response_bytes = max_response_bytes
+        self.max_result_bytes = max_result_bytes
+        self._backoff = (backoff_initial, backoff_max)
+        self._retry_after_cap = retry_after_cap
 
     async def aclose(self) -> None:
         await self._http.aclose()
 
     async def send(self, request: ApiRequest) -> ApiResponse:
+        """Send with retries where they are safe; raises ToolError on failure."""
+        repeatable = may_repeat(request)
+        deadline = time.monotonic() + self._budget
+
+        def backoff(exc: Exception) -> bool | float:
+            if not isinstance(exc, _Failure) or not exc.retryable or not (repeatable or exc.never_sent):
+                return False
+            remaining = deadline - time.monotonic()
+            if exc.retry_after is not None:  # a longer wait is the caller's to decide: the error carries it
+                wait = exc.retry_after
+                return max(wait, 0.001) if wait <= self._retry_after_cap and wait < remaining else False
+            return remaining > self._backoff[1]  # room left for the longest backoff and another try
+
         try:
-            response = await self._http.request(
-                request.method, request.path, params=request.params or None, json=request.json,
-            )
-        except httpx.TimeoutException:
-            raise transport_error("the request timed out") from None
+            async for attempt in stamina.retry_context(
+                on=backoff, attempts=self._max_attempts, timeout=None,
+                wait_initial=self._backoff[0], wait_max=self._backoff[1], wait_jitter=self._backoff[0],
+            ):
+                with attempt:
+                    return await self._attempt(request, repeatable, deadline)
+        except _Failure as failure:
+            raise failure.error from None
+        raise AssertionError("unreachable: stamina either returns or raises")  # pragma: no cover
+
+    async def _attempt(self, request: ApiRequest, repeatable: bool, deadline: float) -> ApiResponse:
+        maybe = None if repeatable else may_have_happened(request.operation or request.path,
+                                                          check_tool(request.operation or ""))
+        limit = min(self._attempt_timeout, deadline - time.monotonic())
+        try:
+            async with self._slots:
+                with anyio.fail_after(max(limit, 0.0)):
+                    async with self._http.stream(request.method, request.path, params=request.params or None,
+                                                 json=request.json) as response:
+                        content = await self._read_capped(response)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise _Failure(transport_error(f"could not connect ({type(exc).__name__})"),
+                           retryable=True, never_sent=True) from None
+        except (httpx.TimeoutException, TimeoutError):
+            raise _Failure(transport_error(f"no complete answer within {limit:.3g} s", may_have_happened=maybe),
+                           retryable=True) from None
         except httpx.HTTPError as exc:
-            raise transport_error(type(exc).__name__) from None
-        return _parse(response)
+            raise _Failure(transport_error(f"the connection failed ({type(exc).__name__})", may_have_happened=maybe),
+                           retryable=True) from None
+        return self._parse(response, content, maybe)
+
+    async def _read_capped(self, response: httpx.Response) -> bytes:
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self._max_response_bytes:
+            raise _Failure(too_large(int(declared), self._max_response_bytes, narrow=NARROW_HINT), retryable=False)
+        chunks, size = [], 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > self._max_response_bytes:
+                raise _Failure(too_large(size, self._max_response_bytes, narrow=NARROW_HINT), retryable=False)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _parse(self, response: httpx.Response, content: bytes, maybe: str | None) -> ApiResponse:
+        status, request_id = response.status_code, response.headers.get("x-request-id")
+        try:
+            body: Any = json.loads(content) if content else {}
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+            body = None
+        if response.is_success:
+            if not isinstance(body, dict):
+                what = "not a JSON object" if body is not None else _content_kind(response)
+                raise _Failure(bad_response(status, what, request_id=request_id, may_have_happened=maybe),
+                               retryable=True)
+            return ApiResponse(status, body, request_id)
+        retry_after = response.headers.get("retry-after")
+        error = upstream_error(status, body, request_id=request_id, retry_after=retry_after,
+                               may_have_happened=maybe if status >= 500 else None)
+        if body is None and content:
+            error.payload["message"] += f" (the body was {_content_kind(response)})"
+        if status == 429:
+            raise _Failure(error, retryable=True, retry_after=parse_retry_after(retry_after))
+        raise _Failure(error, retryable=status >= 500 or status == 408)
 
 
-def _parse(response: httpx.Response) -> ApiResponse:
-    request_id = response.headers.get("x-request-id")
-    try:
-        body: Any = json.loads(response.content) if response.content else {}
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        body = None
-    if response.is_success:
-        if not isinstance(body, dict):
-            raise bad_response(response.status_code, "not a JSON object", request_id=request_id)
-        return ApiResponse(response.status_code, body, request_id)
-    raise upstream_error(response.status_code, body, request_id=request_id,
-                         retry_after=response.headers.get("retry-after"))
+def _content_kind(response: httpx.Response) -> str:
+    kind = response.headers.get("content-type", "").split(";")[0].strip() or "of no declared type"
+    return f"not JSON: {kind}"
 
 
-__all__ = ["ApiResponse", "TelnyxClient", "ToolError", "DEFAULT_BASE_URL"]
+__all__ = ["ApiResponse", "TelnyxClient", "ToolError", "DEFAULT_BASE_URL", "parse_retry_after"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .redact import redact, redact_value
+
 HINTS = {
     400: "The API rejected the request as malformed; check the arguments against the tool's schema.",
     401: "The Telnyx API key was refused: set a valid key in TELNYX_API_KEY (Mission Control > API Keys).",
@@ -21,8 +23,11 @@ class ToolError(Exception):
     """A tool call that cannot produce a result; `payload` is what the model is shown."""
 
     def __init__(self, kind: str, message: str, **details: Any) -> None:
+        message = redact(message)
         super().__init__(message)
-        self.payload: dict[str, Any] = {"kind": kind, "message": message, **{k: v for k, v in details.items() if v is not None}}
+        self.payload: dict[str, Any] = {
+            "kind": kind, "message": message, **{k: redact_value(v) for k, v in details.items() if v is not None},
+        }
 
     @property
     def message(self) -> str:
@@ -78,11 +83,12 @@ def upstream_error(status: int, body: Any, *, request_id: str | None = None,
     )
 
 
-def bad_response(status: int, reason: str, *, request_id: str | None = None) -> ToolError:
+def bad_response(status: int, reason: str, *, request_id: str | None = None,
+                 may_have_happened: str | None = None) -> ToolError:
     return ToolError(
         "bad_response", f"Telnyx API answered {status} with a body that is not usable JSON ({reason}).",
         status=status, request_id=request_id,
-        hint="The API or a proxy in between returned something unexpected; try again shortly.",
+        hint=may_have_happened or "The API or a proxy in between returned something unexpected; try again shortly.",
     )
 
 
@@ -90,4 +96,20 @@ def transport_error(what: str, *, may_have_happened: str | None = None) -> ToolE
     return ToolError(
         "network", f"Could not complete the request to Telnyx: {what}.",
         hint=may_have_happened or "Check the network and TELNYX_BASE_URL, then try again.",
+    )
+
+
+def may_have_happened(tool: str, check_with: str | None) -> str:
+    """The hint for a change that may have reached Telnyx although no answer came back."""
+    check = (f"Call {check_with} to see whether it did" if check_with
+             else "Check the account in the Telnyx portal to see whether it did")
+    return (f"The {tool} request may have reached Telnyx and taken effect. It was not repeated, so nothing was "
+            f"done twice. {check} before calling {tool} again.")
+
+
+def too_large(size: int, limit: int, *, narrow: str) -> ToolError:
+    return ToolError(
+        "too_large", f"The answer from Telnyx is larger than this server passes on ({size} bytes or more; "
+                     f"the limit is {limit}).",
+        limit=limit, hint=narrow,
     )

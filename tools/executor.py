@@ -9,6 +9,7 @@ from .errors import ToolError, invalid_arguments
 from .paging import Progress, fetch_all_pages, takes_pages
 from .registry import Operation
 from .request import build_request
+from .result_size import fit_result
 from .shaping import trim
 from .validation import problems
 
@@ -37,7 +38,7 @@ async def execute(client: TelnyxClient, op: Operation, arguments: dict[str, Any]
         result = await fetch(arguments)
     if arguments.get("fields"):
         result["data"] = trim(result["data"], arguments["fields"])
-    return result
+    return fit_result(op, result, getattr(client, "max_result_bytes", None))
 
 
 __all__ = ["ToolError", "check_arguments", "execute"]

@@ -15,6 +15,7 @@ class ApiRequest:
     path: str  # relative to the base URL, path ids percent-encoded
     params: list[tuple[str, str]] = field(default_factory=list)
     json: dict[str, Any] | None = None
+    operation: str | None = None  # the registry name: decides whether a failed call may be retried
 
 
 def _query_value(value: Any) -> str:
@@ -40,4 +41,4 @@ def build_request(op: Operation, arguments: dict[str, Any]) -> ApiRequest:
         else:
             body[param.wire] = value
     has_body = op.method in ("POST", "PATCH") and any(p.location == "body" for p in op.params)
-    return ApiRequest(op.method, path, params, body if has_body else None)
+    return ApiRequest(op.method, path, params, body if has_body else None, operation=op.name)
