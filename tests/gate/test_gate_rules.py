@@ -1,0 +1,257 @@
+"""The gate's rules: which tools it covers, what the user is shown, tokens, audit, read-only, policies."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from mcp import Client, types
+
+from fake_api import GATED_SAMPLES, GROUP_ID, MISSING_ID, SIM_ID
+from gate_rig import ERAS, Rig, answering
+from telnyx_iot_mcp.server import cli
+from telnyx_iot_mcp.server.audit import AuditLog, redact
+from telnyx_iot_mcp.server.confirm_token import ConfirmationTokens, TokenRefused, canonical_digest
+from telnyx_iot_mcp.server.gate import OFF_WARNING, gate_for
+from telnyx_iot_mcp.server.preview import TARGETS
+from telnyx_iot_mcp.tools.registry import OPERATIONS
+from telnyx_iot_mcp.tools.request import build_request
+from telnyx_iot_mcp.tools.schema import CONFIRMATION_TOKEN, input_schema
+from telnyx_iot_mcp.tools.validation import problems
+
+ISSUE_DESTRUCTIVE = {
+    "delete_sim_card", "disable_sim_card", "set_sim_card_standby", "remove_sim_card_public_ip", "bulk_disable_voice",
+    "delete_sim_card_group", "set_group_private_wireless_gateway", "remove_group_private_wireless_gateway",
+    "set_group_wireless_blocklist", "delete_wireless_blocklist", "delete_data_usage_notification",
+    "delete_migration_source", "stop_migration", "delete_mobile_voice_connection",
+}
+ISSUE_BILLABLE = {"purchase_esims", "create_sim_card_order", "set_sim_card_public_ip", "bulk_set_public_ips"}
+
+
+# -- what the gate covers -----------------------------------------------------------------------
+
+def test_registry_classes_match_the_issue():
+    assert {n for n, op in OPERATIONS.items() if op.kind == "destructive"} == ISSUE_DESTRUCTIVE
+    assert {n for n, op in OPERATIONS.items() if op.kind == "billable"} == ISSUE_BILLABLE
+    assert {n for n, op in OPERATIONS.items() if op.gated} == set(GATED_SAMPLES)
+
+
+@pytest.mark.parametrize("name", sorted(GATED_SAMPLES))
+def test_every_gated_tool_names_a_target_to_preview(name):
+    required = [p.name for p in OPERATIONS[name].params if p.required]
+    assert any(arg in TARGETS for arg in required), f"{name}: add a describer for one of {required} in preview.py"
+
+
+@pytest.mark.parametrize("name", sorted(OPERATIONS))
+def test_only_gated_tools_take_a_token_and_it_is_never_sent(name):
+    op = OPERATIONS[name]
+    assert (CONFIRMATION_TOKEN in input_schema(name)["properties"]) is op.gated
+    if op.gated:
+        args = {**GATED_SAMPLES[name], CONFIRMATION_TOKEN: "abc.def"}
+        assert problems(name, args) == []
+        request = build_request(op, args)
+        wire = json.dumps([request.path, request.params, request.json])
+        assert "abc.def" not in wire and CONFIRMATION_TOKEN not in wire
+
+
+# -- what the user is shown ---------------------------------------------------------------------
+
+PREVIEWS = {
+    "delete_sim_card": ["SIM card 8944...1234", "eSIM", "group Trackers", "enabled", "1.2 GB", "irreversible"],
+    "bulk_disable_voice": ["SIM card group Trackers with 12 SIM cards"],
+    "delete_sim_card_group": ["SIM card group Spare with 0 SIM cards"],
+    "bulk_set_public_ips": ["2 SIM cards"],
+    "purchase_esims": ["5 new eSIMs"],
+    "create_sim_card_order": ["10 physical SIM cards", "total 12.50 USD", "shipping 2.50 USD"],
+    "set_group_wireless_blocklist": ["group Trackers", "wireless blocklist No roaming (country, 2 blocked values)"],
+    "delete_data_usage_notification": ["at 500 MB"],
+    "delete_mobile_voice_connection": ["Fleet voice (active)"],
+    "delete_migration_source": ["aws, logs, us-east-1"],
+    "stop_migration": ["archive", "migrating, 40% copied"],
+    "set_sim_card_public_ip": ["SIM card 8944...1234", "in region dc2"],
+}
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("name", sorted(PREVIEWS))
+async def test_the_question_shows_the_real_target(name):
+    rig, seen = Rig(), []
+    async with Client(rig.server, mode="legacy", elicitation_callback=answering("decline", seen)) as client:
+        await client.call_tool(name, GATED_SAMPLES[name])
+    for part in PREVIEWS[name]:
+        assert part in seen[0][0].message
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("mode", ERAS)
+async def test_a_target_that_cannot_be_read_is_an_error_without_a_question(mode):
+    rig, seen = Rig(), []
+    async with Client(rig.server, mode=mode, elicitation_callback=answering("accept", seen)) as client:
+        result = await client.call_tool("disable_sim_card", {"sim_card_id": MISSING_ID})
+    assert result.is_error and seen == []
+    assert "404" in result.content[0].text and "it was not run" in result.content[0].text
+    assert rig.api.changes() == []
+
+
+# -- the 2026-07-28 round trip cannot be skipped or forged ---------------------------------------
+
+@pytest.mark.anyio
+async def test_a_forged_answer_without_the_servers_state_sends_nothing():
+    rig, seen = Rig(), []
+    accept = {"confirm": types.ElicitResult(action="accept", content={"confirm": True})}
+    async with Client(rig.server, mode="auto", elicitation_callback=answering("accept", seen)) as client:
+        forged = await client.session.call_tool("disable_sim_card", {"sim_card_id": SIM_ID},
+                                                input_responses=accept, request_state="e30.AAAA")
+    assert forged.is_error and forged.structured_content["error"]["kind"] == "confirmation_refused"
+    assert rig.api.changes() == [] and seen == []
+
+
+@pytest.mark.anyio
+async def test_a_round_trip_state_is_bound_to_its_arguments_and_single_use():
+    rig, seen = Rig(), []
+    async with Client(rig.server, mode="auto", elicitation_callback=answering("accept", seen)) as client:
+        asked = await client.session.call_tool("disable_sim_card", {"sim_card_id": SIM_ID}, allow_input_required=True)
+        assert isinstance(asked, types.InputRequiredResult) and rig.api.changes() == []
+        accept = {"confirm": types.ElicitResult(action="accept", content={"confirm": True})}
+        other = await client.session.call_tool("disable_sim_card", {"sim_card_id": GROUP_ID}, input_responses=accept,
+                                               request_state=asked.request_state)
+        assert other.is_error and rig.api.changes() == []
+        ok = await client.session.call_tool("disable_sim_card", {"sim_card_id": SIM_ID}, input_responses=accept,
+                                            request_state=asked.request_state)
+        assert not ok.is_error and len(rig.api.gated()) == 1
+        again = await client.session.call_tool("disable_sim_card", {"sim_card_id": SIM_ID}, input_responses=accept,
+                                               request_state=asked.request_state)
+        assert again.is_error and len(rig.api.gated()) == 1
+
+
+# -- tokens -------------------------------------------------------------------------------------
+
+def test_tokens_from_one_replica_work_on_another_with_the_same_secret_only():
+    args = {"sim_card_id": SIM_ID}
+    token, _ = ConfirmationTokens(b"shared").issue("confirm", "disable_sim_card", args)
+    ConfirmationTokens(b"shared").redeem(token, "confirm", "disable_sim_card", args)
+    with pytest.raises(TokenRefused, match="signature"):
+        ConfirmationTokens(b"other").redeem(token, "confirm", "disable_sim_card", args)
+
+
+def test_a_token_confirms_one_purpose_and_tool_only():
+    tokens, args = ConfirmationTokens(b"s"), {"sim_card_id": SIM_ID}
+    state, _ = tokens.issue("elicit", "disable_sim_card", args)
+    with pytest.raises(TokenRefused, match="kind of confirmation"):
+        tokens.redeem(state, "confirm", "disable_sim_card", args)
+    token, _ = tokens.issue("confirm", "disable_sim_card", args)
+    with pytest.raises(TokenRefused, match="different tool"):
+        tokens.redeem(token, "confirm", "set_sim_card_standby", args)
+    for garbage in ("", "x", "a.b.c", "!!.??"):
+        with pytest.raises(TokenRefused):
+            tokens.redeem(garbage, "confirm", "disable_sim_card", args)
+
+
+def test_the_digest_ignores_key_order_and_the_token_itself():
+    a = canonical_digest("t", {"x": 1, "y": [1, 2], CONFIRMATION_TOKEN: "z"})
+    assert a == canonical_digest("t", {"y": [1, 2], "x": 1})
+    assert a != canonical_digest("t", {"y": [2, 1], "x": 1})
+
+
+# -- policies -----------------------------------------------------------------------------------
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("mode", ERAS)
+async def test_policy_off_asks_nothing_and_audits_it(mode):
+    rig, seen = Rig(policy="off"), []
+    async with Client(rig.server, mode=mode, elicitation_callback=answering("decline", seen)) as client:
+        result = await client.call_tool("delete_sim_card", {"sim_card_id": SIM_ID})
+    assert not result.is_error and seen == [] and len(rig.api.gated()) == 1
+    assert rig.audit.entries[-1]["confirmation"] == "policy-off"
+
+
+def settings_for(*flags: str):
+    return cli.load_settings(cli.parse_args(["--sandbox", *flags]))
+
+
+def test_off_must_be_chosen_and_warns_on_stderr(capsys):
+    assert settings_for().confirm == "elicit-or-token"
+    gate_for(settings_for(), client=None)
+    assert OFF_WARNING not in capsys.readouterr().err
+    gate = gate_for(settings_for("--confirm", "off"), client=None)
+    assert gate.policy == "off" and OFF_WARNING in capsys.readouterr().err
+
+
+def test_flags_and_environment_reach_the_gate(monkeypatch, tmp_path):
+    monkeypatch.setenv("TELNYX_IOT_MCP_CONFIRM_SECRET", "a-secret-shared-by-replicas")
+    gate = gate_for(settings_for("--confirm", "elicit-only", "--confirm-ttl", "60",
+                                 "--audit-log", str(tmp_path / "audit.jsonl")), client=None)
+    assert (gate.policy, gate.tokens.ttl_seconds, gate.audit.path) == ("elicit-only", 60, str(tmp_path / "audit.jsonl"))
+    token, _ = gate.tokens.issue("confirm", "disable_sim_card", {})
+    ConfirmationTokens(b"a-secret-shared-by-replicas").redeem(token, "confirm", "disable_sim_card", {})
+
+
+# -- read-only ----------------------------------------------------------------------------------
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("mode", ERAS)
+async def test_read_only_lists_only_read_tools_and_refuses_the_others_by_name(mode):
+    settings = settings_for("--read-only")
+    rig = Rig(read_only=True, operations=cli.selected(settings))
+    async with Client(rig.server, mode=mode) as client:
+        listed = {t.name: t for t in (await client.list_tools()).tools}
+        assert listed and all(t.annotations.read_only_hint for t in listed.values())
+        assert set(n for n in listed if n in OPERATIONS) == {n for n, op in OPERATIONS.items() if op.read_only}
+        for name in ("delete_sim_card", "update_sim_card", "purchase_esims"):
+            refused = await client.call_tool(name, GATED_SAMPLES.get(name, {"sim_card_id": SIM_ID}))
+            assert refused.is_error and name in refused.content[0].text and "read-only" in refused.content[0].text
+    assert rig.api.requests == []
+
+
+@pytest.mark.anyio
+async def test_read_only_gate_refuses_even_an_exposed_write_tool():
+    rig = Rig(read_only=True)  # every tool listed, as a misconfigured catalog would
+    async with Client(rig.server, mode="auto") as client:
+        refused = await client.call_tool("enable_sim_card", {"sim_card_id": SIM_ID})
+    assert refused.is_error and refused.structured_content["error"]["kind"] == "read_only"
+    assert rig.api.requests == []
+
+
+# -- audit --------------------------------------------------------------------------------------
+
+def test_audit_redacts_secrets_at_any_depth():
+    args = {"provider_auth": {"access_key": "AKIA1", "secret_access_key": "s3cr3t"}, "bucket_name": "logs",
+            CONFIRMATION_TOKEN: "tok", "items": [{"password": "p"}]}
+    assert redact(args) == {"provider_auth": {"access_key": "[redacted]", "secret_access_key": "[redacted]"},
+                            "bucket_name": "logs", CONFIRMATION_TOKEN: "[redacted]", "items": [{"password": "[redacted]"}]}
+
+
+@pytest.mark.anyio
+async def test_audit_lines_cover_writes_not_reads_and_keep_secrets_out(tmp_path, caplog):
+    caplog.set_level("INFO", logger="telnyx_iot_mcp.audit")
+    rig = Rig()
+    rig.gate.audit = AuditLog(str(tmp_path / "audit.jsonl"))
+    seen: list = []
+    async with Client(rig.server, mode="legacy", elicitation_callback=answering("accept", seen)) as client:
+        await client.call_tool("get_sim_card", {"sim_card_id": SIM_ID})
+        await client.call_tool("create_migration_source", {
+            "provider": "aws", "bucket_name": "logs",
+            "provider_auth": {"access_key": "AKIAEXAMPLE", "secret_access_key": "wJalrXUtnFEMI"}})
+        await client.call_tool("disable_sim_card", {"sim_card_id": SIM_ID})
+    lines = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    assert [(e["tool"], e["confirmation"], e["outcome"]) for e in lines] == [
+        ("create_migration_source", "not-needed", "ok"), ("disable_sim_card", "elicitation", "ok")]
+    assert all(e["time"] and e["request_id"] is not None and e["api_request_id"].startswith("req-") for e in lines)
+    text = (tmp_path / "audit.jsonl").read_text() + caplog.text
+    assert "wJalrXUtnFEMI" not in text and "KEY0123456789abcdef" not in text
+    assert caplog.text.count('"tool": "disable_sim_card"') == 1
+
+
+@pytest.mark.anyio
+async def test_dynamic_mode_calls_go_through_the_same_gate():
+    rig = Rig()
+    from telnyx_iot_mcp.server.app import create_server
+
+    server = create_server(rig.api.client(), None, gate=rig.gate, tools_mode="dynamic")
+    async with Client(server, mode="auto") as client:
+        first = await client.call_tool("call_operation", {"name": "disable_sim_card", "arguments": {"sim_card_id": SIM_ID}})
+        token = first.structured_content["error"]["confirmation_token"]
+        assert rig.api.changes() == []
+        ok = await client.call_tool("call_operation", {"name": "disable_sim_card", "arguments": {
+            "sim_card_id": SIM_ID, CONFIRMATION_TOKEN: token}})
+    assert not ok.is_error and len(rig.api.gated()) == 1
