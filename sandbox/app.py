@@ -688,6 +688,10 @@ class Sandbox:
                 errs.append(error("10015", "Invalid value", f"{code}: {problem}",
                                   pointer=f"/registration_codes/{i}"))
         if errs:
+            spare = sorted(c for c, state in self.registration_codes().items()
+                           if state == "available")
+            errs[0]["detail"] += (f" Unused sandbox codes: {', '.join(spare)}." if spare
+                                  else " The sandbox has no unused codes left.")
             raise ApiError(422, errs)
         for code in codes:
             doc = self.store.get("registration_codes", code)
@@ -892,8 +896,11 @@ class Sandbox:
 
     def op_SetPrivateWirelessGatewayForSimCardGroup(self, call: Call) -> Result:
         pwg = (call.body or {})["private_wireless_gateway_id"]
-        self._exists("private_wireless_gateways", pwg, "private wireless gateway",
-                     "/private_wireless_gateway_id")
+        if self.store.get("private_wireless_gateways", pwg) is None:
+            raise unprocessable(f"private_wireless_gateway_id: no gateway with id {pwg!r}; the "
+                                "sandbox knows "
+                                f"{', '.join(self.private_wireless_gateway_ids())}",
+                                pointer="/private_wireless_gateway_id")
         return self._group_action(call, "set_private_wireless_gateway",
                                   {"private_wireless_gateway_id": pwg})
 
@@ -922,7 +929,12 @@ class Sandbox:
     # -- orders --------------------------------------------------------------------------
 
     def _address(self, body: dict[str, Any]) -> Doc:
-        return self._exists("addresses", body["address_id"], "address", "/address_id")
+        # The 66 operations have no address listing, so the error names the sandbox's own.
+        if self.store.get("addresses", body["address_id"]) is None:
+            raise unprocessable(f"address_id: no address with id {body['address_id']!r}; the "
+                                f"sandbox knows {', '.join(self.address_ids())}",
+                                pointer="/address_id")
+        return self._require("addresses", body["address_id"], "Address", "/address_id")
 
     def op_PreviewSimCardOrders(self, call: Call) -> Result:
         body = call.body or {}

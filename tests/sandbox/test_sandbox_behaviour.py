@@ -216,6 +216,7 @@ def test_registration_codes_and_registration(env: Any) -> None:
                json={"registration_codes": [available[0], "123"], "tags": ["new"]})
     assert r.status_code == 422
     assert r.json()["errors"][0]["source"] == {"pointer": "/registration_codes/1"}
+    assert available[1] in r.json()["errors"][0]["detail"]  # the sandbox names spare codes
     bench = env.group("Test Bench")
     r = c.post("/actions/register/sim_cards", json={
         "registration_codes": available[:2], "sim_card_group_id": bench["id"],
@@ -269,6 +270,7 @@ def test_orders_have_costs_and_move_through_statuses(env: Any) -> None:
     assert c.get(f"/sim_card_orders/{order['id']}").json()["data"]["tracking_url"]
     r = c.post("/sim_card_orders", json={"quantity": 1, "address_id": "999"})
     assert r.status_code == 422 and r.json()["errors"][0]["source"] == {"pointer": "/address_id"}
+    assert address in r.json()["errors"][0]["detail"]
     de = c.get("/sim_card_orders", params={"filter[address.country_code]": "DE"}).json()
     assert de["meta"]["total_results"] == 2
 
