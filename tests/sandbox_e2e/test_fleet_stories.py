@@ -1,0 +1,116 @@
+"""Fleet stories a user tells the assistant, run through MCP on the sandbox, checking the state they leave."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from mcp import Client
+
+from conftest import yes_person
+from telnyx_iot_mcp.sandbox import create_app
+from telnyx_iot_mcp.server.app import create_server
+from telnyx_iot_mcp.tools.client import TelnyxClient
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_build_a_group_limit_watch_and_disable(fleet):
+    group = (await fleet.call("create_sim_card_group", {"name": "Berlin Pilots"}))["data"]
+    assert group["sim_card_count"] == 0
+    sims = (await fleet.call("list_sim_cards", {"status": ["enabled"], "page_size": 3}))["data"]
+    for sim in sims:
+        await fleet.call("update_sim_card", {"sim_card_id": sim["id"], "sim_card_group_id": group["id"]})
+    group = (await fleet.call("get_sim_card_group", {"sim_card_group_id": group["id"], "include_iccids": True}))["data"]
+    assert group["sim_card_count"] == 3
+
+    await fleet.call("update_sim_card_group", {"sim_card_group_id": group["id"],
+                                                "data_limit": {"amount": "2", "unit": "GB"}})
+    limited = (await fleet.call("get_sim_card_group", {"sim_card_group_id": group["id"]}))["data"]
+    assert limited["data_limit"] == {"amount": "2", "unit": "GB"}
+
+    note = (await fleet.call("create_data_usage_notification",
+                             {"sim_card_id": sims[0]["id"], "threshold": {"amount": "1", "unit": "GB"}}))["data"]
+    listed = (await fleet.call("list_data_usage_notifications", {"sim_card_id": sims[0]["id"]}))["data"]
+    assert note["id"] in [n["id"] for n in listed]
+
+    action = (await fleet.call("disable_sim_card", {"sim_card_id": sims[0]["id"]}))["data"]
+    assert action["status"]["value"] == "in-progress"
+    assert (await fleet.call("get_sim_card", {"sim_card_id": sims[0]["id"]}))["data"]["status"]["value"] == "disabling"
+    fleet.later()
+    done = (await fleet.call("get_sim_card_action", {"action_id": action["id"]}))["data"]
+    assert done["status"]["value"] == "completed"
+    assert (await fleet.call("get_sim_card", {"sim_card_id": sims[0]["id"]}))["data"]["status"]["value"] == "disabled"
+
+    refused = await fleet.fails("delete_sim_card_group", {"sim_card_group_id": group["id"]})
+    assert "422" in refused
+
+    await fleet.call("delete_data_usage_notification", {"notification_id": note["id"]})
+    gone = await fleet.fails("get_data_usage_notification", {"notification_id": note["id"]})
+    assert "404" in gone
+
+
+async def test_bulk_voice_off_creates_one_action_per_sim(fleet):
+    groups = {g["name"]: g for g in (await fleet.call("list_sim_card_groups", {}))["data"]}
+    trackers = groups["Trackers"]
+    bulk = (await fleet.call("bulk_disable_voice", {"sim_card_group_id": trackers["id"]}))["data"]
+    per_sim = await fleet.call("list_sim_card_actions", {"bulk_sim_card_action_id": bulk["id"], "page_size": 250})
+    assert per_sim["meta"]["total_results"] == trackers["sim_card_count"]
+    fleet.later()
+    followed = (await fleet.call("get_bulk_sim_card_action", {"action_id": bulk["id"]}))["data"]
+    summary = {s["status"]: s["count"] for s in followed["sim_card_actions_summary"]}
+    assert summary.get("completed") == trackers["sim_card_count"]
+
+
+async def test_lock_a_group_to_a_blocklist_and_lift_it(fleet):
+    group = (await fleet.call("create_sim_card_group", {"name": "Roamers"}))["data"]
+    blocklist = (await fleet.call("create_wireless_blocklist", {"name": "No roaming in FR", "type": "country",
+                                                                 "values": ["FR"]}))["data"]
+    action = (await fleet.call("set_group_wireless_blocklist",
+                               {"sim_card_group_id": group["id"], "wireless_blocklist_id": blocklist["id"]}))["data"]
+    assert action["status"] == "in-progress"
+    fleet.later()
+    assert (await fleet.call("get_sim_card_group_action", {"action_id": action["id"]}))["data"]["status"] == "completed"
+    current = (await fleet.call("get_sim_card_group", {"sim_card_group_id": group["id"]}))["data"]
+    assert current["wireless_blocklist_id"] == blocklist["id"]
+    await fleet.call("remove_group_wireless_blocklist", {"sim_card_group_id": group["id"]})
+    fleet.later()
+    current = (await fleet.call("get_sim_card_group", {"sim_card_group_id": group["id"]}))["data"]
+    assert current["wireless_blocklist_id"] is None
+    await fleet.call("delete_wireless_blocklist", {"blocklist_id": blocklist["id"]})
+    await fleet.call("delete_sim_card_group", {"sim_card_group_id": group["id"]})
+    assert "404" in await fleet.fails("get_sim_card_group", {"sim_card_group_id": group["id"]})
+
+
+async def test_order_and_migration(fleet):
+    address = (await fleet.call("list_sim_card_orders", {}))["data"][0]["order_address"]["id"]
+    preview = (await fleet.call("preview_sim_card_order", {"quantity": 200, "address_id": address}))["data"]
+    order = (await fleet.call("create_sim_card_order", {"quantity": 200, "address_id": address}))["data"]
+    assert order["quantity"] == 200 and order["cost"]["amount"] == preview["total_cost"]["amount"]
+
+    running = [m for m in (await fleet.call("list_migrations", {}))["data"] if m["status"] == "migrating"]
+    assert running
+    before = running[0]["bytes_migrated"]
+    fleet.later(600)
+    progressed = (await fleet.call("get_migration", {"migration_id": running[0]["id"]}))["data"]
+    assert progressed["bytes_migrated"] > before
+    stopped = (await fleet.call("stop_migration", {"migration_id": running[0]["id"]}))["data"]
+    assert stopped["status"] == "stopped"
+
+
+async def test_fleet_survives_a_restart_with_a_state_file(tmp_path):
+    state = str(tmp_path / "fleet.db")
+
+    async def session_on(path):
+        client = TelnyxClient(base_url="http://sandbox/v2", transport=httpx.ASGITransport(app=create_app(state_path=path)))
+        return client, Client(create_server(client), mode="auto", elicitation_callback=yes_person)
+
+    client, session = await session_on(state)
+    async with session as s:
+        made = (await s.call_tool("create_sim_card_group", {"name": "Kept"})).structured_content["data"]
+    await client.aclose()
+
+    client, session = await session_on(state)
+    async with session as s:
+        again = await s.call_tool("get_sim_card_group", {"sim_card_group_id": made["id"]})
+    await client.aclose()
+    assert not again.is_error and again.structured_content["data"]["name"] == "Kept"
