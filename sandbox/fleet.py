@@ -90,6 +90,11 @@ def _luhn(digits: str) -> str:
     return str((10 - total % 10) % 10)
 
 
+def _pin_puk(rng: random.Random) -> dict[str, str]:
+    return {"pin1": f"{rng.randrange(10**4):04d}", "pin2": f"{rng.randrange(10**4):04d}",
+            "puk1": f"{rng.randrange(10**8):08d}", "puk2": f"{rng.randrange(10**8):08d}"}
+
+
 def _ts(days_before_epoch: float) -> str:
     return iso(FLEET_EPOCH - days_before_epoch * DAY)
 
@@ -295,8 +300,7 @@ def _sims(rng: random.Random, count: int, groups: list[Doc]) -> list[Doc]:
             "version": "4.3",
             "created_at": _ts(created),
             "updated_at": _ts(rng.uniform(0, min(created, 30))),
-            "_pin_puk": {"pin1": f"{rng.randrange(10**4):04d}", "pin2": f"{rng.randrange(10**4):04d}",
-                         "puk1": f"{rng.randrange(10**8):08d}", "puk2": f"{rng.randrange(10**8):08d}"},
+            "_pin_puk": _pin_puk(rng),
         }
         if has_device:
             doc["current_imei"] = imei
@@ -359,8 +363,7 @@ def new_sim(rng: random.Random, *, sim_id: str, esim: bool, group_id: str, statu
         "version": "4.3",
         "created_at": created_at,
         "updated_at": created_at,
-        "_pin_puk": {"pin1": f"{rng.randrange(10**4):04d}", "pin2": f"{rng.randrange(10**4):04d}",
-                     "puk1": f"{rng.randrange(10**8):08d}", "puk2": f"{rng.randrange(10**8):08d}"},
+        "_pin_puk": _pin_puk(rng),
     }
     if esim:
         doc["esim_installation_status"] = "released"

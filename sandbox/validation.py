@@ -57,7 +57,9 @@ def not_found(detail: str, pointer: str = "/id") -> ApiError:
     return ApiError(404, [error("10005", "Resource not found", detail, pointer=pointer)])
 
 
-def unprocessable(detail: str, *, pointer: str | None = None, parameter: str | None = None) -> ApiError:
+def unprocessable(
+    detail: str, *, pointer: str | None = None, parameter: str | None = None
+) -> ApiError:
     return ApiError(
         422, [error("10015", "Invalid value", detail, pointer=pointer, parameter=parameter)]
     )

@@ -145,7 +145,8 @@ def test_every_operation_once(env: Any) -> None:
                     json={"quantity": 3, "address_id": address})
     assert preview["total_cost"] == {"amount": "18.00", "currency": "USD"}
     assert len(check(env, seen, "GET", "/sim_card_orders")) == 3
-    order = check(env, seen, "POST", "/sim_card_orders", json={"quantity": 3, "address_id": address})
+    order = check(env, seen, "POST", "/sim_card_orders",
+                  json={"quantity": 3, "address_id": address})
     assert order["cost"]["amount"] == "18.00"
     check(env, seen, "GET", f"/sim_card_orders/{order['id']}")
 
