@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from mcp import Client, StdioServerParameters
 
+from processes import SCRIPT, clean_env
 from samples import SAMPLE_UUID
 
 pytestmark = pytest.mark.anyio
-SCRIPT = shutil.which("telnyx-iot-mcp", path=str(Path(sys.executable).parent)) or "telnyx-iot-mcp"
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELNYX_", "MCP_"))}
-    return {**env, **extra}
 
 
 async def test_console_script_serves_tools_over_stdio(api_mock, tmp_path):
