@@ -21,6 +21,8 @@ BY_FORMAT = {"uuid": SAMPLE_UUID, "date-time": "2026-11-01T00:00:00Z", "uri": "h
 
 
 def example(schema: dict[str, Any], *, full: bool) -> Any:
+    if "anyOf" in schema:  # a nullable value: its non-null branch
+        return example(schema["anyOf"][0], full=full)
     kind = schema.get("type")
     kind = next(t for t in kind if t != "null") if isinstance(kind, list) else kind
     if "enum" in schema:

@@ -59,6 +59,9 @@ def _describe(error: ValidationError) -> str:
             expected = error.validator_value
             expected = " or ".join(expected) if isinstance(expected, list) else expected
             return f"{where or 'arguments'}: expected {expected}, got {value}"
+        case "anyOf" if any(e.relative_schema_path[0] == 0 for e in error.context):
+            # a nullable value ({"anyOf": [T, null]}): say what T wants
+            return _describe(next(e for e in error.context if e.relative_schema_path[0] == 0))
         case "pattern":
             return f"{where}: {value} has characters or a shape that is not allowed here"
         case _:
