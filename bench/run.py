@@ -1,0 +1,457 @@
+"""Benchmarks of telnyx-iot-mcp, side by side with FastMCP.from_openapi on the same OpenAPI extract.
+
+Run `bash bench/run.sh` (it makes bench/.venv with the product and the peer, then runs this script).
+Prints a table and writes bench/results/latest.json. Measures:
+  1. tool-list footprint: the whole `tools/list` result and what a model is given (name, description,
+     input schema), in bytes and bytes/4 as a token estimate, per selection of tools;
+  2. cold start: process spawn to the first `tools/list` answer over stdio (a raw JSON-RPC driver);
+  3. per-call overhead: get_sim_card through an MCP client session against a local HTTP stub, over
+     the same request made with plain httpx;
+  4. scale: every page of a 10,000-SIM sandbox fleet (time, peak memory) and concurrent calls over
+     streamable HTTP.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+DEFAULT_SPEC = ROOT.parent / "shared" / "spec" / "telnyx-iot-openapi.json"
+PROTOCOL = "2025-11-25"
+SIM_CARD_ID = "6a09cdc3-8948-47f0-aa62-74ac943d6c58"
+TOOLSETS = ("sim_cards", "sim_card_groups", "actions", "orders", "data_usage_notifications", "ota_updates",
+            "wireless", "mobile_voice_connections", "storage_migrations")
+
+
+def compact(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+# -- servers under test ------------------------------------------------------------------------
+
+def ours_command() -> list[str]:
+    script = Path(sys.executable).with_name("telnyx-iot-mcp")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "telnyx_iot_mcp"]
+
+
+def server_commands(spec: Path | None) -> dict[str, list[str]]:
+    commands = {"ours": ours_command(), "floor": [sys.executable, str(BENCH / "servers" / "floor.py")]}
+    if spec is not None:
+        commands["peer"] = [sys.executable, str(BENCH / "servers" / "peer.py"), str(spec)]
+    return commands
+
+
+def server_env(base_url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TELNYX")}
+    env.update(TELNYX_API_KEY="dummy", TELNYX_BASE_URL=base_url, PYTHONDONTWRITEBYTECODE="1", **extra)
+    return env
+
+
+@contextmanager
+def stub_server() -> Iterator[str]:
+    """The local HTTP stub in its own process; yields its base URL."""
+    process = subprocess.Popen([sys.executable, str(BENCH / "stub.py")], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(process.stdout.readline())
+        yield f"http://127.0.0.1:{port}/v2"
+    finally:
+        process.stdin.close()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# -- a raw JSON-RPC driver over stdio: no client library in the measurement --------------------
+
+class StdioDriver:
+    def __init__(self, command: list[str], env: dict[str, str]) -> None:
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=subprocess.DEVNULL, env=env)
+
+    def send(self, message: dict[str, Any]) -> None:
+        self.process.stdin.write(compact({"jsonrpc": "2.0", **message}) + b"\n")
+        self.process.stdin.flush()
+
+    def answer(self, request_id: int) -> dict[str, Any]:
+        while True:
+            line = self.process.stdout.readline()
+            if not line:
+                raise RuntimeError(f"server exited before answering request {request_id}")
+            message = json.loads(line)
+            if message.get("id") == request_id:
+                if "error" in message:
+                    raise RuntimeError(f"server answered an error: {message['error']}")
+                return message["result"]
+
+    def list_tools(self) -> list[dict[str, Any]]:
+        """initialize, then every page of tools/list."""
+        self.send({"id": 1, "method": "initialize", "params": {
+            "protocolVersion": PROTOCOL, "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}}})
+        self.answer(1)
+        self.send({"method": "notifications/initialized"})
+        tools: list[dict[str, Any]] = []
+        cursor, request_id = None, 2
+        while True:
+            self.send({"id": request_id, "method": "tools/list", "params": {"cursor": cursor} if cursor else {}})
+            result = self.answer(request_id)
+            tools += result["tools"]
+            cursor = result.get("nextCursor")
+            if not cursor:
+                return tools
+            request_id += 1
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+# -- 1. footprint --------------------------------------------------------------------------------
+
+def footprint(tools: list[dict[str, Any]]) -> dict[str, Any]:
+    whole = len(compact({"tools": tools}))
+    model = len(compact([{"name": t["name"], "description": t.get("description", ""),
+                          "input_schema": t.get("inputSchema", {})} for t in tools]))
+    return {"tools": len(tools), "whole_bytes": whole, "whole_tokens": whole // 4,
+            "model_bytes": model, "model_tokens": model // 4}
+
+
+def ours_selections() -> dict[str, dict[str, str]]:
+    """Environment settings for each selection measured (the settings the CLI flags also set)."""
+    selections: dict[str, dict[str, str]] = {"full catalog": {}}
+    selections.update({f"toolset {name}": {"TELNYX_IOT_MCP_TOOLSETS": name} for name in TOOLSETS})
+    selections["read-only"] = {"TELNYX_IOT_MCP_READ_ONLY": "true"}
+    selections["dynamic mode"] = {"TELNYX_IOT_MCP_TOOLS_MODE": "dynamic"}
+    return selections
+
+
+def measure_footprints(commands: dict[str, list[str]], base_url: str) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    for label, extra in ours_selections().items():
+        driver = StdioDriver(commands["ours"], server_env(base_url, **extra))
+        try:
+            results[f"ours: {label}"] = footprint(driver.list_tools())
+        except RuntimeError as error:
+            results[f"ours: {label}"] = {"error": str(error)}
+        finally:
+            driver.close()
+    if "peer" in commands:
+        driver = StdioDriver(commands["peer"], server_env(base_url))
+        try:
+            results["peer: full catalog"] = footprint(driver.list_tools())
+        finally:
+            driver.close()
+    return results
+
+
+# -- 2. cold start ---------------------------------------------------------------------------------
+
+def measure_cold_start(commands: dict[str, list[str]], base_url: str, runs: int) -> dict[str, Any]:
+    samples: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(runs):  # interleaved, so drift in machine load spreads over every server alike
+        for name, command in commands.items():
+            driver = StdioDriver(command, server_env(base_url))
+            try:
+                driver.list_tools()
+                samples[name].append((time.perf_counter() - driver.started) * 1000)
+            finally:
+                driver.close()
+    return {name: {"median_ms": round(statistics.median(s), 1), "min_ms": round(min(s), 1), "runs": len(s)}
+            for name, s in samples.items()}
+
+
+# -- 3. per-call overhead ---------------------------------------------------------------------------
+
+def timed_median(durations: list[float]) -> float:
+    return round(statistics.median(durations) * 1000, 3)
+
+
+async def plain_httpx_calls(base_url: str, calls: int, warmup: int) -> float:
+    import httpx
+
+    async with httpx.AsyncClient(base_url=base_url, headers={"Authorization": "Bearer dummy"}) as http:
+        durations = []
+        for i in range(warmup + calls):
+            start = time.perf_counter()
+            response = await http.get(f"/sim_cards/{SIM_CARD_ID}")
+            response.raise_for_status()
+            response.json()
+            if i >= warmup:
+                durations.append(time.perf_counter() - start)
+    return timed_median(durations)
+
+
+async def mcp_calls(command: list[str], env: dict[str, str], tool: str, arguments: dict[str, Any],
+                    calls: int, warmup: int) -> float:
+    from mcp import Client, StdioServerParameters
+
+    params = StdioServerParameters(command=command[0], args=command[1:], env=env)
+    async with Client(params) as client:
+        durations = []
+        for i in range(warmup + calls):
+            start = time.perf_counter()
+            result = await client.call_tool(tool, arguments)
+            if i >= warmup:
+                durations.append(time.perf_counter() - start)
+            if result.is_error:
+                raise RuntimeError(f"{tool} failed: {result.content[0].text if result.content else result}")
+    return timed_median(durations)
+
+
+async def measure_per_call(commands: dict[str, list[str]], base_url: str, calls: int, warmup: int) -> dict[str, Any]:
+    httpx_ms = await plain_httpx_calls(base_url, calls, warmup)
+    results: dict[str, Any] = {"plain httpx": {"median_ms": httpx_ms, "ratio": 1.0}}
+    targets = {"ours": ("get_sim_card", {"sim_card_id": SIM_CARD_ID}), "peer": ("GetSimCard", {"id": SIM_CARD_ID})}
+    for name, (tool, arguments) in targets.items():
+        if name in commands:
+            ms = await mcp_calls(commands[name], server_env(base_url), tool, arguments, calls, warmup)
+            results[name] = {"median_ms": ms, "ratio": round(ms / httpx_ms, 2), "overhead_ms": round(ms - httpx_ms, 3)}
+    return results
+
+
+# -- 4. scale ----------------------------------------------------------------------------------------
+
+def sandbox_server(sim_count: int):
+    """Our server on an in-process sandbox fleet of `sim_count` SIMs, built the way the CLI builds it."""
+    import httpx
+
+    from telnyx_iot_mcp.sandbox import create_app
+    from telnyx_iot_mcp.server import cli
+    from telnyx_iot_mcp.server.settings import Settings
+    from telnyx_iot_mcp.tools.client import TelnyxClient
+
+    settings = Settings()
+    limits = settings.client_limits() if hasattr(settings, "client_limits") else {"timeout": settings.timeout}
+    if "max_result_bytes" in limits:
+        limits["max_result_bytes"] = 50_000_000  # the whole fleet in one answer is what is measured here
+    client = TelnyxClient(base_url=cli.SANDBOX_BASE_URL, transport=httpx.ASGITransport(app=create_app(sim_count=sim_count)),
+                          **limits)
+    if hasattr(cli, "build_server"):
+        return cli.build_server(settings, client), client
+    from telnyx_iot_mcp.server.app import create_server
+
+    return create_server(client), client
+
+
+async def fetch_fleet(server: Any, all_pages: bool) -> dict[str, Any]:
+    """Every SIM of the fleet through an MCP client session: page by page, or with all_pages."""
+    from mcp import Client
+
+    ids: set[str] = set()
+    calls, page = 0, 1
+    async with Client(server) as client:
+        while True:
+            arguments: dict[str, Any] = {"page_number": page, "page_size": 250}
+            if all_pages:
+                arguments["all_pages"] = True
+            result = await client.call_tool("list_sim_cards", arguments)
+            calls += 1
+            if result.is_error:
+                raise RuntimeError(result.content[0].text)
+            body = result.structured_content or {}
+            ids.update(record["id"] for record in body.get("data") or [])
+            meta = body.get("meta") or {}
+            fetched = meta.get("pages_fetched", 1)
+            if page + fetched - 1 >= (meta.get("total_pages") or 0):
+                return {"records": len(ids), "calls": calls}
+            page += fetched
+
+
+async def measure_fleet(sim_count: int, all_pages: bool) -> dict[str, Any]:
+    server, client = sandbox_server(sim_count)
+    try:
+        start = time.perf_counter()
+        counted = await fetch_fleet(server, all_pages)
+        seconds = time.perf_counter() - start
+        tracemalloc.start()
+        await fetch_fleet(server, all_pages)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    finally:
+        await client.aclose()
+    return {**counted, "seconds": round(seconds, 2), "records_per_s": round(counted["records"] / seconds),
+            "peak_mib": round(peak / 2**20, 1)}
+
+
+def takes_all_pages() -> bool:
+    from telnyx_iot_mcp.tools.schema import input_schema
+
+    return "all_pages" in input_schema("list_sim_cards")["properties"]
+
+
+def has_http_transport() -> bool:
+    help_text = subprocess.run(ours_command() + ["--help"], capture_output=True, text=True).stdout
+    return "--transport" in help_text
+
+
+async def measure_http_throughput(base_url: str, clients: int, calls_each: int) -> dict[str, Any]:
+    import httpx
+    from mcp import Client
+
+    port = free_port()
+    process = subprocess.Popen(ours_command() + ["--transport", "http", "--port", str(port), "--log-level", "WARNING"],
+                               env=server_env(base_url), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        async with httpx.AsyncClient() as http:
+            for _ in range(200):
+                try:
+                    if (await http.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.05)
+
+        async def one_client() -> int:
+            async with Client(f"http://127.0.0.1:{port}/mcp") as client:
+                for _ in range(calls_each):
+                    result = await client.call_tool("get_sim_card", {"sim_card_id": SIM_CARD_ID})
+                    if result.is_error:
+                        raise RuntimeError(result.content[0].text)
+            return calls_each
+
+        start = time.perf_counter()
+        done = sum(await asyncio.gather(*(one_client() for _ in range(clients))))
+        seconds = time.perf_counter() - start
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    return {"clients": clients, "calls": done, "seconds": round(seconds, 2), "calls_per_s": round(done / seconds)}
+
+
+# -- report ------------------------------------------------------------------------------------------
+
+def ratio(a: float | None, b: float | None) -> str:
+    return f"{a / b:.2f}x" if a and b else "-"
+
+
+def table(results: dict[str, Any]) -> str:
+    lines: list[str] = []
+    fp = results["footprint"]
+    peer = fp.get("peer: full catalog", {})
+    lines += ["Tool-list footprint (bytes; tokens ~ bytes/4)",
+              f"  {'selection':<40}{'tools':>6}{'tools/list':>12}{'~tokens':>9}{'model-facing':>14}{'~tokens':>9}"
+              f"{'vs peer (list / model)':>26}"]
+    for label, row in fp.items():
+        if "error" in row:
+            lines.append(f"  {label:<40}  error: {row['error'][:80]}")
+            continue
+        versus = (f"{ratio(row['whole_bytes'], peer.get('whole_bytes'))} / "
+                  f"{ratio(row['model_bytes'], peer.get('model_bytes'))}") if label == "ours: full catalog" else ""
+        lines.append(f"  {label:<40}{row['tools']:>6}{row['whole_bytes']:>12,}{row['whole_tokens']:>9,}"
+                     f"{row['model_bytes']:>14,}{row['model_tokens']:>9,}{versus:>26}")
+    cold = results["cold_start"]
+    lines += ["", f"Cold start: spawn to first tools/list answer over stdio ({cold['ours']['runs']} runs)",
+              f"  {'server':<40}{'median ms':>10}{'min ms':>10}"]
+    for name, row in cold.items():
+        lines.append(f"  {name:<40}{row['median_ms']:>10.1f}{row['min_ms']:>10.1f}")
+    if "peer" in cold:
+        lines.append(f"  ours / peer: {ratio(cold['ours']['median_ms'], cold['peer']['median_ms'])}")
+    lines.append(f"  ours above the bare mcp floor: {cold['ours']['median_ms'] - cold['floor']['median_ms']:.0f} ms "
+                 f"({ratio(cold['ours']['median_ms'], cold['floor']['median_ms'])})")
+    per_call = results["per_call"]
+    lines += ["", f"Per call: get_sim_card against the local stub ({results['config']['calls']} calls, median)",
+              f"  {'client':<40}{'median ms':>10}{'vs httpx':>10}{'overhead ms':>13}"]
+    for name, row in per_call.items():
+        lines.append(f"  {name:<40}{row['median_ms']:>10.3f}{row['ratio']:>9.2f}x{row.get('overhead_ms', 0):>13.3f}")
+    scale = results.get("scale", {})
+    if scale:
+        lines += ["", "Scale"]
+        for name, row in scale.items():
+            if "error" in row:
+                lines.append(f"  {name:<40}  error: {row['error'][:80]}")
+            elif "calls_per_s" in row:
+                lines.append(f"  {name:<40}{row['calls']:>7} calls, {row['clients']} clients, {row['seconds']:.2f} s: "
+                             f"{row['calls_per_s']:,} calls/s")
+            else:
+                lines.append(f"  {name:<40}{row['records']:>7,} SIMs in {row['calls']} calls, {row['seconds']:.2f} s "
+                             f"({row['records_per_s']:,}/s), peak {row['peak_mib']} MiB traced")
+    return "\n".join(lines)
+
+
+def versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"python": platform.python_version(), "machine": f"{platform.machine()}, {os.cpu_count()} cores"}
+    for package in ("telnyx-iot-mcp", "mcp", "fastmcp", "httpx"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            pass
+    return found
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    spec = None if args.no_peer else Path(args.spec)
+    if spec is not None and not spec.exists():
+        raise SystemExit(f"bench: OpenAPI extract not found at {spec} (pass --spec, or --no-peer)")
+    commands = server_commands(spec)
+    results: dict[str, Any] = {"config": {"cold_runs": args.cold_runs, "calls": args.calls,
+                                          "sim_count": args.sim_count}, "versions": versions()}
+    with stub_server() as base_url:
+        results["footprint"] = measure_footprints(commands, base_url)
+        results["cold_start"] = measure_cold_start(commands, base_url, args.cold_runs)
+        results["per_call"] = await measure_per_call(commands, base_url, args.calls, args.warmup)
+        scale: dict[str, Any] = {}
+        if args.sim_count:
+            label = f"{args.sim_count:,}-SIM sandbox"
+            scale[f"{label}, pages of 250"] = await measure_fleet(args.sim_count, all_pages=False)
+            if takes_all_pages():
+                scale[f"{label}, all_pages"] = await measure_fleet(args.sim_count, all_pages=True)
+        if args.http_clients and has_http_transport():
+            try:
+                scale["streamable HTTP, concurrent"] = await measure_http_throughput(
+                    base_url, args.http_clients, args.http_calls)
+            except Exception as error:  # report and go on: the other figures still stand
+                scale["streamable HTTP, concurrent"] = {"error": f"{type(error).__name__}: {error}"}
+        results["scale"] = scale
+    return results
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--spec", default=str(DEFAULT_SPEC), help="OpenAPI extract for the peer")
+    parser.add_argument("--no-peer", action="store_true", help="measure without FastMCP")
+    parser.add_argument("--cold-runs", type=int, default=9)
+    parser.add_argument("--calls", type=int, default=300)
+    parser.add_argument("--warmup", type=int, default=30)
+    parser.add_argument("--sim-count", type=int, default=10_000, help="0 skips the fleet")
+    parser.add_argument("--http-clients", type=int, default=8, help="0 skips the HTTP throughput run")
+    parser.add_argument("--http-calls", type=int, default=50, help="calls per HTTP client")
+    parser.add_argument("--output", default=str(BENCH / "results" / "latest.json"))
+    args = parser.parse_args(argv)
+    results = asyncio.run(run(args))
+    print(table(results))
+    output = Path(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwritten to {output}")
+
+
+if __name__ == "__main__":
+    main()

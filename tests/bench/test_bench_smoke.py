@@ -1,0 +1,31 @@
+"""The benchmark script runs end to end (tiny counts, no peer) and writes every section of its report."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.slow
+
+
+def test_bench_runs_and_reports_every_item(tmp_path: Path) -> None:
+    output = tmp_path / "latest.json"
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run.py"), "--no-peer", "--cold-runs", "1", "--calls", "3",
+         "--warmup", "1", "--sim-count", "300", "--http-clients", "2", "--http-calls", "2", "--output", str(output)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "Cold start" in run.stdout and "Per call" in run.stdout
+    results = json.loads(output.read_text())
+    full = results["footprint"]["ours: full catalog"]
+    assert full["tools"] > 60 and 0 < full["model_bytes"] < full["whole_bytes"]
+    assert results["footprint"]["ours: read-only"]["tools"] < full["tools"]
+    assert set(results["cold_start"]) == {"ours", "floor"}
+    assert results["per_call"]["ours"]["median_ms"] > 0
+    fleet = results["scale"]["300-SIM sandbox, pages of 250"]
+    assert (fleet["records"], fleet["calls"]) == (300, 2)
