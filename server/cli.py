@@ -164,6 +164,7 @@ async def call_tool(settings: Settings, name: str, arguments_json: str) -> int:
         arguments = parse_arguments(arguments_json)
     except ValueError as error:
         fail(str(error))
+    selected(settings)  # unknown tool names stop the command before any connection
     client = make_client(settings)
     try:
         return await call_once(build_server(settings, client), name, arguments, interactive=sys.stdin.isatty())

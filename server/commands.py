@@ -62,7 +62,7 @@ def terminal_confirmation(prompt_in: TextIO, prompt_out: TextIO):
 
 
 async def call_once(server: Any, name: str, arguments: dict[str, Any], *, interactive: bool,
-                    out: TextIO = sys.stdout) -> int:
+                    out: TextIO | None = None) -> int:
     """Runs one tool through the full MCP path (validation, gate) and prints its result as JSON; 1 on error."""
     callback = terminal_confirmation(sys.stdin, sys.stderr) if interactive else None
     async with Client(server, elicitation_callback=callback) as client:
@@ -72,7 +72,7 @@ async def call_once(server: Any, name: str, arguments: dict[str, Any], *, intera
     else:
         texts = [c.text for c in result.content if isinstance(c, types.TextContent)]
         payload = {"content": texts}
-    out.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+    (out or sys.stdout).write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
     if result.is_error:
         text = " ".join(c.text for c in result.content if isinstance(c, types.TextContent))
         print(f"telnyx-iot-mcp: {name} failed: {text}", file=sys.stderr)
