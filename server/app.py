@@ -19,15 +19,21 @@ from ..tools.registry import OPERATIONS, Operation
 from ..tools.schema import input_schema, output_schema
 from ..tools.waiting import wait_for_action
 from .audit import RequestIdRecorder
-from .dynamic import DYNAMIC_NAMES, DYNAMIC_TOOLS, describe, search, tool_problems
 from .gate import Gate, Verdict
+from .dynamic import DYNAMIC_NAMES, DYNAMIC_TOOLS, describe, search, tool_problems
 from .prompting import prompt_handlers
 
 log = logging.getLogger("telnyx_iot_mcp")
 
 INSTRUCTIONS = (
     "Tools for a fleet of Telnyx IoT SIM cards. Find SIMs with list_sim_cards (filters, sort by data use) "
-    "and groups with list_sim_card_groups; status changes return actions to poll with get_sim_card_action. "
+    "and groups with list_sim_card_groups; list tools take `fields` to return less and `all_pages` to return "
+    "everything. Status changes return actions: wait_for_action follows one until it is done. "
+    "Calls that disconnect devices, delete things or cost money ask the user to confirm first."
+)
+DYNAMIC_INSTRUCTIONS = (
+    "Tools for a fleet of Telnyx IoT SIM cards, reached in three steps: search_operations finds operations "
+    "(e.g. 'list sim cards', toolset actions), describe_operation gives one's arguments, call_operation runs it. "
     "Calls that disconnect devices, delete things or cost money ask the user to confirm first."
 )
 GATED_NOTE = " Asks the user to confirm before it runs."
@@ -152,6 +158,7 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
 
     list_prompts, get_prompt = prompt_handlers(exposed, dynamic=tools_mode == "dynamic")
     return Server(
-        "telnyx-iot-mcp", version=__version__, title="Telnyx IoT", instructions=INSTRUCTIONS,
+        "telnyx-iot-mcp", version=__version__, title="Telnyx IoT",
+        instructions=DYNAMIC_INSTRUCTIONS if tools_mode == "dynamic" else INSTRUCTIONS,
         on_list_tools=list_tools, on_call_tool=call_tool, on_list_prompts=list_prompts, on_get_prompt=get_prompt,
     )
