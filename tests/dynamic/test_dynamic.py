@@ -155,3 +155,15 @@ async def test_gated_call_without_elicitation_takes_the_token_route(name):
     assert not second.is_error, second.content[0].text
     assert len(sent(mock, name)) == 1
     assert replay.is_error and len(sent(mock, name)) == 1
+
+
+async def test_local_tools_are_reached_through_call_operation_too():
+    mock = ApiMock()
+    async with Client(create_server(mock_client(mock), tools_mode="dynamic")) as mcp:
+        result = await mcp.call_tool("call_operation", {"name": "wait_for_action", "arguments": {
+            "action_id": "6a09cdc3-8948-47f0-aa62-74ac943d6c58", "kind": "group", "timeout_seconds": 1,
+            "interval_seconds": 0.5}})
+        invalid = await mcp.call_tool("call_operation", {"name": "wait_for_action", "arguments": {"kind": "bulk"}})
+    assert not result.is_error and result.structured_content["meta"]["polls"] >= 1
+    assert {r.path for r in mock.requests} == {"/v2/sim_card_group_actions/6a09cdc3-8948-47f0-aa62-74ac943d6c58"}
+    assert invalid.is_error and "action_id" in invalid.content[0].text

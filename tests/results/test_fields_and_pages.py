@@ -60,13 +60,14 @@ async def test_fields_trim_each_record_and_keep_meta(mode):
     assert bad.is_error and "fields[0]" in bad.content[0].text
 
 
-async def test_all_pages_fetches_everything_with_progress():
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_all_pages_fetches_everything_with_progress(mode):
     seen = []
 
     async def on_progress(progress, total, message):
         seen.append((progress, total))
 
-    async with Client(create_server(sandbox_client())) as mcp:
+    async with Client(create_server(sandbox_client()), mode=mode) as mcp:
         result = await mcp.call_tool("list_sim_cards", {"all_pages": True, "page_size": 10, "fields": ["id"]},
                                      progress_callback=on_progress)
     data, meta = result.structured_content["data"], result.structured_content["meta"]
