@@ -33,7 +33,8 @@ async def fetch_all_pages(fetch_page: FetchPage, arguments: dict[str, Any], prog
         meta = result.get("meta") or {}
         total_pages = meta.get("total_pages") or page
         if progress is not None:
-            await progress(page - first + 1, max(total_pages - first + 1, 1), f"page {page} of {total_pages}")
+            await progress(page - first + 1, min(max(total_pages - first + 1, 1), max_pages),
+                           f"page {page} of {total_pages}")
         finished = page >= total_pages or not batch
         if finished or page - first + 1 >= max_pages or len(records) >= max_records:
             break

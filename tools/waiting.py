@@ -30,19 +30,19 @@ def action_state(kind: str, action: dict[str, Any]) -> tuple[str, float | None, 
     return str(value or "unknown"), None, None
 
 
-async def wait_for_action(client: TelnyxClient, arguments: dict[str, Any], progress: Progress | None = None,
-                          *, clock=time.monotonic) -> dict[str, Any]:
+async def wait_for_action(client: TelnyxClient, arguments: dict[str, Any],
+                          progress: Progress | None = None) -> dict[str, Any]:
     kind = arguments["kind"]
     timeout = arguments.get("timeout_seconds", 120)
     interval = arguments.get("interval_seconds", 3)
     op = OPERATIONS[ACTION_KINDS[kind]]
-    started = clock()
+    started = time.monotonic()
     polls = 0
     while True:
         action = (await execute(client, op, {"action_id": arguments["action_id"]}))["data"] or {}
         polls += 1
         status, finished, total = action_state(kind, action)
-        waited = round(clock() - started, 3)
+        waited = round(time.monotonic() - started, 3)
         done = status in FINAL
         if progress is not None:
             if finished is not None:

@@ -77,9 +77,16 @@ async def test_all_pages_fetches_everything_with_progress(mode):
 
 
 async def test_all_pages_stops_at_the_page_cap_and_says_so():
+    seen = []
+
+    async def on_progress(progress, total, message):
+        seen.append((progress, total))
+
     async with Client(create_server(sandbox_client())) as mcp:
-        result = await mcp.call_tool("list_sim_cards", {"all_pages": True, "page_size": 1, "fields": ["id"]})
+        result = await mcp.call_tool("list_sim_cards", {"all_pages": True, "page_size": 1, "fields": ["id"]},
+                                     progress_callback=on_progress)
     meta = result.structured_content["meta"]
+    assert seen[-1] == (paging.MAX_PAGES, paging.MAX_PAGES)  # the cap is the whole job, so progress ends at 100%
     assert len(result.structured_content["data"]) == paging.MAX_PAGES
     assert meta["truncated"] is True and meta["pages_fetched"] == paging.MAX_PAGES
     assert f"page_number={paging.MAX_PAGES + 1}" in meta["note"]
