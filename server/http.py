@@ -205,6 +205,9 @@ async def serve(app: ASGIApp, settings: Settings) -> None:
                             lifespan="on", server_header=False)
     log.info("serving MCP on http://%s:%s%s (%s)", settings.host, settings.port, MCP_PATH,
              "stateless" if settings.stateless else "sessions")
+    if settings.host in ("0.0.0.0", "::") and not settings.allowed_hosts:
+        log.warning("bound to all addresses but only loopback Host headers are accepted: list the names "
+                    "clients use with --allowed-hosts (TELNYX_IOT_MCP_ALLOWED_HOSTS)")
     await uvicorn.Server(config).serve()
 
 
