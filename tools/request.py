@@ -26,6 +26,15 @@ def _query_value(value: Any) -> str:
     return str(value)
 
 
+def path_segment(value: Any) -> str:
+    """One path segment that cannot reach outside its place: '/', '?', '#' and '%' are percent-encoded, and
+    so are the dots of '.' and '..', which HTTP clients would otherwise resolve to a parent path."""
+    segment = quote(str(value), safe="")
+    if not segment:
+        raise ValueError("an empty path id would address the collection instead of one record")
+    return segment.replace(".", "%2E") if set(segment) == {"."} else segment
+
+
 def build_request(op: Operation, arguments: dict[str, Any]) -> ApiRequest:
     path = op.path
     params: list[tuple[str, str]] = []
@@ -35,7 +44,7 @@ def build_request(op: Operation, arguments: dict[str, Any]) -> ApiRequest:
             continue
         value = arguments[param.name]
         if param.location == "path":
-            path = path.replace("{" + param.name + "}", quote(str(value), safe=""))
+            path = path.replace("{" + param.name + "}", path_segment(value))
         elif param.location == "query":
             params.append((param.wire, _query_value(value)))
         else:

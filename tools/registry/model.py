@@ -97,7 +97,7 @@ def uuid() -> dict[str, Any]:
 
 
 def safe_id() -> dict[str, Any]:
-    return {"type": "string", "pattern": SAFE_ID_PATTERN}
+    return {"type": "string", "pattern": SAFE_ID_PATTERN, "maxLength": 128}
 
 
 def integer(minimum: int | None = None, maximum: int | None = None, **extra: Any) -> dict[str, Any]:
@@ -156,6 +156,11 @@ def path_id(name: str, description: str, *, is_uuid: bool = True) -> Param:
 
 def query(wire: str, schema: dict[str, Any], description: str, *, required: bool = False,
           name: str | None = None) -> Param:
+    # An empty value would go out as `wire=`, which the API refuses.
+    if schema.get("type") == "array":
+        schema = {"minItems": 1, **schema}
+    elif schema.get("type") == "string":
+        schema = {"minLength": 1, **schema}
     return Param(name=name or arg_name(wire), location="query", wire=wire, schema=schema,
                  description=description, required=required)
 

@@ -1,0 +1,96 @@
+"""Checks an HTTP request against the OpenAPI facts file, and that it stays inside its operation's URL."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+
+import httpx
+from jsonschema import Draft202012Validator
+from openapi_core import OpenAPI
+from openapi_core.datatypes import RequestParameters
+from werkzeug.datastructures import Headers, ImmutableMultiDict
+
+from telnyx_iot_mcp.tools.registry import OPERATIONS, Operation
+
+SPEC_PATH = Path(__file__).resolve().parents[2] / "sandbox" / "telnyx-iot-openapi.facts.json"
+SPEC = json.loads(SPEC_PATH.read_text())
+
+
+@cache
+def openapi() -> OpenAPI:
+    return OpenAPI.from_dict(SPEC)
+
+
+def _resolve(node: dict) -> dict:
+    while "$ref" in node:
+        target = SPEC
+        for part in node["$ref"].lstrip("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+@cache
+def _deep_object_arrays(name: str) -> dict[str, dict]:
+    """Array members of deepObject query parameters (`filter[status]`): OpenAPI leaves their serialization
+    undefined, so openapi-core cannot parse them; they are checked on their own as comma-separated items."""
+    op = OPERATIONS[name]
+    shape = re.sub(r"{\w+}", "{}", op.path)
+    spec_path = next(p for p in SPEC["paths"] if re.sub(r"{\w+}", "{}", p) == shape)
+    spec_op = SPEC["paths"][spec_path][op.method.lower()]
+    arrays: dict[str, dict] = {}
+    for param in map(_resolve, spec_op.get("parameters", [])):
+        if param.get("in") != "query":
+            continue
+        schema = _resolve(param.get("schema", {}))
+        for member, sub in schema.get("properties", {}).items():
+            sub = _resolve(sub)
+            if sub.get("type") == "array":
+                arrays[f"{param['name']}[{member}]"] = sub
+        if schema.get("type") == "array" and "[" in param["name"]:
+            arrays[param["name"]] = schema
+    return arrays
+
+
+class _SpecRequest:
+    def __init__(self, request: httpx.Request) -> None:
+        self.host_url = f"{request.url.scheme}://{request.url.host}"
+        self.path = request.url.path
+        self.method = request.method.lower()
+        self.body = request.content or None
+        self.content_type = request.headers.get("content-type", "application/json")
+        self.parameters = RequestParameters(
+            query=ImmutableMultiDict(request.url.params.multi_items()),
+            header=Headers(list(request.headers.items())), cookie=ImmutableMultiDict(),
+        )
+        self.full_url_pattern = f"{self.host_url}{self.path}"
+
+
+def path_pattern(op: Operation, prefix: str = "/v2") -> re.Pattern[str]:
+    return re.compile("^" + re.escape(prefix) + re.sub(r"\\{\w+\\}", "[^/]+", re.escape(op.path)) + "$")
+
+
+def stays_inside(op: Operation, request: httpx.Request, base: httpx.URL) -> None:
+    """The request goes to the base URL's host and to the operation's path, with only its own query names."""
+    assert (request.url.scheme, request.url.host, request.url.port) == (base.scheme, base.host, base.port)
+    raw_path = request.url.raw_path.decode("ascii").split("?", 1)[0]
+    assert path_pattern(op, base.raw_path.decode().rstrip("/")).match(raw_path), (op.name, raw_path)
+    assert request.method == op.method
+    allowed = {p.wire for p in op.params if p.location == "query"}
+    assert {k for k, _ in request.url.params.multi_items()} <= allowed
+
+
+def accepted_by_spec(op: Operation, request: httpx.Request) -> None:
+    """Raises when the facts file refuses the request (rebased on the spec's server for openapi-core)."""
+    arrays = _deep_object_arrays(op.name)
+    for wire, value in request.url.params.multi_items():
+        if wire in arrays:
+            Draft202012Validator(arrays[wire]).validate(value.split(","))
+    kept = [(k, v) for k, v in request.url.params.multi_items() if k not in arrays]
+    path = request.url.path.split("/v2", 1)[1]
+    url = httpx.URL("https://api.telnyx.com/v2" + path).copy_with(params=httpx.QueryParams(kept))
+    rebased = httpx.Request(request.method, url, headers=request.headers, content=request.content)
+    openapi().validate_request(_SpecRequest(rebased))
