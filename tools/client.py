@@ -21,7 +21,7 @@ import stamina
 
 from .. import __version__
 from .errors import ToolError, bad_response, may_have_happened, too_large, transport_error, upstream_error
-from .redact import register_secret
+from .redact import holds_secret, redact_value, register_secret
 from .request import ApiRequest
 from .safety import check_tool, may_repeat
 
@@ -164,6 +164,8 @@ class TelnyxClient:
                 what = "not a JSON object" if body is not None else _content_kind(response)
                 raise _Failure(bad_response(status, what, request_id=request_id, may_have_happened=maybe),
                                retryable=True)
+            if holds_secret(content):  # an upstream that echoes the Authorization header
+                body = redact_value(body)
             return ApiResponse(status, body, request_id)
         retry_after = response.headers.get("retry-after")
         error = upstream_error(status, body, request_id=request_id, retry_after=retry_after,

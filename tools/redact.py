@@ -24,6 +24,10 @@ def redact(text: str) -> str:
     return _BEARER.sub(r"\g<1>" + MASK, text)
 
 
+def holds_secret(raw: bytes) -> bool:
+    return any(secret.encode() in raw for secret in _secrets)
+
+
 def redact_value(value: Any) -> Any:
     """`redact` applied to every string inside a JSON-like value."""
     if isinstance(value, str):
