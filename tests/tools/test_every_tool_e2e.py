@@ -22,7 +22,7 @@ async def confirm_everything(context: Any, params: types.ElicitRequestParams) ->
     """A user who says yes, and types what a form asks to be typed (from the preview message)."""
     content: dict[str, Any] = {}
     for key, prop in params.requested_schema.get("properties", {}).items():
-        content[key] = True if prop.get("type") == "boolean" else prop.get("const", prop.get("default", ""))
+        content[key] = True if prop.get("type") == "boolean" else prop.get("description", "").removeprefix("Type exactly: ")
     return types.ElicitResult(action="accept", content=content)
 
 
