@@ -121,15 +121,27 @@ class TelnyxClient:
         raise AssertionError("unreachable: stamina either returns or raises")  # pragma: no cover
 
     async def _attempt(self, request: ApiRequest, repeatable: bool, deadline: float) -> ApiResponse:
+        acquired = False
+        with anyio.move_on_after(max(deadline - time.monotonic(), 0.0)):
+            await self._slots.acquire()
+            acquired = True
+        if not acquired:
+            raise _Failure(transport_error("too many calls to Telnyx were in flight; this one was not sent"),
+                           retryable=False, never_sent=True)
+        try:
+            return await self._exchange(request, repeatable, deadline)
+        finally:
+            self._slots.release()
+
+    async def _exchange(self, request: ApiRequest, repeatable: bool, deadline: float) -> ApiResponse:
         maybe = None if repeatable else may_have_happened(request.operation or request.path,
                                                           check_tool(request.operation or ""))
         limit = min(self._attempt_timeout, deadline - time.monotonic())
         try:
-            async with self._slots:
-                with anyio.fail_after(max(limit, 0.0)):
-                    async with self._http.stream(request.method, request.path, params=request.params or None,
-                                                 json=request.json) as response:
-                        content = await self._read_capped(response)
+            with anyio.fail_after(max(limit, 0.0)):
+                async with self._http.stream(request.method, request.path, params=request.params or None,
+                                             json=request.json) as response:
+                    content = await self._read_capped(response)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise _Failure(transport_error(f"could not connect ({type(exc).__name__})"),
                            retryable=True, never_sent=True) from None
@@ -157,7 +169,7 @@ class TelnyxClient:
         status, request_id = response.status_code, response.headers.get("x-request-id")
         try:
             body: Any = json.loads(content) if content else {}
-        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        except (ValueError, RecursionError):  # bad JSON, bad UTF-8, a 5000-digit number, deep nesting
             body = None
         if response.is_success:
             if not isinstance(body, dict):

@@ -128,8 +128,8 @@ class Upstream:
             self.seen.append(seen)
             behaviour = self.script.popleft() if self.script else self.default
             await behaviour(seen, writer)
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            pass  # a client that hung up, or the server shutting down
         finally:
             if not writer.transport.is_closing():
                 writer.close()

@@ -212,7 +212,11 @@ async def test_non_json_error_page_is_summarised_not_dumped(mcp, upstream, body,
     assert "<html>" not in result.content[0].text
 
 
-@pytest.mark.parametrize("body", [b"not json at all", b"[1, 2, 3]", b'{"data": [', b"\xff\xfe garbage"])
+@pytest.mark.parametrize("body", [
+    b"not json at all", b"[1, 2, 3]", b'{"data": [', b"\xff\xfe garbage",
+    b"[" * 100_000 + b"]" * 100_000,  # nesting deeper than the parser's recursion limit
+    b'{"data": ' + b"9" * 5000 + b"}",  # an integer longer than Python parses
+], ids=["text", "array", "cut", "bytes", "deep", "long-number"])
 async def test_unusable_success_body_is_a_clear_error(mcp, upstream, body):
     upstream.play(*[reply(200, body)] * 10)
     result, content = await call(mcp, "list_sim_cards")
@@ -348,3 +352,17 @@ async def test_the_key_is_sent_to_the_api_but_never_shown(mcp, upstream):
     assert upstream.seen[0].headers["authorization"] == f"Bearer {KEY}"
     assert result.is_error
     assert KEY not in result.content[0].text and KEY not in str(content)
+
+
+async def test_a_call_that_waits_too_long_for_a_free_slot_is_not_sent(upstream):
+    upstream.play()
+    client = make_client(upstream, max_concurrency=1, retry_budget=0.3)
+    await client._slots.acquire()  # the one slot is busy with another call for longer than the budget
+    with pytest.raises(ToolError) as caught:
+        await client.send(build_request(OPERATIONS["create_sim_card_group"], {"name": "a"}))
+    client._slots.release()
+    assert "was not sent" in caught.value.message
+    assert upstream.seen == []
+    await client.send(build_request(OPERATIONS["list_sim_cards"], {}))  # the slot is free again
+    assert len(upstream.seen) == 1
+    await client.aclose()
