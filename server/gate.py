@@ -128,8 +128,8 @@ class Gate:
         try:
             return await preview(self.client, op, arguments)
         except ToolError as error:
-            error.payload["message"] = (f"Could not read what {op.name} would change, so it was not run "
-                                        f"({NOTHING_SENT}) " + error.payload["message"])
+            error.payload["message"] = (f"Could not read what {op.name} would change, so it was not run; "
+                                        f"nothing was sent to Telnyx. " + error.payload["message"])
             self._record(op, arguments, "none", "error", request_id, error.payload.get("request_id"),
                          error.payload["message"])
             raise
