@@ -36,8 +36,11 @@ def redact(value: Any) -> Any:
 
 class AuditLog:
     def __init__(self, path: str | None = None) -> None:
+        """Raises OSError when `path` cannot be appended to, so a bad path stops the server at start."""
         self.path = path
         self._lock = threading.Lock()
+        if path:
+            open(path, "a", encoding="utf-8").close()
 
     def record(self, *, tool: str, kind: str, arguments: dict[str, Any], confirmation: Confirmation,
                outcome: Outcome, request_id: Any = None, api_request_id: str | None = None,
@@ -52,8 +55,11 @@ class AuditLog:
         line = json.dumps(entry, ensure_ascii=False, default=str)
         log.info("%s", line)
         if self.path:
-            with self._lock, open(self.path, "a", encoding="utf-8") as file:
-                file.write(line + "\n")
+            try:
+                with self._lock, open(self.path, "a", encoding="utf-8") as file:
+                    file.write(line + "\n")
+            except OSError as error:  # the call itself has happened (or not): report, do not fail it
+                log.error("audit log %s cannot be written (%s); the line above is not in it", self.path, error.strerror)
         return entry
 
 

@@ -205,5 +205,11 @@ def gate_for(settings: Settings, client: TelnyxClient) -> Gate:
     if settings.confirm == "off" and not settings.read_only:
         print(OFF_WARNING, file=sys.stderr)
     secret = settings.confirm_secret.get_secret_value().encode() if settings.confirm_secret else None
+    try:
+        audit = AuditLog(settings.audit_log)
+    except OSError as error:
+        print(f"telnyx-iot-mcp: the audit log {settings.audit_log!r} cannot be written: {error.strerror}",
+              file=sys.stderr)
+        raise SystemExit(2) from None
     return Gate(client, policy=settings.confirm, tokens=ConfirmationTokens(secret, settings.confirm_ttl),
-                audit=AuditLog(settings.audit_log), read_only=settings.read_only)
+                audit=audit, read_only=settings.read_only)

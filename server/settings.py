@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     read_only: bool = False
     # Confirmation gate (server/gate.py): who says yes before destructive or billable calls.
     confirm: Literal["elicit-or-token", "elicit-only", "off"] = "elicit-or-token"
-    confirm_secret: SecretStr | None = None  # HMAC key of confirmation tokens: the same on every replica
+    confirm_secret: SecretStr | None = Field(default=None, min_length=16)  # HMAC key of tokens: same on every replica
     confirm_ttl: float = Field(default=300.0, ge=10, le=3600)  # seconds a confirmation token stays valid
     audit_log: str | None = None  # file to append one JSON line per write, destructive or billable call
     # Tool selection: comma-separated names in the environment (TELNYX_IOT_MCP_TOOLSETS=sim_cards,actions).

@@ -255,3 +255,26 @@ async def test_dynamic_mode_calls_go_through_the_same_gate():
         ok = await client.call_tool("call_operation", {"name": "disable_sim_card", "arguments": {
             "sim_card_id": SIM_ID, CONFIRMATION_TOKEN: token}})
     assert not ok.is_error and len(rig.api.gated()) == 1
+
+
+def test_a_short_secret_or_an_unwritable_audit_log_stops_the_server_at_start(monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv("TELNYX_IOT_MCP_CONFIRM_SECRET", "short-s3cret")
+    with pytest.raises(SystemExit):
+        settings_for()
+    err = capsys.readouterr().err
+    assert "confirm_secret" in err and "short-s3cret" not in err
+    monkeypatch.delenv("TELNYX_IOT_MCP_CONFIRM_SECRET")
+    with pytest.raises(SystemExit):
+        gate_for(settings_for("--audit-log", str(tmp_path / "missing-dir" / "audit.jsonl")), client=None)
+    assert "audit log" in capsys.readouterr().err
+
+
+@pytest.mark.anyio
+async def test_an_audit_log_that_fails_later_does_not_hide_the_calls_result(tmp_path):
+    rig, seen = Rig(), []
+    rig.gate.audit = AuditLog(str(tmp_path / "audit.jsonl"))
+    (tmp_path / "audit.jsonl").unlink()
+    (tmp_path / "audit.jsonl").mkdir()  # appending now fails
+    async with Client(rig.server, mode="auto", elicitation_callback=answering("accept", seen)) as client:
+        result = await client.call_tool("disable_sim_card", {"sim_card_id": SIM_ID})
+    assert not result.is_error and len(rig.api.gated()) == 1
