@@ -46,8 +46,7 @@ def tool_for(op: Operation) -> types.Tool:
         description=op.description + (GATED_NOTE if op.gated else ""),
         input_schema=input_schema(op.name),
         output_schema=output_schema(op.name),
-        annotations=types.ToolAnnotations(
-            title=op.title,
+        annotations=types.ToolAnnotations(  # no title here: the tool's own title says it once
             read_only_hint=op.read_only,
             destructive_hint=op.kind == "destructive",
             idempotent_hint=op.is_idempotent,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any
 
-from jsonschema import Draft202012Validator
 from mcp import types
 
 from ..tools.registry import TOOLSETS
@@ -51,13 +51,19 @@ DYNAMIC_TOOLS = [
     ),
 ]
 DYNAMIC_NAMES = {tool.name for tool in DYNAMIC_TOOLS}
-_VALIDATORS = {tool.name: Draft202012Validator(tool.input_schema) for tool in DYNAMIC_TOOLS}
+
+
+@cache
+def _validator(name: str):
+    from jsonschema import Draft202012Validator  # on first use: the import would slow every start
+
+    return Draft202012Validator(next(tool.input_schema for tool in DYNAMIC_TOOLS if tool.name == name))
 
 
 def tool_problems(name: str, arguments: dict[str, Any]) -> list[str]:
     """What is wrong with the arguments of a dynamic-mode tool, one line each naming the field."""
     return [f"{'.'.join(map(str, e.absolute_path)) or 'arguments'}: {e.message}"
-            for e in _VALIDATORS[name].iter_errors(arguments)]
+            for e in _validator(name).iter_errors(arguments)]
 
 
 def _short(text: str) -> str:

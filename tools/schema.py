@@ -1,4 +1,7 @@
-"""JSON Schemas (draft 2020-12) of each tool's input and output, generated from the registry."""
+"""JSON Schemas (draft 2020-12) of each tool's input and output, generated from the registry.
+
+No `$schema` keyword: 2020-12 is the MCP default, and every byte of the tool list costs the model context.
+"""
 
 from __future__ import annotations
 
@@ -10,25 +13,22 @@ from .paging import MAX_PAGES, MAX_RECORDS, takes_pages
 from .registry import OPERATIONS, Operation
 from .registry.shapes import PAGE_META
 
-DIALECT = "https://json-schema.org/draft/2020-12/schema"
 CONFIRMATION_TOKEN = "confirmation_token"
 CONFIRMATION_TOKEN_SCHEMA = {
     "type": "string", "maxLength": 1024,
-    "description": "Only when a previous call of this tool returned one: the single-use token that confirms "
-                   "this exact call after the user said yes. Omit it otherwise.",
+    "description": "The token a previous call of this tool returned, once the user said yes; omit otherwise.",
 }
 
 # Arguments the server handles itself (never sent to the API): added to every list / paginated operation.
 FIELDS = {
     "type": "array", "items": {"type": "string", "pattern": r"^[a-z0-9_]+(\.[a-z0-9_]+)*$", "maxLength": 128},
     "minItems": 1, "maxItems": 50, "uniqueItems": True,
-    "description": "Return only these fields of each record, as dotted paths, e.g. [\"id\", \"iccid\", "
-                   "\"status.value\", \"current_billing_period_consumed_data.amount\"]. Default: whole records.",
+    "description": "Return only these fields of each record, as dotted paths, e.g. [\"id\", \"status.value\"].",
 }
 ALL_PAGES = {
     "type": "boolean", "default": False,
-    "description": f"Fetch every page (page_size 250 unless given) and return all records in one result, up to "
-                   f"{MAX_PAGES} pages or {MAX_RECORDS} records; meta.truncated says when that cap cut the result.",
+    "description": f"Return every page in one result (at most {MAX_PAGES} pages or {MAX_RECORDS} records: see "
+                   f"meta.truncated).",
 }
 
 
@@ -48,7 +48,6 @@ def _input_schema(op: Operation) -> dict[str, Any]:
     if op.gated:  # checked by the confirmation gate, never sent to the API
         properties[CONFIRMATION_TOKEN] = CONFIRMATION_TOKEN_SCHEMA
     schema: dict[str, Any] = {
-        "$schema": DIALECT,
         "type": "object",
         "properties": properties,
         "additionalProperties": False,
@@ -64,7 +63,7 @@ def _output_schema(op: Operation) -> dict[str, Any]:
     properties: dict[str, Any] = {"data": data}
     if op.paginated:
         properties["meta"] = PAGE_META
-    return {"$schema": DIALECT, "type": "object", "properties": properties}
+    return {"type": "object", "properties": properties}
 
 
 # Keywords that describe a value rather than constrain it: they stay outside the branches of `portable`.
@@ -106,12 +105,12 @@ def portable(schema: Any) -> Any:
 @cache
 def input_schema(name: str) -> dict[str, Any]:
     if name in LOCAL_TOOLS:
-        return portable({"$schema": DIALECT, **LOCAL_TOOLS[name].input})
+        return portable(LOCAL_TOOLS[name].input)
     return portable(_input_schema(OPERATIONS[name]))
 
 
 @cache
 def output_schema(name: str) -> dict[str, Any]:
     if name in LOCAL_TOOLS:
-        return portable({"$schema": DIALECT, **LOCAL_TOOLS[name].output})
+        return portable(LOCAL_TOOLS[name].output)
     return portable(_output_schema(OPERATIONS[name]))

@@ -4,23 +4,20 @@ from __future__ import annotations
 
 from functools import cache
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-from jsonschema import Draft202012Validator, FormatChecker
-from jsonschema.exceptions import ValidationError
 
 from .schema import input_schema
 
-_FORMATS = FormatChecker(["uuid"])
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator, FormatChecker
+    from jsonschema.exceptions import ValidationError
 
 
-@_FORMATS.checks("date-time", raises=ValueError)
 def _is_datetime(value: object) -> bool:
     return not isinstance(value, str) or bool(datetime.fromisoformat(value.replace("Z", "+00:00")))
 
 
-@_FORMATS.checks("uri")
 def _is_url(value: object) -> bool:
     if not isinstance(value, str):
         return True
@@ -29,8 +26,21 @@ def _is_url(value: object) -> bool:
 
 
 @cache
+def _formats() -> FormatChecker:
+    from jsonschema import FormatChecker
+
+    checker = FormatChecker(["uuid"])
+    checker.checks("date-time", raises=ValueError)(_is_datetime)
+    checker.checks("uri")(_is_url)
+    return checker
+
+
+@cache
 def _validator(name: str) -> Draft202012Validator:
-    return Draft202012Validator(input_schema(name), format_checker=_FORMATS)
+    # jsonschema is imported on the first call, not at start: a client waits for the tool list, not for it.
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(input_schema(name), format_checker=_formats())
 
 
 def _short(value: Any, limit: int = 60) -> str:
