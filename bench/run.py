@@ -57,14 +57,14 @@ def server_commands(spec: Path | None) -> dict[str, list[str]]:
 
 def server_env(base_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELNYX")}
-    env.update(TELNYX_API_KEY="dummy", TELNYX_BASE_URL=base_url, PYTHONDONTWRITEBYTECODE="1", **extra)
+    env.update(TELNYX_API_KEY="dummy", TELNYX_BASE_URL=base_url, **extra)
     return env
 
 
 @contextmanager
-def stub_server() -> Iterator[str]:
+def stub_server(latency_ms: float = 0) -> Iterator[str]:
     """The local HTTP stub in its own process; yields its base URL."""
-    process = subprocess.Popen([sys.executable, str(BENCH / "stub.py")], stdin=subprocess.PIPE,
+    process = subprocess.Popen([sys.executable, str(BENCH / "stub.py"), str(latency_ms)], stdin=subprocess.PIPE,
                                stdout=subprocess.PIPE, text=True)
     try:
         port = int(process.stdout.readline())
@@ -123,13 +123,18 @@ class StdioDriver:
                 return tools
             request_id += 1
 
-    def close(self) -> None:
+    def close(self) -> float:
+        """Ends the server (stdin closed); returns the CPU seconds its process used."""
         self.process.stdin.close()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        deadline = time.monotonic() + 5
+        while True:
+            pid, status, usage = os.wait4(self.process.pid, os.WNOHANG)
+            if pid:
+                self.process.returncode = os.waitstatus_to_exitcode(status)
+                return usage.ru_utime + usage.ru_stime
+            if time.monotonic() > deadline:
+                self.process.kill()
+            time.sleep(0.005)
 
 
 # -- 1. footprint --------------------------------------------------------------------------------
@@ -173,17 +178,22 @@ def measure_footprints(commands: dict[str, list[str]], base_url: str) -> dict[st
 # -- 2. cold start ---------------------------------------------------------------------------------
 
 def measure_cold_start(commands: dict[str, list[str]], base_url: str, runs: int) -> dict[str, Any]:
-    samples: dict[str, list[float]] = {name: [] for name in commands}
-    for _ in range(runs):  # interleaved, so drift in machine load spreads over every server alike
+    """Wall time to the first tools/list answer, and the CPU time of the whole process (less noisy)."""
+    wall: dict[str, list[float]] = {name: [] for name in commands}
+    cpu: dict[str, list[float]] = {name: [] for name in commands}
+    for run in range(runs + 1):  # interleaved, so drift in machine load spreads over every server alike
         for name, command in commands.items():
             driver = StdioDriver(command, server_env(base_url))
             try:
                 driver.list_tools()
-                samples[name].append((time.perf_counter() - driver.started) * 1000)
+                elapsed = time.perf_counter() - driver.started
             finally:
-                driver.close()
-    return {name: {"median_ms": round(statistics.median(s), 1), "min_ms": round(min(s), 1), "runs": len(s)}
-            for name, s in samples.items()}
+                used = driver.close()
+            if run:  # the first run of each only warms the disk cache and compiles bytecode
+                wall[name].append(elapsed * 1000)
+                cpu[name].append(used * 1000)
+    return {name: {"median_ms": round(statistics.median(wall[name]), 1), "min_ms": round(min(wall[name]), 1),
+                   "cpu_median_ms": round(statistics.median(cpu[name]), 1), "runs": runs} for name in commands}
 
 
 # -- 3. per-call overhead ---------------------------------------------------------------------------
@@ -224,14 +234,22 @@ async def mcp_calls(command: list[str], env: dict[str, str], tool: str, argument
     return timed_median(durations)
 
 
-async def measure_per_call(commands: dict[str, list[str]], base_url: str, calls: int, warmup: int) -> dict[str, Any]:
-    httpx_ms = await plain_httpx_calls(base_url, calls, warmup)
-    results: dict[str, Any] = {"plain httpx": {"median_ms": httpx_ms, "ratio": 1.0}}
-    targets = {"ours": ("get_sim_card", {"sim_card_id": SIM_CARD_ID}), "peer": ("GetSimCard", {"id": SIM_CARD_ID})}
-    for name, (tool, arguments) in targets.items():
-        if name in commands:
-            ms = await mcp_calls(commands[name], server_env(base_url), tool, arguments, calls, warmup)
-            results[name] = {"median_ms": ms, "ratio": round(ms / httpx_ms, 2), "overhead_ms": round(ms - httpx_ms, 3)}
+async def measure_per_call(commands: dict[str, list[str]], latency_ms: float, calls: int,
+                           warmup: int) -> dict[str, Any]:
+    """Each server's get_sim_card through an MCP client over stdio, against plain httpx, on one stub."""
+    targets = {
+        "ours": ("get_sim_card", {"sim_card_id": SIM_CARD_ID}),
+        "peer": ("GetSimCard", {"id": SIM_CARD_ID}),
+        "floor": ("double", {"x": 2}),  # the MCP round trip alone: a trivial tool, no HTTP behind it
+    }
+    with stub_server(latency_ms) as base_url:
+        httpx_ms = await plain_httpx_calls(base_url, calls, warmup)
+        results: dict[str, Any] = {"plain httpx": {"median_ms": httpx_ms, "ratio": 1.0}}
+        for name, (tool, arguments) in targets.items():
+            if name in commands and (name != "floor" or not latency_ms):
+                ms = await mcp_calls(commands[name], server_env(base_url), tool, arguments, calls, warmup)
+                results[name] = {"median_ms": ms, "ratio": round(ms / httpx_ms, 2),
+                                 "overhead_ms": round(ms - httpx_ms, 3)}
     return results
 
 
@@ -367,18 +385,20 @@ def table(results: dict[str, Any]) -> str:
                      f"{row['model_bytes']:>14,}{row['model_tokens']:>9,}{versus:>26}")
     cold = results["cold_start"]
     lines += ["", f"Cold start: spawn to first tools/list answer over stdio ({cold['ours']['runs']} runs)",
-              f"  {'server':<40}{'median ms':>10}{'min ms':>10}"]
+              f"  {'server':<40}{'median ms':>10}{'min ms':>10}{'CPU ms':>10}"]
     for name, row in cold.items():
-        lines.append(f"  {name:<40}{row['median_ms']:>10.1f}{row['min_ms']:>10.1f}")
+        lines.append(f"  {name:<40}{row['median_ms']:>10.1f}{row['min_ms']:>10.1f}{row['cpu_median_ms']:>10.1f}")
     if "peer" in cold:
-        lines.append(f"  ours / peer: {ratio(cold['ours']['median_ms'], cold['peer']['median_ms'])}")
+        lines.append(f"  ours / peer: {ratio(cold['ours']['median_ms'], cold['peer']['median_ms'])} wall, "
+                     f"{ratio(cold['ours']['cpu_median_ms'], cold['peer']['cpu_median_ms'])} CPU")
     lines.append(f"  ours above the bare mcp floor: {cold['ours']['median_ms'] - cold['floor']['median_ms']:.0f} ms "
                  f"({ratio(cold['ours']['median_ms'], cold['floor']['median_ms'])})")
-    per_call = results["per_call"]
-    lines += ["", f"Per call: get_sim_card against the local stub ({results['config']['calls']} calls, median)",
-              f"  {'client':<40}{'median ms':>10}{'vs httpx':>10}{'overhead ms':>13}"]
-    for name, row in per_call.items():
-        lines.append(f"  {name:<40}{row['median_ms']:>10.3f}{row['ratio']:>9.2f}x{row.get('overhead_ms', 0):>13.3f}")
+    for stub, per_call in results["per_call"].items():
+        lines += ["", f"Per call: get_sim_card, {stub} ({results['config']['calls']} calls, median)",
+                  f"  {'client':<40}{'median ms':>10}{'vs httpx':>10}{'overhead ms':>13}"]
+        for name, row in per_call.items():
+            label = "floor (bare mcp, trivial tool)" if name == "floor" else name
+            lines.append(f"  {label:<40}{row['median_ms']:>10.3f}{row['ratio']:>9.2f}x{row.get('overhead_ms', 0):>13.3f}")
     scale = results.get("scale", {})
     if scale:
         lines += ["", "Scale"]
@@ -412,11 +432,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         raise SystemExit(f"bench: OpenAPI extract not found at {spec} (pass --spec, or --no-peer)")
     commands = server_commands(spec)
     results: dict[str, Any] = {"config": {"cold_runs": args.cold_runs, "calls": args.calls,
-                                          "sim_count": args.sim_count}, "versions": versions()}
+                                          "sim_count": args.sim_count,
+                                          "api_latency_ms": args.api_latency_ms}, "versions": versions()}
     with stub_server() as base_url:
         results["footprint"] = measure_footprints(commands, base_url)
         results["cold_start"] = measure_cold_start(commands, base_url, args.cold_runs)
-        results["per_call"] = await measure_per_call(commands, base_url, args.calls, args.warmup)
+        results["per_call"] = {
+            f"stub answering in {latency:g} ms": await measure_per_call(commands, latency, args.calls, args.warmup)
+            for latency in dict.fromkeys((0, args.api_latency_ms))
+        }
         scale: dict[str, Any] = {}
         if args.sim_count:
             label = f"{args.sim_count:,}-SIM sandbox"
@@ -440,6 +464,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cold-runs", type=int, default=9)
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--warmup", type=int, default=30)
+    parser.add_argument("--api-latency-ms", type=float, default=50,
+                        help="second per-call run with the stub answering this late, like a real API round trip")
     parser.add_argument("--sim-count", type=int, default=10_000, help="0 skips the fleet")
     parser.add_argument("--http-clients", type=int, default=8, help="0 skips the HTTP throughput run")
     parser.add_argument("--http-calls", type=int, default=50, help="calls per HTTP client")

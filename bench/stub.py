@@ -1,7 +1,8 @@
 """A minimal HTTP/1.1 server on 127.0.0.1 that answers every request with a fixed Telnyx SIM card.
 
-Run as `python bench/stub.py`: prints its port on stdout, serves until stdin closes. Raw asyncio keeps
-its own cost per request small and the same for every client measured against it.
+Run as `python bench/stub.py [LATENCY_MS]`: prints its port on stdout, serves until stdin closes. Raw
+asyncio keeps its own cost per request small and the same for every client measured against it;
+LATENCY_MS (default 0) delays each answer, as the network and the real API would.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+
+LATENCY = float(sys.argv[1]) / 1000 if len(sys.argv) > 1 else 0.0
 
 SIM_CARD_ID = "6a09cdc3-8948-47f0-aa62-74ac943d6c58"
 SIM_CARD = {
@@ -37,6 +40,8 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
                     length = int(line[15:])
             if length:
                 await reader.readexactly(length)
+            if LATENCY:
+                await asyncio.sleep(LATENCY)
             writer.write(RESPONSE)
             await writer.drain()
     except (asyncio.IncompleteReadError, ConnectionError):
