@@ -8,6 +8,7 @@ Telnyx is never repeated; its error names the read tool that shows whether it to
 from __future__ import annotations
 
 import json
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from .errors import ToolError, bad_response, may_have_happened, too_large, trans
 from .redact import holds_secret, redact_value, register_secret
 from .request import ApiRequest
 from .safety import check_tool, may_repeat
+
+log = logging.getLogger("telnyx_iot_mcp.client")
 
 DEFAULT_BASE_URL = "https://api.telnyx.com/v2"
 NARROW_HINT = ("Ask for less: use the list tool's filters, a smaller page_size, or the `fields` argument "
@@ -106,8 +109,13 @@ class TelnyxClient:
             remaining = deadline - time.monotonic()
             if exc.retry_after is not None:  # a longer wait is the caller's to decide: the error carries it
                 wait = exc.retry_after
-                return max(wait, 0.001) if wait <= self._retry_after_cap and wait < remaining else False
-            return remaining > self._backoff[1]  # room left for the longest backoff and another try
+                fits = wait <= self._retry_after_cap and wait < remaining
+                decision: bool | float = max(wait, 0.001) if fits else False
+            else:
+                decision = remaining > self._backoff[1]  # room left for the longest backoff and another try
+            if decision is not False:
+                log.warning("%s %s failed (%s); trying again", request.method, request.path, exc.error.message)
+            return decision
 
         try:
             async for attempt in stamina.retry_context(

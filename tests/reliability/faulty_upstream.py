@@ -66,7 +66,8 @@ def hang(seconds: float = 5.0) -> Behaviour:
 def truncated() -> Behaviour:
     """Promise 1000 bytes of JSON, send 20, close."""
     async def run(seen: Seen, writer: asyncio.StreamWriter) -> None:
-        writer.write(_head(200, {"Content-Type": "application/json", "Content-Length": "1000"}) + b'{"data": [{"id": "a')
+        head = _head(200, {"Content-Type": "application/json", "Content-Length": "1000"})
+        writer.write(head + b'{"data": [{"id": "a')
         await writer.drain()
     return run
 

@@ -26,6 +26,8 @@ pytestmark = pytest.mark.anyio
 KEY = "KEY0123456789ABCDEF_faultsecret"
 MAX_ATTEMPTS = 3
 SIM = "6a09cdc3-8948-47f0-aa62-74ac943d6c58"
+BROKEN_ANSWERS = pytest.mark.parametrize("fault", [reset, hang, truncated, drip],
+                                         ids=["reset", "read-timeout", "truncated", "slow-drip"])
 ACTION = {"data": {"id": SIM, "action_type": "enable", "status": {"value": "in-progress"}}}
 
 
@@ -73,7 +75,8 @@ def error_of(content: dict) -> dict:
 # -- rate limits -------------------------------------------------------------------------------
 
 async def test_429_with_retry_after_seconds_is_waited_out_and_retried(mcp, upstream):
-    upstream.play(reply(429, {"errors": [{"code": "10011", "title": "Too many requests"}]}, headers={"Retry-After": "1"}))
+    too_many = {"errors": [{"code": "10011", "title": "Too many requests"}]}
+    upstream.play(reply(429, too_many, headers={"Retry-After": "1"}))
     started = time.monotonic()
     result, content = await call(mcp, "list_sim_cards")
     assert not result.is_error, result.content[0].text
@@ -171,7 +174,7 @@ async def test_client_errors_are_not_retried(mcp, upstream):
 
 # -- broken connections and bodies ---------------------------------------------------------------
 
-@pytest.mark.parametrize("fault", [reset, hang, truncated, drip], ids=["reset", "read-timeout", "truncated", "slow-drip"])
+@BROKEN_ANSWERS
 async def test_broken_answer_to_a_read_is_retried_to_success(mcp, upstream, fault):
     upstream.play(fault())
     result, content = await call(mcp, "list_sim_cards")
@@ -179,7 +182,7 @@ async def test_broken_answer_to_a_read_is_retried_to_success(mcp, upstream, faul
     assert len(upstream.seen) == 2
 
 
-@pytest.mark.parametrize("fault", [reset, hang, truncated, drip], ids=["reset", "read-timeout", "truncated", "slow-drip"])
+@BROKEN_ANSWERS
 async def test_broken_answer_to_a_read_every_time_ends_in_a_network_error(mcp, upstream, fault):
     upstream.play(*[fault()] * 10)
     result, content = await call(mcp, "get_sim_card", {"sim_card_id": SIM})
@@ -189,7 +192,7 @@ async def test_broken_answer_to_a_read_every_time_ends_in_a_network_error(mcp, u
     await assert_still_serving(mcp, upstream)
 
 
-@pytest.mark.parametrize("fault", [reset, hang, truncated, drip], ids=["reset", "read-timeout", "truncated", "slow-drip"])
+@BROKEN_ANSWERS
 async def test_broken_answer_to_a_change_is_never_repeated(mcp, upstream, fault):
     upstream.play(fault(), reply(200, ACTION))
     result, content = await call(mcp, "enable_sim_card", {"sim_card_id": SIM})

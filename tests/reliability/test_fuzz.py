@@ -69,7 +69,8 @@ def check_call(server, name: str, arguments: dict) -> None:
         return
     assert not result.is_error, (name, arguments, result.content[0].text)
     op = OPERATIONS[name]
-    own = [r for r in recorder.sent if r.method == op.method and path_pattern(op).match(r.url.raw_path.decode().split("?")[0])]
+    own = [r for r in recorder.sent
+           if r.method == op.method and path_pattern(op).match(r.url.raw_path.decode().split("?")[0])]
     assert own, (name, arguments, recorder.sent)
     for request in recorder.sent:
         stays_inside(next(o for o, rx in ROUTES if o.method == request.method
