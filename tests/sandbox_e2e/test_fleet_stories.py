@@ -114,3 +114,17 @@ async def test_fleet_survives_a_restart_with_a_state_file(tmp_path):
         again = await s.call_tool("get_sim_card_group", {"sim_card_group_id": made["id"]})
     await client.aclose()
     assert not again.is_error and again.structured_content["data"]["name"] == "Kept"
+
+
+async def test_fleet_survives_a_restart_of_the_server_process(tmp_path):
+    from mcp import StdioServerParameters
+
+    from processes import SCRIPT, clean_env
+
+    params = StdioServerParameters(command=SCRIPT, args=["--sandbox-state", str(tmp_path / "fleet.db")],
+                                   env=clean_env())
+    async with Client(params, mode="legacy") as session:
+        made = (await session.call_tool("create_sim_card_group", {"name": "Across restarts"})).structured_content
+    async with Client(params, mode="legacy") as session:
+        again = await session.call_tool("get_sim_card_group", {"sim_card_group_id": made["data"]["id"]})
+    assert not again.is_error and again.structured_content["data"]["name"] == "Across restarts"
