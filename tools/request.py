@@ -23,6 +23,8 @@ def _query_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, list):
         return ",".join(_query_value(v) for v in value)
+    if isinstance(value, float) and value.is_integer():  # JSON Schema counts 2.0 as an integer; "2.0" is not one
+        return str(int(value))
     return str(value)
 
 

@@ -98,3 +98,10 @@ def test_oversized_strings_and_arrays_are_refused(name):
         else:
             continue
         assert any(p.startswith(argument) for p in problems(name, {**sample_arguments(name), argument: bad})), where
+
+
+def test_integral_floats_go_out_as_integers():
+    """JSON Schema accepts 2.0 (and 1e308) as an integer; the API's query parser does not."""
+    assert not problems("list_sim_cards", {"page_number": 2.0})
+    request = build_request(OPERATIONS["list_sim_cards"], {"page_number": 2.0, "page_size": 1e2})
+    assert dict(request.params) == {"page[number]": "2", "page[size]": "100"}
