@@ -81,11 +81,12 @@ class TelnyxClient:
         if api_key:
             register_secret(api_key)
             headers["Authorization"] = f"Bearer {api_key}"
-        self._http = httpx.AsyncClient(
+        self._http_options: dict[str, Any] = dict(
             base_url=base_url.rstrip("/"), headers=headers, transport=transport, follow_redirects=False,
             timeout=httpx.Timeout(timeout, connect=min(timeout, connect_timeout)),
             limits=httpx.Limits(max_connections=max_concurrency, max_keepalive_connections=max_concurrency),
         )
+        self._built_http: httpx.AsyncClient | None = None
         self._attempt_timeout = timeout
         self._budget = retry_budget
         self._max_attempts = max_attempts
@@ -95,8 +96,16 @@ class TelnyxClient:
         self._backoff = (backoff_initial, backoff_max)
         self._retry_after_cap = retry_after_cap
 
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        # Built on the first request: its TLS context costs a starting server tens of milliseconds.
+        if self._built_http is None:
+            self._built_http = httpx.AsyncClient(**self._http_options)
+        return self._built_http
+
     async def aclose(self) -> None:
-        await self._http.aclose()
+        if self._built_http is not None:
+            await self._built_http.aclose()
 
     async def send(self, request: ApiRequest) -> ApiResponse:
         """Send with retries where they are safe; raises ToolError on failure."""
