@@ -82,6 +82,7 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
     catalog = operations if operations is not None else [*OPERATIONS.values(), *LOCAL_TOOLS.values()]
     exposed = {op.name: op for op in catalog}
     tools = DYNAMIC_TOOLS if tools_mode == "dynamic" else [tool_for(op) for op in exposed.values()]
+    input_schemas = {tool.name: tool.input_schema for tool in tools}
 
     async def list_tools(ctx: ServerRequestContext, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
         return types.ListToolsResult(tools=tools)
@@ -160,4 +161,7 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
         "telnyx-iot-mcp", version=__version__, title="Telnyx IoT",
         instructions=DYNAMIC_INSTRUCTIONS if tools_mode == "dynamic" else INSTRUCTIONS,
         on_list_tools=list_tools, on_call_tool=call_tool, on_list_prompts=list_prompts, on_get_prompt=get_prompt,
+        # Without it, streamable HTTP builds and serializes the whole tool list on every tools/call
+        # (to check Mcp-Param headers against the called tool's schema).
+        get_tool_input_schema=input_schemas.get,
     )
