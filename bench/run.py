@@ -353,13 +353,15 @@ async def measure_http_throughput(base_url: str, clients: int, calls_each: int) 
                         raise RuntimeError(result.content[0].text)
             return calls_each
 
-        start = time.perf_counter()
+        start, own_cpu = time.perf_counter(), time.process_time()
         done = sum(await asyncio.gather(*(one_client() for _ in range(clients))))
-        seconds = time.perf_counter() - start
+        seconds, own_cpu = time.perf_counter() - start, time.process_time() - own_cpu
     finally:
         process.terminate()
-        process.wait(timeout=10)
-    return {"clients": clients, "calls": done, "seconds": round(seconds, 2), "calls_per_s": round(done / seconds)}
+        _, _, usage = os.wait4(process.pid, 0)
+        process.returncode = 0
+    return {"clients": clients, "calls": done, "seconds": round(seconds, 2), "calls_per_s": round(done / seconds),
+            "client_cpu_s": round(own_cpu, 2), "server_cpu_s": round(usage.ru_utime + usage.ru_stime, 2)}
 
 
 # -- report ------------------------------------------------------------------------------------------
