@@ -234,6 +234,26 @@ async def mcp_calls(command: list[str], env: dict[str, str], tool: str, argument
     return timed_median(durations)
 
 
+def raw_calls(command: list[str], env: dict[str, str], tool: str, arguments: dict[str, Any],
+              calls: int, warmup: int) -> float:
+    """The same calls over stdio with the raw JSON-RPC driver: the server's share, no client library."""
+    driver = StdioDriver(command, env)
+    try:
+        driver.list_tools()
+        durations = []
+        for i in range(warmup + calls):
+            start = time.perf_counter()
+            driver.send({"id": 1000 + i, "method": "tools/call", "params": {"name": tool, "arguments": arguments}})
+            result = driver.answer(1000 + i)
+            if i >= warmup:
+                durations.append(time.perf_counter() - start)
+            if result.get("isError"):
+                raise RuntimeError(f"{tool} failed: {result}")
+    finally:
+        driver.close()
+    return timed_median(durations)
+
+
 async def measure_per_call(commands: dict[str, list[str]], latency_ms: float, calls: int,
                            warmup: int) -> dict[str, Any]:
     """Each server's get_sim_card through an MCP client over stdio, against plain httpx, on one stub."""
@@ -248,8 +268,10 @@ async def measure_per_call(commands: dict[str, list[str]], latency_ms: float, ca
         for name, (tool, arguments) in targets.items():
             if name in commands and (name != "floor" or not latency_ms):
                 ms = await mcp_calls(commands[name], server_env(base_url), tool, arguments, calls, warmup)
+                raw_ms = raw_calls(commands[name], server_env(base_url), tool, arguments, calls, warmup)
                 results[name] = {"median_ms": ms, "ratio": round(ms / httpx_ms, 2),
-                                 "overhead_ms": round(ms - httpx_ms, 3)}
+                                 "overhead_ms": round(ms - httpx_ms, 3),
+                                 "raw_driver_ms": raw_ms, "raw_driver_ratio": round(raw_ms / httpx_ms, 2)}
     return results
 
 
@@ -397,10 +419,13 @@ def table(results: dict[str, Any]) -> str:
                  f"({ratio(cold['ours']['median_ms'], cold['floor']['median_ms'])})")
     for stub, per_call in results["per_call"].items():
         lines += ["", f"Per call: get_sim_card, {stub} ({results['config']['calls']} calls, median)",
-                  f"  {'client':<40}{'median ms':>10}{'vs httpx':>10}{'overhead ms':>13}"]
+                  f"  {'server (mcp.Client session over stdio)':<40}{'median ms':>10}{'vs httpx':>10}{'overhead ms':>13}"
+                  f"{'raw JSON-RPC ms':>17}{'vs httpx':>10}"]
         for name, row in per_call.items():
             label = "floor (bare mcp, trivial tool)" if name == "floor" else name
-            lines.append(f"  {label:<40}{row['median_ms']:>10.3f}{row['ratio']:>9.2f}x{row.get('overhead_ms', 0):>13.3f}")
+            raw = (f"{row['raw_driver_ms']:>17.3f}{row['raw_driver_ratio']:>9.2f}x" if "raw_driver_ms" in row else "")
+            lines.append(f"  {label:<40}{row['median_ms']:>10.3f}{row['ratio']:>9.2f}x{row.get('overhead_ms', 0):>13.3f}"
+                         + raw)
     scale = results.get("scale", {})
     if scale:
         lines += ["", "Scale"]
@@ -409,7 +434,8 @@ def table(results: dict[str, Any]) -> str:
                 lines.append(f"  {name:<40}  error: {row['error'][:80]}")
             elif "calls_per_s" in row:
                 lines.append(f"  {name:<40}{row['calls']:>7} calls, {row['clients']} clients, {row['seconds']:.2f} s: "
-                             f"{row['calls_per_s']:,} calls/s")
+                             f"{row['calls_per_s']:,} calls/s (CPU: clients {row['client_cpu_s']} s, "
+                             f"server {row['server_cpu_s']} s incl. start)")
             else:
                 lines.append(f"  {name:<40}{row['records']:>7,} SIMs in {row['calls']} calls, {row['seconds']:.2f} s "
                              f"({row['records_per_s']:,}/s), peak {row['peak_mib']} MiB traced")
