@@ -14,12 +14,15 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
-import httpx
-import stamina
 
+if TYPE_CHECKING:
+    import httpx
+
+# httpx and stamina are imported on the first request: a starting server answers its first tool list
+# without waiting for them (together with the TLS context, tens of milliseconds of every cold start).
 from .. import __version__
 from .errors import ToolError, bad_response, may_have_happened, too_large, transport_error, upstream_error
 from .redact import holds_secret, redact_value, register_secret
@@ -83,9 +86,8 @@ class TelnyxClient:
             headers["Authorization"] = f"Bearer {api_key}"
         self._http_options: dict[str, Any] = dict(
             base_url=base_url.rstrip("/"), headers=headers, transport=transport, follow_redirects=False,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, connect_timeout)),
-            limits=httpx.Limits(max_connections=max_concurrency, max_keepalive_connections=max_concurrency),
         )
+        self._http_limits = (timeout, min(timeout, connect_timeout), max_concurrency)
         self._built_http: httpx.AsyncClient | None = None
         self._attempt_timeout = timeout
         self._budget = retry_budget
@@ -98,9 +100,14 @@ class TelnyxClient:
 
     @property
     def _http(self) -> httpx.AsyncClient:
-        # Built on the first request: its TLS context costs a starting server tens of milliseconds.
         if self._built_http is None:
-            self._built_http = httpx.AsyncClient(**self._http_options)
+            import httpx
+
+            timeout, connect, connections = self._http_limits
+            self._built_http = httpx.AsyncClient(
+                **self._http_options, timeout=httpx.Timeout(timeout, connect=connect),
+                limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+            )
         return self._built_http
 
     async def aclose(self) -> None:
@@ -109,6 +116,8 @@ class TelnyxClient:
 
     async def send(self, request: ApiRequest) -> ApiResponse:
         """Send with retries where they are safe; raises ToolError on failure."""
+        import stamina
+
         repeatable = may_repeat(request)
         deadline = time.monotonic() + self._budget
 
@@ -151,6 +160,8 @@ class TelnyxClient:
             self._slots.release()
 
     async def _exchange(self, request: ApiRequest, repeatable: bool, deadline: float) -> ApiResponse:
+        import httpx
+
         maybe = None if repeatable else may_have_happened(request.operation or request.path,
                                                           check_tool(request.operation or ""))
         limit = min(self._attempt_timeout, deadline - time.monotonic())
