@@ -24,7 +24,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
-from contextlib import contextmanager
+from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -202,76 +202,68 @@ def timed_median(durations: list[float]) -> float:
     return round(statistics.median(durations) * 1000, 3)
 
 
-async def plain_httpx_calls(base_url: str, calls: int, warmup: int) -> float:
-    import httpx
-
-    async with httpx.AsyncClient(base_url=base_url, headers={"Authorization": "Bearer dummy"}) as http:
-        durations = []
-        for i in range(warmup + calls):
-            start = time.perf_counter()
-            response = await http.get(f"/sim_cards/{SIM_CARD_ID}")
-            response.raise_for_status()
-            response.json()
-            if i >= warmup:
-                durations.append(time.perf_counter() - start)
-    return timed_median(durations)
-
-
-async def mcp_calls(command: list[str], env: dict[str, str], tool: str, arguments: dict[str, Any],
-                    calls: int, warmup: int) -> float:
-    from mcp import Client, StdioServerParameters
-
-    params = StdioServerParameters(command=command[0], args=command[1:], env=env)
-    async with Client(params) as client:
-        durations = []
-        for i in range(warmup + calls):
-            start = time.perf_counter()
-            result = await client.call_tool(tool, arguments)
-            if i >= warmup:
-                durations.append(time.perf_counter() - start)
-            if result.is_error:
-                raise RuntimeError(f"{tool} failed: {result.content[0].text if result.content else result}")
-    return timed_median(durations)
-
-
-def raw_calls(command: list[str], env: dict[str, str], tool: str, arguments: dict[str, Any],
-              calls: int, warmup: int) -> float:
-    """The same calls over stdio with the raw JSON-RPC driver: the server's share, no client library."""
-    driver = StdioDriver(command, env)
-    try:
-        driver.list_tools()
-        durations = []
-        for i in range(warmup + calls):
-            start = time.perf_counter()
-            driver.send({"id": 1000 + i, "method": "tools/call", "params": {"name": tool, "arguments": arguments}})
-            result = driver.answer(1000 + i)
-            if i >= warmup:
-                durations.append(time.perf_counter() - start)
-            if result.get("isError"):
-                raise RuntimeError(f"{tool} failed: {result}")
-    finally:
-        driver.close()
-    return timed_median(durations)
+PER_CALL_TARGETS = {
+    "ours": ("get_sim_card", {"sim_card_id": SIM_CARD_ID}),
+    "peer": ("GetSimCard", {"id": SIM_CARD_ID}),
+    "floor": ("double", {"x": 2}),  # the MCP round trip alone: a trivial tool, no HTTP behind it
+}
 
 
 async def measure_per_call(commands: dict[str, list[str]], latency_ms: float, calls: int,
                            warmup: int) -> dict[str, Any]:
-    """Each server's get_sim_card through an MCP client over stdio, against plain httpx, on one stub."""
-    targets = {
-        "ours": ("get_sim_card", {"sim_card_id": SIM_CARD_ID}),
-        "peer": ("GetSimCard", {"id": SIM_CARD_ID}),
-        "floor": ("double", {"x": 2}),  # the MCP round trip alone: a trivial tool, no HTTP behind it
-    }
+    """get_sim_card through an MCP client session over stdio, and through a raw JSON-RPC driver (the
+    server's share, no client library), against the same request with plain httpx, all on one stub.
+
+    Every client stays connected and the calls take turns, so a change in machine load hits all alike.
+    """
+    import httpx
+    from mcp import Client, StdioServerParameters
+
+    names = [name for name in PER_CALL_TARGETS if name in commands and (name != "floor" or not latency_ms)]
+    samples: dict[str, list[float]] = {name: [] for name in ["plain httpx", *names, *(f"{n} raw" for n in names)]}
     with stub_server(latency_ms) as base_url:
-        httpx_ms = await plain_httpx_calls(base_url, calls, warmup)
-        results: dict[str, Any] = {"plain httpx": {"median_ms": httpx_ms, "ratio": 1.0}}
-        for name, (tool, arguments) in targets.items():
-            if name in commands and (name != "floor" or not latency_ms):
-                ms = await mcp_calls(commands[name], server_env(base_url), tool, arguments, calls, warmup)
-                raw_ms = raw_calls(commands[name], server_env(base_url), tool, arguments, calls, warmup)
-                results[name] = {"median_ms": ms, "ratio": round(ms / httpx_ms, 2),
-                                 "overhead_ms": round(ms - httpx_ms, 3),
-                                 "raw_driver_ms": raw_ms, "raw_driver_ratio": round(raw_ms / httpx_ms, 2)}
+        env = server_env(base_url)
+        async with AsyncExitStack() as stack:
+            http = await stack.enter_async_context(
+                httpx.AsyncClient(base_url=base_url, headers={"Authorization": "Bearer dummy"}))
+            sessions = {}
+            drivers = {}
+            for name in names:
+                command = commands[name]
+                sessions[name] = await stack.enter_async_context(
+                    Client(StdioServerParameters(command=command[0], args=command[1:], env=env)))
+                drivers[name] = StdioDriver(command, env)
+                stack.callback(drivers[name].close)
+                drivers[name].list_tools()
+            for i in range(warmup + calls):
+                timings: dict[str, float] = {}
+                start = time.perf_counter()
+                response = await http.get(f"/sim_cards/{SIM_CARD_ID}")
+                response.raise_for_status()
+                response.json()
+                timings["plain httpx"] = time.perf_counter() - start
+                for name in names:
+                    tool, arguments = PER_CALL_TARGETS[name]
+                    start = time.perf_counter()
+                    result = await sessions[name].call_tool(tool, arguments)
+                    timings[name] = time.perf_counter() - start
+                    if result.is_error:
+                        raise RuntimeError(f"{tool} failed: {result.content[0].text if result.content else result}")
+                    start = time.perf_counter()
+                    drivers[name].send({"id": 1000 + i, "method": "tools/call",
+                                        "params": {"name": tool, "arguments": arguments}})
+                    if drivers[name].answer(1000 + i).get("isError"):
+                        raise RuntimeError(f"{tool} failed over the raw driver")
+                    timings[f"{name} raw"] = time.perf_counter() - start
+                if i >= warmup:
+                    for key, seconds in timings.items():
+                        samples[key].append(seconds)
+    httpx_ms = timed_median(samples["plain httpx"])
+    results: dict[str, Any] = {"plain httpx": {"median_ms": httpx_ms, "ratio": 1.0}}
+    for name in names:
+        ms, raw_ms = timed_median(samples[name]), timed_median(samples[f"{name} raw"])
+        results[name] = {"median_ms": ms, "ratio": round(ms / httpx_ms, 2), "overhead_ms": round(ms - httpx_ms, 3),
+                         "raw_driver_ms": raw_ms, "raw_driver_ratio": round(raw_ms / httpx_ms, 2)}
     return results
 
 
