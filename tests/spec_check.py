@@ -6,6 +6,7 @@ import json
 import re
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import httpx
 from jsonschema import Draft202012Validator
@@ -15,7 +16,7 @@ from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from telnyx_iot_mcp.tools.registry import OPERATIONS, Operation
 
-SPEC_PATH = Path(__file__).resolve().parents[2] / "sandbox" / "telnyx-iot-openapi.facts.json"
+SPEC_PATH = Path(__file__).resolve().parents[1] / "sandbox" / "telnyx-iot-openapi.facts.json"
 SPEC = json.loads(SPEC_PATH.read_text())
 
 
@@ -24,8 +25,9 @@ def openapi() -> OpenAPI:
     return OpenAPI.from_dict(SPEC)
 
 
-def _resolve(node: dict) -> dict:
-    while "$ref" in node:
+def resolve(node: Any) -> Any:
+    """`node`, or what its `$ref` points to in the facts file."""
+    while isinstance(node, dict) and "$ref" in node:
         target = SPEC
         for part in node["$ref"].lstrip("#/").split("/"):
             target = target[part]
@@ -42,12 +44,12 @@ def _deep_object_arrays(name: str) -> dict[str, dict]:
     spec_path = next(p for p in SPEC["paths"] if re.sub(r"{\w+}", "{}", p) == shape)
     spec_op = SPEC["paths"][spec_path][op.method.lower()]
     arrays: dict[str, dict] = {}
-    for param in map(_resolve, spec_op.get("parameters", [])):
+    for param in map(resolve, spec_op.get("parameters", [])):
         if param.get("in") != "query":
             continue
-        schema = _resolve(param.get("schema", {}))
+        schema = resolve(param.get("schema", {}))
         for member, sub in schema.get("properties", {}).items():
-            sub = _resolve(sub)
+            sub = resolve(sub)
             if sub.get("type") == "array":
                 arrays[f"{param['name']}[{member}]"] = sub
         if schema.get("type") == "array" and "[" in param["name"]:
