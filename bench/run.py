@@ -55,9 +55,9 @@ def server_commands(spec: Path | None) -> dict[str, list[str]]:
     return commands
 
 
-def server_env(base_url: str, **extra: str) -> dict[str, str]:
+def server_env(base_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELNYX")}
-    env.update(TELNYX_API_KEY="dummy", TELNYX_BASE_URL=base_url, **extra)
+    env.update(TELNYX_API_KEY="dummy", TELNYX_BASE_URL=base_url)
     return env
 
 
@@ -147,19 +147,19 @@ def footprint(tools: list[dict[str, Any]]) -> dict[str, Any]:
             "model_bytes": model, "model_tokens": model // 4}
 
 
-def ours_selections() -> dict[str, dict[str, str]]:
-    """Environment settings for each selection measured (the settings the CLI flags also set)."""
-    selections: dict[str, dict[str, str]] = {"full catalog": {}}
-    selections.update({f"toolset {name}": {"TELNYX_IOT_MCP_TOOLSETS": name} for name in TOOLSETS})
-    selections["read-only"] = {"TELNYX_IOT_MCP_READ_ONLY": "true"}
-    selections["dynamic mode"] = {"TELNYX_IOT_MCP_TOOLS_MODE": "dynamic"}
+def ours_selections() -> dict[str, list[str]]:
+    """The command-line flags of each selection measured."""
+    selections: dict[str, list[str]] = {"full catalog": []}
+    selections.update({f"toolset {name}": ["--toolsets", name] for name in TOOLSETS})
+    selections["read-only"] = ["--read-only"]
+    selections["dynamic mode"] = ["--tools-mode", "dynamic"]
     return selections
 
 
 def measure_footprints(commands: dict[str, list[str]], base_url: str) -> dict[str, Any]:
     results: dict[str, Any] = {}
-    for label, extra in ours_selections().items():
-        driver = StdioDriver(commands["ours"], server_env(base_url, **extra))
+    for label, flags in ours_selections().items():
+        driver = StdioDriver(commands["ours"] + flags, server_env(base_url))
         try:
             results[f"ours: {label}"] = footprint(driver.list_tools())
         except RuntimeError as error:
