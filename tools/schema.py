@@ -58,8 +58,22 @@ def _input_schema(op: Operation) -> dict[str, Any]:
     return schema
 
 
+def published_record(schema: dict[str, Any]) -> dict[str, Any]:
+    """A record's field names and nesting, its scalar values left open.
+
+    Telnyx returns null for fields its API description types as strings, and a client rejects a result
+    that breaks the output schema; typing every field as nullable instead doubled the tool list."""
+    out: dict[str, Any] = {}
+    if "properties" in schema:
+        out["properties"] = {name: published_record(sub) for name, sub in schema["properties"].items()}
+    if isinstance(schema.get("items"), dict):
+        out["items"] = published_record(schema["items"])
+    return out
+
+
 def _output_schema(op: Operation) -> dict[str, Any]:
-    data = {"type": "array", "items": op.returns} if op.returns_list else op.returns
+    record = {"type": "object", **published_record(op.returns)}
+    data = {"type": "array", "items": record} if op.returns_list else record
     properties: dict[str, Any] = {"data": data}
     if op.paginated:
         properties["meta"] = PAGE_META
@@ -112,5 +126,5 @@ def input_schema(name: str) -> dict[str, Any]:
 @cache
 def output_schema(name: str) -> dict[str, Any]:
     if name in LOCAL_TOOLS:
-        return portable(LOCAL_TOOLS[name].output)
-    return portable(_output_schema(OPERATIONS[name]))
+        return LOCAL_TOOLS[name].output
+    return _output_schema(OPERATIONS[name])

@@ -6,22 +6,12 @@ from typing import Any
 
 import httpx
 import pytest
-from mcp import Client, types
+from mcp import Client
 
+from confirmations import yes_person
 from telnyx_iot_mcp.sandbox import create_app
 from telnyx_iot_mcp.server.app import create_server
 from telnyx_iot_mcp.tools.client import TelnyxClient
-
-
-async def yes_person(context: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
-    """Says yes to every confirmation, typing whatever a form asks to be typed."""
-    content: dict[str, Any] = {}
-    for key, prop in params.requested_schema.get("properties", {}).items():
-        if prop.get("type") == "boolean":
-            content[key] = True
-        else:
-            content[key] = prop.get("description", "").split("Type exactly: ", 1)[-1]
-    return types.ElicitResult(action="accept", content=content)
 
 
 @dataclass

@@ -6,7 +6,7 @@ import httpx
 import pytest
 from mcp import Client
 
-from conftest import yes_person
+from confirmations import yes_person
 from telnyx_iot_mcp.sandbox import create_app
 from telnyx_iot_mcp.server.app import create_server
 from telnyx_iot_mcp.tools.client import TelnyxClient

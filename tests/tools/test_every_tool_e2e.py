@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from mcp import Client, types
+from mcp import Client
 
 from api_mock import canned_body
+from confirmations import yes_person
 from samples import SAMPLE_UUID, sample_arguments
 from telnyx_iot_mcp.server.app import create_server
 from telnyx_iot_mcp.tools.client import TelnyxClient
@@ -16,14 +17,6 @@ from telnyx_iot_mcp.tools.registry import OPERATIONS
 pytestmark = pytest.mark.anyio
 MODES = ["auto", "legacy"]
 NAMES = sorted(OPERATIONS)
-
-
-async def confirm_everything(context: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
-    """A user who says yes, and types what a form asks to be typed (from the preview message)."""
-    content: dict[str, Any] = {}
-    for key, prop in params.requested_schema.get("properties", {}).items():
-        content[key] = True if prop.get("type") == "boolean" else prop.get("description", "").removeprefix("Type exactly: ")
-    return types.ElicitResult(action="accept", content=content)
 
 
 def expected_wire(name: str, arguments: dict[str, Any]) -> tuple[str, list[tuple[str, str]], dict | None]:
@@ -51,7 +44,7 @@ async def test_tool_sends_the_right_request_and_returns_the_api_data(api_mock, n
     if name == "delete_sim_card":
         arguments["report_lost"] = False  # the typed-confirmation path is the gate's own test
     client = TelnyxClient(base_url=api_mock.url, api_key="test-key")
-    async with Client(create_server(client), mode=mode, elicitation_callback=confirm_everything) as session:
+    async with Client(create_server(client), mode=mode, elicitation_callback=yes_person) as session:
         result = await session.call_tool(name, arguments)
     await client.aclose()
 

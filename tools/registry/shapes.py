@@ -1,7 +1,7 @@
 """What the API returns: one compact JSON Schema per record type, for the tools' output schemas.
 
-Fields are nullable and none is required: the schema tells a model and a client what to expect
-without rejecting a response that omits a field or trims it (the `fields` argument).
+Fields are nullable and none is required, so a response may omit fields or trim them (the `fields`
+argument). tools/schema.py publishes the names and nesting of these records, not their scalar types.
 """
 
 from __future__ import annotations
