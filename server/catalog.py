@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ def snapshot_text() -> str:
 def tool_table() -> str:
     lines = ["| Tool | Toolset | Class | What it does |", "|---|---|---|---|"]
     for entry in CATALOG.values():
-        first_sentence = entry.description.split(". ")[0].rstrip(".") + "."
+        first_sentence = re.split(r"(?<=[a-z0-9)])\. (?=[A-Z])", entry.description)[0].rstrip(".") + "."
         lines.append(f"| `{entry.name}` | {entry.toolset} | {entry.kind} | {first_sentence} |")
     return "\n".join(lines)
 
