@@ -68,6 +68,11 @@ def error_result(error: ToolError) -> types.CallToolResult:
     return text_result({"error": payload}, is_error=True, text=text)
 
 
+def internal_error(name: str) -> types.CallToolResult:
+    log.exception("tool %s failed unexpectedly", name)
+    return error_result(ToolError("internal", f"{name} failed inside the server; nothing more is known."))
+
+
 LOCAL_HANDLERS = {"wait_for_action": wait_for_action}
 
 
@@ -105,10 +110,9 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
                 gate.finish(verdict, "error", error.payload.get("request_id"), error.message)
             return error_result(error)
         except Exception:  # the server must answer, whatever broke
-            log.exception("tool %s failed unexpectedly", op.name)
             if verdict is not None:
                 gate.finish(verdict, "error", detail="failed inside the server")
-            return error_result(ToolError("internal", f"{op.name} failed inside the server; nothing more is known."))
+            return internal_error(op.name)
 
     async def run_local(ctx: ServerRequestContext, tool: LocalTool, arguments: dict[str, Any]) -> types.CallToolResult:
         """Local tools only read, through registry operations: validate, then run."""
@@ -117,9 +121,8 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
             return text_result(await LOCAL_HANDLERS[tool.name](client, arguments, ctx.session.report_progress))
         except ToolError as error:
             return error_result(error)
-        except Exception:
-            log.exception("tool %s failed unexpectedly", tool.name)
-            return error_result(ToolError("internal", f"{tool.name} failed inside the server; nothing more is known."))
+        except Exception:  # the server must answer, whatever broke
+            return internal_error(tool.name)
 
     async def run_dynamic(ctx: ServerRequestContext, params: types.CallToolRequestParams) -> types.CallToolResult:
         arguments = dict(params.arguments or {})

@@ -9,17 +9,17 @@ op = partial(Operation, toolset="orders")
 
 ADDRESS_ID = string(max_length=64, pattern="^[A-Za-z0-9_-]+$")
 QUANTITY = integer(1, 10000)
+ORDER = (  # what an order and its preview both take
+    body("quantity", QUANTITY, "How many SIM cards.", required=True),
+    body("address_id", ADDRESS_ID, "Id of the shipping address saved in the Telnyx account.", required=True),
+)
 
 OPERATIONS = [
     op(
         name="preview_sim_card_order", title="Preview a SIM card order", method="POST", path="/sim_card_order_preview",
         description="Price an order of physical SIMs before placing it: SIM cost, shipping and total. Nothing "
                     "is ordered; place it with create_sim_card_order.",
-        kind="read", reason="A quote; nothing is ordered or charged.", idempotent=True,
-        params=(
-            body("quantity", QUANTITY, "How many SIM cards.", required=True),
-            body("address_id", ADDRESS_ID, "Id of the shipping address saved in the Telnyx account.", required=True),
-        ),
+        kind="read", reason="A quote; nothing is ordered or charged.", idempotent=True, params=ORDER,
         returns=shapes.SIM_CARD_ORDER_PREVIEW,
     ),
     op(
@@ -47,11 +47,7 @@ OPERATIONS = [
         name="create_sim_card_order", title="Order SIM cards", method="POST", path="/sim_card_orders",
         description="Order physical SIM cards shipped to a saved address; charged to the account. Check the "
                     "price with preview_sim_card_order first. Returns the order; follow it with get_sim_card_order.",
-        kind="billable", reason="Places a paid order.",
-        params=(
-            body("address_id", ADDRESS_ID, "Id of the shipping address saved in the Telnyx account.", required=True),
-            body("quantity", QUANTITY, "How many SIM cards.", required=True),
-        ),
+        kind="billable", reason="Places a paid order.", params=ORDER,
         returns=shapes.SIM_CARD_ORDER,
     ),
     op(
