@@ -12,7 +12,6 @@ from mcp import Client, types
 from api_mock import ApiMock
 from samples import sample_arguments
 from telnyx_iot_mcp.server.app import create_server
-from telnyx_iot_mcp.server.dynamic import DYNAMIC_TOOLS
 from telnyx_iot_mcp.server.selection import CATALOG, select
 from telnyx_iot_mcp.server.settings import Settings
 from telnyx_iot_mcp.tools.client import TelnyxClient

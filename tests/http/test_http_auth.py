@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from mcp import Client
 from served_http import INITIALIZE, MCP_HEADERS, TOKEN, ServedMcp
 
 from telnyx_iot_mcp.sandbox import create_app

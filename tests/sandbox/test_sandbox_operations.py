@@ -45,7 +45,7 @@ def check(env: Any, seen: set[str], method: str, path: str, **kwargs: Any) -> An
 def test_every_operation_once(env: Any) -> None:
     seen: set[str] = set()
     sb = env.sandbox
-    trackers, bench = env.group("Trackers"), env.group("Test Bench")
+    bench = env.group("Test Bench")
     enabled = [s for s in env.sims(status="enabled", type="physical") if "_public_ip" not in s]
     disabled = env.sims(status="disabled")[0]
     esim = env.sims(type="esim")[0]
