@@ -88,6 +88,7 @@ def free_port() -> int:
 class StdioDriver:
     def __init__(self, command: list[str], env: dict[str, str]) -> None:
         self.started = time.perf_counter()
+        self.instructions = ""
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=subprocess.DEVNULL, env=env)
 
@@ -110,7 +111,7 @@ class StdioDriver:
         """initialize, then every page of tools/list."""
         self.send({"id": 1, "method": "initialize", "params": {
             "protocolVersion": PROTOCOL, "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}}})
-        self.answer(1)
+        self.instructions = self.answer(1).get("instructions") or ""
         self.send({"method": "notifications/initialized"})
         tools: list[dict[str, Any]] = []
         cursor, request_id = None, 2
@@ -139,12 +140,13 @@ class StdioDriver:
 
 # -- 1. footprint --------------------------------------------------------------------------------
 
-def footprint(tools: list[dict[str, Any]]) -> dict[str, Any]:
+def footprint(tools: list[dict[str, Any]], instructions: str) -> dict[str, Any]:
+    """Sizes of the tool list; the server's instructions (sent once, at initialize) are counted apart."""
     whole = len(compact({"tools": tools}))
     model = len(compact([{"name": t["name"], "description": t.get("description", ""),
                           "input_schema": t.get("inputSchema", {})} for t in tools]))
     return {"tools": len(tools), "whole_bytes": whole, "whole_tokens": whole // 4,
-            "model_bytes": model, "model_tokens": model // 4}
+            "model_bytes": model, "model_tokens": model // 4, "instructions_bytes": len(instructions.encode())}
 
 
 def ours_selections() -> dict[str, list[str]]:
@@ -161,7 +163,7 @@ def measure_footprints(commands: dict[str, list[str]], base_url: str) -> dict[st
     for label, flags in ours_selections().items():
         driver = StdioDriver(commands["ours"] + flags, server_env(base_url))
         try:
-            results[f"ours: {label}"] = footprint(driver.list_tools())
+            results[f"ours: {label}"] = footprint(driver.list_tools(), driver.instructions)
         except RuntimeError as error:
             results[f"ours: {label}"] = {"error": str(error)}
         finally:
@@ -169,7 +171,7 @@ def measure_footprints(commands: dict[str, list[str]], base_url: str) -> dict[st
     if "peer" in commands:
         driver = StdioDriver(commands["peer"], server_env(base_url))
         try:
-            results["peer: full catalog"] = footprint(driver.list_tools())
+            results["peer: full catalog"] = footprint(driver.list_tools(), driver.instructions)
         finally:
             driver.close()
     return results
@@ -390,15 +392,18 @@ def table(results: dict[str, Any]) -> str:
     peer = fp.get("peer: full catalog", {})
     lines += ["Tool-list footprint (bytes; tokens ~ bytes/4)",
               f"  {'selection':<40}{'tools':>6}{'tools/list':>12}{'~tokens':>9}{'model-facing':>14}{'~tokens':>9}"
-              f"{'vs peer (list / model)':>26}"]
+              f"{'instructions':>14}{'vs peer (list / model / model+instr.)':>40}"]
     for label, row in fp.items():
         if "error" in row:
             lines.append(f"  {label:<40}  error: {row['error'][:80]}")
             continue
+        with_instructions = row["model_bytes"] + row["instructions_bytes"]
         versus = (f"{ratio(row['whole_bytes'], peer.get('whole_bytes'))} / "
-                  f"{ratio(row['model_bytes'], peer.get('model_bytes'))}") if label == "ours: full catalog" else ""
+                  f"{ratio(row['model_bytes'], peer.get('model_bytes'))} / "
+                  f"{ratio(with_instructions, peer.get('model_bytes', 0) + peer.get('instructions_bytes', 0))}"
+                  ) if label == "ours: full catalog" else ""
         lines.append(f"  {label:<40}{row['tools']:>6}{row['whole_bytes']:>12,}{row['whole_tokens']:>9,}"
-                     f"{row['model_bytes']:>14,}{row['model_tokens']:>9,}{versus:>26}")
+                     f"{row['model_bytes']:>14,}{row['model_tokens']:>9,}{row['instructions_bytes']:>14,}{versus:>40}")
     cold = results["cold_start"]
     lines += ["", f"Cold start: spawn to first tools/list answer over stdio ({cold['ours']['runs']} runs)",
               f"  {'server':<40}{'median ms':>10}{'min ms':>10}{'CPU ms':>10}"]

@@ -15,8 +15,9 @@ from ..tools.client import TelnyxClient
 from ..tools.errors import ToolError
 from ..tools.executor import check_arguments, execute
 from ..tools.local import LOCAL_TOOLS, LocalTool
+from ..tools.paging import MAX_PAGES, MAX_RECORDS
 from ..tools.registry import OPERATIONS, Operation
-from ..tools.schema import input_schema, output_schema
+from ..tools.schema import output_schema, published_input_schema
 from ..tools.waiting import wait_for_action
 from .audit import RequestIdRecorder
 from .gate import Gate, Verdict
@@ -25,26 +26,29 @@ from .prompting import prompt_handlers
 
 log = logging.getLogger("telnyx_iot_mcp")
 
-INSTRUCTIONS = (
-    "Tools for a fleet of Telnyx IoT SIM cards. Find SIMs with list_sim_cards (filters, sort by data use) "
-    "and groups with list_sim_card_groups; list tools take `fields` to return less and `all_pages` to return "
-    "everything. Status changes return actions: wait_for_action follows one until it is done. "
-    "Calls that disconnect devices, delete things or cost money ask the user to confirm first."
+# What every tool shares is said here once rather than in each of the 67 schemas.
+CONVENTIONS = (
+    "Ids come from the list_ tools. List tools page with page_number and page_size (1-250, default 20; see "
+    f"meta.total_pages) or take all_pages=true (at most {MAX_PAGES} pages or {MAX_RECORDS} records: see "
+    "meta.truncated); fields=[\"id\",\"status.value\"] keeps only those dotted paths of each record. Status, "
+    "public IP, voice, gateway and blocklist changes return an action: wait_for_action follows it to the end. "
+    "Tools that take a confirmation_token disconnect devices, delete things or cost money: they ask the user "
+    "first, or return the token to repeat the call with once the user agrees."
 )
+INSTRUCTIONS = "Tools for a fleet of Telnyx IoT SIM cards. " + CONVENTIONS
 DYNAMIC_INSTRUCTIONS = (
     "Tools for a fleet of Telnyx IoT SIM cards, reached in three steps: search_operations finds operations "
-    "(e.g. 'list sim cards', toolset actions), describe_operation gives one's arguments, call_operation runs it. "
-    "Calls that disconnect devices, delete things or cost money ask the user to confirm first."
+    "(e.g. 'list sim cards', toolset actions), describe_operation gives one's arguments, call_operation runs "
+    "it. " + CONVENTIONS
 )
-GATED_NOTE = " Asks the user to confirm before it runs."
 
 
 def tool_for(op: Operation) -> types.Tool:
     return types.Tool(
         name=op.name,
         title=op.title,
-        description=op.description + (GATED_NOTE if op.gated else ""),
-        input_schema=input_schema(op.name),
+        description=op.description,
+        input_schema=published_input_schema(op.name),
         output_schema=output_schema(op.name),
         annotations=types.ToolAnnotations(  # no title here: the tool's own title says it once
             read_only_hint=op.read_only,

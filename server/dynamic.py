@@ -9,7 +9,7 @@ from typing import Any
 from mcp import types
 
 from ..tools.registry import TOOLSETS
-from ..tools.schema import input_schema, output_schema
+from ..tools.schema import output_schema, published_input_schema
 from .selection import Entry
 
 CLASSES = ("read", "write", "destructive", "billable")
@@ -100,5 +100,5 @@ def describe(entry: Entry) -> dict[str, Any]:
         "description": entry.description, "asks_confirmation": entry.gated,
         "annotations": {"read_only": entry.read_only, "destructive": entry.kind == "destructive",
                         "idempotent": entry.is_idempotent},
-        "input_schema": input_schema(entry.name), "output_schema": output_schema(entry.name),
+        "input_schema": published_input_schema(entry.name), "output_schema": output_schema(entry.name),
     }

@@ -42,21 +42,16 @@ class LocalTool(BaseModel):
 WAIT_FOR_ACTION = LocalTool(
     name="wait_for_action",
     title="Wait for an action to finish",
-    description="Polls a SIM card action, bulk SIM card action or SIM card group action until it is completed or "
-                "failed, or the timeout passes (then call again). Sends progress notifications while it waits. "
-                "Use the action id returned by enable/disable/standby/public IP, bulk or group calls.",
+    description="Wait for a SIM card, bulk or group action to complete or fail.",
     toolset="actions",
     kind="read",
     input={
         "type": "object",
         "properties": {
-            "action_id": {**uuid(), "description": "Id (UUID) of the action to wait for."},
-            "kind": {**enum(*ACTION_KINDS), "description": "sim_card: a SIM card action (enable, disable, "
-                     "standby, public IP); bulk: a bulk SIM card action; group: a SIM card group action."},
-            "timeout_seconds": {**integer(1, MAX_WAIT_SECONDS, default=120),
-                                "description": f"Stop waiting after this long, 1 to {MAX_WAIT_SECONDS} (default 120)."},
-            "interval_seconds": {"type": "number", "minimum": 0.1, "maximum": 60, "default": 3,
-                                 "description": "Seconds between polls, 0.1 to 60 (default 3)."},
+            "action_id": uuid(),
+            "kind": enum(*ACTION_KINDS),
+            "timeout_seconds": integer(1, MAX_WAIT_SECONDS, default=120),
+            "interval_seconds": {"type": "number", "minimum": 0.1, "maximum": 60, "default": 3},
         },
         "required": ["action_id", "kind"],
         "additionalProperties": False,

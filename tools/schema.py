@@ -9,33 +9,29 @@ from functools import cache
 from typing import Any
 
 from .local import LOCAL_TOOLS
-from .paging import MAX_PAGES, MAX_RECORDS, takes_pages
+from .paging import takes_pages
 from .registry import OPERATIONS, Operation
+from .registry.model import described
 from .registry.shapes import PAGE_META
 
 CONFIRMATION_TOKEN = "confirmation_token"
-CONFIRMATION_TOKEN_SCHEMA = {
-    "type": "string", "maxLength": 1024,
-    "description": "The token a previous call of this tool returned, once the user said yes; omit otherwise.",
-}
+CONFIRMATION_TOKEN_SCHEMA = {"type": "string", "maxLength": 1024}
 
-# Arguments the server handles itself (never sent to the API): added to every list / paginated operation.
+# Arguments the server handles itself (never sent to the API), added to every list / paginated operation.
+# What they and the confirmation token do is said once, in the server's instructions (server/app.py).
 FIELDS = {
     "type": "array", "items": {"type": "string", "pattern": r"^[a-z0-9_]+(\.[a-z0-9_]+)*$", "maxLength": 128},
     "minItems": 1, "maxItems": 50, "uniqueItems": True,
-    "description": "Return only these fields of each record, as dotted paths, e.g. [\"id\", \"status.value\"].",
 }
-ALL_PAGES = {
-    "type": "boolean", "default": False,
-    "description": f"Return every page in one result (at most {MAX_PAGES} pages or {MAX_RECORDS} records: see "
-                   f"meta.truncated).",
-}
+ALL_PAGES = {"type": "boolean", "default": False}
+# Records this small (a code and a name, say) leave nothing worth trimming: no `fields` for them.
+FIELDS_FROM = 5
 
 
 def local_arguments(op: Operation) -> dict[str, dict]:
     """The server-side arguments `op` takes beyond its registry params."""
     extra: dict[str, dict] = {}
-    if op.returns_list:
+    if op.returns_list and len(op.returns.get("properties", {})) >= FIELDS_FROM:
         extra["fields"] = FIELDS
     if takes_pages(op):
         extra["all_pages"] = ALL_PAGES
@@ -43,7 +39,7 @@ def local_arguments(op: Operation) -> dict[str, dict]:
 
 
 def _input_schema(op: Operation) -> dict[str, Any]:
-    properties = {p.name: {**p.schema_, "description": p.description} for p in op.params}
+    properties = {p.name: described(p.schema_, p.description) for p in op.params}
     properties.update(local_arguments(op))
     if op.gated:  # checked by the confirmation gate, never sent to the API
         properties[CONFIRMATION_TOKEN] = CONFIRMATION_TOKEN_SCHEMA
@@ -116,11 +112,44 @@ def portable(schema: Any) -> Any:
     return {**{k: v for k, v in node.items() if k in ANNOTATIONS}, "anyOf": [branch, {"type": "null"}]}
 
 
+# Limits the server checks on every call (validation names the field that breaks one). They guard the
+# server and the API; a model calls a tool right without them, so the schema a client is given leaves
+# them out, and a third of the tool list with them.
+ENFORCED_ONLY = frozenset({"maxLength", "minLength", "pattern", "minItems", "maxItems", "uniqueItems",
+                           "additionalProperties"})
+
+
+def published(schema: Any) -> Any:
+    """`schema` without the ENFORCED_ONLY limits and `default: false` (what an absent flag means anyway)."""
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in ENFORCED_ONLY or (key == "default" and value is False):
+            continue
+        if key in SUBSCHEMA_MAPS:
+            out[key] = {name: published(sub) for name, sub in value.items()}
+        elif key in SUBSCHEMA_LISTS:
+            out[key] = [published(sub) for sub in value]
+        elif key in SUBSCHEMAS:
+            out[key] = published(value)
+        else:
+            out[key] = value
+    return out
+
+
 @cache
 def input_schema(name: str) -> dict[str, Any]:
+    """The full schema every call is validated against."""
     if name in LOCAL_TOOLS:
         return portable(LOCAL_TOOLS[name].input)
     return portable(_input_schema(OPERATIONS[name]))
+
+
+@cache
+def published_input_schema(name: str) -> dict[str, Any]:
+    """The schema a client is given: the full one less the limits only the server needs to know."""
+    return published(input_schema(name))
 
 
 @cache

@@ -1,4 +1,4 @@
-"""Checks a tool call's arguments against the same schema the client was given."""
+"""Checks a tool call's arguments against its full schema: the published one plus the limits only the server needs."""
 
 from __future__ import annotations
 

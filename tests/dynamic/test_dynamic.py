@@ -16,7 +16,7 @@ from telnyx_iot_mcp.server.selection import CATALOG, select
 from telnyx_iot_mcp.server.settings import Settings
 from telnyx_iot_mcp.tools.client import TelnyxClient
 from telnyx_iot_mcp.tools.registry import OPERATIONS
-from telnyx_iot_mcp.tools.schema import input_schema, output_schema
+from telnyx_iot_mcp.tools.schema import output_schema, published_input_schema
 
 pytestmark = pytest.mark.anyio
 MODES = ["auto", "legacy"]
@@ -94,7 +94,9 @@ async def test_describe_every_operation(name):
     async with Client(create_server(mock_client(ApiMock()), tools_mode="dynamic")) as mcp:
         described = (await mcp.call_tool("describe_operation", {"name": name})).structured_content
     entry = CATALOG[name]
-    assert described["input_schema"] == input_schema(name) and described["output_schema"] == output_schema(name)
+    # the same schemas the static tool publishes
+    assert described["input_schema"] == published_input_schema(name)
+    assert described["output_schema"] == output_schema(name)
     assert described["class"] == entry.kind and described["asks_confirmation"] == entry.gated
 
 

@@ -12,7 +12,7 @@ from telnyx_iot_mcp.tools import paging
 from telnyx_iot_mcp.tools.client import TelnyxClient
 from telnyx_iot_mcp.tools.registry import OPERATIONS
 from telnyx_iot_mcp.tools.request import build_request
-from telnyx_iot_mcp.tools.schema import input_schema
+from telnyx_iot_mcp.tools.schema import FIELDS_FROM, input_schema
 from telnyx_iot_mcp.tools.shaping import pick
 
 pytestmark = pytest.mark.anyio
@@ -26,8 +26,15 @@ def sandbox_client(**options) -> TelnyxClient:
 def test_extra_arguments_go_exactly_to_list_and_paged_operations(name):
     op = OPERATIONS[name]
     properties = input_schema(name)["properties"]
-    assert ("fields" in properties) == op.returns_list
+    assert ("fields" in properties) == (op.returns_list and len(op.returns["properties"]) >= FIELDS_FROM)
     assert ("all_pages" in properties) == (op.paginated and "page_number" in {p.name for p in op.params})
+
+
+def test_fields_is_offered_where_records_have_something_to_trim():
+    assert "fields" in input_schema("list_sim_cards")["properties"]
+    assert "fields" in input_schema("purchase_esims")["properties"]
+    # {code, name}: nothing to trim
+    assert "fields" not in input_schema("list_wireless_blocklist_values")["properties"]
 
 
 @pytest.mark.parametrize("name", [n for n, op in OPERATIONS.items() if op.returns_list])

@@ -8,8 +8,12 @@ from jsonschema import Draft202012Validator
 from mcp import Client
 
 from telnyx_iot_mcp.server.app import create_server
+from telnyx_iot_mcp.server.selection import CATALOG
 from telnyx_iot_mcp.tools.client import TelnyxClient
 from telnyx_iot_mcp.tools.registry import OPERATIONS
+from telnyx_iot_mcp.tools.schema import ENFORCED_ONLY, input_schema, published_input_schema
+
+SUBSCHEMA_KEYS = {"properties", "items", "anyOf"}
 
 pytestmark = pytest.mark.anyio
 
@@ -57,16 +61,31 @@ def test_the_66_public_tool_names_are_all_there():
 async def test_input_schemas_are_portable(listed):
     for name, tool in listed.items():
         assert re.match(r"^[a-z][a-z0-9_]{0,47}$", name)
+        assert tool.description and tool.input_schema == published_input_schema(name), name
         schema = tool.input_schema
         Draft202012Validator.check_schema(schema)
         text = json.dumps(schema)
         assert "$ref" not in text and "$defs" not in text, name
-        assert schema["type"] == "object" and schema["additionalProperties"] is False, name
+        assert schema["type"] == "object", name
         for path, sub in walk(schema):
-            if path != "$" and not path.endswith("[]"):
-                assert sub.get("description"), f"{name} {path} has no description"
-            if sub.get("type") == "object" or "object" in (sub.get("type") or []):
-                assert sub.get("additionalProperties") is False or path == "$", f"{name} {path} is open"
+            assert not isinstance(sub.get("type"), list), f"{name} {path}: a type union"
+            assert not ENFORCED_ONLY & set(sub), f"{name} {path} publishes a limit only the server needs"
+
+
+@pytest.mark.parametrize("name", CATALOG)
+def test_calls_are_checked_against_closed_objects_and_every_limit(name):
+    full, published = input_schema(name), published_input_schema(name)
+    assert full["additionalProperties"] is False, name
+    for path, sub in walk(full):
+        if sub.get("type") == "object" or "object" in (sub.get("type") or []):
+            assert sub.get("additionalProperties") is False, f"{name} {path} is open"
+    # the published schema is the same contract less those limits: same arguments, types, enums, required
+    assert published["properties"].keys() == full["properties"].keys()
+    assert published.get("required") == full.get("required")
+    for (path, loose), (_, strict) in zip(walk(published), walk(full)):
+        assert {k: v for k, v in strict.items() if k not in ENFORCED_ONLY and k not in SUBSCHEMA_KEYS} == \
+            {k: v for k, v in loose.items() if k not in SUBSCHEMA_KEYS} | (
+                {"default": False} if strict.get("default") is False else {}), f"{name} {path}"
 
 
 async def test_annotations_follow_the_registry_class(listed):

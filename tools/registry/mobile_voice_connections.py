@@ -7,28 +7,23 @@ from .model import Operation, array, body, boolean, enum, integer, nullable, obj
 
 op = partial(Operation, toolset="mobile_voice_connections")
 
-CONNECTION_ID = path_id("connection_id", "Mobile voice connection id, from list_mobile_voice_connections.",
-                        is_uuid=False)
+CONNECTION_ID = path_id("connection_id", is_uuid=False)
 URL = string(max_length=2048, format="uri")
-INBOUND = obj({"channel_limit": (integer(0), "Most simultaneous inbound calls.")})
-OUTBOUND = obj({
-    "channel_limit": (integer(0), "Most simultaneous outbound calls."),
-    "outbound_voice_profile_id": (string(max_length=64), "Outbound voice profile that pays for and routes calls."),
-})
+INBOUND = obj({"channel_limit": (integer(0), "")})
+OUTBOUND = obj({"channel_limit": (integer(0), ""), "outbound_voice_profile_id": (string(max_length=64), "")})
 
 
 def settings(*, create: bool) -> tuple:
     return (
-        body("connection_name", string(max_length=255), "Connection name."),
-        body("active", boolean(), "Whether the connection takes calls."),
-        body("tags", array(string(max_length=128), max_items=100), "Tags."),
-        body("inbound", INBOUND, "Inbound call settings."),
-        body("outbound", OUTBOUND, "Outbound call settings."),
-        body("webhook_event_url", nullable(URL), "URL that receives call events."),
-        body("webhook_event_failover_url", nullable(URL), "Failover URL for call events."),
-        body("webhook_api_version", enum("1", "2"), "Webhook format version."),
-        body("webhook_timeout_secs", nullable(integer(0, 30)) if create else integer(0, 30),
-             "Seconds to wait for the webhook URL."),
+        body("connection_name", string(max_length=255)),
+        body("active", boolean()),
+        body("tags", array(string(max_length=128), max_items=100)),
+        body("inbound", INBOUND),
+        body("outbound", OUTBOUND),
+        body("webhook_event_url", nullable(URL)),
+        body("webhook_event_failover_url", nullable(URL)),
+        body("webhook_api_version", enum("1", "2")),
+        body("webhook_timeout_secs", nullable(integer(0, 30)) if create else integer(0, 30)),
     )
 
 
@@ -36,20 +31,19 @@ OPERATIONS = [
     op(
         name="list_mobile_voice_connections", title="List mobile voice connections", method="GET",
         path="/mobile_voice_connections",
-        description="Mobile voice connections with their webhook and channel settings; filter by name.",
+        description="Mobile voice connections with webhooks and channel limits.",
         kind="read", reason="Reads only.",
         params=(
-            query("filter[connection_name][contains]", string(max_length=255), "Name contains this text."),
-            query("sort", string(max_length=64, pattern="^-?[a-z_]+$"), "Field to sort by, '-' first for "
-                                                                       "descending, e.g. \"-created_at\"."),
-            *pages(limited=False),
+            query("filter[connection_name][contains]", string(max_length=255)),
+            query("sort", string(max_length=64, pattern="^-?[a-z_]+$"), "e.g. \"-created_at\""),
+            *pages(),
         ),
         returns=shapes.MOBILE_VOICE_CONNECTION, returns_list=True, paginated=True,
     ),
     op(
         name="create_mobile_voice_connection", title="Create a mobile voice connection", method="POST",
         path="/mobile_voice_connections",
-        description="Create a voice connection for SIM cards' calls, with webhook URLs and channel limits.",
+        description="Create a voice connection for SIM calls (webhooks, channel limits).",
         kind="write", reason="Creates configuration; calls made through it are billed, not the connection.",
         params=settings(create=True), returns=shapes.MOBILE_VOICE_CONNECTION,
     ),
@@ -62,14 +56,14 @@ OPERATIONS = [
     op(
         name="update_mobile_voice_connection", title="Update a mobile voice connection", method="PATCH",
         path="/mobile_voice_connections/{connection_id}",
-        description="Change a voice connection's name, webhooks, channel limits or active flag.",
+        description="Change a voice connection's name, webhooks, limits or active flag.",
         kind="write", reason="Changes settings that can be changed back.",
         params=(CONNECTION_ID, *settings(create=False)), returns=shapes.MOBILE_VOICE_CONNECTION,
     ),
     op(
         name="delete_mobile_voice_connection", title="Delete a mobile voice connection", method="DELETE",
         path="/mobile_voice_connections/{connection_id}",
-        description="Delete a voice connection; calls through it stop. Cannot be undone.",
+        description="Delete a voice connection; its calls stop.",
         kind="destructive", reason="Ends voice service through the connection; irreversible.",
         params=(CONNECTION_ID,), returns=shapes.MOBILE_VOICE_CONNECTION,
     ),

@@ -36,7 +36,7 @@ class Param(BaseModel):
     location: Location
     wire: str  # name in the path template, the query string or the JSON body
     schema_: dict[str, Any] = Field(alias="schema")
-    description: str
+    description: str = ""  # only what the name, type and the server's instructions do not already say
     required: bool = False
 
 
@@ -124,11 +124,15 @@ def array(items: dict[str, Any], *, max_items: int = 1000, min_items: int | None
     return schema
 
 
+def described(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {**schema, "description": description} if description else schema
+
+
 def obj(properties: dict[str, tuple[dict[str, Any], str]], required: tuple[str, ...] = ()) -> dict[str, Any]:
-    """A nested object argument: {name: (schema, description)}; closed to unknown keys."""
+    """A nested object argument: {name: (schema, description or "")}; closed to unknown keys."""
     schema: dict[str, Any] = {
         "type": "object",
-        "properties": {k: {**s, "description": d} for k, (s, d) in properties.items()},
+        "properties": {k: described(s, d) for k, (s, d) in properties.items()},
         "additionalProperties": False,
     }
     if required:
@@ -149,12 +153,12 @@ def arg_name(wire: str) -> str:
     return re.sub(r"[\[\].]+", "_", wire).strip("_")
 
 
-def path_id(name: str, description: str, *, is_uuid: bool = True) -> Param:
+def path_id(name: str, description: str = "", *, is_uuid: bool = True) -> Param:
     return Param(name=name, location="path", wire=name, schema=uuid() if is_uuid else safe_id(),
                  description=description, required=True)
 
 
-def query(wire: str, schema: dict[str, Any], description: str, *, required: bool = False,
+def query(wire: str, schema: dict[str, Any], description: str = "", *, required: bool = False,
           name: str | None = None) -> Param:
     # An empty value would go out as `wire=`, which the API refuses.
     if schema.get("type") == "array":
@@ -165,30 +169,21 @@ def query(wire: str, schema: dict[str, Any], description: str, *, required: bool
                  description=description, required=required)
 
 
-def body(name: str, schema: dict[str, Any], description: str, *, required: bool = False) -> Param:
+def body(name: str, schema: dict[str, Any], description: str = "", *, required: bool = False) -> Param:
     return Param(name=name, location="body", wire=name, schema=schema, description=description, required=required)
 
 
-def pages(*, limited: bool = True) -> tuple[Param, Param]:
-    """`page[number]`/`page[size]`; the mobile voice API declares no limits or defaults."""
-    if limited:
-        return (
-            query("page[number]", integer(1, default=1), "Page to return, from 1. Follow meta.total_pages."),
-            query("page[size]", integer(1, 250, default=20), "Records per page, 1 to 250 (default 20)."),
-        )
-    return (
-        query("page[number]", integer(1), "Page to return, from 1. Follow meta.total_pages."),
-        query("page[size]", integer(1, 250), "Records per page."),
-    )
+def pages() -> tuple[Param, Param]:
+    """`page[number]`/`page[size]`, explained once (with the default size) in the server's instructions."""
+    return query("page[number]", integer(1)), query("page[size]", integer(1, 250))
 
 
 AMOUNT = string(max_length=32, pattern=r"^[0-9]+(\.[0-9]+)?$")
 
 
-def amount_unit(what: str, *, units: tuple[str, ...] | None = ("MB", "GB")) -> dict[str, Any]:
+def amount_unit(*, units: tuple[str, ...] | None = ("MB", "GB")) -> dict[str, Any]:
     """The API's {amount: "2048.1", unit: "MB"} objects (threshold, data_limit)."""
-    unit = enum(*units) if units else string(max_length=8)
     return obj({
-        "amount": (AMOUNT, f"{what} as a decimal number in a string, e.g. \"500\" or \"2048.1\"."),
-        "unit": (unit, "Unit of the amount" + (f": {' or '.join(units)}." if units else ", e.g. MB or GB.")),
+        "amount": (AMOUNT, "e.g. \"2048.1\""),
+        "unit": (enum(*units), "") if units else (string(max_length=8), "e.g. MB or GB"),
     }, required=("amount", "unit"))

@@ -10,20 +10,20 @@ op = partial(Operation, toolset="ota_updates")
 OPERATIONS = [
     op(
         name="list_ota_updates", title="List OTA updates", method="GET", path="/ota_updates",
-        description="Over-the-air updates sent to SIMs (network preferences), filtered by SIM, status or type.",
+        description="Over-the-air updates sent to SIMs (network preferences).",
         kind="read", reason="Reads only.",
         params=(
-            query("filter[sim_card_id]", safe_id(), "Only updates of this SIM card."),
-            query("filter[status]", enum("in-progress", "completed", "failed"), "Only updates in this status."),
-            query("filter[type]", enum("sim_card_network_preferences"), "Only updates of this type."),
+            query("filter[sim_card_id]", safe_id()),
+            query("filter[status]", enum("in-progress", "completed", "failed")),
+            query("filter[type]", enum("sim_card_network_preferences")),
             *pages(),
         ),
         returns=shapes.OTA_UPDATE, returns_list=True, paginated=True,
     ),
     op(
         name="get_ota_update", title="Get an OTA update", method="GET", path="/ota_updates/{ota_update_id}",
-        description="One OTA update with its settings (the mobile network operator preferences it sent).",
+        description="One OTA update with the operator preferences it sent.",
         kind="read", reason="Reads only.",
-        params=(path_id("ota_update_id", "OTA update id (UUID)."),), returns=shapes.OTA_UPDATE,
+        params=(path_id("ota_update_id"),), returns=shapes.OTA_UPDATE,
     ),
 ]
