@@ -71,10 +71,22 @@ def _short(text: str) -> str:
     return first + "." if len(first) <= 160 else first[:157] + "..."
 
 
+SUFFIXES = ("ing", "ies", "ed", "es", "s", "y")
+STOP_WORDS = frozenset("a an the in on at for of to from with and or all every each my our this that".split())
+
+
+def _stem(word: str) -> str:
+    """`roaming` -> `roam`, `countries` and `country` -> `countr`: people and models word it either way."""
+    for suffix in SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
 def search(catalog: dict[str, Entry], query: str = "", toolset: str | None = None,
            kind: str | None = None) -> dict[str, Any]:
     """Entries matching every word of `query` (in name, title or description), best matches first."""
-    words = [w for w in re.split(r"[\s_]+", query.lower()) if w]
+    words = [_stem(w) for w in re.split(r"[\s_]+", query.lower()) if w and w not in STOP_WORDS]
     scored = []
     for entry in catalog.values():
         if (toolset and entry.toolset != toolset) or (kind and entry.kind != kind):

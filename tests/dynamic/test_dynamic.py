@@ -77,6 +77,17 @@ async def test_search_by_words_toolset_and_class():
     assert bad.is_error and "class" in bad.content[0].text
 
 
+@pytest.mark.parametrize(("query", "expected"), [
+    ("block roaming in a country for the group", "set_group_wireless_blocklist"),
+    ("disabled sims", "disable_sim_card"),
+    ("order sim cards", "create_sim_card_order"),
+])
+async def test_search_finds_operations_as_people_word_them(query, expected):
+    async with Client(create_server(mock_client(ApiMock()), tools_mode="dynamic")) as mcp:
+        found = (await mcp.call_tool("search_operations", {"query": query})).structured_content["data"]
+    assert expected in [d["name"] for d in found[:3]], [d["name"] for d in found]
+
+
 async def test_catalog_respects_the_selection():
     chosen = select(Settings(read_only=True, toolsets=["sim_cards"]))
     async with Client(create_server(mock_client(ApiMock()), chosen, tools_mode="dynamic")) as mcp:

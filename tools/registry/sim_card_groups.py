@@ -78,7 +78,7 @@ OPERATIONS = [
     op(
         name="set_group_wireless_blocklist", title="Apply a wireless blocklist to a group", method="POST",
         path="/sim_card_groups/{sim_card_group_id}/actions/set_wireless_blocklist",
-        description="Block a group's SIMs in a blocklist's countries or networks.",
+        description="Stop a group's SIMs from roaming in a blocklist's countries or networks.",
         kind="destructive", reason="Devices roaming in blocked places are disconnected.",
         params=(GROUP_ID, body("wireless_blocklist_id", uuid(), required=True)),
         returns=shapes.SIM_CARD_GROUP_ACTION,
