@@ -70,6 +70,8 @@ async def test_input_schemas_are_portable(listed):
         for path, sub in walk(schema):
             assert not isinstance(sub.get("type"), list), f"{name} {path}: a type union"
             assert not ENFORCED_ONLY & set(sub), f"{name} {path} publishes a limit only the server needs"
+            # fully typed: every argument and nested field says what it is
+            assert sub.get("type") or all(branch.get("type") for branch in sub.get("anyOf", [{}])), f"{name} {path}"
 
 
 @pytest.mark.parametrize("name", CATALOG)
