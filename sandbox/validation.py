@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 FACTS_FILE = "telnyx-iot-openapi.facts.json"
 HTTP_METHODS = ("get", "post", "patch", "put", "delete")
@@ -123,6 +124,9 @@ class Operation:
         if self.body_schema is None:
             return None
         if self._validator is None:
+            # jsonschema loads with the first body checked, not while a client waits for the tool list
+            from jsonschema import Draft202012Validator
+
             self._validator = Draft202012Validator(
                 self.body_schema, format_checker=Draft202012Validator.FORMAT_CHECKER
             )
