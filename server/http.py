@@ -11,7 +11,6 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
-from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .. import __version__
 from ..tools.client import ApiResponse, TelnyxClient
 from ..tools.errors import ToolError
-from ..tools.redact import register_secret
+from ..tools.redact import register_secret, request_api_key
 from ..tools.request import ApiRequest
 from .settings import Settings
 
@@ -38,10 +37,6 @@ HEALTH_PATH = "/healthz"
 CLIENT_API_KEY_HEADER = "x-telnyx-api-key"
 MIN_TOKEN_LENGTH = 16
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
-
-# The Telnyx key the current HTTP request carries (only with allow_client_api_key).
-# The SDK runs each tool call in the context of the HTTP request that carried it.
-client_api_key: ContextVar[str | None] = ContextVar("client_api_key", default=None)
 
 
 class HttpConfigError(ValueError):
@@ -127,50 +122,35 @@ class ClientApiKey:
         if scope["type"] == "http":
             raw = next((v for k, v in scope["headers"] if k == CLIENT_API_KEY_HEADER.encode()), b"")
             key = raw.decode("latin-1").strip() or None
-        reset = client_api_key.set(key)
+        reset = request_api_key.set(key)
         try:
             await self.app(scope, receive, send)
         finally:
-            client_api_key.reset(reset)
+            request_api_key.reset(reset)
 
 
-class RequestKeyClient:
-    """A TelnyxClient stand-in that sends each call with the calling request's Telnyx key, else the server's.
+class RequestKeyClient(TelnyxClient):
+    """Sends each call with the calling request's Telnyx key (request_api_key), else the server's.
 
-    All keys share one connection pool (the transport); a client per call is cheap as it owns no connections.
-    """
+    One client for every key: one connection pool and one limit on calls in flight for the whole server."""
 
-    def __init__(self, *, base_url: str, transport: httpx.AsyncBaseTransport, default_api_key: str | None,
-                 **limits: Any) -> None:
-        self._base_url, self._transport, self._limits = base_url, transport, limits
-        self._default = self._client(default_api_key) if default_api_key else None
-        self.max_result_bytes = limits.get("max_result_bytes")
-
-    def _client(self, api_key: str) -> TelnyxClient:
-        return TelnyxClient(base_url=self._base_url, api_key=api_key, transport=self._transport, **self._limits)
+    def __init__(self, *, default_api_key: str | None, **options: Any) -> None:
+        super().__init__(api_key=default_api_key, **options)
+        self._has_default_key = bool(default_api_key)
 
     async def send(self, request: ApiRequest) -> ApiResponse:
-        key = client_api_key.get()
-        if key:
-            return await self._client(key).send(request)
-        if self._default is None:
+        if not request_api_key.get() and not self._has_default_key:
             raise ToolError("unauthorized", "This server has no Telnyx API key of its own: send yours in the "
                                             "X-Telnyx-Api-Key header of each request.")
-        return await self._default.send(request)
-
-    async def aclose(self) -> None:
-        await self._transport.aclose()
+        return await super().send(request)
 
 
 def request_key_client(settings: Settings) -> RequestKeyClient:
+    transport, base_url = None, settings.base_url
     if settings.sandbox:
         from ..sandbox import create_app
 
-        transport: httpx.AsyncBaseTransport = httpx.ASGITransport(app=create_app(state_path=settings.sandbox_state))
-        base_url = "http://sandbox/v2"
-    else:
-        pool = httpx.Limits(max_connections=settings.max_concurrency * 4)
-        transport, base_url = httpx.AsyncHTTPTransport(limits=pool), settings.base_url
+        transport, base_url = httpx.ASGITransport(app=create_app(state_path=settings.sandbox_state)), "http://sandbox/v2"
     default_key = settings.api_key.get_secret_value().strip() if settings.api_key else ""
     return RequestKeyClient(base_url=base_url, transport=transport, default_api_key=default_key or None,
                             **settings.client_limits())
@@ -211,4 +191,4 @@ async def serve(app: ASGIApp, settings: Settings) -> None:
     await uvicorn.Server(config).serve()
 
 
-__all__ = ["HttpConfigError", "RequestKeyClient", "access_token", "client_api_key", "create_http_app", "serve"]
+__all__ = ["HttpConfigError", "RequestKeyClient", "access_token", "create_http_app", "serve"]

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 # without waiting for them (together with the TLS context, tens of milliseconds of every cold start).
 from .. import __version__
 from .errors import ToolError, bad_response, may_have_happened, too_large, transport_error, upstream_error
-from .redact import holds_secret, redact_value, register_secret
+from .redact import holds_secret, redact_value, register_secret, request_api_key
 from .request import ApiRequest
 from .safety import check_tool, may_repeat
 
@@ -165,10 +165,13 @@ class TelnyxClient:
         maybe = None if repeatable else may_have_happened(request.operation or request.path,
                                                           check_tool(request.operation or ""))
         limit = min(self._attempt_timeout, deadline - time.monotonic())
+        key = request_api_key.get()  # a caller's own key replaces the server's for this request
         try:
             with anyio.fail_after(max(limit, 0.0)):
                 async with self._http.stream(request.method, request.path, params=request.params or None,
-                                             json=request.json) as response:
+                                             json=request.json,
+                                             headers={"Authorization": f"Bearer {key}"} if key else None,
+                                             ) as response:
                     content = await self._read_capped(response)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise _Failure(transport_error(f"could not connect ({type(exc).__name__})"),

@@ -4,28 +4,41 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
+from contextvars import ContextVar
 from typing import Any
 
 MASK = "[REDACTED]"
+MIN_SECRET_LENGTH = 8  # shorter is no key, and masking it would mangle ordinary text
 _BEARER = re.compile(r"(?i)(bearer\s+)[^\s\"',;]+")
 _secrets: set[str] = set()
 
+# The Telnyx key an HTTP client sent with the request being served (server/http.py). TelnyxClient calls with
+# it, and it is masked like a registered secret for as long as the request lasts, without being remembered
+# after: a shared server meets many keys.
+request_api_key: ContextVar[str | None] = ContextVar("request_api_key", default=None)
+
 
 def register_secret(secret: str | None) -> None:
-    """Remember a secret so every later `redact` call masks it (a key shorter than 8 characters is no key)."""
-    if secret and len(secret.strip()) >= 8:
+    """Remember a secret so every later `redact` call masks it."""
+    if secret and len(secret.strip()) >= MIN_SECRET_LENGTH:
         _secrets.add(secret.strip())
 
 
+def _active_secrets() -> Iterable[str]:
+    key = (request_api_key.get() or "").strip()
+    return (*_secrets, key) if len(key) >= MIN_SECRET_LENGTH else _secrets
+
+
 def redact(text: str) -> str:
-    for secret in _secrets:
+    for secret in _active_secrets():
         if secret in text:
             text = text.replace(secret, MASK)
     return _BEARER.sub(r"\g<1>" + MASK, text)
 
 
 def holds_secret(raw: bytes) -> bool:
-    return any(secret.encode() in raw for secret in _secrets)
+    return any(secret.encode() in raw for secret in _active_secrets())
 
 
 def redact_value(value: Any) -> Any:
