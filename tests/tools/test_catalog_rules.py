@@ -104,3 +104,16 @@ async def test_annotations_follow_the_registry_class(listed):
 def test_every_operation_states_a_reason_for_its_class():
     for op in OPERATIONS.values():
         assert len(op.reason) >= 10 and len(op.description) >= 30, op.name
+
+
+def test_the_instructions_explain_every_argument_the_schemas_leave_undescribed():
+    """Shared arguments carry no description in the schemas: the instructions, in both tool modes, must."""
+    from telnyx_iot_mcp.server.app import DYNAMIC_INSTRUCTIONS, INSTRUCTIONS
+
+    shared = {"page_number", "page_size", "all_pages", "fields", "confirmation_token", "wait_for_action"}
+    for name in CATALOG:
+        for argument, schema in published_input_schema(name)["properties"].items():
+            if argument in shared:
+                assert "description" not in schema, f"{name}.{argument} is explained twice"
+    for text in (INSTRUCTIONS, DYNAMIC_INSTRUCTIONS):
+        assert all(word in text for word in shared), sorted(w for w in shared if w not in text)
