@@ -123,6 +123,7 @@ def fail(message: str) -> None:
 def make_client(settings: Settings):
     from ..tools.client import TelnyxClient
 
+    options: dict = {"base_url": settings.base_url, **settings.client_limits()}
     if settings.sandbox:
         import httpx
 
@@ -130,13 +131,18 @@ def make_client(settings: Settings):
 
         app = create_app(state_path=settings.sandbox_state)
         print(summary(app), file=sys.stderr)
-        return TelnyxClient(base_url=SANDBOX_BASE_URL, transport=httpx.ASGITransport(app=app),
-                            **settings.client_limits())
-    if settings.api_key is None or not settings.api_key.get_secret_value().strip():
+        options.update(base_url=SANDBOX_BASE_URL, transport=httpx.ASGITransport(app=app))
+    key = settings.api_key.get_secret_value().strip() if settings.api_key else ""
+    if settings.allow_client_api_key and settings.transport == "http":  # callers may bring their own key
+        from .http import RequestKeyClient
+
+        return RequestKeyClient(default_api_key=key or None, **options)
+    if settings.sandbox:
+        return TelnyxClient(**options)
+    if not key:
         fail("TELNYX_API_KEY is not set. Set it to your Telnyx API key, or run `telnyx-iot-mcp --sandbox` "
              "to try the server offline on a demo fleet.")
-    return TelnyxClient(base_url=settings.base_url, api_key=settings.api_key.get_secret_value(),
-                        **settings.client_limits())
+    return TelnyxClient(api_key=key, **options)
 
 
 def build_server(settings: Settings, client):
@@ -191,7 +197,7 @@ async def serve_http(settings: Settings) -> None:
         token = http.access_token(settings)
     except http.HttpConfigError as error:
         fail(str(error))
-    client = http.request_key_client(settings) if settings.allow_client_api_key else make_client(settings)
+    client = make_client(settings)
     try:
         app = http.create_http_app(build_server(settings, client), settings, token=token)
         await http.serve(app, settings)

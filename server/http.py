@@ -14,7 +14,6 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import httpx
 from mcp import Client
 from mcp.server import Server
 from mcp.server.transport_security import TransportSecuritySettings
@@ -143,17 +142,6 @@ class RequestKeyClient(TelnyxClient):
             raise ToolError("unauthorized", "This server has no Telnyx API key of its own: send yours in the "
                                             "X-Telnyx-Api-Key header of each request.")
         return await super().send(request)
-
-
-def request_key_client(settings: Settings) -> RequestKeyClient:
-    transport, base_url = None, settings.base_url
-    if settings.sandbox:
-        from ..sandbox import create_app
-
-        transport, base_url = httpx.ASGITransport(app=create_app(state_path=settings.sandbox_state)), "http://sandbox/v2"
-    default_key = settings.api_key.get_secret_value().strip() if settings.api_key else ""
-    return RequestKeyClient(base_url=base_url, transport=transport, default_api_key=default_key or None,
-                            **settings.client_limits())
 
 
 def create_http_app(server: Server, settings: Settings, *, token: str | None) -> ASGIApp:

@@ -5,6 +5,7 @@ No `$schema` keyword: 2020-12 is the MCP default, and every byte of the tool lis
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -83,6 +84,21 @@ SUBSCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
 SUBSCHEMAS = ("items", "additionalProperties", "contains", "not")
 
 
+def _with_subschemas(node: dict[str, Any], transform: Callable[[Any], Any]) -> dict[str, Any]:
+    """A copy of `node` with `transform` applied to each of its direct subschemas."""
+    out = dict(node)
+    for key in SUBSCHEMA_MAPS:
+        if isinstance(out.get(key), dict):
+            out[key] = {name: transform(sub) for name, sub in out[key].items()}
+    for key in SUBSCHEMA_LISTS:
+        if isinstance(out.get(key), list):
+            out[key] = [transform(sub) for sub in out[key]]
+    for key in SUBSCHEMAS:
+        if key in out:
+            out[key] = transform(out[key])
+    return out
+
+
 def portable(schema: Any) -> Any:
     """`{"type": [T, "null"], ...}` spelled `{"anyOf": [{"type": T, ...}, {"type": "null"}]}` throughout.
 
@@ -91,16 +107,7 @@ def portable(schema: Any) -> Any:
     """
     if not isinstance(schema, dict):
         return schema
-    node = dict(schema)
-    for key in SUBSCHEMA_MAPS:
-        if isinstance(node.get(key), dict):
-            node[key] = {name: portable(sub) for name, sub in node[key].items()}
-    for key in SUBSCHEMA_LISTS:
-        if isinstance(node.get(key), list):
-            node[key] = [portable(sub) for sub in node[key]]
-    for key in SUBSCHEMAS:
-        if key in node:
-            node[key] = portable(node[key])
+    node = _with_subschemas(schema, portable)
     kinds = node.get("type")
     if not (isinstance(kinds, list) and "null" in kinds):
         return node
@@ -123,19 +130,8 @@ def published(schema: Any) -> Any:
     """`schema` without the ENFORCED_ONLY limits and `default: false` (what an absent flag means anyway)."""
     if not isinstance(schema, dict):
         return schema
-    out: dict[str, Any] = {}
-    for key, value in schema.items():
-        if key in ENFORCED_ONLY or (key == "default" and value is False):
-            continue
-        if key in SUBSCHEMA_MAPS:
-            out[key] = {name: published(sub) for name, sub in value.items()}
-        elif key in SUBSCHEMA_LISTS:
-            out[key] = [published(sub) for sub in value]
-        elif key in SUBSCHEMAS:
-            out[key] = published(value)
-        else:
-            out[key] = value
-    return out
+    kept = {k: v for k, v in schema.items() if k not in ENFORCED_ONLY and not (k == "default" and v is False)}
+    return _with_subschemas(kept, published)
 
 
 @cache
