@@ -7,7 +7,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from telnyx_iot_mcp.sandbox import create_app
-from telnyx_iot_mcp.sandbox.app import Sandbox
+from telnyx_iot_mcp.sandbox import Sandbox
 
 BASE_URL = "http://sandbox/v2"
 T0 = 1_780_000_000.0

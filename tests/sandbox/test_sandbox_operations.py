@@ -188,3 +188,25 @@ def test_every_operation_once(env: Any) -> None:
 
     assert seen == {op.operation_id for op in operations()}
     assert len(seen) == 66
+
+
+def test_every_operation_has_exactly_one_handler_in_the_family_of_its_registry_entry() -> None:
+    """The sandbox's families mirror the registry's: an operation's handler lives in the module
+    named like the registry module that declares its tool."""
+    from telnyx_iot_mcp.sandbox import families
+    from telnyx_iot_mcp.tools import registry
+
+    assert set(families.HANDLERS) == {op.operation_id for op in operations()}
+    family_of_handler = {op_id: fam.__name__.rsplit(".", 1)[1]
+                         for fam in families._FAMILIES for op_id in fam.handles}
+    for fam in registry._FAMILIES:
+        name = fam.__name__.rsplit(".", 1)[1]
+        for tool in fam.OPERATIONS:
+            op, _ = match(tool.method, _sample_path(tool.path))
+            assert family_of_handler[op.operation_id] == name, (tool.name, op.operation_id)
+
+
+def _sample_path(template: str) -> str:
+    import re
+
+    return re.sub(r"\{[^}]+\}", "00000000-0000-4000-8000-000000000000", template)

@@ -1,0 +1,151 @@
+"""The one action lifecycle: work that takes time on the real API.
+
+An action is stored `in-progress` with a private `_due` time and finished by `settle()` at the
+start of the next request whose clock has passed it (nothing runs in the background). Finishing
+does the bookkeeping every action shares (status, `updated_at`, the SIM's in-progress list) and
+then the action type's effect, which the family that owns the rule registers:
+
+    @sim_action_effect("set_standby")
+    def _standby(sb, sim, action, at): ...
+
+Timed documents of other collections (a SIM card being registered) register a finisher with
+`@finisher("sim_cards")`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from . import fleet
+from .handlers import Call, megabytes, stamp
+from .store import Doc, iso
+
+if TYPE_CHECKING:
+    from .app import Sandbox
+
+SimEffect = Callable[["Sandbox", Doc, Doc, str], None]
+GroupEffect = Callable[["Sandbox", Doc, Doc, str], None]
+Finisher = Callable[["Sandbox", Doc, str], None]
+
+SIM_ACTION_EFFECTS: dict[str, SimEffect] = {}
+GROUP_ACTION_EFFECTS: dict[str, GroupEffect] = {}
+FINISHERS: dict[str, Finisher] = {}
+
+
+def sim_action_effect(*kinds: str) -> Callable[[SimEffect], SimEffect]:
+    """Register what a completed SIM card action of these types does to its SIM."""
+    def register(fn: SimEffect) -> SimEffect:
+        for kind in kinds:
+            SIM_ACTION_EFFECTS[kind] = fn
+        return fn
+    return register
+
+
+def group_action_effect(*kinds: str) -> Callable[[GroupEffect], GroupEffect]:
+    """Register what a completed SIM card group action of these types does to its group."""
+    def register(fn: GroupEffect) -> GroupEffect:
+        for kind in kinds:
+            GROUP_ACTION_EFFECTS[kind] = fn
+        return fn
+    return register
+
+
+def finisher(coll: str) -> Callable[[Finisher], Finisher]:
+    """Register how a timed document of `coll` (other than actions) finishes."""
+    def register(fn: Finisher) -> Finisher:
+        FINISHERS[coll] = fn
+        return fn
+    return register
+
+
+def set_status(sim: Doc, value: str, at: str) -> None:
+    """Put a SIM in `value`; an enabled SIM over its data limit is `data_limit_exceeded`."""
+    if value in ("enabled", "data_limit_exceeded"):
+        over = megabytes(sim["current_billing_period_consumed_data"]) > megabytes(sim.get("data_limit"))
+        value = "data_limit_exceeded" if over else "enabled"
+    sim["status"] = {"value": value, "reason": fleet.STATUS_REASONS[value]}
+    sim["updated_at"] = at
+
+
+def due_time(sb: Sandbox, now: float) -> float:
+    return now + sb.action_delay
+
+
+def start_sim_action(sb: Sandbox, call: Call, sim: Doc, kind: str, *, bulk_id: str | None = None,
+                     settings: dict[str, Any] | None = None) -> Doc:
+    """Create an in-progress SIM card action and mark its SIM busy with it."""
+    action: Doc = {
+        "id": sb.store.new_id(),
+        "record_type": "sim_card_action",
+        "action_type": kind,
+        "sim_card_id": sim["id"],
+        "status": {"value": "in-progress", "reason": "The action is being processed."},
+        "settings": settings,
+        "_due": due_time(sb, call.now),
+    }
+    if bulk_id is not None:
+        action["_bulk"] = bulk_id
+    stamp(call, action)
+    sim["resources_with_in_progress_actions"] = [
+        *sim["resources_with_in_progress_actions"],
+        {"id": action["id"], "record_type": "sim_card_action", "action_type": kind},
+    ]
+    sim["actions_in_progress"] = True
+    sb.store.put("sim_card_actions", action)
+    sb.store.put("sim_cards", sim)
+    sb.store.schedule("sim_card_actions", action)
+    return action
+
+
+def start_group_action(sb: Sandbox, call: Call, group: Doc, kind: str,
+                       settings: dict[str, Any]) -> Doc:
+    action: Doc = {"id": sb.store.new_id(), "record_type": "sim_card_group_action",
+                   "type": kind, "sim_card_group_id": group["id"], "status": "in-progress",
+                   "settings": settings, "_due": due_time(sb, call.now)}
+    sb.store.put("sim_card_group_actions", stamp(call, action))
+    sb.store.schedule("sim_card_group_actions", action)
+    return action
+
+
+def settle(sb: Sandbox, now: float) -> None:
+    """Finish every piece of timed work whose time has come, in creation order."""
+    for coll, doc in sb.store.due(now):
+        at = iso(doc.pop("_due"))
+        if coll == "sim_card_actions":
+            _finish_sim_action(sb, doc, at)
+        elif coll == "sim_card_group_actions":
+            _finish_group_action(sb, doc, at)
+        else:
+            FINISHERS[coll](sb, doc, at)
+
+
+def _finish_sim_action(sb: Sandbox, action: Doc, at: str) -> None:
+    sim = sb.store.get("sim_cards", action["sim_card_id"])
+    if sim is None:
+        action["status"] = {"value": "failed", "reason": "The SIM card was deleted."}
+    else:
+        effect = SIM_ACTION_EFFECTS.get(action["action_type"])
+        if effect is not None:
+            effect(sb, sim, action, at)
+        busy = [r for r in sim["resources_with_in_progress_actions"] if r["id"] != action["id"]]
+        sim["resources_with_in_progress_actions"] = busy
+        sim["actions_in_progress"] = bool(busy)
+        sim["updated_at"] = at
+        sb.store.put("sim_cards", sim)
+        action["status"] = {"value": "completed", "reason": "The action completed."}
+    action["updated_at"] = at
+    sb.store.put("sim_card_actions", action)
+
+
+def _finish_group_action(sb: Sandbox, action: Doc, at: str) -> None:
+    group = sb.store.get("sim_card_groups", action["sim_card_group_id"])
+    if group is None:
+        action["status"] = "failed"
+    else:
+        GROUP_ACTION_EFFECTS[action["type"]](sb, group, action, at)
+        group["updated_at"] = at
+        sb.store.put("sim_card_groups", group)
+        action["status"] = "completed"
+    action["updated_at"] = at
+    sb.store.put("sim_card_group_actions", action)
