@@ -87,6 +87,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     sandbox.add_argument("--api-key-required", action="store_true",
                          help="answer 401 unless requests carry TELNYX_API_KEY as a bearer token")
     tools = commands.add_parser("tools", help="print the tool catalog (name, class, toolset, title)")
+    tools.add_argument("--search", nargs="+", metavar="WORDS",
+                       help="rank the tools for a request in plain words, as dynamic mode's search_operations does")
     add_selection_flags(tools, argparse.SUPPRESS)
     call = commands.add_parser("call", help="run one tool through the MCP server and print its result as JSON; "
                                             "calls that need confirmation ask on the terminal")
@@ -224,9 +226,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         serve_sandbox(args, settings)
         return
     if args.command == "tools":
-        from .commands import catalog_table
+        from .commands import catalog_table, search_table
 
-        sys.stdout.write(catalog_table(selected(settings)))
+        entries = selected(settings)
+        sys.stdout.write(search_table(entries, " ".join(args.search)) if args.search else catalog_table(entries))
         return
     if args.command == "call":
         raise SystemExit(anyio.run(call_tool, settings, args.tool, args.tool_args))

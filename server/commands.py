@@ -15,10 +15,25 @@ from .selection import Entry
 
 def catalog_table(entries: Sequence[Entry]) -> str:
     """One line per tool: name, class, toolset, title, in columns."""
-    rows = [("NAME", "CLASS", "TOOLSET", "TITLE")] + [(e.name, e.kind, e.toolset, e.title) for e in entries]
+    return _columns([("NAME", "CLASS", "TOOLSET", "TITLE")] + [(e.name, e.kind, e.toolset, e.title) for e in entries]) \
+        + f"\n\n{len(entries)} tools\n"
+
+
+def search_table(entries: Sequence[Entry], words: str) -> str:
+    """The tools ranked for `words`, best first, as search_operations ranks them: name, class, toolset, one line."""
+    from .dynamic import search
+
+    found = search({e.name: e for e in entries}, words)["data"]
+    if not found:
+        return f"No tool matches {words!r}; `telnyx-iot-mcp tools` lists them all.\n"
+    rows = [(d["name"], d["class"], d["toolset"], d["description"] + (f" ({d['apart']})" if "apart" in d else ""))
+            for d in found]
+    return _columns([("NAME", "CLASS", "TOOLSET", "WHAT IT DOES")] + rows) + f"\n\nbest {len(found)} for {words!r}\n"
+
+
+def _columns(rows: list[tuple[str, str, str, str]]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    lines = ["  ".join([*(cell.ljust(w) for cell, w in zip(row[:3], widths)), row[3]]) for row in rows]
-    return "\n".join(lines) + f"\n\n{len(entries)} tools\n"
+    return "\n".join("  ".join([*(cell.ljust(w) for cell, w in zip(row[:3], widths)), row[3]]) for row in rows)
 
 
 def parse_arguments(text: str) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from functools import cache
 from typing import Any
 
@@ -10,6 +9,7 @@ from mcp import types
 
 from ..tools.registry import TOOLSETS
 from ..tools.schema import output_schema, published_input_schema
+from .search import SearchIndex, catalog_index
 from .selection import Entry
 
 CLASSES = ("read", "write", "destructive", "billable")
@@ -71,39 +71,57 @@ def _short(text: str) -> str:
     return first + "." if len(first) <= 160 else first[:157] + "..."
 
 
-SUFFIXES = ("ing", "ies", "ed", "es", "s", "y")
-STOP_WORDS = frozenset("a an the in on at for of to from with and or all every each my our this that".split())
+NEAR_TIE = 0.85  # results scoring within 15% of the best are told apart by what they need
+RANKED_LIMIT = 6  # with a query: the best candidates, not the whole tail of weak matches
+WEAK = 0.25  # below this share of the best score a match is noise, once three are shown
 
 
-def _stem(word: str) -> str:
-    """`roaming` -> `roam`, `countries` and `country` -> `countr`: people and models word it either way."""
-    for suffix in SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
-    return word
+def _apart(entry: Entry, others: list[Entry]) -> str:
+    """What separates `entry` from the near ties beside it: the arguments it needs, and its class if theirs differs."""
+    required = published_input_schema(entry.name).get("required", [])
+    said = [f"needs {', '.join(required)}" if required else "needs no arguments"]
+    if any(other.kind != entry.kind for other in others):
+        said.append("asks to confirm" if entry.gated else f"{entry.kind}, no confirmation")
+    return "; ".join(said)
 
 
 def search(catalog: dict[str, Entry], query: str = "", toolset: str | None = None,
            kind: str | None = None) -> dict[str, Any]:
-    """Entries matching every word of `query` (in name, title or description), best matches first."""
-    words = [_stem(w) for w in re.split(r"[\s_]+", query.lower()) if w and w not in STOP_WORDS]
-    scored = []
-    for entry in catalog.values():
-        if (toolset and entry.toolset != toolset) or (kind and entry.kind != kind):
-            continue
-        name, title, text = entry.name.replace("_", " "), entry.title.lower(), entry.description.lower()
-        if any(w not in f"{name} {title} {text}" for w in words):
-            continue
-        score = sum(3 * (w in name) + 2 * (w in title) for w in words)
-        scored.append((-score, entry.name, entry))
-    found = [entry for _, _, entry in sorted(scored, key=lambda s: s[:2])] if words else [s[2] for s in scored]
-    result: dict[str, Any] = {"data": [
-        {"name": e.name, "title": e.title, "class": e.kind, "toolset": e.toolset, "description": _short(e.description)}
-        for e in found[:SEARCH_LIMIT]
-    ]}
-    if len(found) > SEARCH_LIMIT:
-        result["meta"] = {"total": len(found), "note": f"First {SEARCH_LIMIT} shown; narrow with toolset or class."}
+    """With words: the offered entries ranked for them, best first. Without: every offered entry in catalog order."""
+    def offered(entry: Entry) -> bool:
+        return catalog.get(entry.name) is entry and (not toolset or entry.toolset == toolset) \
+            and (not kind or entry.kind == kind)
+
+    if not query.strip():
+        found = [e for e in catalog.values() if offered(e)]
+        result: dict[str, Any] = {"data": [_summary(e) for e in found[:SEARCH_LIMIT]]}
+        if len(found) > SEARCH_LIMIT:
+            result["meta"] = {"total": len(found), "note": f"First {SEARCH_LIMIT} shown; narrow with toolset or class."}
+        return result
+    index = catalog_index()
+    if any(index.entry(name) is not entry for name, entry in catalog.items()):
+        index = SearchIndex(catalog.values())  # a catalog of its own (not the server's): rank it alone
+    matches = [m for m in index.rank(query) if offered(m.entry)]
+    best = matches[0].score if matches else 0.0
+    shown = [m for i, m in enumerate(matches[:RANKED_LIMIT]) if i < 3 or m.score >= WEAK * best]
+    tied = [m.entry for m in shown if m.score >= NEAR_TIE * best]
+    tied_names = {e.name for e in tied}
+    data = []
+    for match in shown:
+        summary = _summary(match.entry)
+        if len(tied) > 1 and match.entry.name in tied_names:
+            summary["apart"] = _apart(match.entry, [e for e in tied if e.name != match.entry.name])
+        data.append(summary)
+    result = {"data": data}
+    if not data:
+        result["meta"] = {"note": "Nothing offered here matches these words; try other words, or search by toolset "
+                                  "or class alone."}
     return result
+
+
+def _summary(entry: Entry) -> dict[str, Any]:
+    return {"name": entry.name, "title": entry.title, "class": entry.kind, "toolset": entry.toolset,
+            "description": _short(entry.description)}
 
 
 def describe(entry: Entry) -> dict[str, Any]:

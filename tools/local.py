@@ -29,6 +29,7 @@ class LocalTool(BaseModel):
     input: dict[str, Any]
     output: dict[str, Any] = Field(default_factory=lambda: {"type": "object"})
     is_idempotent: bool = True
+    search_words: tuple[str, ...] = ()  # as on a registry Operation
 
     @property
     def read_only(self) -> bool:
@@ -45,6 +46,10 @@ WAIT_FOR_ACTION = LocalTool(
     description="Wait for a SIM card, bulk or group action to complete or fail.",
     toolset="actions",
     kind="read",
+    search_words=(
+        "wait until done", "poll", "block until finished", "until it completes", "follow the action",
+        "watch progress",
+    ),
     input={
         "type": "object",
         "properties": {

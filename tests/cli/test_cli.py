@@ -125,3 +125,13 @@ def test_entry_point_runs():
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert table_names(done.stdout) == [e.name for e in CATALOG.values() if e.toolset == "orders"]
+
+
+def test_tools_search_ranks_like_search_operations(capsys):
+    code, out, _ = run(capsys, "tools", "--search", "pause", "billing", "on", "a", "sim")
+    assert code == 0 and table_names(out)[0] == "set_sim_card_standby"
+    assert out.splitlines()[0].split() == ["NAME", "CLASS", "TOOLSET", "WHAT", "IT", "DOES"]
+    code, out, _ = run(capsys, "tools", "--read-only", "--search", "pause billing on a sim")
+    assert code == 0 and "set_sim_card_standby" not in out
+    code, out, _ = run(capsys, "tools", "--search", "xyzzy")
+    assert code == 0 and out.startswith("No tool matches 'xyzzy'")

@@ -58,6 +58,9 @@ class Operation(BaseModel):
     returns_list: bool = False
     paginated: bool = False  # the response carries page meta and the request takes page[...]
     idempotent: bool | None = None  # default: every method but POST
+    # Words people and models use for this operation beyond its name, title and description (synonyms,
+    # paraphrases, the situations it serves): "turn off", "stolen" for disabling a SIM. Search ranks on them.
+    search_words: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _check(self) -> Operation:

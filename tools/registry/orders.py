@@ -18,12 +18,17 @@ OPERATIONS = [
     op(
         name="preview_sim_card_order", title="Preview a SIM card order", method="POST", path="/sim_card_order_preview",
         description="Price a SIM order (SIMs, shipping, total); orders nothing.",
+        search_words=(
+            "how much would it cost", "price", "quote", "estimate", "shipping cost", "cost of ordering sims",
+            "before ordering",
+        ),
         kind="read", reason="A quote; nothing is ordered or charged.", idempotent=True, params=ORDER,
         returns=shapes.SIM_CARD_ORDER_PREVIEW,
     ),
     op(
         name="list_sim_card_orders", title="List SIM card orders", method="GET", path="/sim_card_orders",
         description="Past SIM orders: status, cost, quantity, address.",
+        search_words=("past orders", "order history", "what we ordered", "order costs"),
         kind="read", reason="Reads only.",
         params=(
             query("filter[created_at]", string(max_length=40, format="date-time")),
@@ -45,12 +50,17 @@ OPERATIONS = [
     op(
         name="create_sim_card_order", title="Order SIM cards", method="POST", path="/sim_card_orders",
         description="Order physical SIMs shipped to a saved address (charged).",
+        search_words=(
+            "buy physical sims", "order sims", "ship sims", "send sims to address", "purchase sim cards",
+            "more plastic sims",
+        ),
         kind="billable", reason="Places a paid order.", params=ORDER,
         returns=shapes.SIM_CARD_ORDER,
     ),
     op(
         name="get_sim_card_order", title="Get a SIM card order", method="GET", path="/sim_card_orders/{order_id}",
         description="One SIM order: status, cost, address, tracking link.",
+        search_words=("order status", "tracking", "where is my order", "shipped", "delivery", "one order"),
         kind="read", reason="Reads only.",
         params=(path_id("order_id"),), returns=shapes.SIM_CARD_ORDER,
     ),

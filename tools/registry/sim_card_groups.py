@@ -15,6 +15,9 @@ OPERATIONS = [
     op(
         name="list_sim_card_groups", title="List SIM card groups", method="GET", path="/sim_card_groups",
         description="SIM card groups with SIM count, data used and limit, gateway, blocklist.",
+        search_words=(
+            "show groups", "all groups", "how many sims in each group", "group data usage", "fleet segments",
+        ),
         kind="read", reason="Reads only.",
         params=(
             query("filter[name]", string(max_length=128)),
@@ -27,6 +30,10 @@ OPERATIONS = [
     op(
         name="create_sim_card_group", title="Create a SIM card group", method="POST", path="/sim_card_groups",
         description="Create a group of SIMs sharing a data limit, gateway, blocklist.",
+        search_words=(
+            "new group", "make a group", "set up a group", "organize sims", "shared data limit", "pool",
+            "group for a customer",
+        ),
         kind="write", reason="Creates an empty group; costs nothing.",
         params=(
             body("name", GROUP_NAME, required=True),
@@ -37,6 +44,10 @@ OPERATIONS = [
     op(
         name="get_sim_card_group", title="Get a SIM card group", method="GET", path="/sim_card_groups/{sim_card_group_id}",
         description="One group: SIM count, data used and limit, gateway, blocklist.",
+        search_words=(
+            "group details", "group data used", "group usage this month", "how many sims in the group",
+            "look at one group",
+        ),
         kind="read", reason="Reads only.",
         params=(GROUP_ID, query("include_iccids", boolean(False))),
         returns=shapes.SIM_CARD_GROUP,
@@ -45,6 +56,10 @@ OPERATIONS = [
         name="update_sim_card_group", title="Update a SIM card group", method="PATCH",
         path="/sim_card_groups/{sim_card_group_id}",
         description="Rename a group or change its data limit.",
+        search_words=(
+            "rename group", "group data limit", "group data cap", "group quota", "raise group limit",
+            "change group settings",
+        ),
         kind="write", reason="Changes settings that can be changed back.",
         params=(
             GROUP_ID,
@@ -57,6 +72,7 @@ OPERATIONS = [
         name="delete_sim_card_group", title="Delete a SIM card group", method="DELETE",
         path="/sim_card_groups/{sim_card_group_id}",
         description="Delete an empty group (move its SIMs out first).",
+        search_words=("remove group", "get rid of group", "empty group", "group no longer used"),
         kind="destructive", reason="Irreversible; the group's settings are lost.",
         params=(GROUP_ID,), returns=shapes.SIM_CARD_GROUP,
     ),
@@ -64,6 +80,7 @@ OPERATIONS = [
         name="set_group_private_wireless_gateway", title="Put a group on a private wireless gateway", method="POST",
         path="/sim_card_groups/{sim_card_group_id}/actions/set_private_wireless_gateway",
         description="Route a group's data via a private wireless gateway; sessions reconnect.",
+        search_words=("pwg", "private network", "route traffic", "private apn", "assign gateway to group", "vpn"),
         kind="destructive", reason="Re-routes and reconnects every device of the group at once.",
         params=(GROUP_ID, body("private_wireless_gateway_id", uuid(), required=True)),
         returns=shapes.SIM_CARD_GROUP_ACTION,
@@ -72,6 +89,9 @@ OPERATIONS = [
         name="remove_group_private_wireless_gateway", title="Take a group off its private wireless gateway",
         method="POST", path="/sim_card_groups/{sim_card_group_id}/actions/remove_private_wireless_gateway",
         description="Take a group off its private gateway; devices lose that network.",
+        search_words=(
+            "unassign gateway", "stop routing through private network", "detach pwg", "leave private network",
+        ),
         kind="destructive", reason="Cuts devices off from the private network they rely on.",
         params=(GROUP_ID,), returns=shapes.SIM_CARD_GROUP_ACTION,
     ),
@@ -79,6 +99,10 @@ OPERATIONS = [
         name="set_group_wireless_blocklist", title="Apply a wireless blocklist to a group", method="POST",
         path="/sim_card_groups/{sim_card_group_id}/actions/set_wireless_blocklist",
         description="Stop a group's SIMs from roaming in a blocklist's countries or networks.",
+        search_words=(
+            "block roaming", "roaming ban", "ban countries", "forbid networks", "restrict roaming", "country block",
+            "bar roaming", "apply blocklist",
+        ),
         kind="destructive", reason="Devices roaming in blocked places are disconnected.",
         params=(GROUP_ID, body("wireless_blocklist_id", uuid(), required=True)),
         returns=shapes.SIM_CARD_GROUP_ACTION,
@@ -87,6 +111,10 @@ OPERATIONS = [
         name="remove_group_wireless_blocklist", title="Remove a group's wireless blocklist", method="POST",
         path="/sim_card_groups/{sim_card_group_id}/actions/remove_wireless_blocklist",
         description="Lift a group's blocklist; its SIMs may roam anywhere again.",
+        search_words=(
+            "lift roaming ban", "allow roaming again", "unblock countries", "roam everywhere", "detach blocklist",
+            "unblock",
+        ),
         kind="write", reason="Restores service; applying a blocklist is the gated direction. Roaming costs "
                              "depend on where devices go, not on this call.",
         params=(GROUP_ID,), returns=shapes.SIM_CARD_GROUP_ACTION,

@@ -18,6 +18,10 @@ OPERATIONS = [
     op(
         name="purchase_esims", title="Purchase eSIMs", method="POST", path="/actions/purchase/esims",
         description="Buy eSIMs for the account (charged per eSIM).",
+        search_words=(
+            "buy esim", "new esims", "get more esims", "provision esims", "add esims", "embedded sim",
+            "esim profiles",
+        ),
         kind="billable", reason="Each eSIM is charged to the account.",
         params=(
             body("amount", {"type": "integer", "minimum": 1, "maximum": 1000}, required=True),
@@ -32,6 +36,10 @@ OPERATIONS = [
     op(
         name="register_sim_cards", title="Register SIM cards", method="POST", path="/actions/register/sim_cards",
         description="Add physical SIMs you hold by registration code.",
+        search_words=(
+            "activate received sims", "add sims we hold", "claim sim cards", "onboard physical sims", "sims arrived",
+            "bring sims into the account", "registration code",
+        ),
         kind="write", reason="Adds SIMs the user already owns; nothing is bought or removed.",
         params=(
             body("registration_codes", REGISTRATION_CODES, required=True),
@@ -44,6 +52,11 @@ OPERATIONS = [
     op(
         name="list_sim_cards", title="List SIM cards", method="GET", path="/sim_cards",
         description="Find SIM cards by group, status, ICCID, MSISDN or tags; sort by data used.",
+        search_words=(
+            "show all sims", "find sims", "search sims", "which sims", "sims by status", "sims by tag",
+            "top data users", "most data used", "phone number", "fleet inventory", "disabled sims",
+            "deactivated sims",
+        ),
         kind="read", reason="Reads only.",
         params=(
             query("filter[sim_card_group_id]", uuid()),
@@ -62,6 +75,10 @@ OPERATIONS = [
     op(
         name="get_sim_card", title="Get a SIM card", method="GET", path="/sim_cards/{sim_card_id}",
         description="One SIM card: status, group, data used and limit, IMEI, IPs, tags.",
+        search_words=(
+            "sim details", "sim status", "is the sim enabled", "data used by one sim", "data limit of a sim",
+            "look at one sim", "sim info",
+        ),
         kind="read", reason="Reads only.",
         params=(
             SIM_CARD_ID,
@@ -73,6 +90,10 @@ OPERATIONS = [
     op(
         name="update_sim_card", title="Update a SIM card", method="PATCH", path="/sim_cards/{sim_card_id}",
         description="Change a SIM's group, tags, data limit or allowed IMEIs (not its status).",
+        search_words=(
+            "move sim to another group", "data cap", "data quota", "usage cap", "limit data on a sim", "tag a sim",
+            "label", "lock sim to imei", "imei lock", "authorize imei", "bind sim to device", "change sim settings",
+        ),
         kind="write", reason="Changes settings that can be changed back; the SIM stays connected.",
         params=(
             SIM_CARD_ID,
@@ -87,6 +108,10 @@ OPERATIONS = [
     op(
         name="delete_sim_card", title="Delete a SIM card", method="DELETE", path="/sim_cards/{sim_card_id}",
         description="Delete a SIM for good; its device loses service.",
+        search_words=(
+            "remove sim permanently", "get rid of sim", "remove sim from account", "decommission sim", "scrap",
+            "lost or stolen erase esim", "terminate sim",
+        ),
         kind="destructive", reason="The SIM leaves the account and its device is disconnected; irreversible.",
         params=(
             SIM_CARD_ID,
@@ -97,12 +122,20 @@ OPERATIONS = [
     op(
         name="enable_sim_card", title="Enable a SIM card", method="POST", path="/sim_cards/{sim_card_id}/actions/enable",
         description="Turn a disabled or standby SIM's data on; billing starts.",
+        search_words=(
+            "turn on", "switch on", "activate sim", "reactivate", "re-enable", "resume service", "unsuspend",
+            "back online", "wake from standby", "restore service", "turn sim back on",
+        ),
         kind="write", reason="Restores service; the opposite call (disable) is gated.",
         params=(SIM_CARD_ID,), returns=shapes.SIM_CARD_ACTION,
     ),
     op(
         name="disable_sim_card", title="Disable a SIM card", method="POST", path="/sim_cards/{sim_card_id}/actions/disable",
         description="Cut a SIM's service; its device goes offline until enabled.",
+        search_words=(
+            "turn off", "switch off", "cut off", "shut off", "suspend", "kill", "deactivate", "block sim", "stolen",
+            "lost device", "stop service", "take offline", "disconnect",
+        ),
         kind="destructive", reason="Disconnects a live device.",
         params=(SIM_CARD_ID,), returns=shapes.SIM_CARD_ACTION,
     ),
@@ -110,6 +143,10 @@ OPERATIONS = [
         name="set_sim_card_standby", title="Put a SIM card on standby", method="POST",
         path="/sim_cards/{sim_card_id}/actions/set_standby",
         description="Put a SIM on standby: cheaper, and its device goes offline.",
+        search_words=(
+            "pause", "pause billing", "hibernate", "sleep", "temporarily suspend", "not in use", "seasonal",
+            "save money", "idle sim", "mothball", "cheaper rate",
+        ),
         kind="destructive", reason="Disconnects a live device.",
         params=(SIM_CARD_ID,), returns=shapes.SIM_CARD_ACTION,
     ),
@@ -117,6 +154,10 @@ OPERATIONS = [
         name="set_sim_card_public_ip", title="Give a SIM card a public IP", method="POST",
         path="/sim_cards/{sim_card_id}/actions/set_public_ip",
         description="Give a SIM a static public IP (billed monthly).",
+        search_words=(
+            "static ip", "fixed ip", "assign ip address", "reachable from the internet", "inbound connection",
+            "remote access to router", "dedicated ip",
+        ),
         kind="billable", reason="A public IP is a paid add-on.",
         params=(SIM_CARD_ID, query("region_code", string(max_length=32), "From list_wireless_regions.")),
         returns=shapes.SIM_CARD_ACTION,
@@ -125,6 +166,10 @@ OPERATIONS = [
         name="remove_sim_card_public_ip", title="Remove a SIM card's public IP", method="POST",
         path="/sim_cards/{sim_card_id}/actions/remove_public_ip",
         description="Release a SIM's public IP; the address may be gone for good.",
+        search_words=(
+            "release static ip", "drop public ip", "remove static ip", "unassign ip address", "give up fixed ip",
+            "no longer need ip",
+        ),
         kind="destructive", reason="Gives up an address that inbound traffic depends on.",
         params=(SIM_CARD_ID,), returns=shapes.SIM_CARD_ACTION,
     ),
@@ -132,24 +177,39 @@ OPERATIONS = [
         name="get_sim_card_public_ip", title="Get a SIM card's public IP", method="GET",
         path="/sim_cards/{sim_card_id}/public_ip",
         description="A SIM's public IP and its region.",
+        search_words=(
+            "what is the sim's ip", "show public ip", "static ip address of a sim", "ip region", "which ip",
+        ),
         kind="read", reason="Reads only.", params=(SIM_CARD_ID,), returns=shapes.PUBLIC_IP,
     ),
     op(
         name="get_sim_card_activation_code", title="Get an eSIM activation code", method="GET",
         path="/sim_cards/{sim_card_id}/activation_code",
         description="An eSIM's activation code (LPA string for a QR code).",
+        search_words=(
+            "qr code", "lpa", "install esim", "download esim profile", "esim setup", "smdp", "matching id",
+            "provision esim on a device",
+        ),
         kind="read", reason="Reads only.", params=(SIM_CARD_ID,), returns=shapes.ACTIVATION_CODE,
     ),
     op(
         name="get_sim_card_device_details", title="Get a SIM card's device", method="GET",
         path="/sim_cards/{sim_card_id}/device_details",
         description="The device a SIM is in: IMEI, brand, model, type, OS.",
+        search_words=(
+            "which device", "imei", "phone model", "brand", "modem", "operating system", "hardware",
+            "what is the sim in",
+        ),
         kind="read", reason="Reads only.", params=(SIM_CARD_ID,), returns=shapes.DEVICE_DETAILS,
     ),
     op(
         name="list_wireless_connectivity_logs", title="List a SIM card's connectivity logs", method="GET",
         path="/sim_cards/{sim_card_id}/wireless_connectivity_logs",
         description="A SIM's network sessions: when, network, radio, cell, APN, IPs.",
+        search_words=(
+            "last connected", "network sessions", "attach history", "cell tower", "radio access technology", "apn",
+            "why offline", "troubleshoot connection", "signal", "data sessions", "roaming network history",
+        ),
         kind="read", reason="Reads only.", params=(SIM_CARD_ID, *pages()),
         returns=shapes.CONNECTIVITY_LOG, returns_list=True, paginated=True,
     ),
@@ -157,6 +217,9 @@ OPERATIONS = [
         name="validate_registration_codes", title="Check SIM registration codes", method="POST",
         path="/sim_cards/actions/validate_registration_codes",
         description="Check registration codes before register_sim_cards.",
+        search_words=(
+            "check codes", "verify registration codes", "are the codes valid", "test codes before registering",
+        ),
         kind="read", reason="Checks codes; changes nothing.", idempotent=True,
         params=(body("registration_codes", REGISTRATION_CODES),),
         returns=shapes.REGISTRATION_CODE_VALIDATION, returns_list=True,
@@ -165,6 +228,10 @@ OPERATIONS = [
         name="bulk_enable_voice", title="Enable voice for a group", method="POST",
         path="/sim_cards/actions/bulk_enable_voice",
         description="Turn voice on for every SIM in a group.",
+        search_words=(
+            "turn on calling", "switch on voice", "enable calls for all sims", "voice for the whole group",
+            "allow phone calls",
+        ),
         kind="write", reason="Adds a capability; nothing is disconnected.",
         params=(body("sim_card_group_id", uuid(), required=True),),
         returns=shapes.BULK_SIM_CARD_ACTION,
@@ -173,6 +240,10 @@ OPERATIONS = [
         name="bulk_disable_voice", title="Disable voice for a group", method="POST",
         path="/sim_cards/actions/bulk_disable_voice",
         description="Turn voice off for every SIM in a group; their calls stop.",
+        search_words=(
+            "turn off calling", "stop phone calls", "switch off voice", "block calls for all sims",
+            "disable calls in a group",
+        ),
         kind="destructive", reason="Cuts voice service for a whole group at once.",
         params=(body("sim_card_group_id", uuid(), required=True),),
         returns=shapes.BULK_SIM_CARD_ACTION,
@@ -181,6 +252,10 @@ OPERATIONS = [
         name="bulk_set_public_ips", title="Give SIM cards public IPs", method="POST",
         path="/sim_cards/actions/bulk_set_public_ips",
         description="Give each listed SIM a public IP (billed monthly).",
+        search_words=(
+            "static ips for many sims", "public ip for a list of sims", "assign ip addresses in bulk",
+            "fixed ips in one go", "many sims",
+        ),
         kind="billable", reason="Each public IP is a paid add-on.",
         params=(body("sim_card_ids", array(uuid(), min_items=1, max_items=1000), required=True),),
         returns=shapes.BULK_SIM_CARD_ACTION,

@@ -16,6 +16,9 @@ OPERATIONS = [
     op(
         name="list_wireless_regions", title="List wireless regions", method="GET", path="/wireless/regions",
         description="Regions offering a product, e.g. public IP region codes.",
+        search_words=(
+            "regions", "where public ips are available", "region codes", "static ip regions", "available locations",
+        ),
         kind="read", reason="Reads only.",
         params=(query("product", string(max_length=64), "e.g. \"public_ips\"", required=True),),
         returns=shapes.REGION, returns_list=True,
@@ -24,6 +27,10 @@ OPERATIONS = [
         name="list_wireless_blocklist_values", title="List blocklist values", method="GET",
         path="/wireless_blocklist_values",
         description="Valid blocklist codes of a type, with names (Germany: DE).",
+        search_words=(
+            "country codes", "network codes", "mcc mnc", "valid blocklist codes", "codes to block a country",
+            "iso codes",
+        ),
         kind="read", reason="Reads only.",
         params=(query("type", BLOCKLIST_TYPE, required=True),),
         returns=shapes.BLOCKLIST_VALUE, returns_list=True, paginated=True,
@@ -31,6 +38,7 @@ OPERATIONS = [
     op(
         name="list_wireless_blocklists", title="List wireless blocklists", method="GET", path="/wireless_blocklists",
         description="Wireless blocklists with their type and blocked codes.",
+        search_words=("show blocklists", "roaming ban lists", "blocked countries", "which countries are blocked"),
         kind="read", reason="Reads only.",
         params=(
             query("filter[name]", string(max_length=128)),
@@ -44,6 +52,9 @@ OPERATIONS = [
         name="create_wireless_blocklist", title="Create a wireless blocklist", method="POST",
         path="/wireless_blocklists",
         description="Create a list of countries or networks to block, applied per group.",
+        search_words=(
+            "new blocklist", "roaming ban list", "block countries", "block networks", "list of countries to block",
+        ),
         kind="write", reason="Creates a list that affects no SIM until a group uses it.",
         params=(
             body("name", string(max_length=128, minLength=1), required=True),
@@ -56,12 +67,17 @@ OPERATIONS = [
         name="get_wireless_blocklist", title="Get a wireless blocklist", method="GET",
         path="/wireless_blocklists/{blocklist_id}",
         description="One wireless blocklist with its codes.",
+        search_words=("one blocklist", "blocklist codes", "what is on the blocklist", "blocklist details"),
         kind="read", reason="Reads only.", params=(BLOCKLIST_ID,), returns=shapes.WIRELESS_BLOCKLIST,
     ),
     op(
         name="update_wireless_blocklist", title="Update a wireless blocklist", method="PATCH",
         path="/wireless_blocklists/{blocklist_id}",
         description="Rename a blocklist or replace its codes.",
+        search_words=(
+            "add country to blocklist", "edit blocklist", "change blocked countries", "rename blocklist",
+            "remove country from blocklist",
+        ),
         kind="write", reason="Edits a list; the type and its groups stay, and it can be edited back.",
         params=(
             BLOCKLIST_ID,
@@ -74,6 +90,7 @@ OPERATIONS = [
         name="delete_wireless_blocklist", title="Delete a wireless blocklist", method="DELETE",
         path="/wireless_blocklists/{blocklist_id}",
         description="Delete a blocklist; groups using it lose the block.",
+        search_words=("remove blocklist", "drop roaming ban list", "get rid of blocklist"),
         kind="destructive", reason="Irreversible, and lifts restrictions the groups relied on.",
         params=(BLOCKLIST_ID,), returns=shapes.WIRELESS_BLOCKLIST,
     ),
