@@ -13,7 +13,7 @@ from mcp.server import Server, ServerRequestContext
 from .. import __version__
 from ..tools.client import TelnyxClient
 from ..tools.errors import ToolError
-from ..tools.executor import check_arguments, execute
+from ..tools.executor import check_arguments, run
 from ..tools.local import LOCAL_TOOLS, LocalTool
 from ..tools.paging import MAX_PAGES, MAX_RECORDS
 from ..tools.registry import OPERATIONS, Operation
@@ -29,8 +29,9 @@ log = logging.getLogger("telnyx_iot_mcp")
 # What every tool shares is said here once rather than in each of the 67 schemas.
 CONVENTIONS = (
     "Ids come from the list_ tools. List tools page with page_number and page_size (1-250, default 20; see "
-    f"meta.total_pages) or take all_pages=true (at most {MAX_PAGES} pages or {MAX_RECORDS} records: see "
-    "meta.truncated); fields=[\"id\",\"status.value\"] keeps only those dotted paths of each record. Status, "
+    f"meta.total_pages) or take all_pages=true (at most {MAX_PAGES} pages or {MAX_RECORDS} records). A cut answer "
+    "has meta.next: the same call with those arguments returns the rest, each record once. "
+    "fields=[\"id\",\"status.value\"] keeps only those dotted paths of each record. Status, "
     "public IP, voice, gateway and blocklist changes return an action: wait_for_action follows it to the end. "
     "Tools that take a confirmation_token disconnect devices, delete things or cost money: they ask the user "
     "first, or return the token to repeat the call with once the user agrees."
@@ -106,7 +107,8 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
             if verdict.reply is not None:  # the user is being asked (2026-07-28 round trip)
                 return verdict.reply
             sent = RequestIdRecorder(client)
-            result = text_result(await execute(sent, op, verdict.arguments, ctx.session.report_progress))
+            answer = await run(sent, op, verdict.arguments, ctx.session.report_progress)
+            result = text_result(answer.payload, text=answer.text)
             gate.finish(verdict, "ok", sent.request_id)
             return result
         except ToolError as error:

@@ -6,12 +6,14 @@ from typing import Any
 
 from .client import TelnyxClient
 from .errors import ToolError, invalid_arguments
-from .paging import Progress, fetch_all_pages, takes_pages
+from .paging import Progress, fetch_all_pages, resume_at, takes_pages
 from .registry import Operation
 from .request import build_request
-from .result_size import fit_result
+from .result_size import Answer, RecordBudget, fit_result
 from .shaping import trim
 from .validation import problems
+
+API_PAGE_SIZE = 20  # what the API sends when a call names no page_size
 
 
 def check_arguments(op: Operation, arguments: dict[str, Any]) -> None:
@@ -20,25 +22,39 @@ def check_arguments(op: Operation, arguments: dict[str, Any]) -> None:
         raise invalid_arguments(op.name, found)
 
 
-async def execute(client: TelnyxClient, op: Operation, arguments: dict[str, Any],
-                  progress: Progress | None = None) -> dict[str, Any]:
-    """The API's `data` (and `meta` for lists) for a validated call; raises ToolError on failure.
+async def run(client: TelnyxClient, op: Operation, arguments: dict[str, Any],
+              progress: Progress | None = None) -> Answer:
+    """The API's `data` (and `meta` for lists) for a validated call, with its JSON text; raises ToolError.
 
-    `all_pages` and `fields` are handled here (build_request sends registry params only)."""
+    `all_pages`, `page_offset` and `fields` are handled here (build_request sends registry params only)."""
     async def fetch(page_arguments: dict[str, Any]) -> dict[str, Any]:
         response = await client.send(build_request(op, page_arguments))
         result: dict[str, Any] = {"data": response.body.get("data")}
         if op.paginated and isinstance(response.body.get("meta"), dict):
             result["meta"] = response.body["meta"]
+        if page_arguments.get("fields"):
+            result["data"] = trim(result["data"], page_arguments["fields"])
         return result
 
-    if arguments.get("all_pages") and takes_pages(op):
-        result = await fetch_all_pages(fetch, arguments, progress)
-    else:
-        result = await fetch(arguments)
-    if arguments.get("fields"):
-        result["data"] = trim(result["data"], arguments["fields"])
-    return fit_result(op, result, getattr(client, "max_result_bytes", None))
+    max_bytes = getattr(client, "max_result_bytes", None)
+    if not takes_pages(op):
+        return fit_result(op, await fetch(arguments), max_bytes)
+    if arguments.get("all_pages"):
+        budget = RecordBudget(max_bytes)
+        return budget.answer(await fetch_all_pages(fetch, arguments, budget, progress))
+    result = await fetch(arguments)
+    offset = arguments.get("page_offset", 0)
+    if offset and isinstance(result["data"], list):
+        result["data"] = result["data"][offset:]
+    page = arguments.get("page_number", 1)
+    size = arguments.get("page_size") or (result.get("meta") or {}).get("page_size") or API_PAGE_SIZE
+    return fit_result(op, result, max_bytes, lambda count: resume_at(page, size, offset + count))
 
 
-__all__ = ["ToolError", "check_arguments", "execute"]
+async def execute(client: TelnyxClient, op: Operation, arguments: dict[str, Any],
+                  progress: Progress | None = None) -> dict[str, Any]:
+    """`run`'s structured result alone."""
+    return (await run(client, op, arguments, progress)).payload
+
+
+__all__ = ["ToolError", "check_arguments", "execute", "run"]

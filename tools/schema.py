@@ -25,6 +25,7 @@ FIELDS = {
     "minItems": 1, "maxItems": 50, "uniqueItems": True,
 }
 ALL_PAGES = {"type": "boolean", "default": False}
+PAGE_OFFSET = {"type": "integer", "minimum": 0, "maximum": 249}  # from meta.next of an answer that was cut
 # Records this small (a code and a name, say) leave nothing worth trimming: no `fields` for them.
 FIELDS_FROM = 5
 
@@ -36,6 +37,7 @@ def local_arguments(op: Operation) -> dict[str, dict]:
         extra["fields"] = FIELDS
     if takes_pages(op):
         extra["all_pages"] = ALL_PAGES
+        extra["page_offset"] = PAGE_OFFSET
     return extra
 
 
