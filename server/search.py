@@ -3,7 +3,8 @@
 An entry's words are its name, title, description and `search_words` (the synonyms and paraphrases kept in
 its registry entry), each field weighted. Words are stemmed (Snowball English), British -ise spellings are
 read as -ize, and a word the catalog does not know is read as the closest word it does (a typo). Adjacent
-word pairs count too, so "turn off" and "turn on" rank apart. BM25 is a dozen lines here: the catalog is a
+word pairs count too, so "turn off" and "turn on" rank apart, and so does a word in the very form it was
+written ("groups", "actions": a plural asks for a list). BM25 is a dozen lines here: the catalog is a
 hundred short entries, and the libraries that implement it bring numpy with them.
 """
 
@@ -20,7 +21,7 @@ from typing import Any, NamedTuple
 # How much a word counts by where it stands in the entry.
 FIELD_WEIGHTS = {"name": 3.0, "title": 2.0, "search_words": 1.5, "description": 1.0}
 PAIR_WEIGHT = 1.0  # an adjacent word pair, on top of its two words
-K1, B = 1.2, 0.5  # BM25: term-frequency saturation and length normalisation
+K1, B = 1.2, 0.75  # BM25's usual term-frequency saturation and length normalisation
 TYPO_CUTOFF = 0.8  # difflib similarity for reading an unknown word as a known one
 
 STOP_WORDS = frozenset("""
@@ -69,8 +70,9 @@ def _stemmer():
     return snowballstemmer.stemmer("english")
 
 
-def stems(text: str) -> list[str]:
-    return _stemmer().stemWords([american(w) for w in words(text)])
+@cache
+def stem(word: str) -> str:
+    return _stemmer().stemWord(word)  # pure Python and slowish: each word once
 
 
 def terms(stemmed: list[str]) -> list[str]:
@@ -94,33 +96,37 @@ class SearchIndex:
             doc: Counter[str] = Counter()
             for field, texts in _fields(entry).items():
                 for text in texts:  # one phrase at a time: no pairs across two search words
-                    stemmed = stems(text)
-                    self.known.update(zip(map(american, words(text)), stemmed))
-                    for term in terms(stemmed):
+                    surface = [american(w) for w in words(text)]
+                    stemmed = [stem(w) for w in surface]
+                    self.known.update(zip(surface, stemmed))
+                    for term in terms(stemmed) + [f"={w}" for w in surface]:
                         doc[term] += FIELD_WEIGHTS[field] * (PAIR_WEIGHT if "+" in term else 1.0)
             self.docs.append(doc)
-            self.lengths.append(sum(v for t, v in doc.items() if "+" not in t))
+            self.lengths.append(sum(v for t, v in doc.items() if t[0] != "=" and "+" not in t))
         self.average = sum(self.lengths) / max(len(self.lengths), 1)
         frequency = Counter(term for doc in self.docs for term in doc)
         n = len(self.docs)
         self.idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in frequency.items()}
         self.stems = set(self.known.values())
+        self.by_initial: dict[str, list[str]] = {}  # a typo rarely hits the first letter: compare with fewer words
+        for word in self.known:
+            self.by_initial.setdefault(word[0], []).append(word)
 
     def entry(self, name: str) -> Any:
         return self.by_name.get(name)
 
     def _read(self, word: str) -> str | None:
         """A query word as a stem the catalog holds, or as the closest known word when it holds none (a typo)."""
-        stem = _stemmer().stemWord(word)
-        if stem in self.stems or len(word) < 4:
-            return stem if stem in self.stems else None
-        close = difflib.get_close_matches(word, self.known, n=1, cutoff=TYPO_CUTOFF)
+        if stem(word) in self.stems or len(word) < 4:
+            return stem(word) if stem(word) in self.stems else None
+        close = difflib.get_close_matches(word, self.by_initial.get(word[0], []), n=1, cutoff=TYPO_CUTOFF)
         return self.known[close[0]] if close else None
 
     def rank(self, query: str) -> list[Match]:
         """Entries that share a word with `query`, best first (ties in catalog order)."""
-        read = [self._read(american(w)) for w in words(query)]
-        query_terms = set(terms([s for s in read if s]))
+        surface = [american(w) for w in words(query)]
+        read = [self._read(w) for w in surface]
+        query_terms = set(terms([s for s in read if s]) + [f"={w}" for w in surface])
         scored = []
         for position, (entry, doc, length) in enumerate(zip(self.entries, self.docs, self.lengths)):
             score = 0.0
