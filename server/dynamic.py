@@ -23,7 +23,8 @@ DYNAMIC_TOOLS = [
                     "storage) by words, toolset or class. Returns names, titles, classes and short descriptions; "
                     "then describe_operation, then call_operation.",
         input_schema={"type": "object", "additionalProperties": False, "properties": {
-            "query": {"type": "string", "maxLength": 200, "description": "Words to match, e.g. 'disable sim'."},
+            "query": {"type": "string", "maxLength": 200,
+                      "description": "What to do, in plain words, e.g. 'pause billing on an unused sim'."},
             "toolset": {"type": "string", "enum": list(TOOLSETS)},
             "class": {"type": "string", "enum": list(CLASSES),
                       "description": "destructive and billable calls ask the user to confirm."},
@@ -81,7 +82,7 @@ def _apart(entry: Entry, others: list[Entry]) -> str:
     required = published_input_schema(entry.name).get("required", [])
     said = [f"needs {', '.join(required)}" if required else "needs no arguments"]
     if any(other.kind != entry.kind for other in others):
-        said.append("asks to confirm" if entry.gated else f"{entry.kind}, no confirmation")
+        said.append("asks to confirm" if entry.gated else "runs without confirmation")
     return "; ".join(said)
 
 

@@ -8,7 +8,7 @@ from scorer import PARTS, requests, score, table
 from telnyx_iot_mcp.server.selection import CATALOG
 
 # Set from what the search reached, a few points below, so a change that makes it worse fails.
-THRESHOLDS = {"tuning": (0.80, 0.97), "held-out": (0.80, 0.90)}  # (top-1, top-3)
+THRESHOLDS = {"tuning": (0.90, 0.97), "held-out": (0.85, 0.93)}  # (top-1, top-3)
 
 
 def test_the_set_covers_every_operation_with_enough_varied_requests():
