@@ -16,6 +16,7 @@ from ..tools.errors import ToolError
 from ..tools.executor import check_arguments, run
 from ..tools.local import LOCAL_TOOLS, LocalTool
 from ..tools.paging import MAX_PAGES, MAX_RECORDS
+from ..tools.redact import redact_value
 from ..tools.registry import OPERATIONS, Operation
 from ..tools.schema import output_schema, published_input_schema
 from ..tools.waiting import wait_for_action
@@ -68,7 +69,7 @@ def text_result(payload: dict[str, Any], *, is_error: bool = False, text: str | 
 
 
 def error_result(error: ToolError) -> types.CallToolResult:
-    payload = error.payload
+    payload = redact_value(error.payload)  # again: text added to the payload after the error was made
     text = payload["message"] + (f" Hint: {payload['hint']}" if payload.get("hint") else "")
     return text_result({"error": payload}, is_error=True, text=text)
 

@@ -135,6 +135,9 @@ def make_client(settings: Settings):
         print(summary(app), file=sys.stderr)
         options.update(base_url=SANDBOX_BASE_URL, transport=httpx.ASGITransport(app=app))
     key = settings.api_key.get_secret_value().strip() if settings.api_key else ""
+    if settings.api_key is not None and not key and not settings.sandbox:
+        fail("TELNYX_API_KEY is set but blank. Set it to your Telnyx API key"
+             + (", or unset it so that every caller must send their own." if settings.allow_client_api_key else "."))
     if settings.allow_client_api_key and settings.transport == "http":  # callers may bring their own key
         from .http import RequestKeyClient
 

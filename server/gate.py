@@ -25,6 +25,7 @@ from mcp.types.version import is_version_at_least
 
 from ..tools.client import TelnyxClient
 from ..tools.errors import ToolError
+from ..tools.redact import register_secret
 from ..tools.registry import Operation
 from .audit import AuditLog, Confirmation, Outcome
 from .confirm_token import TOKEN_ARGUMENT, ConfirmationTokens, TokenRefused
@@ -205,6 +206,7 @@ def gate_for(settings: Settings, client: TelnyxClient) -> Gate:
     if settings.confirm == "off" and not settings.read_only:
         print(OFF_WARNING, file=sys.stderr)
     secret = settings.confirm_secret.get_secret_value().encode() if settings.confirm_secret else None
+    register_secret(settings.confirm_secret.get_secret_value() if settings.confirm_secret else None)
     try:
         audit = AuditLog(settings.audit_log)
     except OSError as error:

@@ -17,6 +17,7 @@ from typing import Any
 from mcp import Client
 from mcp.server import Server
 from mcp.server.transport_security import TransportSecuritySettings
+from mcp.types import INVALID_REQUEST
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -25,7 +26,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .. import __version__
 from ..tools.client import ApiResponse, TelnyxClient
 from ..tools.errors import ToolError
-from ..tools.redact import register_secret, request_api_key
+from ..tools.redact import MIN_SECRET_LENGTH, register_secret, request_api_key
 from ..tools.request import ApiRequest
 from .settings import Settings
 
@@ -56,12 +57,17 @@ def access_token(settings: Settings) -> str | None:
 
     Raises HttpConfigError when binding beyond loopback without one, or when it is too short to be a secret.
     """
-    token = settings.http_token.get_secret_value().strip() if settings.http_token else ""
+    token = settings.http_token.get_secret_value().strip() if settings.http_token is not None else ""
+    if settings.http_token is not None and not token:  # set but blank must not mean "no authentication"
+        raise HttpConfigError("http_token: TELNYX_IOT_MCP_HTTP_TOKEN is set but blank; set a token of at least "
+                              f"{MIN_TOKEN_LENGTH} characters, or unset it")
     if not token and settings.http_token_file:
         try:
             token = Path(settings.http_token_file).read_text(encoding="utf-8").strip()
         except OSError as error:
             raise HttpConfigError(f"http_token_file: cannot read {settings.http_token_file} ({error.strerror})") from None
+        if not token:
+            raise HttpConfigError(f"http_token_file: {settings.http_token_file} is empty")
     if token and len(token) < MIN_TOKEN_LENGTH:
         raise HttpConfigError(f"http_token: use at least {MIN_TOKEN_LENGTH} characters "
                               "(e.g. `openssl rand -hex 32`)")
@@ -110,17 +116,44 @@ class BearerTokenAuth:
         return scheme.lower() == b"bearer" and hmac.compare_digest(credentials.strip(), self.expected)
 
 
-class ClientApiKey:
-    """Makes the request's X-Telnyx-Api-Key header the Telnyx key for the tool calls it carries."""
+def client_api_key_problem(values: list[bytes], *, allowed: bool) -> str | None:
+    """Why the X-Telnyx-Api-Key header(s) of a request cannot be used, or None. A refused key is never
+    replaced by the server's own: the caller meant another account."""
+    if not values:
+        return None
+    if not allowed:
+        return ("this server calls Telnyx with its own key and does not take X-Telnyx-Api-Key (it runs without "
+                "--allow-client-api-key); leave the header out, or ask the operator to allow per-request keys")
+    if len(values) > 1:
+        return "send X-Telnyx-Api-Key once"
+    key = values[0].strip()
+    if not key:
+        return "X-Telnyx-Api-Key is empty: send your Telnyx API key, or leave the header out"
+    if len(key) < MIN_SECRET_LENGTH or any(byte <= 0x20 or byte >= 0x7F for byte in key):
+        return "X-Telnyx-Api-Key is not a Telnyx API key (too short, or it holds spaces or control characters)"
+    return None
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class ClientApiKey:
+    """Makes the request's X-Telnyx-Api-Key header the Telnyx key for the tool calls it carries (when
+    `allowed`), and answers 400 to a header that is blank, repeated, malformed or not allowed."""
+
+    def __init__(self, app: ASGIApp, *, allowed: bool) -> None:
         self.app = app
+        self.allowed = allowed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = None
         if scope["type"] == "http":
-            raw = next((v for k, v in scope["headers"] if k == CLIENT_API_KEY_HEADER.encode()), b"")
-            key = raw.decode("latin-1").strip() or None
+            values = [v for k, v in scope["headers"] if k == CLIENT_API_KEY_HEADER.encode()]
+            problem = client_api_key_problem(values, allowed=self.allowed)
+            if problem:
+                # A JSON-RPC error body: MCP clients show its message instead of a bare status.
+                response = JSONResponse({"jsonrpc": "2.0", "id": None, "error": {
+                    "code": INVALID_REQUEST, "message": f"{problem}. Nothing was sent to Telnyx."}}, status_code=400)
+                await response(scope, receive, send)
+                return
+            key = values[0].decode("latin-1").strip() if values else None
         reset = request_api_key.set(key)
         try:
             await self.app(scope, receive, send)
@@ -159,8 +192,7 @@ def create_http_app(server: Server, settings: Settings, *, token: str | None) ->
         max_request_body_size=settings.max_body_bytes, transport_security=transport_security(settings),
         host=settings.host, custom_starlette_routes=[Route(HEALTH_PATH, health, methods=["GET"])],
     )
-    if settings.allow_client_api_key:
-        app = ClientApiKey(app)
+    app = ClientApiKey(app, allowed=settings.allow_client_api_key)
     if token:
         app = BearerTokenAuth(app, token)
     return app

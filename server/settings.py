@@ -67,8 +67,17 @@ class Settings(BaseSettings):
             key = Path(self.api_key_file).read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise ValueError(f"TELNYX_API_KEY_FILE {self.api_key_file!r} cannot be read: {exc.strerror}") from None
-        self.api_key = SecretStr(key) if key else None
+        if not key:
+            raise ValueError(f"TELNYX_API_KEY_FILE {self.api_key_file!r} is empty")
+        self.api_key = SecretStr(key)
         return self
+
+    @field_validator("confirm_secret")
+    @classmethod
+    def _secret_not_blank(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().strip()) < 16:
+            raise ValueError("use at least 16 characters that are not spaces (e.g. `openssl rand -hex 32`)")
+        return value
 
     @field_validator("toolsets", "tools", "exclude_tools", "allowed_hosts", mode="before")
     @classmethod

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -105,7 +106,7 @@ class TelnyxClient:
 
             timeout, connect, connections = self._http_limits
             self._built_http = httpx.AsyncClient(
-                **self._http_options, timeout=httpx.Timeout(timeout, connect=connect),
+                **self._http_options, timeout=httpx.Timeout(timeout, connect=connect), cookies=no_cookie_jar(),
                 limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
             )
         return self._built_http
@@ -218,6 +219,13 @@ class TelnyxClient:
         if status == 429:
             raise _Failure(error, retryable=True, retry_after=parse_retry_after(retry_after))
         raise _Failure(error, retryable=status >= 500 or status == 408)
+
+
+def no_cookie_jar() -> CookieJar:
+    """A jar that keeps and sends no cookie. Telnyx authenticates each request by its bearer key alone (its API
+    declares no other scheme and no cookie parameter); a cookie kept from one caller's answer would go out with
+    the next caller's request on a server shared by several Telnyx accounts."""
+    return CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
 
 
 def _content_kind(response: httpx.Response) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .redact import redact, redact_value
+from .redact import cut, redact, redact_value
 
 HINTS = {
     400: "The API rejected the request as malformed; check the arguments against the tool's schema.",
@@ -62,7 +62,7 @@ def _compact(item: dict[str, Any]) -> dict[str, Any]:
         "pointer": source.get("pointer"),
         "parameter": source.get("parameter"),
     }
-    return {k: str(v)[:500] for k, v in out.items() if v not in (None, "")}
+    return {k: cut(str(v), 500) for k, v in out.items() if v not in (None, "")}
 
 
 def upstream_error(status: int, body: Any, *, request_id: str | None = None,

@@ -3,6 +3,8 @@ each call with its own caller's key, and keys masked while their request lasts w
 
 from __future__ import annotations
 
+import hashlib
+
 import anyio
 import httpx
 import pytest
@@ -14,7 +16,9 @@ from telnyx_iot_mcp.tools.request import ApiRequest
 
 pytestmark = pytest.mark.anyio
 
-SERVER_KEY = "KEYserver0123456789abcdef"
+# Random-looking keys, as real ones are: fragments of 8 characters of any secret are masked, so keys that share
+# runs such as "0123456789" with other secrets of the test process would mask each other.
+SERVER_KEY = "KEY" + hashlib.sha256(b"server").hexdigest()[:32]
 READ = ApiRequest("GET", "/sim_cards", operation="list_sim_cards")
 
 
@@ -24,7 +28,7 @@ def anyio_backend():
 
 
 def tenant_key(n: int) -> str:
-    return f"KEYtenant{n:04d}abcdef0123456789"
+    return "KEY" + hashlib.sha256(f"tenant {n}".encode()).hexdigest()[:32]
 
 
 async def test_every_key_shares_one_limit_on_calls_in_flight_and_uses_its_own_key():

@@ -52,6 +52,21 @@ def test_key_and_key_file_together_are_refused_without_echoing_the_key(monkeypat
     assert "not both" in capsys.readouterr().err
 
 
+def test_an_empty_key_file_or_a_blank_confirmation_secret_is_refused(monkeypatch, tmp_path, capsys):
+    key_file = tmp_path / "telnyx.key"
+    key_file.write_text("  \n")
+    monkeypatch.delenv("TELNYX_API_KEY", raising=False)
+    monkeypatch.setenv("TELNYX_API_KEY_FILE", str(key_file))
+    with pytest.raises(SystemExit):
+        cli.load_settings(cli.parse_args([]))
+    assert "is empty" in capsys.readouterr().err
+    monkeypatch.delenv("TELNYX_API_KEY_FILE")
+    monkeypatch.setenv("TELNYX_IOT_MCP_CONFIRM_SECRET", " " * 40)
+    with pytest.raises(SystemExit):
+        cli.load_settings(cli.parse_args([]))
+    assert "confirm_secret" in capsys.readouterr().err
+
+
 def test_unreadable_key_file_is_a_clear_error(monkeypatch, tmp_path, capsys):
     monkeypatch.delenv("TELNYX_API_KEY", raising=False)
     monkeypatch.setenv("TELNYX_API_KEY_FILE", str(tmp_path / "missing"))
