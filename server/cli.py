@@ -63,6 +63,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                              "ask; off asks nothing (only for automation that confirms elsewhere)")
     parser.add_argument("--confirm-ttl", type=float, default=None, metavar="SECONDS",
                         help="how long a confirmation token stays valid (default 300)")
+    parser.add_argument("--state-dir", metavar="DIR", default=None,
+                        help="where spent confirmation tokens and the server's secret are kept (default "
+                             "$XDG_STATE_HOME/telnyx-iot-mcp, else ~/.local/state/telnyx-iot-mcp)")
+    parser.add_argument("--state-url", metavar="URL", default=None,
+                        help="memory (this process only), sqlite:///PATH, or redis://HOST:PORT/DB to share "
+                             "confirmations and one request budget between replicas (default: SQLite in --state-dir)")
+    parser.add_argument("--rate-limit", type=float, default=None, metavar="PER_SECOND",
+                        help="start at most this many requests to Telnyx per second (shared by replicas with "
+                             "--state-url redis://...)")
     parser.add_argument("--audit-log", metavar="PATH", default=None,
                         help="append a JSON line per write, destructive or billable call to this file")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
@@ -102,6 +111,7 @@ def load_settings(args: argparse.Namespace) -> Settings:
     flags = {k: v for k, v in {
         "sandbox": args.sandbox, "sandbox_state": args.sandbox_state, "read_only": args.read_only,
         "confirm": args.confirm, "confirm_ttl": args.confirm_ttl, "audit_log": args.audit_log,
+        "state_dir": args.state_dir, "state_url": args.state_url, "rate_limit": args.rate_limit,
         "toolsets": args.toolsets, "tools": args.tools, "exclude_tools": args.exclude_tools,
         "tools_mode": args.tools_mode,
         "transport": args.transport, "host": args.http_host, "port": args.http_port, "stateless": args.stateless,
@@ -122,10 +132,16 @@ def fail(message: str) -> None:
     raise SystemExit(2)
 
 
-def make_client(settings: Settings):
+def make_client(settings: Settings, store=None):
+    """The Telnyx client the settings ask for, its requests limited by `store`'s budget (default: this process)."""
     from ..tools.client import TelnyxClient
 
     options: dict = {"base_url": settings.base_url, **settings.client_limits()}
+    if store is not None or settings.rate_limit:
+        from .state import MemoryStore
+
+        options["budget"] = (store or MemoryStore()).budget(settings.max_concurrency, settings.rate_limit,
+                                                            hold_seconds=settings.timeout + 5)
     if settings.sandbox:
         import httpx
 
@@ -150,13 +166,21 @@ def make_client(settings: Settings):
     return TelnyxClient(api_key=key, **options)
 
 
-def build_server(settings: Settings, client):
-    """The MCP server the settings ask for, whatever the transport."""
+def build_server(settings: Settings, client, store=None):
+    """The MCP server the settings ask for, whatever the transport; confirmations are spent in `store`
+    (default: the store the settings name)."""
     from .app import create_server
 
     from .gate import gate_for
 
-    return create_server(client, selected(settings), tools_mode=settings.tools_mode, gate=gate_for(settings, client))
+    gate = gate_for(settings, client, store)
+    return create_server(client, selected(settings), tools_mode=settings.tools_mode, gate=gate)
+
+
+def open_state(settings: Settings):
+    from .gate import store_for
+
+    return store_for(settings)
 
 
 def selected(settings: Settings):
@@ -176,23 +200,27 @@ async def call_tool(settings: Settings, name: str, arguments_json: str) -> int:
     except ValueError as error:
         fail(str(error))
     selected(settings)  # unknown tool names stop the command before any connection
-    client = make_client(settings)
+    store = open_state(settings)
+    client = make_client(settings, store)
     try:
-        return await call_once(build_server(settings, client), name, arguments, interactive=sys.stdin.isatty())
+        return await call_once(build_server(settings, client, store), name, arguments, interactive=sys.stdin.isatty())
     finally:
         await client.aclose()
+        await store.aclose()
 
 
 async def serve_stdio(settings: Settings) -> None:
     from mcp.server.stdio import stdio_server
 
-    client = make_client(settings)
-    server = build_server(settings, client)
+    store = open_state(settings)
+    client = make_client(settings, store)
+    server = build_server(settings, client, store)
     try:
         async with stdio_server() as (read, write):
             await server.run(read, write, server.create_initialization_options())
     finally:
         await client.aclose()
+        await store.aclose()
 
 
 async def serve_http(settings: Settings) -> None:
@@ -202,12 +230,14 @@ async def serve_http(settings: Settings) -> None:
         token = http.access_token(settings)
     except http.HttpConfigError as error:
         fail(str(error))
-    client = make_client(settings)
+    store = open_state(settings)
+    client = make_client(settings, store)
     try:
-        app = http.create_http_app(build_server(settings, client), settings, token=token)
+        app = http.create_http_app(build_server(settings, client, store), settings, token=token)
         await http.serve(app, settings)
     finally:
         await client.aclose()
+        await store.aclose()
 
 
 def serve_sandbox(args: argparse.Namespace, settings: Settings) -> None:

@@ -1,9 +1,10 @@
-"""Single-use confirmation tokens bound to one exact tool call, signed so any replica can check them.
+"""Single-use confirmation tokens bound to one exact tool call and one Telnyx account.
 
 A token is `base64url(claims).base64url(hmac_sha256(secret, claims))`. The claims name the purpose,
-the tool, a digest of its canonical arguments, an expiry and a random id. Redeeming checks all of
-them and remembers the id until the token expires, so a token works once per process. Replicas
-share the secret (not the memory of used ids): see the README's threat model.
+the tool, a digest of its canonical arguments, the account (a keyed fingerprint of the API key), an
+expiry and a random id. Redeeming checks all of them and spends the id in the store (server/state.py)
+until the token expires: once across every process and replica that shares the store. The secret is
+the configured one, else the store's own, so processes sharing a store accept each other's tokens.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..tools.schema import CONFIRMATION_TOKEN as TOKEN_ARGUMENT
+from .state import MemoryStore, Store, StoreUnavailable, account_fingerprint
 
 
 class TokenRefused(Exception):
@@ -41,32 +43,45 @@ def _unb64(text: str) -> bytes:
 
 
 class ConfirmationTokens:
+    """Issues and redeems tokens; `store` remembers spent ids (default: this process's memory)."""
+
     def __init__(self, secret: bytes | None = None, ttl_seconds: float = 300.0,
-                 clock: Callable[[], float] = time.time) -> None:
-        self._secret = secret or secrets.token_bytes(32)
+                 clock: Callable[[], float] = time.time, store: Store | None = None) -> None:
+        self._secret = secret
         self.ttl_seconds = ttl_seconds
         self._clock = clock
-        self._used: dict[str, float] = {}  # token id -> expiry
+        self.store: Store = store or MemoryStore()
 
-    def _sign(self, body: bytes) -> bytes:
-        return hmac.new(self._secret, body, hashlib.sha256).digest()
+    async def secret(self) -> bytes:
+        """The signing secret: the configured one, else the store's (fetched once). Raises StoreUnavailable."""
+        if self._secret is None:
+            self._secret = await self.store.secret()
+        return self._secret
 
-    def issue(self, purpose: str, tool: str, arguments: dict[str, Any], **extra: Any) -> tuple[str, float]:
-        """A token for exactly this call, and the time it expires (epoch seconds)."""
+    async def account(self, api_key: str | None) -> str:
+        """The keyed fingerprint naming the Telnyx account of `api_key` (see state.account_fingerprint)."""
+        return account_fingerprint(await self.secret(), api_key)
+
+    async def issue(self, purpose: str, tool: str, arguments: dict[str, Any], *, account: str,
+                    **extra: Any) -> tuple[str, float]:
+        """A token for exactly this call under `account`, and the time it expires (epoch seconds)."""
         expires = self._clock() + self.ttl_seconds
-        claims = {"p": purpose, "t": tool, "d": canonical_digest(tool, arguments), "e": expires,
+        claims = {"p": purpose, "t": tool, "d": canonical_digest(tool, arguments), "a": account, "e": expires,
                   "i": secrets.token_urlsafe(12), **({"x": extra} if extra else {})}
         body = json.dumps(claims, sort_keys=True, separators=(",", ":")).encode()
-        return f"{_b64(body)}.{_b64(self._sign(body))}", expires
+        return f"{_b64(body)}.{_b64(_sign(await self.secret(), body))}", expires
 
-    def redeem(self, token: str, purpose: str, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
-        """Check the token against this call and spend it; returns its extra claims. Raises TokenRefused."""
+    async def redeem(self, token: str, purpose: str, tool: str, arguments: dict[str, Any], *,
+                     account: str) -> dict[str, Any]:
+        """Check the token against this call and account, and spend it; returns its extra claims.
+
+        Raises TokenRefused, or StoreUnavailable when the store cannot say whether it was spent."""
         try:
             body_part, sig_part = token.split(".")
             body, signature = _unb64(body_part), _unb64(sig_part)
         except (ValueError, binascii.Error):
             raise TokenRefused("the confirmation token is malformed") from None
-        if not hmac.compare_digest(signature, self._sign(body)):
+        if not hmac.compare_digest(signature, _sign(await self.secret(), body)):
             raise TokenRefused("the confirmation token's signature does not match (altered or from another server)")
         claims = json.loads(body)
         if claims.get("p") != purpose:
@@ -74,15 +89,18 @@ class ConfirmationTokens:
         if claims.get("t") != tool or claims.get("d") != canonical_digest(tool, arguments):
             raise TokenRefused("the token was issued for a different tool or different arguments; "
                                "a token confirms one exact call only")
-        now = self._clock()
-        if now >= claims["e"]:
+        if claims.get("a") != account:
+            raise TokenRefused("the token was issued under another Telnyx account (API key) and confirms "
+                               "calls under that account only")
+        if self._clock() >= claims["e"]:
             raise TokenRefused("the confirmation token has expired")
-        self._forget_expired(now)
-        if claims["i"] in self._used:
+        if not await self.store.spend(f"{purpose}:{claims['i']}", claims["e"]):
             raise TokenRefused("the confirmation token was already used; each token confirms one call once")
-        self._used[claims["i"]] = claims["e"]
         return claims.get("x", {})
 
-    def _forget_expired(self, now: float) -> None:
-        for token_id in [i for i, expires in self._used.items() if expires <= now]:
-            del self._used[token_id]
+
+def _sign(secret: bytes, body: bytes) -> bytes:
+    return hmac.new(secret, body, hashlib.sha256).digest()
+
+
+__all__ = ["TOKEN_ARGUMENT", "ConfirmationTokens", "StoreUnavailable", "TokenRefused", "canonical_digest"]

@@ -29,6 +29,7 @@ from ..tools.redact import register_secret
 from ..tools.registry import Operation
 from .audit import AuditLog, Confirmation, Outcome
 from .confirm_token import TOKEN_ARGUMENT, ConfirmationTokens, TokenRefused
+from .state import Store, StoreUnavailable, open_store
 from .preview import Challenge, Preview, preview
 from .settings import Settings
 
@@ -77,6 +78,18 @@ class Gate:
         self.audit = audit or AuditLog()
         self.read_only = read_only
 
+    async def account(self) -> str:
+        """The keyed fingerprint of the Telnyx account the current call runs under. Raises StoreUnavailable."""
+        key = self.client.api_key_in_use() if hasattr(self.client, "api_key_in_use") else None
+        return await self.tokens.account(key)
+
+    def _unavailable(self, op: Operation, arguments: dict[str, Any], request_id: Any,
+                     why: StoreUnavailable) -> ToolError:
+        return self._stop(op, arguments, request_id, "refused", "state_unavailable",
+                          f"Not run: the server cannot reach its confirmation store ({why}), so it cannot make sure "
+                          f"a confirmation is used only once. {NOTHING_SENT} Try again when the store is back; "
+                          "reads still work.")
+
     def finish(self, verdict: Verdict, outcome: Outcome, api_request_id: str | None = None,
                detail: str | None = None) -> None:
         """Audit the end of a call the gate let through."""
@@ -115,15 +128,20 @@ class Gate:
                              f"{op.name} needs a person to confirm it, this client cannot ask (no elicitation "
                              f"support), and the server's policy refuses such calls. {NOTHING_SENT} Run it from "
                              "a client that supports elicitation, or change the confirmation policy.")
-        if token is not None:
-            try:
-                self.tokens.redeem(str(token), CONFIRM_TOKEN, op.name, plain)
-            except TokenRefused as why:
-                raise self._stop(op, plain, request_id, "refused", "confirmation_refused",
-                                 f"Not run: {why}. {NOTHING_SENT} Call {op.name} again without "
-                                 f"{TOKEN_ARGUMENT} to get a new preview and token.") from None
-            return Verdict(op, plain, "token", request_id)
-        raise self._issue_token(op, plain, request_id, await self._preview(op, plain, request_id))
+        try:
+            account = await self.account()
+            if token is not None:
+                try:
+                    await self.tokens.redeem(str(token), CONFIRM_TOKEN, op.name, plain, account=account)
+                except TokenRefused as why:
+                    raise self._stop(op, plain, request_id, "refused", "confirmation_refused",
+                                     f"Not run: {why}. {NOTHING_SENT} Call {op.name} again without "
+                                     f"{TOKEN_ARGUMENT} to get a new preview and token.") from None
+                return Verdict(op, plain, "token", request_id)
+            seen = await self._preview(op, plain, request_id)
+            raise await self._issue_token(op, plain, request_id, seen, account)
+        except StoreUnavailable as why:
+            raise self._unavailable(op, plain, request_id, why) from None
 
     async def _preview(self, op: Operation, arguments: dict[str, Any], request_id: Any) -> Preview:
         try:
@@ -135,8 +153,9 @@ class Gate:
                          error.payload["message"])
             raise
 
-    def _issue_token(self, op: Operation, arguments: dict[str, Any], request_id: Any, seen: Preview) -> ToolError:
-        token, expires = self.tokens.issue(CONFIRM_TOKEN, op.name, arguments)
+    async def _issue_token(self, op: Operation, arguments: dict[str, Any], request_id: Any, seen: Preview,
+                           account: str) -> ToolError:
+        token, expires = await self.tokens.issue(CONFIRM_TOKEN, op.name, arguments, account=account)
         minutes = max(1, round(self.tokens.ttl_seconds / 60))
         typed = (f" Ask the user to type {seen.challenge.label} ({seen.challenge.expected}) before going on."
                  if seen.challenge else "")
@@ -151,34 +170,42 @@ class Gate:
                       arguments: dict[str, Any]) -> Verdict:
         request_id = ctx.request_id
         if is_version_at_least(ctx.protocol_version, NEW_ERA):
-            if params.request_state is None:
-                seen = await self._preview(op, arguments, request_id)
-                state, _ = self.tokens.issue(ELICIT_STATE, op.name, arguments,
-                                             expected=seen.challenge.expected if seen.challenge else None)
-                self._record(op, arguments, "none", "awaiting_confirmation", request_id, detail=seen.question)
-                ask = types.ElicitRequest(params=types.ElicitRequestFormParams(
-                    message=seen.question, requested_schema=_form(seen.challenge)))
-                return Verdict(op, arguments, "none", request_id,
-                               reply=types.InputRequiredResult(input_requests={ANSWER_KEY: ask}, request_state=state))
             try:
-                claims = self.tokens.redeem(params.request_state, ELICIT_STATE, op.name, arguments)
-            except TokenRefused as why:
-                raise self._stop(op, arguments, request_id, "refused", "confirmation_refused",
-                                 f"Not run: the confirmation round trip is not valid ({why}). {NOTHING_SENT} "
-                                 f"Call {op.name} again to be asked anew.") from None
-            answer = (params.input_responses or {}).get(ANSWER_KEY)
-            expected = claims.get("expected")
-        else:
-            seen = await self._preview(op, arguments, request_id)
-            expected = seen.challenge.expected if seen.challenge else None
-            try:
-                answer = await ctx.session.elicit_form(seen.question, _form(seen.challenge),
-                                                       related_request_id=request_id)
-            except Exception as error:  # the client failed to ask: treat as no answer
-                raise self._stop(op, arguments, request_id, "refused", "confirmation_failed",
-                                 f"Could not ask the user to confirm {op.name} ({type(error).__name__}). "
-                                 + NOTHING_SENT) from None
+                return await self._round_trip(ctx, params, op, arguments)
+            except StoreUnavailable as why:
+                raise self._unavailable(op, arguments, request_id, why) from None
+        seen = await self._preview(op, arguments, request_id)
+        expected = seen.challenge.expected if seen.challenge else None
+        try:
+            answer = await ctx.session.elicit_form(seen.question, _form(seen.challenge), related_request_id=request_id)
+        except Exception as error:  # the client failed to ask: treat as no answer
+            raise self._stop(op, arguments, request_id, "refused", "confirmation_failed",
+                             f"Could not ask the user to confirm {op.name} ({type(error).__name__}). "
+                             + NOTHING_SENT) from None
         return self._judge(op, arguments, request_id, answer, expected)
+
+    async def _round_trip(self, ctx: ServerRequestContext, params: types.CallToolRequestParams, op: Operation,
+                          arguments: dict[str, Any]) -> Verdict:
+        """2026-07-28: ask with an InputRequiredResult carrying a signed state; judge the answer it comes back with."""
+        request_id = ctx.request_id
+        account = await self.account()
+        if params.request_state is None:
+            seen = await self._preview(op, arguments, request_id)
+            state, _ = await self.tokens.issue(ELICIT_STATE, op.name, arguments, account=account,
+                                               expected=seen.challenge.expected if seen.challenge else None)
+            self._record(op, arguments, "none", "awaiting_confirmation", request_id, detail=seen.question)
+            ask = types.ElicitRequest(params=types.ElicitRequestFormParams(
+                message=seen.question, requested_schema=_form(seen.challenge)))
+            return Verdict(op, arguments, "none", request_id,
+                           reply=types.InputRequiredResult(input_requests={ANSWER_KEY: ask}, request_state=state))
+        try:
+            claims = await self.tokens.redeem(params.request_state, ELICIT_STATE, op.name, arguments, account=account)
+        except TokenRefused as why:
+            raise self._stop(op, arguments, request_id, "refused", "confirmation_refused",
+                             f"Not run: the confirmation round trip is not valid ({why}). {NOTHING_SENT} "
+                             f"Call {op.name} again to be asked anew.") from None
+        answer = (params.input_responses or {}).get(ANSWER_KEY)
+        return self._judge(op, arguments, request_id, answer, claims.get("expected"))
 
     def _judge(self, op: Operation, arguments: dict[str, Any], request_id: Any, answer: Any,
                expected: str | None) -> Verdict:
@@ -201,8 +228,19 @@ class Gate:
         return Verdict(op, arguments, "elicitation", request_id)
 
 
-def gate_for(settings: Settings, client: TelnyxClient) -> Gate:
-    """The gate the settings ask for; warns on stderr when confirmation is off."""
+def store_for(settings: Settings) -> Store:
+    """The state store the settings name; stops the server at start when it cannot be opened."""
+    try:
+        return open_store(settings.state_url, settings.state_dir)
+    except (StoreUnavailable, ValueError) as error:
+        print(f"telnyx-iot-mcp: {error}. Choose another place with --state-dir, or --state-url memory to keep "
+              "confirmations in this process only.", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def gate_for(settings: Settings, client: TelnyxClient, store: Store | None = None) -> Gate:
+    """The gate the settings ask for, spending tokens in `store` (default: the settings' store);
+    warns on stderr when confirmation is off."""
     if settings.confirm == "off" and not settings.read_only:
         print(OFF_WARNING, file=sys.stderr)
     secret = settings.confirm_secret.get_secret_value().encode() if settings.confirm_secret else None
@@ -213,5 +251,5 @@ def gate_for(settings: Settings, client: TelnyxClient) -> Gate:
         print(f"telnyx-iot-mcp: the audit log {settings.audit_log!r} cannot be written: {error.strerror}",
               file=sys.stderr)
         raise SystemExit(2) from None
-    return Gate(client, policy=settings.confirm, tokens=ConfirmationTokens(secret, settings.confirm_ttl),
-                audit=audit, read_only=settings.read_only)
+    tokens = ConfirmationTokens(secret, settings.confirm_ttl, store=store or store_for(settings))
+    return Gate(client, policy=settings.confirm, tokens=tokens, audit=audit, read_only=settings.read_only)

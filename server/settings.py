@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     retry_budget: float = Field(default=60.0, gt=0, le=600)  # a whole call, retries and waits included
     max_attempts: int = Field(default=4, ge=1, le=10)
     max_concurrency: int = Field(default=8, ge=1, le=256)  # requests in flight to Telnyx at once
+    rate_limit: float | None = Field(default=None, gt=0, le=10_000)  # requests started per second, at most
     max_result_bytes: int = Field(default=200_000, ge=1_000)  # JSON text handed to the model per call
     max_response_bytes: int = Field(default=8_000_000, ge=1_000)  # body read from Telnyx per request
     read_only: bool = False
@@ -32,6 +33,9 @@ class Settings(BaseSettings):
     confirm: Literal["elicit-or-token", "elicit-only", "off"] = "elicit-or-token"
     confirm_secret: SecretStr | None = Field(default=None, min_length=16)  # HMAC key of tokens: same on every replica
     confirm_ttl: float = Field(default=300.0, ge=10, le=3600)  # seconds a confirmation token stays valid
+    # What outlives a call (server/state.py): unset = SQLite in state_dir; "memory"; "redis://host:port/db".
+    state_url: str | None = None
+    state_dir: str | None = None  # default $XDG_STATE_HOME/telnyx-iot-mcp, else ~/.local/state/telnyx-iot-mcp
     audit_log: str | None = None  # file to append one JSON line per write, destructive or billable call
     # Tool selection: comma-separated names in the environment (TELNYX_IOT_MCP_TOOLSETS=sim_cards,actions).
     toolsets: Annotated[list[str], NoDecode] = []  # empty: every toolset

@@ -1,4 +1,17 @@
+import atexit
+import os
+import shutil
+import tempfile
+
 import pytest
+
+# The server keeps spent confirmation tokens and its secret in the user's state directory: the tests (and
+# every server process they start, which inherits the environment) use a directory of their own instead.
+TEST_STATE_HOME = tempfile.mkdtemp(prefix="telnyx-iot-mcp-tests-state-")
+os.environ["XDG_STATE_HOME"] = TEST_STATE_HOME
+os.environ.pop("TELNYX_IOT_MCP_STATE_DIR", None)
+os.environ.pop("TELNYX_IOT_MCP_STATE_URL", None)
+atexit.register(shutil.rmtree, TEST_STATE_HOME, True)
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 # httpx and stamina are imported on the first request: a starting server answers its first tool list
 # without waiting for them (together with the TLS context, tens of milliseconds of every cold start).
 from .. import __version__
+from .budget import Budget, LocalBudget, NoSlot, SharedBudgetDown
 from .errors import ToolError, bad_response, may_have_happened, too_large, transport_error, upstream_error
 from .redact import holds_secret, redact_value, register_secret, request_api_key
 from .request import ApiRequest
@@ -77,11 +78,13 @@ class TelnyxClient:
                  connect_timeout: float = 5.0, retry_budget: float = 60.0, max_attempts: int = 4,
                  max_concurrency: int = 8, max_response_bytes: int = 8_000_000,
                  max_result_bytes: int = 200_000, backoff_initial: float = 0.5, backoff_max: float = 8.0,
-                 retry_after_cap: float = 30.0) -> None:
+                 retry_after_cap: float = 30.0, budget: Budget | None = None) -> None:
         """`timeout` bounds one attempt from start to last byte (and each read); `retry_budget` bounds a
         whole call, retries and waits included. `max_response_bytes` stops reading a body beyond it;
-        `max_result_bytes` is what the executor hands to the model at most."""
+        `max_result_bytes` is what the executor hands to the model at most. `budget` limits requests in flight
+        (and per second), by default `max_concurrency` at once in this process."""
         headers = {"Accept": "application/json", "User-Agent": f"telnyx-iot-mcp/{__version__}"}
+        self._api_key = api_key or None
         if api_key:
             register_secret(api_key)
             headers["Authorization"] = f"Bearer {api_key}"
@@ -93,7 +96,7 @@ class TelnyxClient:
         self._attempt_timeout = timeout
         self._budget = retry_budget
         self._max_attempts = max_attempts
-        self._slots = anyio.Semaphore(max_concurrency)
+        self.budget: Budget = budget or LocalBudget(max_concurrency)
         self._max_response_bytes = max_response_bytes
         self.max_result_bytes = max_result_bytes
         self._backoff = (backoff_initial, backoff_max)
@@ -110,6 +113,10 @@ class TelnyxClient:
                 limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
             )
         return self._built_http
+
+    def api_key_in_use(self) -> str | None:
+        """The key the next request is sent with: the calling request's own key, else this client's."""
+        return request_api_key.get() or self._api_key
 
     async def aclose(self) -> None:
         if self._built_http is not None:
@@ -148,17 +155,16 @@ class TelnyxClient:
         raise AssertionError("unreachable: stamina either returns or raises")  # pragma: no cover
 
     async def _attempt(self, request: ApiRequest, repeatable: bool, deadline: float) -> ApiResponse:
-        acquired = False
-        with anyio.move_on_after(max(deadline - time.monotonic(), 0.0)):
-            await self._slots.acquire()
-            acquired = True
-        if not acquired:
-            raise _Failure(transport_error("too many calls to Telnyx were in flight; this one was not sent"),
-                           retryable=False, never_sent=True)
         try:
-            return await self._exchange(request, repeatable, deadline)
-        finally:
-            self._slots.release()
+            async with self.budget.slot(deadline, changes=not repeatable):
+                return await self._exchange(request, repeatable, deadline)
+        except NoSlot:
+            raise _Failure(transport_error("too many calls to Telnyx were in flight; this one was not sent"),
+                           retryable=False, never_sent=True) from None
+        except SharedBudgetDown as down:
+            raise _Failure(ToolError("state_unavailable", f"Not sent to Telnyx: {down}. Changes wait until it is "
+                                     "back, so that the replicas together keep to one limit; reads still work."),
+                           retryable=False, never_sent=True) from None
 
     async def _exchange(self, request: ApiRequest, repeatable: bool, deadline: float) -> ApiResponse:
         import httpx

@@ -126,25 +126,30 @@ async def test_a_round_trip_state_is_bound_to_its_arguments_and_single_use():
 
 # -- tokens -------------------------------------------------------------------------------------
 
-def test_tokens_from_one_replica_work_on_another_with_the_same_secret_only():
+@pytest.mark.anyio
+async def test_tokens_from_one_replica_work_on_another_with_the_same_secret_only():
     args = {"sim_card_id": SIM_ID}
-    token, _ = ConfirmationTokens(b"shared").issue("confirm", "disable_sim_card", args)
-    ConfirmationTokens(b"shared").redeem(token, "confirm", "disable_sim_card", args)
+    token, _ = await ConfirmationTokens(b"shared").issue("confirm", "disable_sim_card", args, account="a")
+    await ConfirmationTokens(b"shared").redeem(token, "confirm", "disable_sim_card", args, account="a")
     with pytest.raises(TokenRefused, match="signature"):
-        ConfirmationTokens(b"other").redeem(token, "confirm", "disable_sim_card", args)
+        await ConfirmationTokens(b"other").redeem(token, "confirm", "disable_sim_card", args, account="a")
 
 
-def test_a_token_confirms_one_purpose_and_tool_only():
+@pytest.mark.anyio
+async def test_a_token_confirms_one_purpose_tool_and_account_only():
     tokens, args = ConfirmationTokens(b"s"), {"sim_card_id": SIM_ID}
-    state, _ = tokens.issue("elicit", "disable_sim_card", args)
+    state, _ = await tokens.issue("elicit", "disable_sim_card", args, account="a")
     with pytest.raises(TokenRefused, match="kind of confirmation"):
-        tokens.redeem(state, "confirm", "disable_sim_card", args)
-    token, _ = tokens.issue("confirm", "disable_sim_card", args)
+        await tokens.redeem(state, "confirm", "disable_sim_card", args, account="a")
+    token, _ = await tokens.issue("confirm", "disable_sim_card", args, account="a")
     with pytest.raises(TokenRefused, match="different tool"):
-        tokens.redeem(token, "confirm", "set_sim_card_standby", args)
+        await tokens.redeem(token, "confirm", "set_sim_card_standby", args, account="a")
+    with pytest.raises(TokenRefused, match="another Telnyx account"):
+        await tokens.redeem(token, "confirm", "disable_sim_card", args, account="b")
+    await tokens.redeem(token, "confirm", "disable_sim_card", args, account="a")  # the refusals did not spend it
     for garbage in ("", "x", "a.b.c", "!!.??"):
         with pytest.raises(TokenRefused):
-            tokens.redeem(garbage, "confirm", "disable_sim_card", args)
+            await tokens.redeem(garbage, "confirm", "disable_sim_card", args, account="a")
 
 
 def test_the_digest_ignores_key_order_and_the_token_itself():
@@ -177,13 +182,15 @@ def test_off_must_be_chosen_and_warns_on_stderr(capsys):
     assert gate.policy == "off" and OFF_WARNING in capsys.readouterr().err
 
 
-def test_flags_and_environment_reach_the_gate(monkeypatch, tmp_path):
+@pytest.mark.anyio
+async def test_flags_and_environment_reach_the_gate(monkeypatch, tmp_path):
     monkeypatch.setenv("TELNYX_IOT_MCP_CONFIRM_SECRET", "a-secret-shared-by-replicas")
-    gate = gate_for(settings_for("--confirm", "elicit-only", "--confirm-ttl", "60",
+    gate = gate_for(settings_for("--confirm", "elicit-only", "--confirm-ttl", "60", "--state-url", "memory",
                                  "--audit-log", str(tmp_path / "audit.jsonl")), client=None)
     assert (gate.policy, gate.tokens.ttl_seconds, gate.audit.path) == ("elicit-only", 60, str(tmp_path / "audit.jsonl"))
-    token, _ = gate.tokens.issue("confirm", "disable_sim_card", {})
-    ConfirmationTokens(b"a-secret-shared-by-replicas").redeem(token, "confirm", "disable_sim_card", {})
+    token, _ = await gate.tokens.issue("confirm", "disable_sim_card", {}, account="a")
+    await ConfirmationTokens(b"a-secret-shared-by-replicas").redeem(token, "confirm", "disable_sim_card", {},
+                                                                    account="a")
 
 
 # -- read-only ----------------------------------------------------------------------------------

@@ -369,10 +369,11 @@ async def test_the_key_is_sent_to_the_api_but_never_shown(mcp, upstream):
 async def test_a_call_that_waits_too_long_for_a_free_slot_is_not_sent(upstream):
     upstream.play()
     client = make_client(upstream, max_concurrency=1, retry_budget=0.3)
-    await client._slots.acquire()  # the one slot is busy with another call for longer than the budget
+    busy = client.budget.slot(time.monotonic() + 1, changes=False)
+    await busy.__aenter__()  # the one slot is busy with another call for longer than the budget
     with pytest.raises(ToolError) as caught:
         await client.send(build_request(OPERATIONS["create_sim_card_group"], {"name": "a"}))
-    client._slots.release()
+    await busy.__aexit__(None, None, None)
     assert "was not sent" in caught.value.message
     assert upstream.seen == []
     await client.send(build_request(OPERATIONS["list_sim_cards"], {}))  # the slot is free again

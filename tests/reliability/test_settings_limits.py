@@ -17,7 +17,7 @@ async def test_limits_from_the_environment_reach_the_client(monkeypatch):
     client = cli.make_client(Settings())
     try:
         assert client.max_result_bytes == 5000
-        assert client._slots.value == 3
+        assert client.budget.max_in_flight == 3
         assert client._budget == 12
     finally:
         await client.aclose()
