@@ -1,0 +1,173 @@
+"""The state store for many replicas: Redis (`--state-url redis://host:port/db`), through redis' asyncio client.
+
+- A spent token or round-trip state is one `SET key 1 NX PXAT expiry`: atomic, so of any number of
+  replicas redeeming one token at once exactly one wins; Redis forgets the key when the token expires.
+- The secret is created once with `SET NX` by whichever replica asks first; the others read it.
+- The budget is shared: one Lua script admits a request only while fewer than `max_in_flight` leases
+  are held by all replicas together and fewer than the rate allows have started in the last window.
+  Leases expire on their own, so a replica that dies does not keep its slots.
+
+When Redis cannot be reached, spending fails (the gate refuses, fail closed), and so does a request that
+changes something; reads fall back to this replica's own budget and still answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+
+from ..tools.budget import Budget, LocalBudget, NoSlot, SharedBudgetDown
+from .state import StoreUnavailable, safe_url
+
+log = logging.getLogger("telnyx_iot_mcp.state")
+
+PREFIX = "telnyx-iot-mcp:"
+FULL = -1  # the script's answer when every in-flight slot is taken
+
+# KEYS: leases (zset: lease id -> lease expiry ms), starts (zset: lease id -> start ms)
+# ARGV: lease id, max in flight, lease ms, starts per window (0: no rate), window ms
+# Returns 0 when admitted, FULL when no slot is free, else the milliseconds until the rate admits one more.
+ACQUIRE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return -1 end
+local per_window = tonumber(ARGV[4])
+if per_window > 0 then
+  local window = tonumber(ARGV[5])
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
+  if redis.call('ZCARD', KEYS[2]) >= per_window then
+    local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+    return math.max(1, tonumber(oldest[2]) + window - now)
+  end
+  redis.call('ZADD', KEYS[2], now, ARGV[1])
+  redis.call('PEXPIRE', KEYS[2], window)
+end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]))
+return 0
+"""
+
+
+class RedisStore:
+    def __init__(self, url: str, *, prefix: str = PREFIX, timeout: float = 2.0) -> None:
+        try:
+            import redis.asyncio as redis
+            from redis.asyncio.retry import Retry
+            from redis.backoff import NoBackoff
+        except ImportError:
+            raise ValueError("state_url: a redis:// store needs the redis package: "
+                             "pip install 'telnyx-iot-mcp[redis]'") from None
+        self.description = f"Redis at {safe_url(url)}"
+        self.prefix = prefix
+        # One immediate retry (a pooled connection may predate a Redis restart), then fail: a gated call
+        # must be refused promptly, not after a long backoff.
+        self._redis = redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout,
+                                     retry=Retry(NoBackoff(), 1))
+        self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
+        self._acquire = self._redis.register_script(ACQUIRE)
+
+    def _unavailable(self, error: BaseException) -> StoreUnavailable:
+        return StoreUnavailable(f"{self.description} cannot be reached ({type(error).__name__}: {error})")
+
+    async def spend(self, key: str, expires_at: float) -> bool:
+        try:
+            return bool(await self._redis.set(f"{self.prefix}spent:{key}", b"1", nx=True,
+                                              pxat=max(int(expires_at * 1000), 1)))
+        except self._errors as error:
+            raise self._unavailable(error) from None
+
+    async def secret(self) -> bytes:
+        key = f"{self.prefix}secret"
+        try:
+            await self._redis.set(key, secrets.token_bytes(32), nx=True)
+            value = await self._redis.get(key)
+        except self._errors as error:
+            raise self._unavailable(error) from None
+        if not value:
+            raise StoreUnavailable(f"{self.description} lost the server's secret just after storing it")
+        return bytes(value)
+
+    def budget(self, max_in_flight: int, rate: float | None, *, hold_seconds: float = 60.0) -> Budget:
+        return RedisBudget(self, max_in_flight, rate, hold_seconds)
+
+    async def admit(self, lease: str, max_in_flight: int, hold_ms: int, per_window: int, window_ms: int) -> int:
+        keys = [f"{self.prefix}budget:leases", f"{self.prefix}budget:starts"]
+        try:
+            return int(await self._acquire(keys=keys, args=[lease, max_in_flight, hold_ms, per_window, window_ms]))
+        except self._errors as error:
+            raise self._unavailable(error) from None
+
+    async def release(self, lease: str) -> None:
+        try:
+            await self._redis.zrem(f"{self.prefix}budget:leases", lease)
+        except self._errors as error:  # the lease expires by itself
+            log.warning("could not return a request slot to %s (%s); it frees itself within its lease",
+                        self.description, type(error).__name__)
+
+    async def aclose(self) -> None:
+        try:
+            await self._redis.aclose()
+        except self._errors:
+            pass
+
+
+class RedisBudget:
+    """Requests in flight and started per second, counted over every replica sharing the Redis."""
+
+    def __init__(self, store: RedisStore, max_in_flight: int, rate: float | None, hold_seconds: float) -> None:
+        self.store = store
+        self.max_in_flight = max_in_flight
+        self.rate = rate
+        self.local = LocalBudget(max_in_flight, rate)  # this replica alone: never more than the shared limit
+        self._hold_ms = int(hold_seconds * 1000)
+        self._per_window = max(1, int(rate)) if rate else 0
+        self._window_ms = int(self._per_window / rate * 1000) if rate else 0
+        self._down_since: float | None = None
+
+    @asynccontextmanager
+    async def slot(self, deadline: float, *, changes: bool = False) -> AsyncIterator[None]:
+        async with self.local.slot(deadline, changes=changes):
+            lease = secrets.token_hex(8)
+            try:
+                await self._admit(lease, deadline)
+                shared = True
+            except StoreUnavailable as why:
+                if changes:
+                    raise SharedBudgetDown(f"the request budget shared by the replicas is unavailable ({why})") from None
+                self._note_down(why)  # reads go on within this replica's own limit
+                shared = False
+            if shared:
+                self._note_up()
+            try:
+                yield
+            finally:
+                if shared:
+                    with anyio.CancelScope(shield=True):
+                        await self.store.release(lease)
+
+    async def _admit(self, lease: str, deadline: float) -> None:
+        while True:
+            wait = await self.store.admit(lease, self.max_in_flight, self._hold_ms, self._per_window, self._window_ms)
+            if wait == 0:
+                return
+            pause = (0.01 + secrets.randbelow(20) / 1000) if wait == FULL else wait / 1000
+            if time.monotonic() + pause >= deadline:
+                raise NoSlot
+            await anyio.sleep(pause)
+
+    def _note_down(self, why: Any) -> None:
+        if self._down_since is None:
+            self._down_since = time.monotonic()
+            log.warning("%s; reads continue within this replica's own limits, changes are refused", why)
+
+    def _note_up(self) -> None:
+        if self._down_since is not None:
+            self._down_since = None
+            log.warning("%s is reachable again; the shared request budget applies", self.store.description)
