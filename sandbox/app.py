@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import hmac
+import math
 import sys
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -42,9 +44,12 @@ class Sandbox:
         api_key: str | None = None,
         action_delay: float = 1.0,
         clock: Callable[[], float] = time.time,
+        rate_limit: int | None = None,
+        rate_window: float = 60.0,
     ) -> None:
         self.api_key = api_key
         self.action_delay = float(action_delay)
+        self.rate = RateWindow(rate_limit, rate_window)
         self.store = Store(seed=seed, clock=clock, state_path=state_path)
         if not self.store.loaded:
             self._seed(seed, sim_count)
@@ -100,27 +105,35 @@ class Sandbox:
         query: list[tuple[str, str]],
         body: bytes,
         authorization: str | None,
-    ) -> tuple[int, dict[str, Any]]:
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """Answer one request: status, JSON body and headers (`x-request-id`, `x-ratelimit-*`)."""
+        now = self.store.now()
+        limited, rate_headers = self.rate.take(now)
+        headers = {"x-request-id": str(uuid.uuid4()), **rate_headers}
         try:
             self._authorize(authorization)
+            if limited:
+                raise ApiError(429, [error(
+                    "10011", "You have exceeded the maximum number of allowed requests; try again "
+                    f"in {headers['x-ratelimit-reset']} s")])
             if not path.startswith(PREFIX + "/"):
-                raise ApiError(404, [error("10005", "Route not found",
-                                           f"{path} is not under {PREFIX}/", pointer="/")])
+                raise ApiError(404, [error("10005", f"{path} is not under {PREFIX}/", pointer="/")])
             op, params = match(method, path[len(PREFIX):])
             check_path(op, params)
             typed_query = check_query(op, query)
             typed_body = check_body(op, body)
-            now = self.store.now()
             lifecycle.settle(self, now)
             result = HANDLERS[op.operation_id](self, Call(op, params, typed_query, typed_body, now))
             self.store.commit()
         except ApiError as exc:
             self.store.commit()
-            return exc.status, exc.body()
+            return exc.status, exc.body(), headers
         payload: dict[str, Any] = {"data": result.data}
         if op.has_meta and result.meta is not None:
             payload["meta"] = result.meta
-        return op.success_status, payload
+        if result.errors:
+            payload["errors"] = result.errors
+        return op.success_status, payload, headers
 
     def _authorize(self, authorization: str | None) -> None:
         if self.api_key is None:
@@ -131,7 +144,35 @@ class Sandbox:
         ):
             detail = ("Send your API key as 'Authorization: Bearer <key>'" if not authorization
                       else "The API key in the Authorization header is not valid")
-            raise ApiError(401, [error("10009", "Authentication failed", detail)])
+            raise ApiError(401, [error("10009", detail)])
+
+
+class RateWindow:
+    """Telnyx's rate-limit headers over fixed windows of `window` seconds.
+
+    With a `limit`, a request beyond it in one window is answered 429 (code 10011), as Telnyx
+    answers; without one nothing is refused and the headers report a nominal limit.
+    """
+
+    NOMINAL = 10_000
+
+    def __init__(self, limit: int | None, window: float) -> None:
+        self.limit = limit
+        self.window = float(window)
+        self.start: float | None = None
+        self.used = 0
+
+    def take(self, now: float) -> tuple[bool, dict[str, str]]:
+        """Count one request: whether it is over the limit, and the headers to send."""
+        if self.start is None or now >= self.start + self.window:
+            self.start, self.used = now, 0
+        self.used += 1
+        limit = self.limit if self.limit is not None else self.NOMINAL
+        over = self.limit is not None and self.used > self.limit
+        reset = max(1, math.ceil(self.start + self.window - now))
+        return over, {"x-ratelimit-limit": str(limit),
+                      "x-ratelimit-remaining": str(max(0, limit - self.used)),
+                      "x-ratelimit-reset": str(reset)}
 
 
 def create_app(
@@ -142,18 +183,25 @@ def create_app(
     api_key: str | None = None,
     action_delay: float = 1.0,
     clock: Callable[[], float] = time.time,
+    rate_limit: int | None = None,
+    rate_window: float = 60.0,
 ) -> Starlette:
-    """The sandbox as an ASGI app serving the Telnyx IoT API under /v2."""
+    """The sandbox as an ASGI app serving the Telnyx IoT API under /v2.
+
+    `rate_limit` requests per `rate_window` seconds, if given, are allowed; more are answered
+    429 as Telnyx answers them.
+    """
     sandbox = Sandbox(seed=seed, sim_count=sim_count, state_path=state_path, api_key=api_key,
-                      action_delay=action_delay, clock=clock)
+                      action_delay=action_delay, clock=clock, rate_limit=rate_limit,
+                      rate_window=rate_window)
 
     async def endpoint(request: Request) -> JSONResponse:
         body = await request.body()
-        status, payload = sandbox.handle(
+        status, payload, headers = sandbox.handle(
             request.method, request.url.path, request.query_params.multi_items(), body,
             request.headers.get("authorization"),
         )
-        return JSONResponse(payload, status_code=status)
+        return JSONResponse(payload, status_code=status, headers=headers)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

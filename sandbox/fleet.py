@@ -250,7 +250,8 @@ def _sims(rng: random.Random, count: int, groups: list[Doc]) -> list[Doc]:
         g = 0 if slot < 5 else 1 if slot < 8 else 2 if slot < 11 else 3
         _, _, _, (lat, lon), mcc, mnc = GROUPS[g]
         esim = i % 6 == 5
-        limit_mb = rng.choice((500, 1024, 2048, 5120))
+        # a SIM's own limit within its group's, so the seeded statuses agree with both
+        limit_mb = min(rng.choice((500, 1024, 2048, 5120)), int(GROUPS[g][2]))
         over = i % 10 == 7
         if over:
             status = "data_limit_exceeded"
@@ -275,6 +276,8 @@ def _sims(rng: random.Random, count: int, groups: list[Doc]) -> list[Doc]:
             authorized = [imei]
         else:
             authorized = None
+        if status == "enabled" and authorized and imei not in authorized:
+            status = "unauthorized_imei"
         created = rng.uniform(30, 700)
         connected = status in ("enabled",) and rng.random() < 0.7
         doc: Doc = {
@@ -330,6 +333,7 @@ STATUS_REASONS = {
     "disabling": "The SIM card is being disabled.",
     "disabled": "The SIM card is disabled and cannot connect to the network.",
     "data_limit_exceeded": "The SIM card has used more data than its data limit allows.",
+    "unauthorized_imei": "The SIM card is in a device that is not in its authorized IMEIs.",
     "setting_standby": "The SIM card is being put in standby.",
     "standby": "The SIM card is in standby and will be enabled when the device connects.",
 }

@@ -12,7 +12,7 @@ A handler is a function `(sandbox, call) -> Result` registered under the facts f
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -45,6 +45,7 @@ class Call:
 class Result:
     data: Any
     meta: dict[str, int] | None = None
+    errors: list[dict[str, Any]] | None = None  # a 2xx that partly failed (data and errors[])
 
 
 Handler = Callable[["Sandbox", Call], Result]
@@ -156,7 +157,10 @@ def list_docs(
 ) -> Result:
     """A listing: the documents matching the query's filters, one page of them rendered."""
     active = [(fn, call.query[name]) for name, fn in filters.items() if name in call.query]
-    docs = [d for d in sb.store.all(coll) if all(fn(d, v) for fn, v in active)]
-    if newest_first:
-        docs.reverse()
-    return page(call, docs, render)
+
+    def build(all_docs: Iterable[Doc]) -> list[Doc]:
+        docs = [d for d in all_docs if all(fn(d, v) for fn, v in active)]
+        return docs[::-1] if newest_first else docs
+
+    key = ("list", newest_first, *sorted((n, repr(call.query[n])) for n in filters if n in call.query))
+    return page(call, sb.store.view(coll, key, build), render)

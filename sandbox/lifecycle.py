@@ -14,7 +14,7 @@ Timed documents of other collections (a SIM card being registered) register a fi
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from . import fleet
@@ -59,13 +59,47 @@ def finisher(coll: str) -> Callable[[Finisher], Finisher]:
     return register
 
 
-def set_status(sim: Doc, value: str, at: str) -> None:
-    """Put a SIM in `value`; an enabled SIM over its data limit is `data_limit_exceeded`."""
-    if value in ("enabled", "data_limit_exceeded"):
-        over = megabytes(sim["current_billing_period_consumed_data"]) > megabytes(sim.get("data_limit"))
-        value = "data_limit_exceeded" if over else "enabled"
+# Statuses Telnyx imposes and no action can move a SIM out of until the cause is fixed
+# (developers.telnyx.com/docs/iot-sim/sim-lifecycle, "System-Imposed").
+SYSTEM_IMPOSED = ("data_limit_exceeded", "unauthorized_imei")
+# What an enabled SIM may be instead, because of its limits or its device.
+_ENABLED_LIKE = ("enabled", *SYSTEM_IMPOSED)
+
+
+def over_limit(sb: Sandbox, sim: Doc) -> dict[str, Any] | None:
+    """The data limit `sim` has used up, its own or its group's (each caps every SIM in it)."""
+    used = megabytes(sim["current_billing_period_consumed_data"])
+    group = sb.store.get("sim_card_groups", sim.get("sim_card_group_id") or "")
+    for limit in (sim.get("data_limit"), (group or {}).get("data_limit")):
+        if used > megabytes(limit):
+            return limit
+    return None
+
+
+def unauthorized_device(sim: Doc) -> bool:
+    imeis = sim.get("authorized_imeis")
+    return bool(imeis) and bool(sim.get("current_imei")) and sim["current_imei"] not in imeis
+
+
+def set_status(sb: Sandbox, sim: Doc, value: str, at: str) -> None:
+    """Put a SIM in `value`. An enabled SIM over a data limit is `data_limit_exceeded`; one in a
+    device its `authorized_imeis` leave out is `unauthorized_imei`."""
+    if value in _ENABLED_LIKE:
+        value = ("data_limit_exceeded" if over_limit(sb, sim) else
+                 "unauthorized_imei" if unauthorized_device(sim) else "enabled")
     sim["status"] = {"value": value, "reason": fleet.STATUS_REASONS[value]}
     sim["updated_at"] = at
+
+
+def recheck(sb: Sandbox, sims: Iterable[Doc], at: str) -> None:
+    """After a limit, a group or the authorized devices changed: enabled SIMs over a limit stop,
+    and SIMs whose cause is fixed go back to `enabled` (their intended status)."""
+    for sim in sims:
+        if sim["status"]["value"] in _ENABLED_LIKE:
+            before = sim["status"]["value"]
+            set_status(sb, sim, "enabled", at)
+            if sim["status"]["value"] != before:
+                sb.store.put("sim_cards", sim)
 
 
 def due_time(sb: Sandbox, now: float) -> float:
@@ -108,6 +142,19 @@ def start_group_action(sb: Sandbox, call: Call, group: Doc, kind: str,
     return action
 
 
+def interrupt(sb: Sandbox, sim: Doc, reason: str, at: str) -> None:
+    """End every action still running on `sim` as `interrupted`, with `reason`."""
+    for ref in sim["resources_with_in_progress_actions"]:
+        action = sb.store.get("sim_card_actions", ref["id"])
+        if action is not None and action["status"]["value"] == "in-progress":
+            action.pop("_due", None)
+            action["status"] = {"value": "interrupted", "reason": reason}
+            action["updated_at"] = at
+            sb.store.put("sim_card_actions", action)
+    sim["resources_with_in_progress_actions"] = []
+    sim["actions_in_progress"] = False
+
+
 def settle(sb: Sandbox, now: float) -> None:
     """Finish every piece of timed work whose time has come, in creation order."""
     for coll, doc in sb.store.due(now):
@@ -123,7 +170,7 @@ def settle(sb: Sandbox, now: float) -> None:
 def _finish_sim_action(sb: Sandbox, action: Doc, at: str) -> None:
     sim = sb.store.get("sim_cards", action["sim_card_id"])
     if sim is None:
-        action["status"] = {"value": "failed", "reason": "The SIM card was deleted."}
+        action["status"] = {"value": "interrupted", "reason": "The SIM card was deleted."}
     else:
         effect = SIM_ACTION_EFFECTS.get(action["action_type"])
         if effect is not None:

@@ -46,6 +46,11 @@ class Store:
         self._due: list[tuple[float, int, str, str]] = []
         self._due_seq = 0
         self._dirty: dict[tuple[str, str], Doc | None] = {}
+        # Derived lists (a filtered, sorted listing) kept until their collection changes, so
+        # paging through N documents costs one scan of N, not one per page.
+        self._versions: dict[str, int] = {}
+        self._views: dict[tuple[Any, ...], tuple[int, list[Any]]] = {}
+        self.scanned = 0  # documents visited to build views: the work a listing costs
         self._conn: sqlite3.Connection | None = None
         self.loaded = False
         if state_path is not None:
@@ -138,13 +143,33 @@ class Store:
     def count(self, coll: str) -> int:
         return len(self.collections.get(coll, {}))
 
+    def view(self, coll: str, key: tuple[Any, ...], build: Callable[[Iterable[Doc]], list[Any]]
+             ) -> list[Any]:
+        """`build(documents of coll)`, reused until `coll` changes (one scan per change)."""
+        version = self._versions.get(coll, 0)
+        cached = self._views.get((coll, *key))
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        docs = self.collections.get(coll, {})
+        self.scanned += len(docs)
+        built = build(docs.values())
+        if len(self._views) >= 32:
+            self._views.pop(next(iter(self._views)))
+        self._views[(coll, *key)] = (version, built)
+        return built
+
+    def _changed(self, coll: str) -> None:
+        self._versions[coll] = self._versions.get(coll, 0) + 1
+
     def put(self, coll: str, doc: Doc) -> Doc:
+        self._changed(coll)
         self.collection(coll)[doc["id"]] = doc
         self._dirty[(coll, doc["id"])] = doc
         return doc
 
     def put_many(self, coll: str, docs: Iterable[Doc]) -> None:
         target = self.collection(coll)
+        self._changed(coll)
         for doc in docs:
             target[doc["id"]] = doc
             self._dirty[(coll, doc["id"])] = doc
@@ -152,6 +177,7 @@ class Store:
     def delete(self, coll: str, doc_id: str) -> Doc | None:
         doc = self.collections.get(coll, {}).pop(doc_id, None)
         if doc is not None:
+            self._changed(coll)
             self._dirty[(coll, doc_id)] = None
         return doc
 

@@ -37,15 +37,33 @@ class ApiError(Exception):
         return {"errors": self.errors}
 
 
+# Telnyx's error codes and titles: the general ones from developers.telnyx.com/development/
+# api-fundamentals/api-errors, the 70xxx ones from developers.telnyx.com/docs/iot-sim/api-errors.
+TITLES = {
+    "10004": "Missing required parameter",
+    "10005": "Resource not found",
+    "10006": "Invalid ID",
+    "10009": "Authentication failed",
+    "10011": "Too many requests",
+    "10015": "Bad Request",
+    "10021": "Resource in use",
+    "70000": "Consumption reached data limit",
+    "70001": "There aren't enough available SIM cards",
+    "70005": "Could not delete SIM card group",
+    "70006": "Could not delete default SIM card group",
+    "70007": "SIM card doesn't have a SIM card group",
+}
+
+
 def error(
     code: str,
-    title: str,
     detail: str,
     *,
     pointer: str | None = None,
     parameter: str | None = None,
 ) -> dict[str, Any]:
-    err: dict[str, Any] = {"code": code, "title": title, "detail": detail}
+    """One entry of the `errors[]` envelope, titled as Telnyx titles `code`."""
+    err: dict[str, Any] = {"code": code, "title": TITLES[code], "detail": detail}
     if pointer is not None:
         err["source"] = {"pointer": pointer}
     elif parameter is not None:
@@ -55,15 +73,19 @@ def error(
 
 
 def not_found(detail: str, pointer: str = "/id") -> ApiError:
-    return ApiError(404, [error("10005", "Resource not found", detail, pointer=pointer)])
+    return ApiError(404, [error("10005", detail, pointer=pointer)])
 
 
 def unprocessable(
-    detail: str, *, pointer: str | None = None, parameter: str | None = None
+    detail: str, *, pointer: str | None = None, parameter: str | None = None,
+    code: str = "10015",
 ) -> ApiError:
-    return ApiError(
-        422, [error("10015", "Invalid value", detail, pointer=pointer, parameter=parameter)]
-    )
+    """A 422: the request is well-formed but the API will not do it (`code` says why)."""
+    return ApiError(422, [error(code, detail, pointer=pointer, parameter=parameter)])
+
+
+def missing(name: str, *, pointer: str | None = None, parameter: str | None = None) -> ApiError:
+    return unprocessable(f"{name} is required", pointer=pointer, parameter=parameter, code="10004")
 
 
 @cache
@@ -211,12 +233,11 @@ def match(method: str, path: str) -> tuple[Operation, dict[str, str]]:
     if allowed:
         raise ApiError(
             405,
-            [error("10015", "Method not allowed",
-                   f"{method} is not allowed on {path}; use {', '.join(sorted(set(allowed)))}",
+            [error("10015",
+                   f"Method not allowed: {method} is not allowed on {path}; use {', '.join(sorted(set(allowed)))}",
                    pointer="/")],
         )
-    raise ApiError(404, [error("10005", "Route not found",
-                               f"No route {method} /v2{path} in the Telnyx IoT API", pointer="/")])
+    raise ApiError(404, [error("10005", f"No route {method} /v2{path} in the Telnyx IoT API", pointer="/")])
 
 
 def _is_uuid(value: str) -> bool:
@@ -230,7 +251,7 @@ def _is_uuid(value: str) -> bool:
 def check_path(op: Operation, params: dict[str, str]) -> None:
     for name, value in params.items():
         if op.path_params.get(name, {}).get("format") == "uuid" and not _is_uuid(value):
-            raise unprocessable(f"{name}: {value!r} is not a UUID", parameter=name)
+            raise unprocessable(f"{name}: {value!r} is not a UUID", parameter=name, code="10006")
 
 
 def _coerce(name: str, raw: str, schema: dict[str, Any]) -> Any:
@@ -272,17 +293,13 @@ def check_query(op: Operation, items: list[tuple[str, str]]) -> dict[str, Any]:
     for key, raw in items:
         name = key[:-2] if key.endswith("[]") else key
         if name not in op.query:
-            known = ", ".join(op.query) or "none"
-            raise unprocessable(
-                f"Unknown query parameter {key!r} for {op.method} {op.template}; known: {known}",
-                parameter=key,
-            )
+            continue  # the API ignores query parameters it does not know
         grouped.setdefault(name, []).append(raw)
     out: dict[str, Any] = {}
     for name, param in op.query.items():
         if name not in grouped:
             if param.required:
-                raise unprocessable(f"{name} is required", parameter=name)
+                raise missing(name, parameter=name)
             if "default" in param.schema:
                 out[name] = param.schema["default"]
             continue
@@ -314,13 +331,11 @@ def _field_errors(schema: dict[str, Any], value: Any, path: list[Any]) -> list[d
             if key not in props:
                 if not open_ended:
                     known = ", ".join(k for k, s in props.items() if not s.get("readOnly"))
-                    errs.append(error("10015", "Invalid value",
-                                      f"{key!r} is not a field of this request; writable "
+                    errs.append(error("10015", f"{key!r} is not a field of this request; writable "
                                       f"fields: {known}", pointer=where))
                 continue
             if props[key].get("readOnly"):
-                errs.append(error("10015", "Invalid value",
-                                  f"{key!r} is read-only and cannot be sent", pointer=where))
+                errs.append(error("10015", f"{key!r} is read-only and cannot be sent", pointer=where))
                 continue
             errs.extend(_field_errors(props[key], sub, [*path, key]))
     elif isinstance(value, list) and isinstance(schema.get("items"), dict):
@@ -339,13 +354,12 @@ def check_body(op: Operation, raw: bytes) -> dict[str, Any] | None:
         return None
     if not text:
         if op.body_required or op.body_schema.get("required"):
-            raise unprocessable("A JSON request body is required", pointer="/")
+            raise missing("A JSON request body", pointer="/")
         return {}
     try:
         body = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ApiError(400, [error("10015", "Bad Request",
-                                   f"Request body is not valid JSON: {exc.msg}", pointer="/")])
+        raise ApiError(400, [error("10015", f"Request body is not valid JSON: {exc.msg}", pointer="/")])
     if not isinstance(body, dict):
         raise unprocessable("The request body must be a JSON object", pointer="/")
     errs = _field_errors(op.body_schema, body, [])
@@ -357,8 +371,7 @@ def check_body(op: Operation, raw: bytes) -> dict[str, Any] | None:
             missing = [p for p in e.validator_value if isinstance(e.instance, dict)
                        and p not in e.instance]
             for p in missing:
-                errs.append(error("10015", "Invalid value", f"{p} is required",
-                                  pointer=_pointer([*path, p])))
+                errs.append(error("10004", f"{p} is required", pointer=_pointer([*path, p])))
             continue
         if e.validator in ("anyOf", "oneOf"):
             detail = f"{e.instance!r} does not match any allowed form"
@@ -366,8 +379,7 @@ def check_body(op: Operation, raw: bytes) -> dict[str, Any] | None:
             detail = e.message
         where = _pointer(path)
         label = ".".join(str(p) for p in path) or "body"
-        errs.append(error("10015", "Invalid value", f"{label}: {detail}",
-                          pointer=where))
+        errs.append(error("10015", f"{label}: {detail}", pointer=where))
     if errs:
         # A readOnly/unknown field also fails nothing else; keep one error per pointer.
         seen: set[str] = set()

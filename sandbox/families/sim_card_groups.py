@@ -3,13 +3,14 @@ private wireless gateway or a wireless blocklist."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from ..handlers import (
     Call, Handlers, Result, contains, decimal, eq, exists, list_docs, require, stamp,
 )
-from ..lifecycle import group_action_effect, start_group_action
-from ..store import Doc, public
+from ..lifecycle import group_action_effect, recheck, start_group_action
+from ..store import Doc, iso, public
 from ..validation import unprocessable
 
 if TYPE_CHECKING:
@@ -22,14 +23,20 @@ def group_sims(sb: Sandbox, group_id: str) -> list[Doc]:
     return [s for s in sb.store.all("sim_cards") if s["sim_card_group_id"] == group_id]
 
 
+def default_group(sb: Sandbox) -> Doc | None:
+    return next((g for g in sb.store.all("sim_card_groups") if g.get("default")), None)
+
+
 def group_stats(sb: Sandbox) -> dict[str, tuple[int, float]]:
-    """SIM count and data used (MB) per group id."""
-    stats: dict[str, list[float]] = {}
-    for sim in sb.store.all("sim_cards"):
-        entry = stats.setdefault(sim["sim_card_group_id"], [0, 0.0])
-        entry[0] += 1
-        entry[1] += float(sim["current_billing_period_consumed_data"]["amount"])
-    return {k: (int(v[0]), v[1]) for k, v in stats.items()}
+    """SIM count and data used (MB) per group id (one scan of the SIMs per change to them)."""
+    def build(sims: Iterable[Doc]) -> list[dict[str, tuple[int, float]]]:
+        stats: dict[str, list[float]] = {}
+        for sim in sims:
+            entry = stats.setdefault(sim["sim_card_group_id"], [0, 0.0])
+            entry[0] += 1
+            entry[1] += float(sim["current_billing_period_consumed_data"]["amount"])
+        return [{k: (int(v[0]), v[1]) for k, v in stats.items()}]
+    return sb.store.view("sim_cards", ("group_stats",), build)[0]
 
 
 def render_group(sb: Sandbox, group: Doc, stats: dict[str, tuple[int, float]] | None = None,
@@ -115,19 +122,26 @@ def update_sim_card_group(sb: Sandbox, call: Call) -> Result:
     group = require(sb, "sim_card_groups", call.id, "SIM card group")
     _group_fields(call.body or {}, group)
     sb.store.put("sim_card_groups", stamp(call, group, created=False))
+    if "data_limit" in (call.body or {}):
+        recheck(sb, group_sims(sb, group["id"]), iso(call.now))
     return Result(render_group(sb, group))
 
 
 @handles("DeleteSimCardGroup")
 def delete_sim_card_group(sb: Sandbox, call: Call) -> Result:
+    """Its SIMs move to the account's default group (which cannot itself be deleted)."""
     group = require(sb, "sim_card_groups", call.id, "SIM card group")
     if group.get("default"):
-        raise unprocessable("The default SIM card group cannot be deleted", pointer="/id")
-    members = len(group_sims(sb, group["id"]))
-    if members:
-        raise unprocessable(f"SIM card group {group['name']!r} still has {members} SIM "
-                            "card(s); move them to another group first", pointer="/id")
+        raise unprocessable("The default SIM card group cannot be deleted; SIMs land there "
+                            "when their group is deleted", pointer="/id", code="70006")
+    default = default_group(sb)
     rendered = render_group(sb, group)
+    members = group_sims(sb, group["id"])
+    for sim in members:
+        sim["sim_card_group_id"] = default["id"] if default else None
+        sim["updated_at"] = iso(call.now)
+        sb.store.put("sim_cards", sim)
+    recheck(sb, members, iso(call.now))
     sb.store.delete("sim_card_groups", group["id"])
     return Result(rendered)
 

@@ -4,15 +4,19 @@ purchase, and the bulk actions over many SIMs."""
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from .. import fleet
 from ..handlers import Call, Handlers, Result, decimal, exists, keys, page, require, stamp
-from ..lifecycle import finisher, set_status, sim_action_effect, start_sim_action
+from ..lifecycle import (
+    SYSTEM_IMPOSED, finisher, interrupt, over_limit, recheck, set_status, sim_action_effect,
+    start_sim_action,
+)
 from ..store import Doc, iso, public
 from ..validation import ApiError, error, not_found, unprocessable
 from .actions import render_bulk
-from .sim_card_groups import group_sims, group_stats, render_group
+from .sim_card_groups import default_group, group_sims, group_stats, render_group
 
 if TYPE_CHECKING:
     from ..app import Sandbox
@@ -21,6 +25,7 @@ handles = Handlers()
 
 SIM_STATUS_ACTIONS = {"enable", "enable_standby_sim_card", "disable", "set_standby"}
 MAX_ESIM_PURCHASE = 100
+ESIM_STOCK = 150  # the sandbox's choice: enough for a purchase, not for two of the largest
 
 
 def render_sim(sb: Sandbox, sim: Doc, *, simple: bool = False, include_group: bool = False,
@@ -45,17 +50,17 @@ def _public_ip_for(sim_id: str) -> str:
 
 @sim_action_effect("enable", "enable_standby_sim_card")
 def _enabled(sb: Sandbox, sim: Doc, action: Doc, at: str) -> None:
-    set_status(sim, "enabled", at)
+    set_status(sb, sim, "enabled", at)
 
 
 @sim_action_effect("disable")
 def _disabled(sb: Sandbox, sim: Doc, action: Doc, at: str) -> None:
-    set_status(sim, "disabled", at)
+    set_status(sb, sim, "disabled", at)
 
 
 @sim_action_effect("set_standby")
 def _standby(sb: Sandbox, sim: Doc, action: Doc, at: str) -> None:
-    set_status(sim, "standby", at)
+    set_status(sb, sim, "standby", at)
 
 
 @sim_action_effect("set_public_ip")
@@ -80,8 +85,11 @@ def _voice(sb: Sandbox, sim: Doc, action: Doc, at: str) -> None:
 
 
 @finisher("sim_cards")
-def _registered(sb: Sandbox, sim: Doc, at: str) -> None:
-    set_status(sim, sim.pop("_target_status"), at)
+def _registered_or_deleted(sb: Sandbox, sim: Doc, at: str) -> None:
+    if sim.pop("_deleting", False):
+        sb.store.delete("sim_cards", sim["id"])
+        return
+    set_status(sb, sim, sim.pop("_target_status"), at)
     sb.store.put("sim_cards", sim)
 
 
@@ -111,11 +119,17 @@ def list_sim_cards(sb: Sandbox, call: Call) -> Result:
                 return False
         return True
 
-    sims = [s for s in sb.store.all("sim_cards") if keep(s)]
     sort = call.q("sort")
-    if sort:
-        sims.sort(key=lambda s: float(s["current_billing_period_consumed_data"]["amount"]),
-                  reverse=sort.startswith("-"))
+
+    def build(all_sims: Iterable[Doc]) -> list[Doc]:
+        sims = [s for s in all_sims if keep(s)]
+        if sort:
+            sims.sort(key=lambda s: float(s["current_billing_period_consumed_data"]["amount"]),
+                      reverse=sort.startswith("-"))
+        return sims
+
+    key = ("list", repr(statuses), repr(tags), iccid, msisdn, group_id, sort)
+    sims = sb.store.view("sim_cards", key, build)
     with_group = call.q("include_sim_card_group", False)
     stats = group_stats(sb) if with_group else None
     return page(call, sims, lambda s: render_sim(sb, s, simple=True, include_group=with_group,
@@ -149,19 +163,35 @@ def update_sim_card(sb: Sandbox, call: Call) -> Result:
     for key in ("sim_card_group_id", "tags", "authorized_imeis", "data_limit"):
         if key in body:
             sim[key] = body[key]
-    if "data_limit" in body and sim["status"]["value"] in ("enabled", "data_limit_exceeded"):
-        set_status(sim, "enabled", iso(call.now))
     sim["updated_at"] = iso(call.now)
+    recheck(sb, [sim], iso(call.now))
     sb.store.put("sim_cards", sim)
     return Result(render_sim(sb, sim))
 
 
 @handles("DeleteSimCard")
 def delete_sim_card(sb: Sandbox, call: Call) -> Result:
+    """The SIM is `disabling` until the deletion completes, then gone; actions still running on
+    it end `interrupted`. `report_lost` is for disabled eSIMs only."""
     sim = require(sb, "sim_cards", call.id, "SIM card")
-    if call.q("report_lost") and sim["type"] != "esim":
-        raise unprocessable("report_lost applies to eSIMs only", parameter="report_lost")
-    sb.store.delete("sim_cards", sim["id"])
+    if sim.get("_deleting"):
+        raise unprocessable(f"SIM card {sim['id']} is already being deleted", pointer="/id")
+    if call.q("report_lost"):
+        if sim["type"] != "esim":
+            raise unprocessable("report_lost applies to eSIMs only; this is a physical SIM",
+                                parameter="report_lost")
+        if sim["status"]["value"] != "disabled":
+            raise unprocessable(f"report_lost applies to disabled eSIMs; this one is "
+                                f"{sim['status']['value']}: disable it first",
+                                parameter="report_lost")
+    at = iso(call.now)
+    interrupt(sb, sim, "The SIM card is being deleted.", at)
+    set_status(sb, sim, "disabling", at)
+    sim.pop("_target_status", None)
+    sim["_deleting"] = True
+    sim["_due"] = call.now + sb.action_delay
+    sb.store.put("sim_cards", sim)
+    sb.store.schedule("sim_cards", sim)
     return Result(render_sim(sb, sim))
 
 
@@ -172,15 +202,21 @@ def _status_action(sb: Sandbox, call: Call, kind: str) -> Result:
     value = sim["status"]["value"]
     busy = [r for r in sim["resources_with_in_progress_actions"]
             if r.get("action_type") in SIM_STATUS_ACTIONS]
+    if sim.get("_deleting"):
+        raise unprocessable(f"SIM card {sim['id']} is being deleted", pointer="/id")
     if busy or value in ("registering", "enabling", "disabling", "setting_standby"):
         raise unprocessable(f"SIM card {sim['id']} is {value}; wait for its current action "
                             "to finish", pointer="/id")
+    if value in SYSTEM_IMPOSED:
+        raise _system_imposed(sb, sim)
+    if kind != "disable" and sb.store.get("sim_card_groups",
+                                          sim.get("sim_card_group_id") or "") is None:
+        raise unprocessable("A SIM card cannot be enabled or put on standby unless it's "
+                            "associated with a SIM card group; set sim_card_group_id with "
+                            "PATCH /sim_cards/{id} first", pointer="/id", code="70007")
     if kind == "enable":
         if value == "enabled":
             raise unprocessable("SIM card is already enabled", pointer="/id")
-        if value == "data_limit_exceeded":
-            raise unprocessable("SIM card is over its data limit; raise data_limit with "
-                                "PATCH /sim_cards/{id} first", pointer="/id")
         if value == "standby":
             kind = "enable_standby_sim_card"
         transitional = "enabling"
@@ -192,8 +228,26 @@ def _status_action(sb: Sandbox, call: Call, kind: str) -> Result:
         if value == "standby":
             raise unprocessable("SIM card is already in standby", pointer="/id")
         transitional = "setting_standby"
-    set_status(sim, transitional, iso(call.now))
+    set_status(sb, sim, transitional, iso(call.now))
     return Result(public(start_sim_action(sb, call, sim, kind)))
+
+
+def _system_imposed(sb: Sandbox, sim: Doc) -> ApiError:
+    """Telnyx holds a SIM in a system-imposed status; no action moves it until the cause is
+    fixed."""
+    limit = over_limit(sb, sim)
+    if sim["status"]["value"] == "data_limit_exceeded" and limit is not None:
+        whose = ("its group's" if limit is not sim.get("data_limit") else "its own")
+        return unprocessable(
+            f"SIM card {sim['id']} is data_limit_exceeded: it used "
+            f"{sim['current_billing_period_consumed_data']['amount']} MB, over {whose} "
+            f"data limit of {limit['amount']} {limit['unit']}. Raise the limit (PATCH "
+            "/sim_card_groups/{id} or /sim_cards/{id}); it goes back to enabled by itself",
+            pointer="/id", code="70000")
+    return unprocessable(
+        f"SIM card {sim['id']} is unauthorized_imei: its device (IMEI {sim.get('current_imei')})"
+        " is not in authorized_imeis. Add it with PATCH /sim_cards/{id}; the SIM goes back to "
+        "enabled by itself", pointer="/id")
 
 
 @handles("EnableSimCard")
@@ -219,11 +273,21 @@ def set_sim_card_public_ip(sb: Sandbox, call: Call) -> Result:
     if region not in known:
         raise unprocessable(f"region_code: {region!r} is not a public IP region; "
                             f"use one of {', '.join(known)}", parameter="region_code")
-    if sim.get("_public_ip") or sim.get("_public_ip_pending"):
-        raise unprocessable("SIM card already has a public IP", pointer="/id")
+    problem = _public_ip_problem(sim)
+    if problem:
+        raise unprocessable(problem, pointer="/id")
     sim["_public_ip_pending"] = region
     action = start_sim_action(sb, call, sim, "set_public_ip", settings={"region_code": region})
     return Result(public(action))
+
+
+def _public_ip_problem(sim: Doc) -> str | None:
+    """Why a SIM cannot get a public IP (the same rule for the single and the bulk call)."""
+    if sim.get("_deleting"):
+        return f"SIM card {sim['id']} is being deleted"
+    if sim.get("_public_ip") or sim.get("_public_ip_pending"):
+        return f"SIM card {sim['id']} already has a public IP"
+    return None
 
 
 @handles("RemoveSimCardPublicIp")
@@ -287,8 +351,7 @@ def _new_sims(sb: Sandbox, call: Call, count: int, *, esim: bool,
         group = exists(sb, "sim_card_groups", body["sim_card_group_id"], "SIM card group",
                        "/sim_card_group_id")
     else:
-        group = next((g for g in sb.store.all("sim_card_groups") if g.get("default")),
-                     None) or next(iter(sb.store.all("sim_card_groups")), None)
+        group = default_group(sb) or next(iter(sb.store.all("sim_card_groups")), None)
         if group is None:
             raise unprocessable("Create a SIM card group first", pointer="/sim_card_group_id")
     target = body.get("status", "enabled")
@@ -310,11 +373,24 @@ def _new_sims(sb: Sandbox, call: Call, count: int, *, esim: bool,
 
 @handles("PurchaseESim")
 def purchase_esims(sb: Sandbox, call: Call) -> Result:
+    """eSIMs come from a finite stock: beyond it the purchase partly fails (202 with `data` for
+    the eSIMs bought and `errors[]` for the rest), or wholly (422) when none are left."""
     amount = (call.body or {})["amount"]
     if amount > MAX_ESIM_PURCHASE:
         raise unprocessable(f"amount: at most {MAX_ESIM_PURCHASE} eSIMs per purchase",
                             pointer="/amount")
-    return _new_sims(sb, call, amount, esim=True, codes=None)
+    stock = sb.store.meta.get("esim_stock", ESIM_STOCK)
+    if stock == 0:
+        raise unprocessable("No eSIMs are available to purchase right now", pointer="/amount",
+                            code="70001")
+    bought = min(amount, stock)
+    sb.store.meta["esim_stock"] = stock - bought
+    result = _new_sims(sb, call, bought, esim=True, codes=None)
+    if bought < amount:
+        result.errors = [error("70001", f"Only {bought} of the {amount} eSIMs asked for were "
+                               f"available; {amount - bought} were not purchased",
+                               pointer="/amount")]
+    return result
 
 
 def _code_problem(sb: Sandbox, code: str) -> str | None:
@@ -328,29 +404,36 @@ def _code_problem(sb: Sandbox, code: str) -> str | None:
 
 @handles("RegisterSimCards")
 def register_sim_cards(sb: Sandbox, call: Call) -> Result:
+    """Each code registers on its own: good codes give SIMs (`data`), bad ones `errors[]` in the
+    same 202; only when every code is bad is the answer a 422."""
     codes = list((call.body or {})["registration_codes"])
     if not codes:
         raise unprocessable("registration_codes: give at least one code",
                             pointer="/registration_codes")
-    errs = []
+    errs, good = [], []
     for i, code in enumerate(codes):
         problem = _code_problem(sb, code)
         if problem is None and code in codes[:i]:
             problem = "The registration code is given more than once."
         if problem:
-            errs.append(error("10015", "Invalid value", f"{code}: {problem}",
-                              pointer=f"/registration_codes/{i}"))
+            errs.append(error("10015", f"{code}: {problem}", pointer=f"/registration_codes/{i}"))
+        else:
+            good.append(code)
     if errs:
-        spare = sorted(c for c, state in sb.registration_codes().items() if state == "available")
+        spare = sorted(c for c, state in sb.registration_codes().items()
+                       if state == "available" and c not in good)
         errs[0]["detail"] += (f" Unused sandbox codes: {', '.join(spare)}." if spare
                               else " The sandbox has no unused codes left.")
+    if not good:
         raise ApiError(422, errs)
-    for code in codes:
+    for code in good:
         doc = sb.store.get("registration_codes", code)
         assert doc is not None
         doc["status"] = "registered"
         sb.store.put("registration_codes", doc)
-    return _new_sims(sb, call, len(codes), esim=False, codes=codes)
+    result = _new_sims(sb, call, len(good), esim=False, codes=good)
+    result.errors = errs or None
+    return result
 
 
 @handles("ValidateRegistrationCodes")
@@ -373,7 +456,7 @@ def _bulk(sb: Sandbox, call: Call, kind: str, sims: list[Doc], per_sim: str,
     stamp(call, bulk)
     for sim in sims:
         extra = {"region_code": "dc2"} if per_sim == "set_public_ip" else None
-        if per_sim == "set_public_ip" and not sim.get("_public_ip"):
+        if per_sim == "set_public_ip":
             sim["_public_ip_pending"] = "dc2"
         bulk["_actions"].append(
             start_sim_action(sb, call, sim, per_sim, bulk_id=bulk["id"], settings=extra)["id"])
@@ -405,4 +488,8 @@ def bulk_set_public_ips(sb: Sandbox, call: Call) -> Result:
                             pointer="/sim_card_ids")
     sims = [exists(sb, "sim_cards", sid, "SIM card", f"/sim_card_ids/{i}")
             for i, sid in enumerate(ids)]
+    problems = [error("10015", problem, pointer=f"/sim_card_ids/{i}")
+                for i, sim in enumerate(sims) if (problem := _public_ip_problem(sim))]
+    if problems:
+        raise ApiError(422, problems)
     return _bulk(sb, call, "bulk_set_public_ips", sims, "set_public_ip", {"sim_card_ids": ids})

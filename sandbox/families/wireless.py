@@ -87,7 +87,10 @@ def delete_wireless_blocklist(sb: Sandbox, call: Call) -> Result:
     users = [g["name"] for g in sb.store.all("sim_card_groups")
              if g.get("wireless_blocklist_id") == doc["id"]]
     if users:
+        # Telnyx does not document this case; the sandbox refuses rather than silently
+        # unblocking the networks for every SIM in those groups.
         raise unprocessable(f"The blocklist is assigned to SIM card group(s) "
-                            f"{', '.join(users)}; remove it from them first", pointer="/id")
+                            f"{', '.join(users)}; remove it from them first", pointer="/id",
+                            code="10021")
     sb.store.delete("wireless_blocklists", doc["id"])
     return Result(public(doc))

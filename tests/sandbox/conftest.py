@@ -60,5 +60,19 @@ def env() -> Iterator[Env]:
 
 
 @pytest.fixture
+def make_env() -> Iterator[Any]:
+    """Build sandboxes with options (`make_env(rate_limit=3)`); all are closed afterwards."""
+    made: list[Env] = []
+
+    def make(**kwargs: Any) -> Env:
+        made.append(Env(**kwargs))
+        return made[-1]
+
+    yield make
+    for e in made:
+        e.client.close()
+
+
+@pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"

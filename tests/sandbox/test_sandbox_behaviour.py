@@ -23,24 +23,33 @@ def test_moving_a_sim_into_a_new_group_changes_counts(env: Any) -> None:
     assert [s["id"] for s in listed["data"]] == [sim["id"]]
 
 
-def test_delete_group_with_sims_fails_then_succeeds_when_empty(env: Any) -> None:
+def test_deleting_a_group_moves_its_sims_to_the_default_group(env: Any) -> None:
     c = env.client
     bench, trackers = env.group("Test Bench"), env.group("Trackers")
+    members = {s["id"] for s in env.sims(sim_card_group_id=bench["id"])}
+    assert members
     r = c.delete(f"/sim_card_groups/{bench['id']}")
-    assert r.status_code == 422
-    assert "still has" in r.json()["errors"][0]["detail"]
-    for sim in env.sims(sim_card_group_id=bench["id"]):
-        c.patch(f"/sim_cards/{sim['id']}", json={"sim_card_group_id": trackers["id"]})
-    assert c.delete(f"/sim_card_groups/{bench['id']}").status_code == 200
+    assert r.status_code == 200
     r = c.get(f"/sim_card_groups/{bench['id']}")
     assert r.status_code == 404 and r.json()["errors"][0]["code"] == "10005"
-    assert c.delete(f"/sim_card_groups/{trackers['id']}").status_code == 422  # default group
+    moved = c.get("/sim_cards", params={"filter[sim_card_group_id]": trackers["id"],
+                                        "page[size]": 250}).json()["data"]
+    assert members <= {s["id"] for s in moved}
+    r = c.delete(f"/sim_card_groups/{trackers['id']}")  # the default group
+    assert r.status_code == 422
+    assert (r.json()["errors"][0]["code"], r.json()["errors"][0]["title"]) == (
+        "70006", "Could not delete default SIM card group")
 
 
 def test_deleted_things_are_gone(env: Any) -> None:
     c = env.client
     sim = env.sims(status="enabled")[0]
-    assert c.delete(f"/sim_cards/{sim['id']}").status_code == 200
+    deleting = c.delete(f"/sim_cards/{sim['id']}")
+    assert deleting.status_code == 200
+    assert deleting.json()["data"]["status"]["value"] == "disabling"
+    assert c.get(f"/sim_cards/{sim['id']}").json()["data"]["status"]["value"] == "disabling"
+    assert c.delete(f"/sim_cards/{sim['id']}").status_code == 422  # already being deleted
+    env.clock.advance(1)
     assert c.get(f"/sim_cards/{sim['id']}").status_code == 404
     assert c.delete(f"/sim_cards/{sim['id']}").status_code == 404
     total = c.get("/sim_cards").json()["meta"]["total_results"]
@@ -212,14 +221,22 @@ def test_registration_codes_and_registration(env: Any) -> None:
     assert set(result) == {"data"}
     assert [(v["valid"], v["invalid_detail"] is None) for v in result["data"]] == [
         (True, True), (False, False), (False, False)]
+    # every code bad: nothing registers, 422
+    r = c.post("/actions/register/sim_cards", json={"registration_codes": ["123", used[0]]})
+    assert r.status_code == 422
+    assert [e["source"] for e in r.json()["errors"]] == [
+        {"pointer": "/registration_codes/0"}, {"pointer": "/registration_codes/1"}]
+    assert available[1] in r.json()["errors"][0]["detail"]  # the sandbox names spare codes
+    # some codes bad: the good ones register, 202 with data and errors together
     r = c.post("/actions/register/sim_cards",
                json={"registration_codes": [available[0], "123"], "tags": ["new"]})
-    assert r.status_code == 422
-    assert r.json()["errors"][0]["source"] == {"pointer": "/registration_codes/1"}
-    assert available[1] in r.json()["errors"][0]["detail"]  # the sandbox names spare codes
+    assert r.status_code == 202
+    assert len(r.json()["data"]) == 1
+    assert [e["source"] for e in r.json()["errors"]] == [{"pointer": "/registration_codes/1"}]
+    assert env.sandbox.registration_codes()[available[0]] == "registered"
     bench = env.group("Test Bench")
     r = c.post("/actions/register/sim_cards", json={
-        "registration_codes": available[:2], "sim_card_group_id": bench["id"],
+        "registration_codes": available[1:3], "sim_card_group_id": bench["id"],
         "status": "standby", "tags": ["new"]})
     assert r.status_code == 202
     sims = r.json()["data"]
@@ -232,7 +249,7 @@ def test_registration_codes_and_registration(env: Any) -> None:
     result = c.post("/sim_cards/actions/validate_registration_codes",
                     json={"registration_codes": available[:1]}).json()
     assert result["data"][0]["valid"] is False
-    assert c.get("/sim_cards").json()["meta"]["total_results"] == 50
+    assert c.get("/sim_cards").json()["meta"]["total_results"] == 51
 
 
 def test_esim_purchase_gives_activation_codes(env: Any) -> None:

@@ -22,6 +22,11 @@ def _widen_action_types(node: Any) -> Any:
         out = {("anyOf" if k == "oneOf" else k): _widen_action_types(v) for k, v in node.items()}
         if node.get("title") == "SIMCardAction":
             out["properties"]["action_type"].pop("enum", None)
+        # Telnyx's SIM lifecycle documents the system-imposed unauthorized_imei status, which
+        # the spec's SIMCardStatus enum (and filter[status], which lists it) leaves out.
+        value = out.get("properties", {}).get("status", {}).get("properties", {}).get("value")
+        if value and "data_limit_exceeded" in value.get("enum", []):
+            value["enum"] = [*value["enum"], "unauthorized_imei"]
         return out
     if isinstance(node, list):
         return [_widen_action_types(v) for v in node]

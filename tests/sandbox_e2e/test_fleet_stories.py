@@ -14,7 +14,7 @@ from telnyx_iot_mcp.tools.client import TelnyxClient
 pytestmark = pytest.mark.anyio
 
 
-async def test_build_a_group_limit_watch_and_disable(fleet):
+async def test_a_group_through_limits_moves_deletion_and_re_enabling(fleet):
     group = (await fleet.call("create_sim_card_group", {"name": "Berlin Pilots"}))["data"]
     assert group["sim_card_count"] == 0
     sims = (await fleet.call("list_sim_cards", {"status": ["enabled"], "page_size": 3}))["data"]
@@ -23,26 +23,49 @@ async def test_build_a_group_limit_watch_and_disable(fleet):
     group = (await fleet.call("get_sim_card_group", {"sim_card_group_id": group["id"], "include_iccids": True}))["data"]
     assert group["sim_card_count"] == 3
 
+    async def status(sim_id: str) -> str:
+        return (await fleet.call("get_sim_card", {"sim_card_id": sim_id}))["data"]["status"]["value"]
+
+    # A group limit below what a SIM used stops that SIM: it applies to each SIM in the group.
+    used = {s["id"]: float(s["current_billing_period_consumed_data"]["amount"]) for s in sims}
+    heavy = max(used, key=used.__getitem__)
+    light = min(used, key=used.__getitem__)
+    cap = (used[heavy] + used[light]) / 2
     await fleet.call("update_sim_card_group", {"sim_card_group_id": group["id"],
-                                                "data_limit": {"amount": "2", "unit": "GB"}})
-    limited = (await fleet.call("get_sim_card_group", {"sim_card_group_id": group["id"]}))["data"]
-    assert limited["data_limit"] == {"amount": "2", "unit": "GB"}
+                                                "data_limit": {"amount": f"{cap:.2f}", "unit": "MB"}})
+    assert await status(heavy) == "data_limit_exceeded"
+    assert await status(light) == "enabled"
+    refused = await fleet.fails("disable_sim_card", {"sim_card_id": heavy})
+    assert "70000" in refused and "group's data limit" in refused
+    # Raising the limit releases it, with no action.
+    await fleet.call("update_sim_card_group", {"sim_card_group_id": group["id"],
+                                                "data_limit": {"amount": "50", "unit": "GB"}})
+    assert await status(heavy) == "enabled"
 
     note = (await fleet.call("create_data_usage_notification",
-                             {"sim_card_id": sims[0]["id"], "threshold": {"amount": "1", "unit": "GB"}}))["data"]
-    listed = (await fleet.call("list_data_usage_notifications", {"sim_card_id": sims[0]["id"]}))["data"]
+                             {"sim_card_id": light, "threshold": {"amount": "1", "unit": "GB"}}))["data"]
+    listed = (await fleet.call("list_data_usage_notifications", {"sim_card_id": light}))["data"]
     assert note["id"] in [n["id"] for n in listed]
 
-    action = (await fleet.call("disable_sim_card", {"sim_card_id": sims[0]["id"]}))["data"]
+    action = (await fleet.call("disable_sim_card", {"sim_card_id": light}))["data"]
     assert action["status"]["value"] == "in-progress"
-    assert (await fleet.call("get_sim_card", {"sim_card_id": sims[0]["id"]}))["data"]["status"]["value"] == "disabling"
+    assert await status(light) == "disabling"
     fleet.later()
     done = (await fleet.call("get_sim_card_action", {"action_id": action["id"]}))["data"]
     assert done["status"]["value"] == "completed"
-    assert (await fleet.call("get_sim_card", {"sim_card_id": sims[0]["id"]}))["data"]["status"]["value"] == "disabled"
+    assert await status(light) == "disabled"
 
-    refused = await fleet.fails("delete_sim_card_group", {"sim_card_group_id": group["id"]})
-    assert "422" in refused
+    # Deleting the group moves its SIMs to the default group, where they can be enabled again.
+    default = next(g for g in (await fleet.call("list_sim_card_groups", {}))["data"] if g["default"])
+    await fleet.call("delete_sim_card_group", {"sim_card_group_id": group["id"]})
+    gone = await fleet.fails("get_sim_card_group", {"sim_card_group_id": group["id"]})
+    assert "404" in gone
+    for sim in sims:
+        moved = (await fleet.call("get_sim_card", {"sim_card_id": sim["id"]}))["data"]
+        assert moved["sim_card_group_id"] == default["id"]
+    await fleet.call("enable_sim_card", {"sim_card_id": light})
+    fleet.later()
+    assert await status(light) == "enabled"
 
     await fleet.call("delete_data_usage_notification", {"notification_id": note["id"]})
     gone = await fleet.fails("get_data_usage_notification", {"notification_id": note["id"]})

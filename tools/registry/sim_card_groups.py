@@ -71,9 +71,11 @@ OPERATIONS = [
     op(
         name="delete_sim_card_group", title="Delete a SIM card group", method="DELETE",
         path="/sim_card_groups/{sim_card_group_id}",
-        description="Delete an empty group (move its SIMs out first).",
+        description="Delete a group; its SIMs move to the default group and lose its settings. "
+                    "The default group cannot be deleted.",
         search_words=("remove group", "get rid of group", "empty group", "group no longer used"),
-        kind="destructive", reason="Irreversible; the group's settings are lost.",
+        kind="destructive", reason="Irreversible; the group's settings (data limit, gateway, blocklist) "
+                                   "no longer apply to its SIMs.",
         params=(GROUP_ID,), returns=shapes.SIM_CARD_GROUP,
     ),
     op(

@@ -107,7 +107,8 @@ OPERATIONS = [
     ),
     op(
         name="delete_sim_card", title="Delete a SIM card", method="DELETE", path="/sim_cards/{sim_card_id}",
-        description="Delete a SIM for good; its device loses service.",
+        description="Delete a SIM for good; its device loses service. It shows `disabling` until the "
+                    "deletion completes; actions still running on it end `interrupted`.",
         search_words=(
             "remove sim permanently", "get rid of sim", "remove sim from account", "decommission sim", "scrap",
             "lost or stolen erase esim", "terminate sim",
@@ -115,7 +116,8 @@ OPERATIONS = [
         kind="destructive", reason="The SIM leaves the account and its device is disconnected; irreversible.",
         params=(
             SIM_CARD_ID,
-            query("report_lost", boolean(False), "Lost or stolen: a disabled eSIM is erased."),
+            query("report_lost", boolean(False), "Lost or stolen eSIM that cannot be uninstalled: "
+                  "disabled eSIMs only; it can never be registered again."),
         ),
         returns=shapes.SIM_CARD,
     ),

@@ -89,9 +89,10 @@ OPERATIONS = [
     op(
         name="delete_wireless_blocklist", title="Delete a wireless blocklist", method="DELETE",
         path="/wireless_blocklists/{blocklist_id}",
-        description="Delete a blocklist; groups using it lose the block.",
+        description="Delete a blocklist no group uses; one still assigned to a group is refused "
+                    "(remove it with remove_group_wireless_blocklist first).",
         search_words=("remove blocklist", "drop roaming ban list", "get rid of blocklist"),
-        kind="destructive", reason="Irreversible, and lifts restrictions the groups relied on.",
+        kind="destructive", reason="Irreversible; the blocklist's values are lost.",
         params=(BLOCKLIST_ID,), returns=shapes.WIRELESS_BLOCKLIST,
     ),
 ]
