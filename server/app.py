@@ -40,8 +40,8 @@ CONVENTIONS = (
 INSTRUCTIONS = "Tools for a fleet of Telnyx IoT SIM cards. " + CONVENTIONS
 DYNAMIC_INSTRUCTIONS = (
     "Tools for a fleet of Telnyx IoT SIM cards, reached in three steps: search_operations finds operations "
-    "(e.g. 'list sim cards', toolset actions), describe_operation gives one's arguments, call_operation runs "
-    "it. " + CONVENTIONS
+    "for a request in plain words (e.g. 'pause billing on a sim we are not using') or by toolset, "
+    "describe_operation gives one's arguments, call_operation runs it. " + CONVENTIONS
 )
 
 
