@@ -12,6 +12,7 @@ from mcp.server import Server, ServerRequestContext
 
 from .. import __version__
 from ..tools.client import TelnyxClient
+from ..tools.dashboard import fleet_dashboard
 from ..tools.errors import ToolError
 from ..tools.executor import check_arguments, run
 from ..tools.local import LOCAL_TOOLS, LocalTool
@@ -20,6 +21,7 @@ from ..tools.redact import redact_value
 from ..tools.registry import OPERATIONS, Operation
 from ..tools.schema import output_schema, published_input_schema
 from ..tools.waiting import wait_for_action
+from . import apps
 from .audit import RequestIdRecorder
 from .gate import Gate, Verdict
 from .dynamic import DYNAMIC_NAMES, DYNAMIC_TOOLS, describe, search, tool_problems
@@ -79,7 +81,7 @@ def internal_error(name: str) -> types.CallToolResult:
     return error_result(ToolError("internal", f"{name} failed inside the server; nothing more is known."))
 
 
-LOCAL_HANDLERS = {"wait_for_action": wait_for_action}
+LOCAL_HANDLERS = {"wait_for_action": wait_for_action, "show_fleet_dashboard": fleet_dashboard}
 
 
 def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTool] | None = None, *,
@@ -93,10 +95,16 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
     catalog = operations if operations is not None else [*OPERATIONS.values(), *LOCAL_TOOLS.values()]
     exposed = {op.name: op for op in catalog}
     tools = DYNAMIC_TOOLS if tools_mode == "dynamic" else [tool_for(op) for op in exposed.values()]
-    input_schemas = {tool.name: tool.input_schema for tool in tools}
+    tools = [apps.with_app(t) if t.name == "show_fleet_dashboard" else t for t in tools]
+    # Hosts that draw MCP Apps also get the confirmation card on every call that can be gated, and its tool.
+    drawn = {"call_operation"} | {op.name for op in exposed.values() if isinstance(op, Operation) and op.gated}
+    app_tools = [apps.with_app(t) if t.name in drawn else t for t in tools]
+    if any(t.name in drawn for t in tools):
+        app_tools.append(apps.CONFIRM_CHANGE)
+    input_schemas = {tool.name: tool.input_schema for tool in app_tools}
 
     async def list_tools(ctx: ServerRequestContext, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
-        return types.ListToolsResult(tools=tools)
+        return types.ListToolsResult(tools=app_tools if apps.draws_apps(ctx) else tools)
 
     async def run_operation(ctx: ServerRequestContext, params: types.CallToolRequestParams, op: Operation,
                             arguments: dict[str, Any]) -> types.CallToolResult | types.InputRequiredResult:
@@ -105,13 +113,9 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
         try:
             check_arguments(op, arguments)
             verdict = await gate.check(ctx, params, op, arguments)
-            if verdict.reply is not None:  # the user is being asked (2026-07-28 round trip)
+            if verdict.reply is not None:  # the user is being asked (2026-07-28 round trip, or an App's card)
                 return verdict.reply
-            sent = RequestIdRecorder(client)
-            answer = await run(sent, op, verdict.arguments, ctx.session.report_progress)
-            result = text_result(answer.payload, text=answer.text)
-            gate.finish(verdict, "ok", sent.request_id)
-            return result
+            return await run_verdict(ctx, op, verdict)
         except ToolError as error:
             if verdict is not None:
                 gate.finish(verdict, "error", error.payload.get("request_id"), error.message)
@@ -120,6 +124,35 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
             if verdict is not None:
                 gate.finish(verdict, "error", detail="failed inside the server")
             return internal_error(op.name)
+
+    async def run_confirmed(ctx: ServerRequestContext, arguments: dict[str, Any]) -> types.CallToolResult:
+        """confirm_change: the card's Confirm, for the exact call it showed; every check of the token path."""
+        name, inner, token = arguments.get("tool"), arguments.get("arguments"), arguments.get("confirmation")
+        op = exposed.get(name) if isinstance(name, str) else None
+        if not isinstance(op, Operation) or not isinstance(inner, dict) or not isinstance(token, str):
+            return error_result(ToolError("invalid_arguments", f"{apps.CONFIRM_TOOL} takes the tool, arguments "
+                                          "and confirmation of a card this server showed. Nothing was sent."))
+        verdict: Verdict | None = None
+        try:
+            check_arguments(op, inner)
+            verdict = await gate.confirm_from_app(ctx, op, inner, token, arguments.get("typed"))
+            return await run_verdict(ctx, op, verdict)
+        except ToolError as error:
+            if verdict is not None:
+                gate.finish(verdict, "error", error.payload.get("request_id"), error.message)
+            return error_result(error)
+        except Exception:  # the server must answer, whatever broke
+            if verdict is not None:
+                gate.finish(verdict, "error", detail="failed inside the server")
+            return internal_error(op.name)
+
+    async def run_verdict(ctx: ServerRequestContext, op: Operation, verdict: Verdict) -> types.CallToolResult:
+        """Send a call the gate let through and audit its end (errors are audited by the caller)."""
+        sent = RequestIdRecorder(client)
+        answer = await run(sent, op, verdict.arguments, ctx.session.report_progress)
+        result = text_result(answer.payload, text=answer.text)
+        gate.finish(verdict, "ok", sent.request_id)
+        return result
 
     async def run_local(ctx: ServerRequestContext, tool: LocalTool, arguments: dict[str, Any]) -> types.CallToolResult:
         """Local tools only read, through registry operations: validate, then run."""
@@ -159,6 +192,8 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
     async def call_tool(ctx: ServerRequestContext, params: types.CallToolRequestParams) -> types.CallToolResult:
         if tools_mode == "dynamic" and params.name in DYNAMIC_NAMES:
             return await run_dynamic(ctx, params)
+        if params.name == apps.CONFIRM_TOOL and apps.draws_apps(ctx) and apps.CONFIRM_CHANGE in app_tools:
+            return await run_confirmed(ctx, dict(params.arguments or {}))
         op = exposed.get(params.name)
         if op is None:
             return unknown_tool(params.name)
@@ -167,11 +202,14 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
         return await run_operation(ctx, params, op, dict(params.arguments or {}))
 
     list_prompts, get_prompt = prompt_handlers(exposed, dynamic=tools_mode == "dynamic")
-    return Server(
+    server = Server(
         "telnyx-iot-mcp", version=__version__, title="Telnyx IoT",
         instructions=DYNAMIC_INSTRUCTIONS if tools_mode == "dynamic" else INSTRUCTIONS,
         on_list_tools=list_tools, on_call_tool=call_tool, on_list_prompts=list_prompts, on_get_prompt=get_prompt,
+        on_list_resources=apps.list_resources, on_read_resource=apps.read_resource,
         # Without it, streamable HTTP builds and serializes the whole tool list on every tools/call
         # (to check Mcp-Param headers against the called tool's schema).
         get_tool_input_schema=input_schemas.get,
     )
+    server.extensions[apps.EXTENSION_ID] = {"mimeTypes": [apps.APP_MIME_TYPE]}
+    return server

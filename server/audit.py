@@ -18,7 +18,7 @@ from ..tools.request import ApiRequest
 
 log = logging.getLogger("telnyx_iot_mcp.audit")
 
-Confirmation = Literal["elicitation", "token", "policy-off", "not-needed", "none"]
+Confirmation = Literal["elicitation", "app-card", "token", "policy-off", "not-needed", "none"]
 Outcome = Literal["ok", "error", "declined", "cancelled", "refused", "awaiting_confirmation"]
 
 SECRET_KEY = re.compile(r"secret|password|token|credential|private_key|^access_key$|api_key", re.IGNORECASE)

@@ -6,6 +6,9 @@ How it asks depends on the client and the policy:
 - the client can elicit: the user is shown a preview of the real target and answers yes or no
   (form elicitation mid-call in protocol 2025-11-25 and older; `InputRequiredResult` plus a signed
   request state in 2026-07-28). The most dangerous calls make the user type a name or digits.
+- it cannot elicit but draws MCP Apps: the call answers with a confirmation card (server/apps.py); its
+  Confirm button runs the exact call once through `confirm_from_app`, and the model is given nothing to
+  confirm with.
 - it cannot, policy `elicit-or-token` (default): the call returns the preview and a single-use
   token bound to the exact call; repeating the call with the token runs it.
 - it cannot, policy `elicit-only`: the call is refused.
@@ -27,6 +30,7 @@ from ..tools.client import TelnyxClient
 from ..tools.errors import ToolError
 from ..tools.redact import register_secret
 from ..tools.registry import Operation
+from .apps import card_result, draws_apps
 from .audit import AuditLog, Confirmation, Outcome
 from .confirm_token import TOKEN_ARGUMENT, ConfirmationTokens, TokenRefused
 from .state import Store, StoreUnavailable, open_store
@@ -40,6 +44,7 @@ ELICITATION = types.ClientCapabilities(elicitation=types.ElicitationCapability()
 NEW_ERA = "2026-07-28"
 CONFIRM_TOKEN = "confirm"  # token purposes: a confirmation token, and the state of an elicitation round trip
 ELICIT_STATE = "elicit"
+APP_CARD = "app-card"  # the token of a confirmation card: only confirm_from_app accepts it
 ANSWER_KEY = "confirm"
 NOTHING_SENT = "Nothing was sent to Telnyx."
 OFF_WARNING = ("telnyx-iot-mcp: WARNING: confirmation is off (--confirm off): destructive and billable calls "
@@ -54,7 +59,7 @@ class Verdict:
     arguments: dict[str, Any]
     confirmation: Confirmation
     request_id: Any = None
-    reply: types.InputRequiredResult | None = None
+    reply: types.InputRequiredResult | types.CallToolResult | None = None
 
 
 def _form(challenge: Challenge | None) -> dict[str, Any]:
@@ -123,6 +128,8 @@ class Gate:
             return Verdict(op, plain, "policy-off", request_id)
         if ctx.session.check_client_capability(ELICITATION):
             return await self._elicit(ctx, params, op, plain)
+        if draws_apps(ctx):
+            return await self._card(op, plain, request_id)
         if self.policy == "elicit-only":
             raise self._stop(op, plain, request_id, "refused", "confirmation_unavailable",
                              f"{op.name} needs a person to confirm it, this client cannot ask (no elicitation "
@@ -206,6 +213,40 @@ class Gate:
                              f"Call {op.name} again to be asked anew.") from None
         answer = (params.input_responses or {}).get(ANSWER_KEY)
         return self._judge(op, arguments, request_id, answer, claims.get("expected"))
+
+    async def _card(self, op: Operation, arguments: dict[str, Any], request_id: Any) -> Verdict:
+        try:
+            account = await self.account()
+            seen = await self._preview(op, arguments, request_id)
+            token, expires = await self.tokens.issue(APP_CARD, op.name, arguments, account=account,
+                                                     expected=seen.challenge.expected if seen.challenge else None)
+        except StoreUnavailable as why:
+            raise self._unavailable(op, arguments, request_id, why) from None
+        self._record(op, arguments, "none", "awaiting_confirmation", request_id,
+                     detail=f"confirmation card shown: {seen.summary}")
+        card = card_result(op.name, arguments, token, seen.question, seen.summary, seen.challenge,
+                           datetime.fromtimestamp(expires, timezone.utc).isoformat(timespec="seconds"))
+        return Verdict(op, arguments, "none", request_id, reply=card)
+
+    async def confirm_from_app(self, ctx: ServerRequestContext, op: Operation, arguments: dict[str, Any],
+                               token: str, typed: str | None) -> Verdict:
+        """A person pressed Confirm on the card of exactly this call: check its token and spend it."""
+        request_id = ctx.request_id
+        if self.read_only or not op.gated or self.policy == "off":
+            raise self._stop(op, arguments, request_id, "refused", "confirmation_refused",
+                             f"{op.name} is not confirmed with a card on this server. {NOTHING_SENT}")
+        try:
+            claims = await self.tokens.redeem(token, APP_CARD, op.name, arguments, account=await self.account())
+        except TokenRefused as why:
+            raise self._stop(op, arguments, request_id, "refused", "confirmation_refused",
+                             f"Not run: {why}. {NOTHING_SENT} Ask for {op.name} again to get a new card.") from None
+        except StoreUnavailable as why:
+            raise self._unavailable(op, arguments, request_id, why) from None
+        expected = claims.get("expected")
+        if expected is not None and (typed or "").strip() != expected:
+            raise self._stop(op, arguments, request_id, "refused", "confirmation_mismatch",
+                             f"The text typed to confirm {op.name} did not match {expected!r}. {NOTHING_SENT}")
+        return Verdict(op, arguments, "app-card", request_id)
 
     def _judge(self, op: Operation, arguments: dict[str, Any], request_id: Any, answer: Any,
                expected: str | None) -> Verdict:

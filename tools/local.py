@@ -73,4 +73,38 @@ WAIT_FOR_ACTION = LocalTool(
     },
 )
 
-LOCAL_TOOLS: dict[str, LocalTool] = {tool.name: tool for tool in (WAIT_FOR_ACTION,)}
+SHOW_FLEET_DASHBOARD = LocalTool(
+    name="show_fleet_dashboard",
+    title="Show the fleet dashboard",
+    description="The fleet at a glance: SIMs by status, data used by group and by SIM, SIMs over their limit, "
+                "actions in progress or failed. Hosts with MCP Apps draw it.",
+    toolset="sim_cards",
+    kind="read",
+    search_words=(
+        "how is my fleet doing", "overview", "dashboard", "summary of the fleet", "health of all sims",
+        "chart of data usage", "which sims use the most data", "fleet status", "at a glance",
+    ),
+    input={
+        "type": "object",
+        "properties": {
+            "sim_card_group_id": uuid(),
+            "top": integer(1, 50, default=10),
+        },
+        "additionalProperties": False,
+    },
+    output={
+        "type": "object",
+        "properties": {
+            "data": {"type": "object", "properties": {
+                "scope": {"type": "object"}, "sim_cards": {"type": "object"}, "data_used_mb": {"type": "number"},
+                "by_group": {"type": "array"}, "top_sim_cards": {"type": "array"}, "over_limit": {"type": "array"},
+                "actions": {"type": "object"},
+            }},
+            "meta": {"type": "object", "properties": {
+                "summary": {"type": "string"}, "sim_cards_read": {"type": "integer"}, "truncated": {"type": "boolean"},
+            }},
+        },
+    },
+)
+
+LOCAL_TOOLS: dict[str, LocalTool] = {tool.name: tool for tool in (WAIT_FOR_ACTION, SHOW_FLEET_DASHBOARD)}

@@ -1,0 +1,257 @@
+"""The App in a real browser: a test host in headless Chromium embeds it the way MCP Apps hosts do (a sandboxed
+iframe under the default content policy, JSON-RPC over postMessage) and feeds it real results from the sandbox.
+
+Needs Chromium (Debian's `chromium`) and Playwright's Python driver; `.ci/run` installs both. Every message the
+App sends is checked against the ext-apps SDK's published message schema when that package is installed
+(EXT_APPS_SCHEMA: its dist/src/generated/schema.json).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from mcp import Client, types
+from mcp.client import advertise
+
+from telnyx_iot_mcp.sandbox import create_app
+from telnyx_iot_mcp.server.app import create_server
+from telnyx_iot_mcp.server.apps import APP_URI, CONFIRMATION_META, EXTENSION_ID
+from telnyx_iot_mcp.tools.client import TelnyxClient
+
+pytestmark = [pytest.mark.browser, pytest.mark.anyio, pytest.mark.timeout(300)]
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", ROOT / "build" / "test-artifacts"))
+SCHEMA = os.environ.get("EXT_APPS_SCHEMA") or str(
+    ROOT / ".ci/ext-apps/node_modules/@modelcontextprotocol/ext-apps/dist/src/generated/schema.json")
+APPS = [advertise(EXTENSION_ID, {"mimeTypes": ["text/html;profile=mcp-app"]})]
+# The restrictive default a host applies when a resource declares no domains (the Apps spec, "Host Behavior").
+DEFAULT_CSP = ("default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+               "img-src 'self' data:; media-src 'self' data:; connect-src 'none'; frame-src 'none'; "
+               "object-src 'none'; base-uri 'self'")
+
+HOST_PAGE = """<!DOCTYPE html><html><body>
+<iframe id="app" sandbox="allow-scripts" style="width: 720px; height: 900px; border: 0"></iframe>
+<script>
+window.fromApp = []; window.followUps = []; window.ready = false;
+const frame = document.getElementById("app");
+const post = (message) => frame.contentWindow.postMessage({ jsonrpc: "2.0", ...message }, "*");
+window.addEventListener("message", async (event) => {
+  if (event.source !== frame.contentWindow) return;
+  const m = event.data; window.fromApp.push(m);
+  if (m.method === "ui/initialize") {
+    post({ id: m.id, result: { protocolVersion: "2026-01-26", hostInfo: { name: "test-host", version: "1" },
+      hostCapabilities: { serverTools: {}, logging: {} },
+      hostContext: { theme: "light", displayMode: "inline", platform: "web", toolInfo: { tool: HOST.tool } } } });
+  } else if (m.method === "ui/notifications/initialized") {
+    post({ method: "ui/notifications/tool-input", params: { arguments: HOST.arguments } });
+    post({ method: "ui/notifications/tool-result", params: HOST.result });
+    window.ready = true;
+  } else if (m.method === "tools/call") {
+    const visibility = (HOST.visibility[m.params.name] || ["model", "app"]);
+    if (!visibility.includes("app")) { post({ id: m.id, error: { code: -32000, message: "not callable by apps" } }); return; }
+    post({ id: m.id, result: await window.callServerTool(m.params.name, m.params.arguments || {}) });
+  } else if (m.method === "ui/notifications/size-changed") {
+    if (m.params && m.params.height) frame.style.height = m.params.height + "px";
+  } else if (m.method === "ui/message") {
+    window.followUps.push(m.params); post({ id: m.id, result: {} });
+  } else if (m.id !== undefined && m.method !== undefined) {
+    post({ id: m.id, result: {} });
+  }
+});
+frame.srcdoc = HOST.html;
+</script></body></html>"""
+
+
+class Recorded(httpx.AsyncBaseTransport):
+    """The sandbox behind a transport that records every request reaching it."""
+
+    def __init__(self, app: Any) -> None:
+        self.inner = httpx.ASGITransport(app=app)
+        self.sent: list[httpx.Request] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append(request)
+        return await self.inner.handle_async_request(request)
+
+    def changes(self) -> list[str]:
+        return [f"{r.method} {r.url.path}" for r in self.sent if r.method != "GET"]
+
+
+@pytest.fixture(scope="module")
+def anyio_backend():
+    return "asyncio"
+
+
+@pytest.fixture
+async def browser():
+    if CHROMIUM is None:
+        pytest.skip("Chromium is not installed (apt-get install chromium); .ci/run installs it")
+    playwright_api = pytest.importorskip("playwright.async_api", reason="pip install playwright; .ci/run installs it")
+    async with playwright_api.async_playwright() as driver:
+        browser = await driver.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        yield browser
+        await browser.close()
+
+
+@pytest.fixture
+async def served():
+    transport = Recorded(create_app())
+    client = TelnyxClient(base_url="http://sandbox/v2", transport=transport)
+    async with Client(create_server(client), extensions=APPS) as session:
+        yield session, transport
+    await client.aclose()
+
+
+def message_schemas() -> dict[str, Any] | None:
+    if not Path(SCHEMA).is_file():
+        return None
+    defs = json.loads(Path(SCHEMA).read_text(encoding="utf-8"))["$defs"]
+    return {d["properties"]["method"]["const"]: d for d in defs.values()
+            if "method" in d.get("properties", {}) and "const" in d["properties"]["method"]}
+
+
+def check_protocol(messages: list[dict[str, Any]]) -> None:
+    """Every App message is JSON-RPC 2.0 and, where the ext-apps SDK defines its method, matches its schema."""
+    from jsonschema import Draft202012Validator
+
+    schemas = message_schemas()
+    if schemas is None:
+        print(f"ext-apps schema not found at {SCHEMA}: checked the JSON-RPC envelope only")
+    for message in messages:
+        assert message.get("jsonrpc") == "2.0", message
+        schema = (schemas or {}).get(message.get("method"))
+        if schema is not None:
+            body = {k: v for k, v in message.items() if k in ("method", "params")}
+            errors = [e.message for e in Draft202012Validator(schema).iter_errors(body)]
+            assert not errors, (message, errors)
+    methods = [m.get("method") for m in messages]
+    assert methods[0] == "ui/initialize" and "ui/notifications/initialized" in methods
+
+
+async def host(browser, session: Client, tool: types.Tool, arguments: dict[str, Any],
+               result: types.CallToolResult, tools: list[types.Tool]):
+    """Open the test host on this tool call: the App from resources/read, fed the call's input and result."""
+    html = (await session.read_resource(APP_URI)).contents[0].text
+    csp = f'<meta http-equiv="Content-Security-Policy" content="{DEFAULT_CSP}">'
+    page = await browser.new_page(viewport={"width": 760, "height": 940})
+    network: list[str] = []
+    page.on("request", lambda request: network.append(request.url))
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+
+    async def call_server_tool(name: str, args: dict[str, Any]) -> dict[str, Any]:
+        answer = await session.call_tool(name, args)
+        return answer.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+    await page.expose_function("callServerTool", call_server_tool)
+    config = {
+        "html": html.replace("<head>", "<head>" + csp, 1),
+        "tool": tool.model_dump(by_alias=True, exclude_none=True, mode="json"),
+        "arguments": arguments,
+        "result": result.model_dump(by_alias=True, exclude_none=True, mode="json"),
+        "visibility": {t.name: (t.meta or {}).get("ui", {}).get("visibility") for t in tools},
+    }
+    await page.set_content(HOST_PAGE.replace("<script>", "<script>const HOST = " + json.dumps(config).replace("</", "<\\/") + ";", 1))
+    await page.wait_for_function("window.ready === true")
+    return page, page.frame_locator("#app"), network, errors
+
+
+async def test_the_dashboard_draws_the_fleet_from_a_real_result(browser, served):
+    session, transport = served
+    tools = (await session.list_tools()).tools
+    tool = next(t for t in tools if t.name == "show_fleet_dashboard")
+    result = await session.call_tool("show_fleet_dashboard", {})
+    data = result.structured_content["data"]
+    page, app, network, errors = await host(browser, session, tool, {}, result, tools)
+
+    await app.locator("[data-status=total] .count").wait_for()
+    assert await app.locator("[data-status=total] .count").inner_text() == str(data["sim_cards"]["total"])
+    for status, count in data["sim_cards"]["by_status"].items():
+        assert await app.locator(f"[data-status={status}] .count").inner_text() == str(count)
+    assert await app.locator("svg rect.bar").count() == len(data["by_group"]) + len(data["top_sim_cards"])
+    rows = app.locator("tr[data-follow-up]")
+    assert await rows.count() == len(data["over_limit"]) + len(data["actions"]["in_progress"]) + len(data["actions"]["failed"])
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "fleet_dashboard.png"), full_page=True)
+
+    # A row's button asks the host to put a follow-up request into the chat.
+    first = data["over_limit"][0]
+    await rows.first.locator("button").click()
+    await page.wait_for_function("window.followUps.length === 1")
+    follow_up = await page.evaluate("window.followUps[0]")
+    assert follow_up["role"] == "user" and first["iccid"] in follow_up["content"][0]["text"]
+
+    check_protocol(await page.evaluate("window.fromApp"))
+    assert network == ["about:blank"] or network == [], network  # nothing fetched: self-contained
+    assert not errors, errors
+    assert transport.changes() == []
+
+
+async def gated_card(browser, session: Client, name: str, arguments: dict[str, Any]):
+    tools = (await session.list_tools()).tools
+    result = await session.call_tool(name, arguments)
+    assert not result.is_error and CONFIRMATION_META in result.meta
+    tool = next(t for t in tools if t.name == name)
+    return await host(browser, session, tool, arguments, result, tools)
+
+
+async def a_sim(session: Client, status: str) -> dict[str, Any]:
+    sims = (await session.call_tool("list_sim_cards", {"status": [status], "page_size": 5})).structured_content
+    return sims["data"][0]
+
+
+async def test_confirm_runs_the_call_exactly_once(browser, served):
+    session, transport = served
+    sim = await a_sim(session, "enabled")
+    page, app, network, errors = await gated_card(browser, session, "disable_sim_card", {"sim_card_id": sim["id"]})
+    await app.locator("button.confirm").wait_for()
+    assert sim["iccid"][-4:] in await app.locator(".question").inner_text()
+    assert transport.changes() == []
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "confirmation_card.png"), full_page=True)
+    await app.locator("button.confirm").click()
+    await app.locator(".outcome", has_text="Done.").wait_for()
+    assert transport.changes() == [f"POST /v2/sim_cards/{sim['id']}/actions/disable"]
+    assert await app.locator("button.confirm").is_disabled()
+    await page.wait_for_function("window.followUps.length === 1")
+    check_protocol(await page.evaluate("window.fromApp"))
+    assert not errors, errors
+
+
+async def test_cancel_sends_nothing(browser, served):
+    session, transport = served
+    sim = await a_sim(session, "enabled")
+    page, app, network, errors = await gated_card(browser, session, "disable_sim_card", {"sim_card_id": sim["id"]})
+    await app.locator("button.cancel").click()
+    await app.locator(".outcome", has_text="Nothing was sent").wait_for()
+    await page.wait_for_function("window.followUps.length === 1")
+    assert "cancelled" in (await page.evaluate("window.followUps[0]"))["content"][0]["text"]
+    assert transport.changes() == []
+    assert not [m for m in await page.evaluate("window.fromApp") if m.get("method") == "tools/call"]
+
+
+async def test_a_typed_challenge_keeps_confirm_off_until_typed(browser, served):
+    session, transport = served
+    groups = (await session.call_tool("list_sim_card_groups", {"page_size": 250})).structured_content["data"]
+    group = next(g for g in groups if not g.get("default"))
+    page, app, network, errors = await gated_card(browser, session, "delete_sim_card_group",
+                                                  {"sim_card_group_id": group["id"]})
+    confirm = app.locator("button.confirm")
+    await confirm.wait_for()
+    assert await confirm.is_disabled()
+    await app.locator("input").fill(group["name"])
+    assert not await confirm.is_disabled()
+    await confirm.click()
+    await app.locator(".outcome", has_text="Done").wait_for()
+    assert (await app.locator(".outcome").inner_text()).startswith("Done."), await app.locator(".outcome").inner_text()
+    assert transport.changes() == [f"DELETE /v2/sim_card_groups/{group['id']}"]

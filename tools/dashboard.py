@@ -1,0 +1,120 @@
+"""`show_fleet_dashboard`: one picture of the fleet, read through the registry's list operations.
+
+The same payload serves a model (its `summary` and records) and the dashboard App that hosts with MCP Apps draw
+from it: status counts, data used by group and by SIM, SIMs over their limit, actions running or failed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Any
+
+from .client import TelnyxClient
+from .executor import execute
+from .paging import PAGE_SIZE, Progress
+from .registry import OPERATIONS
+
+MAX_SIM_CARDS = 10_000  # read at most this many SIMs (40 requests); the payload says when it stopped there
+MAX_LISTED = 50  # SIMs over their limit and actions listed by name
+SIM_FIELDS = ["id", "iccid", "status.value", "sim_card_group_id", "current_billing_period_consumed_data",
+              "data_limit"]
+TO_MB = {"KB": 1 / 1024, "MB": 1.0, "GB": 1024.0, "TB": 1024.0 * 1024}
+
+
+def megabytes(quantity: Any) -> float | None:
+    """{"amount": "259.70", "unit": "MB"} as megabytes; None when absent or unreadable."""
+    if not isinstance(quantity, dict):
+        return None
+    try:
+        return float(quantity["amount"]) * TO_MB[str(quantity.get("unit", "MB")).upper()]
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+async def read_pages(client: TelnyxClient, name: str, arguments: dict[str, Any], limit: int,
+                     progress: Progress | None = None) -> tuple[list[dict[str, Any]], int | None]:
+    """Records of a list operation, page by page up to `limit`; and the total the API reports."""
+    records: list[dict[str, Any]] = []
+    total: int | None = None
+    page = 1
+    while len(records) < limit:
+        result = await execute(client, OPERATIONS[name], {**arguments, "page_number": page, "page_size": PAGE_SIZE})
+        batch = result.get("data") or []
+        meta = result.get("meta") or {}
+        total = meta.get("total_results", total)
+        records.extend(batch)
+        if progress is not None:
+            await progress(len(records), total, f"{name}: {len(records)} of {total or '?'} read")
+        if not batch or page >= (meta.get("total_pages") or page):
+            break
+        page += 1
+    return records[:limit], total
+
+
+def sim_row(sim: dict[str, Any], group_names: dict[str, str]) -> dict[str, Any]:
+    return {
+        "id": sim.get("id"), "iccid": sim.get("iccid"), "status": (sim.get("status") or {}).get("value"),
+        "group": group_names.get(sim.get("sim_card_group_id") or "", None),
+        "used_mb": round(megabytes(sim.get("current_billing_period_consumed_data")) or 0.0, 2),
+        "limit_mb": megabytes(sim.get("data_limit")),
+    }
+
+
+def action_row(action: dict[str, Any]) -> dict[str, Any]:
+    status = action.get("status")
+    return {
+        "id": action.get("id"), "action_type": action.get("action_type"), "sim_card_id": action.get("sim_card_id"),
+        "status": status.get("value") if isinstance(status, dict) else status,
+        "reason": status.get("reason") if isinstance(status, dict) else None, "created_at": action.get("created_at"),
+    }
+
+
+async def fleet_dashboard(client: TelnyxClient, arguments: dict[str, Any],
+                          progress: Progress | None = None) -> dict[str, Any]:
+    group_id = arguments.get("sim_card_group_id")
+    top = arguments.get("top", 10)
+    groups, _ = await read_pages(client, "list_sim_card_groups", {}, MAX_SIM_CARDS)
+    group_names = {g["id"]: g.get("name") or g["id"] for g in groups if g.get("id")}
+    sims, total = await read_pages(client, "list_sim_cards",
+                                   {"fields": SIM_FIELDS, **({"sim_card_group_id": group_id} if group_id else {})},
+                                   MAX_SIM_CARDS, progress)
+    running, _ = await read_pages(client, "list_sim_card_actions", {"status": "in-progress"}, MAX_LISTED)
+    failed, _ = await read_pages(client, "list_sim_card_actions", {"status": "failed"}, MAX_LISTED)
+
+    rows = [sim_row(sim, group_names) for sim in sims]
+    by_status = Counter(row["status"] or "unknown" for row in rows)
+    over = [r for r in rows if r["status"] == "data_limit_exceeded"
+            or (r["limit_mb"] is not None and r["used_mb"] > r["limit_mb"])]
+    by_group: dict[str | None, dict[str, Any]] = defaultdict(lambda: {"sim_cards": 0, "used_mb": 0.0})
+    for sim, row in zip(sims, rows):
+        entry = by_group[sim.get("sim_card_group_id")]
+        entry["sim_cards"] += 1
+        entry["used_mb"] += row["used_mb"]
+    groups_used = sorted(
+        ({"id": gid, "name": group_names.get(gid or "", "no group"), "sim_cards": e["sim_cards"],
+          "used_mb": round(e["used_mb"], 2)} for gid, e in by_group.items()),
+        key=lambda g: -g["used_mb"])
+    used = round(sum(r["used_mb"] for r in rows), 2)
+    scope = {"sim_card_group_id": group_id, "group": group_names.get(group_id) if group_id else None}
+    truncated = total is not None and len(rows) < total
+    summary = (
+        f"{len(rows)} SIM cards{' in ' + repr(scope['group'] or group_id) if group_id else ''}: "
+        + ", ".join(f"{n} {s}" for s, n in by_status.most_common())
+        + f". {len(over)} over their data limit. {used / 1024:.2f} GB used this period"
+        + (f", most by {groups_used[0]['name']!r} ({groups_used[0]['used_mb'] / 1024:.2f} GB)" if groups_used else "")
+        + f". Actions: {len(running)} in progress, {len(failed)} failed."
+        + (f" Only the first {len(rows)} of {total} SIM cards were read." if truncated else "")
+    )
+    return {
+        "data": {
+            "scope": scope,
+            "sim_cards": {"total": len(rows), "by_status": dict(by_status.most_common())},
+            "data_used_mb": used,
+            "by_group": groups_used,
+            "top_sim_cards": sorted(rows, key=lambda r: -r["used_mb"])[:top],
+            "over_limit": over[:MAX_LISTED],
+            "actions": {"in_progress": [action_row(a) for a in running],
+                        "failed": [action_row(a) for a in failed]},
+        },
+        "meta": {"summary": summary, "sim_cards_read": len(rows), "total_results": total, "truncated": truncated},
+    }
