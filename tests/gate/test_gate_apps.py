@@ -141,3 +141,22 @@ async def test_the_card_is_refused_in_read_only_mode_and_for_tools_that_are_not_
                                                          "confirmation": card["token"]})
     assert ungated.is_error and rig.api.gated() == []
     assert refused.is_error and read_only.api.requests == []
+
+
+async def test_dynamic_mode_draws_the_card_on_call_operation_too():
+    from telnyx_iot_mcp.server.app import create_server
+
+    rig = Rig()
+    server = create_server(rig.api.client(), gate=rig.gate, tools_mode="dynamic")
+    async with Client(server, extensions=APPS) as session:
+        tools = {t.name: t for t in (await session.list_tools()).tools}
+        call = tools["call_operation"]
+        name_argument = next(k for k in call.input_schema["required"])
+        shown = await session.call_tool("call_operation", {name_argument: "disable_sim_card",
+                                                           "arguments": GATED_SAMPLES["disable_sim_card"]})
+        card = card_of(shown)
+        done = await session.call_tool(CONFIRM_TOOL, {"tool": card["operation"], "arguments": card["arguments"],
+                                                      "confirmation": card["token"]})
+    assert call.meta["ui"]["resourceUri"] == APP_URI and CONFIRM_TOOL in tools
+    assert card["token"] not in model_facing(shown)
+    assert not done.is_error and len(rig.api.gated()) == 1
