@@ -23,7 +23,6 @@ import statistics
 import subprocess
 import sys
 import time
-import tracemalloc
 from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -89,6 +88,8 @@ class StdioDriver:
     def __init__(self, command: list[str], env: dict[str, str]) -> None:
         self.started = time.perf_counter()
         self.instructions = ""
+        self.calls = 0
+        self.max_rss_mib = 0.0
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=subprocess.DEVNULL, env=env)
 
@@ -124,6 +125,12 @@ class StdioDriver:
                 return tools
             request_id += 1
 
+    def call(self, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        self.calls += 1
+        request_id = 10_000 + self.calls
+        self.send({"id": request_id, "method": "tools/call", "params": {"name": tool, "arguments": arguments}})
+        return self.answer(request_id)
+
     def close(self) -> float:
         """Ends the server (stdin closed); returns the CPU seconds its process used."""
         self.process.stdin.close()
@@ -132,10 +139,17 @@ class StdioDriver:
             pid, status, usage = os.wait4(self.process.pid, os.WNOHANG)
             if pid:
                 self.process.returncode = os.waitstatus_to_exitcode(status)
+                self.max_rss_mib = usage.ru_maxrss / 1024
                 return usage.ru_utime + usage.ru_stime
             if time.monotonic() > deadline:
                 self.process.kill()
             time.sleep(0.005)
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a running process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # -- 1. footprint --------------------------------------------------------------------------------
@@ -180,21 +194,30 @@ def measure_footprints(commands: dict[str, list[str]], base_url: str) -> dict[st
 # -- 2. cold start ---------------------------------------------------------------------------------
 
 def measure_cold_start(commands: dict[str, list[str]], base_url: str, runs: int) -> dict[str, Any]:
-    """Wall time to the first tools/list answer, and the CPU time of the whole process (less noisy)."""
+    """Wall time from spawn to the first tools/list answer and to the first tools/call answered (get_sim_card
+    on the stub; the floor's trivial tool), and the CPU time of the whole process (less noisy)."""
     wall: dict[str, list[float]] = {name: [] for name in commands}
+    first_call: dict[str, list[float]] = {name: [] for name in commands}
     cpu: dict[str, list[float]] = {name: [] for name in commands}
     for run in range(runs + 1):  # interleaved, so drift in machine load spreads over every server alike
         for name, command in commands.items():
             driver = StdioDriver(command, server_env(base_url))
             try:
                 driver.list_tools()
-                elapsed = time.perf_counter() - driver.started
+                listed = time.perf_counter() - driver.started
+                tool, arguments = PER_CALL_TARGETS[name]
+                if driver.call(tool, arguments).get("isError"):
+                    raise RuntimeError(f"{name}: the first {tool} call failed")
+                answered = time.perf_counter() - driver.started
             finally:
                 used = driver.close()
             if run:  # the first run of each only warms the disk cache and compiles bytecode
-                wall[name].append(elapsed * 1000)
+                wall[name].append(listed * 1000)
+                first_call[name].append(answered * 1000)
                 cpu[name].append(used * 1000)
     return {name: {"median_ms": round(statistics.median(wall[name]), 1), "min_ms": round(min(wall[name]), 1),
+                   "first_call_median_ms": round(statistics.median(first_call[name]), 1),
+                   "first_call_min_ms": round(min(first_call[name]), 1),
                    "cpu_median_ms": round(statistics.median(cpu[name]), 1), "runs": runs} for name in commands}
 
 
@@ -237,7 +260,10 @@ async def measure_per_call(commands: dict[str, list[str]], latency_ms: float, ca
                 drivers[name] = StdioDriver(command, env)
                 stack.callback(drivers[name].close)
                 drivers[name].list_tools()
+            cpu_before: dict[str, float] = {}
             for i in range(warmup + calls):
+                if i == warmup:
+                    cpu_before = {name: process_cpu(drivers[name].process.pid) for name in names}
                 timings: dict[str, float] = {}
                 start = time.perf_counter()
                 response = await http.get(f"/sim_cards/{SIM_CARD_ID}")
@@ -260,124 +286,144 @@ async def measure_per_call(commands: dict[str, list[str]], latency_ms: float, ca
                 if i >= warmup:
                     for key, seconds in timings.items():
                         samples[key].append(seconds)
+            server_cpu = {name: (process_cpu(drivers[name].process.pid) - cpu_before[name]) / calls
+                          for name in names}
     httpx_ms = timed_median(samples["plain httpx"])
     results: dict[str, Any] = {"plain httpx": {"median_ms": httpx_ms, "ratio": 1.0}}
     for name in names:
         ms, raw_ms = timed_median(samples[name]), timed_median(samples[f"{name} raw"])
         results[name] = {"median_ms": ms, "ratio": round(ms / httpx_ms, 2), "overhead_ms": round(ms - httpx_ms, 3),
-                         "raw_driver_ms": raw_ms, "raw_driver_ratio": round(raw_ms / httpx_ms, 2)}
+                         "raw_driver_ms": raw_ms, "raw_driver_ratio": round(raw_ms / httpx_ms, 2),
+                         "server_cpu_ms": round(server_cpu[name] * 1000, 3)}
     return results
 
 
 # -- 4. scale ----------------------------------------------------------------------------------------
 
-def sandbox_server(sim_count: int):
-    """Our server on an in-process sandbox fleet of `sim_count` SIMs, built the way the CLI builds it."""
-    import httpx
-
-    from telnyx_iot_mcp.sandbox import create_app
-    from telnyx_iot_mcp.server import cli
-    from telnyx_iot_mcp.server.settings import Settings
-    from telnyx_iot_mcp.tools.client import TelnyxClient
-
-    settings = Settings()
-    limits = settings.client_limits() if hasattr(settings, "client_limits") else {"timeout": settings.timeout}
-    if "max_result_bytes" in limits:
-        limits["max_result_bytes"] = 50_000_000  # the whole fleet in one answer is what is measured here
-    client = TelnyxClient(base_url=cli.SANDBOX_BASE_URL, transport=httpx.ASGITransport(app=create_app(sim_count=sim_count)),
-                          **limits)
-    if hasattr(cli, "build_server"):
-        return cli.build_server(settings, client), client
-    from telnyx_iot_mcp.server.app import create_server
-
-    return create_server(client), client
-
-
-async def fetch_fleet(server: Any, all_pages: bool) -> dict[str, Any]:
-    """Every SIM of the fleet through an MCP client session: page by page, or with all_pages."""
-    from mcp import Client
-
-    ids: set[str] = set()
-    calls, page = 0, 1
-    async with Client(server) as client:
-        while True:
-            arguments: dict[str, Any] = {"page_number": page, "page_size": 250}
-            if all_pages:
-                arguments["all_pages"] = True
-            result = await client.call_tool("list_sim_cards", arguments)
-            calls += 1
-            if result.is_error:
-                raise RuntimeError(result.content[0].text)
-            body = result.structured_content or {}
-            ids.update(record["id"] for record in body.get("data") or [])
-            meta = body.get("meta") or {}
-            fetched = meta.get("pages_fetched", 1)
-            if page + fetched - 1 >= (meta.get("total_pages") or 0):
-                return {"records": len(ids), "calls": calls}
-            page += fetched
-
-
-async def measure_fleet(sim_count: int, all_pages: bool) -> dict[str, Any]:
-    server, client = sandbox_server(sim_count)
+@contextmanager
+def sandbox_api(sim_count: int) -> Iterator[str]:
+    """The sandbox's HTTP API with `sim_count` SIMs in its own process; yields its base URL."""
+    process = subprocess.Popen([sys.executable, str(BENCH / "servers" / "sandbox_api.py"), str(sim_count)],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
-        start = time.perf_counter()
-        counted = await fetch_fleet(server, all_pages)
-        seconds = time.perf_counter() - start
-        tracemalloc.start()
-        await fetch_fleet(server, all_pages)
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
+        port = int(process.stdout.readline())
+        yield f"http://127.0.0.1:{port}/v2"
     finally:
-        await client.aclose()
-    return {**counted, "seconds": round(seconds, 2), "records_per_s": round(counted["records"] / seconds),
-            "peak_mib": round(peak / 2**20, 1)}
+        process.stdin.close()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
-def takes_all_pages() -> bool:
-    from telnyx_iot_mcp.tools.schema import input_schema
+def read_fleet(driver: StdioDriver, all_pages: bool) -> dict[str, Any]:
+    """Every SIM of the fleet through the server: page by page (page_size 250), or with all_pages from page 1,
+    following each answer's meta.next as a model would. Counts records seen more than once."""
+    ids: set[str] = set()
+    calls = repeats = 0
+    arguments: dict[str, Any] = {"all_pages": True} if all_pages else {"page_number": 1, "page_size": 250}
+    while True:
+        result = driver.call("list_sim_cards", arguments)
+        calls += 1
+        if result.get("isError"):
+            raise RuntimeError(result["content"][0]["text"])
+        body = result.get("structuredContent") or {}
+        for record in body.get("data") or []:
+            repeats += record["id"] in ids
+            ids.add(record["id"])
+        meta = body.get("meta") or {}
+        if all_pages:
+            if "next" not in meta:
+                break
+            arguments = {**arguments, **meta["next"]}
+        else:
+            if arguments["page_number"] >= (meta.get("total_pages") or 0):
+                break
+            arguments = {**arguments, "page_number": arguments["page_number"] + 1}
+    return {"records": len(ids), "repeats": repeats, "total": meta.get("total_results"), "calls": calls}
 
-    return "all_pages" in input_schema("list_sim_cards")["properties"]
+
+def measure_fleet(sim_count: int, passes: int = 2) -> dict[str, Any]:
+    """Our server (its own process, over stdio, default settings) reading the whole fleet from the sandbox
+    (another process), by hand and by following all_pages; one server process per way, passes interleaved.
+    Time: the fastest pass; RSS: the server process's peak."""
+    ways = {"pages of 250 by hand": False, "all_pages, following meta.next": True}
+    results: dict[str, Any] = {}
+    with sandbox_api(sim_count) as base_url:
+        drivers = {label: StdioDriver(ours_command(), server_env(base_url)) for label in ways}
+        times: dict[str, list[float]] = {label: [] for label in ways}
+        try:
+            for driver in drivers.values():
+                driver.list_tools()
+            for _ in range(passes):
+                for label, all_pages in ways.items():
+                    start = time.perf_counter()
+                    results[label] = read_fleet(drivers[label], all_pages)
+                    times[label].append(time.perf_counter() - start)
+        finally:
+            cpu = {label: driver.close() for label, driver in drivers.items()}
+    for label, row in results.items():
+        seconds = min(times[label])
+        row.update(seconds=round(seconds, 2), records_per_s=round(row["records"] / seconds),
+                   server_cpu_s=round(cpu[label], 2), peak_rss_mib=round(drivers[label].max_rss_mib, 1))
+    return {f"{sim_count:,}-SIM sandbox, {label}": row for label, row in results.items()}
 
 
-def has_http_transport() -> bool:
-    help_text = subprocess.run(ours_command() + ["--help"], capture_output=True, text=True).stdout
-    return "--transport" in help_text
+def http_command(name: str, commands: dict[str, list[str]], port: int) -> list[str]:
+    if name == "ours":
+        return commands["ours"] + ["--transport", "http", "--port", str(port), "--log-level", "WARNING"]
+    return commands["peer"] + ["--http", str(port)]
 
 
-async def measure_http_throughput(base_url: str, clients: int, calls_each: int) -> dict[str, Any]:
-    import httpx
+async def http_round(command: list[str], base_url: str, port: int, clients: int, calls_each: int) -> dict[str, Any]:
+    """`clients` MCP client sessions over streamable HTTP, opened and warmed by one call each before the clock
+    starts, then `calls_each` get_sim_card calls each, concurrently. Server CPU: the timed calls only."""
     from mcp import Client
 
-    port = free_port()
-    process = subprocess.Popen(ours_command() + ["--transport", "http", "--port", str(port), "--log-level", "WARNING"],
-                               env=server_env(base_url), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(command, env=server_env(base_url), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        async with httpx.AsyncClient() as http:
-            for _ in range(200):
-                try:
-                    if (await http.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
+        for _ in range(600):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
                 await asyncio.sleep(0.05)
+        async with AsyncExitStack() as stack:
+            sessions = [await stack.enter_async_context(Client(f"http://127.0.0.1:{port}/mcp")) for _ in range(clients)]
+            tool, arguments = PER_CALL_TARGETS["ours" if "--transport" in command else "peer"]
 
-        async def one_client() -> int:
-            async with Client(f"http://127.0.0.1:{port}/mcp") as client:
-                for _ in range(calls_each):
-                    result = await client.call_tool("get_sim_card", {"sim_card_id": SIM_CARD_ID})
+            async def calls(session: Any, count: int) -> int:
+                for _ in range(count):
+                    result = await session.call_tool(tool, arguments)
                     if result.is_error:
-                        raise RuntimeError(result.content[0].text)
-            return calls_each
+                        raise RuntimeError(result.content[0].text if result.content else str(result))
+                return count
 
-        start, own_cpu = time.perf_counter(), time.process_time()
-        done = sum(await asyncio.gather(*(one_client() for _ in range(clients))))
-        seconds, own_cpu = time.perf_counter() - start, time.process_time() - own_cpu
+            await asyncio.gather(*(calls(session, 1) for session in sessions))
+            server_cpu, own_cpu, start = process_cpu(process.pid), time.process_time(), time.perf_counter()
+            done = sum(await asyncio.gather(*(calls(session, calls_each) for session in sessions)))
+            seconds = time.perf_counter() - start
+            server_cpu, own_cpu = process_cpu(process.pid) - server_cpu, time.process_time() - own_cpu
     finally:
         process.terminate()
-        _, _, usage = os.wait4(process.pid, 0)
+        os.wait4(process.pid, 0)
         process.returncode = 0
     return {"clients": clients, "calls": done, "seconds": round(seconds, 2), "calls_per_s": round(done / seconds),
-            "client_cpu_s": round(own_cpu, 2), "server_cpu_s": round(usage.ru_utime + usage.ru_stime, 2)}
+            "client_cpu_s": round(own_cpu, 2), "server_cpu_s": round(server_cpu, 2),
+            "server_cpu_ms_per_call": round(server_cpu / done * 1000, 3)}
+
+
+async def measure_http_throughput(commands: dict[str, list[str]], base_url: str, clients: int, calls_each: int,
+                                  rounds: int = 2) -> dict[str, Any]:
+    """Ours and the peer over streamable HTTP, rounds taking turns; the best round of each."""
+    best: dict[str, dict[str, Any]] = {}
+    for _ in range(rounds):
+        for name in [n for n in ("ours", "peer") if n in commands]:
+            port = free_port()
+            row = await http_round(http_command(name, commands, port), base_url, port, clients, calls_each)
+            if name not in best or row["calls_per_s"] > best[name]["calls_per_s"]:
+                best[name] = row
+    return {f"streamable HTTP, {name}": row for name, row in best.items()}
 
 
 # -- report ------------------------------------------------------------------------------------------
@@ -405,24 +451,32 @@ def table(results: dict[str, Any]) -> str:
         lines.append(f"  {label:<40}{row['tools']:>6}{row['whole_bytes']:>12,}{row['whole_tokens']:>9,}"
                      f"{row['model_bytes']:>14,}{row['model_tokens']:>9,}{row['instructions_bytes']:>14,}{versus:>40}")
     cold = results["cold_start"]
-    lines += ["", f"Cold start: spawn to first tools/list answer over stdio ({cold['ours']['runs']} runs)",
-              f"  {'server':<40}{'median ms':>10}{'min ms':>10}{'CPU ms':>10}"]
+    lines += ["", f"Cold start over stdio, median of {cold['ours']['runs']} runs: spawn to the first tools/list answer, "
+                  "and to the first tools/call answered (get_sim_card on the stub; the floor: a trivial tool)",
+              f"  {'server':<40}{'list ms':>10}{'min ms':>10}{'call ms':>10}{'min ms':>10}{'CPU ms':>10}"]
     for name, row in cold.items():
-        lines.append(f"  {name:<40}{row['median_ms']:>10.1f}{row['min_ms']:>10.1f}{row['cpu_median_ms']:>10.1f}")
+        lines.append(f"  {name:<40}{row['median_ms']:>10.1f}{row['min_ms']:>10.1f}{row['first_call_median_ms']:>10.1f}"
+                     f"{row['first_call_min_ms']:>10.1f}{row['cpu_median_ms']:>10.1f}")
+    for key, label in (("median_ms", "to tools/list"), ("first_call_median_ms", "to first call answered")):
+        versus_peer = f"{ratio(cold['ours'][key], cold['peer'][key])} the peer, " if "peer" in cold else ""
+        lines.append(f"  ours {label}: {versus_peer}{ratio(cold['ours'][key], cold['floor'][key])} the floor "
+                     f"({cold['ours'][key] - cold['floor'][key]:+.0f} ms)")
     if "peer" in cold:
-        lines.append(f"  ours / peer: {ratio(cold['ours']['median_ms'], cold['peer']['median_ms'])} wall, "
-                     f"{ratio(cold['ours']['cpu_median_ms'], cold['peer']['cpu_median_ms'])} CPU")
-    lines.append(f"  ours above the bare mcp floor: {cold['ours']['median_ms'] - cold['floor']['median_ms']:.0f} ms "
-                 f"({ratio(cold['ours']['median_ms'], cold['floor']['median_ms'])})")
+        lines.append(f"  CPU of the whole run: {ratio(cold['ours']['cpu_median_ms'], cold['peer']['cpu_median_ms'])} "
+                     f"the peer, {ratio(cold['ours']['cpu_median_ms'], cold['floor']['cpu_median_ms'])} the floor")
     for stub, per_call in results["per_call"].items():
         lines += ["", f"Per call: get_sim_card, {stub} ({results['config']['calls']} calls, median)",
                   f"  {'server (mcp.Client session over stdio)':<40}{'median ms':>10}{'vs httpx':>10}{'overhead ms':>13}"
-                  f"{'raw JSON-RPC ms':>17}{'vs httpx':>10}"]
+                  f"{'raw JSON-RPC ms':>17}{'vs httpx':>10}{'server CPU ms':>15}"]
         for name, row in per_call.items():
             label = "floor (bare mcp, trivial tool)" if name == "floor" else name
-            raw = (f"{row['raw_driver_ms']:>17.3f}{row['raw_driver_ratio']:>9.2f}x" if "raw_driver_ms" in row else "")
+            raw = (f"{row['raw_driver_ms']:>17.3f}{row['raw_driver_ratio']:>9.2f}x{row['server_cpu_ms']:>15.3f}"
+                   if "raw_driver_ms" in row else "")
             lines.append(f"  {label:<40}{row['median_ms']:>10.3f}{row['ratio']:>9.2f}x{row.get('overhead_ms', 0):>13.3f}"
                          + raw)
+        if "peer" in per_call:
+            lines.append(f"  server CPU per call (raw driver's server, calls only): ours "
+                         f"{ratio(per_call['ours']['server_cpu_ms'], per_call['peer']['server_cpu_ms'])} the peer")
     scale = results.get("scale", {})
     if scale:
         lines += ["", "Scale"]
@@ -430,12 +484,21 @@ def table(results: dict[str, Any]) -> str:
             if "error" in row:
                 lines.append(f"  {name:<40}  error: {row['error'][:80]}")
             elif "calls_per_s" in row:
-                lines.append(f"  {name:<40}{row['calls']:>7} calls, {row['clients']} clients, {row['seconds']:.2f} s: "
+                lines.append(f"  {name:<56}{row['calls']:>7} calls, {row['clients']} warm sessions, {row['seconds']:.2f} s: "
                              f"{row['calls_per_s']:,} calls/s (CPU: clients {row['client_cpu_s']} s, "
-                             f"server {row['server_cpu_s']} s incl. start)")
+                             f"server {row['server_cpu_s']} s, {row['server_cpu_ms_per_call']} ms per call)")
             else:
-                lines.append(f"  {name:<40}{row['records']:>7,} SIMs in {row['calls']} calls, {row['seconds']:.2f} s "
-                             f"({row['records_per_s']:,}/s), peak {row['peak_mib']} MiB traced")
+                lines.append(f"  {name:<56}{row['records']:>7,} SIMs ({row['repeats']} twice) in {row['calls']} "
+                             f"calls, {row['seconds']:.2f} s, server: {row['server_cpu_s']} s CPU in all, "
+                             f"peak RSS {row['peak_rss_mib']} MiB")
+        ours, peer = scale.get("streamable HTTP, ours"), scale.get("streamable HTTP, peer")
+        if ours and peer and "calls_per_s" in ours and "calls_per_s" in peer:
+            lines.append(f"  streamable HTTP, ours / peer: {ratio(ours['calls_per_s'], peer['calls_per_s'])} throughput, "
+                         f"{ratio(ours['server_cpu_ms_per_call'], peer['server_cpu_ms_per_call'])} server CPU per call")
+        fleet = [row for row in scale.values() if "peak_rss_mib" in row]
+        if len(fleet) == 2:
+            lines.append(f"  all_pages / by hand: {ratio(fleet[1]['seconds'], fleet[0]['seconds'])} time, "
+                         f"{ratio(fleet[1]['peak_rss_mib'], fleet[0]['peak_rss_mib'])} server peak RSS")
     return "\n".join(lines)
 
 
@@ -468,16 +531,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         }
         scale: dict[str, Any] = {}
         if args.sim_count:
-            label = f"{args.sim_count:,}-SIM sandbox"
-            scale[f"{label}, pages of 250"] = await measure_fleet(args.sim_count, all_pages=False)
-            if takes_all_pages():
-                scale[f"{label}, all_pages"] = await measure_fleet(args.sim_count, all_pages=True)
-        if args.http_clients and has_http_transport():
+            scale.update(measure_fleet(args.sim_count))
+        if args.http_clients:
             try:
-                scale["streamable HTTP, concurrent"] = await measure_http_throughput(
-                    base_url, args.http_clients, args.http_calls)
+                scale.update(await measure_http_throughput(commands, base_url, args.http_clients, args.http_calls))
             except Exception as error:  # report and go on: the other figures still stand
-                scale["streamable HTTP, concurrent"] = {"error": f"{type(error).__name__}: {error}"}
+                scale["streamable HTTP"] = {"error": f"{type(error).__name__}: {error}"}
         results["scale"] = scale
     return results
 
