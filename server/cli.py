@@ -209,12 +209,30 @@ async def call_tool(settings: Settings, name: str, arguments_json: str) -> int:
         await store.aclose()
 
 
+def warm_in_background(settings: Settings, client) -> None:
+    """What start-up leaves to the first call (httpx, the TLS context, jsonschema and the validators), done in a
+    thread while the server answers and the model reads the tool list, so the first call is as fast as the rest."""
+    import threading
+
+    from ..tools.validation import warm
+
+    def work() -> None:
+        try:
+            client.warm()
+            warm([op.name for op in selected(settings)])
+        except Exception:  # the first call does it then, and reports what fails
+            logging.getLogger("telnyx_iot_mcp").debug("warm-up failed", exc_info=True)
+
+    threading.Thread(target=work, name="warm-up", daemon=True).start()
+
+
 async def serve_stdio(settings: Settings) -> None:
     from mcp.server.stdio import stdio_server
 
     store = open_state(settings)
     client = make_client(settings, store)
     server = build_server(settings, client, store)
+    warm_in_background(settings, client)
     try:
         async with stdio_server() as (read, write):
             await server.run(read, write, server.create_initialization_options())
@@ -232,6 +250,7 @@ async def serve_http(settings: Settings) -> None:
         fail(str(error))
     store = open_state(settings)
     client = make_client(settings, store)
+    warm_in_background(settings, client)
     try:
         app = http.create_http_app(build_server(settings, client, store), settings, token=token)
         await http.serve(app, settings)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -93,6 +94,7 @@ class TelnyxClient:
         )
         self._http_limits = (timeout, min(timeout, connect_timeout), max_concurrency)
         self._built_http: httpx.AsyncClient | None = None
+        self._building = threading.Lock()  # warm() may build it in another thread
         self._attempt_timeout = timeout
         self._budget = retry_budget
         self._max_attempts = max_attempts
@@ -105,18 +107,27 @@ class TelnyxClient:
     @property
     def _http(self) -> httpx.AsyncClient:
         if self._built_http is None:
-            import httpx
+            with self._building:
+                if self._built_http is None:
+                    import httpx
 
-            timeout, connect, connections = self._http_limits
-            self._built_http = httpx.AsyncClient(
-                **self._http_options, timeout=httpx.Timeout(timeout, connect=connect), cookies=no_cookie_jar(),
-                limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
-            )
+                    timeout, connect, connections = self._http_limits
+                    self._built_http = httpx.AsyncClient(
+                        **self._http_options, timeout=httpx.Timeout(timeout, connect=connect), cookies=no_cookie_jar(),
+                        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+                    )
         return self._built_http
 
     def api_key_in_use(self) -> str | None:
         """The key the next request is sent with: the calling request's own key, else this client's."""
         return request_api_key.get() or self._api_key
+
+    def warm(self) -> None:
+        """Does ahead what the first call would: imports httpx and stamina, builds the pool and its TLS context.
+        Safe to run in a thread while the event loop serves."""
+        import stamina  # noqa: F401
+
+        self._http  # noqa: B018
 
     async def aclose(self) -> None:
         if self._built_http is not None:

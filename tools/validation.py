@@ -78,6 +78,13 @@ def _describe(error: ValidationError) -> str:
             return f"{where or 'arguments'}: {error.message if len(error.message) < 200 else _short(error.message, 200)}"
 
 
+def warm(names: list[str]) -> None:
+    """Builds the validators of these tools now rather than on each one's first call (jsonschema's import
+    is the slow part)."""
+    for name in names:
+        _validator(name)
+
+
 def problems(name: str, arguments: dict[str, Any]) -> list[str]:
     """Every way the arguments break the tool's input schema, one line each; empty when valid."""
     errors = sorted(_validator(name).iter_errors(arguments), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
