@@ -73,6 +73,19 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
+def rate_limit_wait(headers: httpx.Headers) -> float | None:
+    """Seconds until a 429 may be retried: Retry-After if sent, else Telnyx's x-ratelimit-reset (seconds
+    until the window resets); None when the answer says neither."""
+    wait = parse_retry_after(headers.get("retry-after"))
+    if wait is None:
+        try:
+            reset = float(headers.get("x-ratelimit-reset", ""))
+        except ValueError:
+            return None
+        wait = reset if math.isfinite(reset) and reset >= 0 else None
+    return wait
+
+
 class TelnyxClient:
     def __init__(self, *, base_url: str = DEFAULT_BASE_URL, api_key: str | None = None,
                  timeout: float = 30.0, transport: httpx.AsyncBaseTransport | None = None,
@@ -229,12 +242,18 @@ class TelnyxClient:
                 body = redact_value(body)
             return ApiResponse(status, body, request_id)
         retry_after = response.headers.get("retry-after")
-        error = upstream_error(status, body, request_id=request_id, retry_after=retry_after,
+        wait = rate_limit_wait(response.headers) if status == 429 else None
+        error = upstream_error(status, body, request_id=request_id,
+                               retry_after=f"{wait:g}" if wait is not None else retry_after,
                                may_have_happened=maybe if status >= 500 else None)
         if body is None and content:
             error.payload["message"] += f" (the body was {_content_kind(response)})"
         if status == 429:
-            raise _Failure(error, retryable=True, retry_after=parse_retry_after(retry_after))
+            if wait is not None:
+                error.payload["retry_after_seconds"] = wait
+                error.payload["hint"] = (f"Rate-limited by Telnyx: the limit resets in {wait:g} s. Call again "
+                                         f"after that (nothing was done); narrow list calls with filters.")
+            raise _Failure(error, retryable=True, retry_after=wait)
         raise _Failure(error, retryable=status >= 500 or status == 408)
 
 
@@ -250,4 +269,4 @@ def _content_kind(response: httpx.Response) -> str:
     return f"not JSON: {kind}"
 
 
-__all__ = ["ApiResponse", "TelnyxClient", "ToolError", "DEFAULT_BASE_URL", "parse_retry_after"]
+__all__ = ["ApiResponse", "TelnyxClient", "ToolError", "DEFAULT_BASE_URL", "parse_retry_after", "rate_limit_wait"]

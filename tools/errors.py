@@ -65,6 +65,14 @@ def _compact(item: dict[str, Any]) -> dict[str, Any]:
     return {k: cut(str(v), 500) for k, v in out.items() if v not in (None, "")}
 
 
+def partial_errors(body: Any) -> list[dict[str, Any]] | None:
+    """The `errors[]` a successful answer carries beside its `data` (some items done, some refused)."""
+    items = body.get("errors") if isinstance(body, dict) else None
+    if not isinstance(items, list):
+        return None
+    return [_compact(i) for i in items if isinstance(i, dict)][:50] or None
+
+
 def upstream_error(status: int, body: Any, *, request_id: str | None = None,
                    retry_after: str | None = None, may_have_happened: str | None = None) -> ToolError:
     errors = [_compact(i) for i in _error_items(body)][:20]

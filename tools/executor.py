@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .client import TelnyxClient
-from .errors import ToolError, invalid_arguments
+from .errors import ToolError, invalid_arguments, partial_errors
 from .paging import Progress, fetch_all_pages, resume_at, takes_pages
 from .registry import Operation
 from .request import build_request
@@ -30,6 +30,9 @@ async def run(client: TelnyxClient, op: Operation, arguments: dict[str, Any],
     async def fetch(page_arguments: dict[str, Any]) -> dict[str, Any]:
         response = await client.send(build_request(op, page_arguments))
         result: dict[str, Any] = {"data": response.body.get("data")}
+        failed = partial_errors(response.body)
+        if failed:  # a 202 that partly failed: what was refused is as much the answer as what was done
+            result["errors"] = failed
         if op.paginated and isinstance(response.body.get("meta"), dict):
             result["meta"] = response.body["meta"]
         if page_arguments.get("fields"):

@@ -43,7 +43,7 @@ class LocalTool(BaseModel):
 WAIT_FOR_ACTION = LocalTool(
     name="wait_for_action",
     title="Wait for an action to finish",
-    description="Wait for a SIM card, bulk or group action to complete or fail.",
+    description="Wait for a SIM card, bulk or group action to complete, fail or be interrupted.",
     toolset="actions",
     kind="read",
     search_words=(

@@ -17,7 +17,8 @@ REGISTRATION_CODES = array(string(max_length=64), min_items=1, max_items=1000)
 OPERATIONS = [
     op(
         name="purchase_esims", title="Purchase eSIMs", method="POST", path="/actions/purchase/esims",
-        description="Buy eSIMs for the account (charged per eSIM).",
+        description="Buy eSIMs for the account (charged per eSIM). If only some can be bought, `errors` "
+                    "says why beside the eSIMs in `data`.",
         search_words=(
             "buy esim", "new esims", "get more esims", "provision esims", "add esims", "embedded sim",
             "esim profiles",
@@ -35,7 +36,8 @@ OPERATIONS = [
     ),
     op(
         name="register_sim_cards", title="Register SIM cards", method="POST", path="/actions/register/sim_cards",
-        description="Add physical SIMs you hold by registration code.",
+        description="Add physical SIMs you hold by registration code. Codes that fail come back in "
+                    "`errors` beside the SIMs that registered.",
         search_words=(
             "activate received sims", "add sims we hold", "claim sim cards", "onboard physical sims", "sims arrived",
             "bring sims into the account", "registration code",
