@@ -8,7 +8,7 @@ from scorer import PARTS, requests, score, table
 from telnyx_iot_mcp.server.selection import CATALOG
 
 # Set from what the search reached, a few points below, so a change that makes it worse fails. Reached: over the
-# first 67 tools 93.8%/100% (tuning) and 89.1%/96.9% (held out); with the 24 further wireless operations and
+# first 67 tools 93.8%/100% (tuning) and 87.5%/96.9% (held out); with the 24 further wireless operations and
 # their requests, 88.7%/99.0% and 76.8%/91.6% (their requests are the harder part of the held-out set).
 THRESHOLDS = {"tuning": (0.85, 0.97), "held-out": (0.75, 0.90)}  # (top-1, top-3)
 
