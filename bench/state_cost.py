@@ -5,7 +5,9 @@ gate (checking and spending the token in the store) and the Telnyx client (its r
 store) to a stub answering at once. Only the store differs between rows:
   memory  this process only (the floor);
   sqlite  the default: a SQLite file in a temporary state directory (WAL);
-  redis   a redis-server on loopback started by this script (skipped when redis-server is not installed).
+  redis   a redis-server on loopback started by this script (skipped when redis-server is not installed);
+  redis-spend-only  the same store with this process's own request budget: what spending the token costs,
+          without the shared budget's two round trips (taking and returning a slot).
 
 Run: `.venv/bin/python bench/state_cost.py [--calls 300] [--rounds 5]`. Rows take turns, round after round,
 so a busy machine slows them alike; the figure per store is the median over rounds of each round's median.
@@ -33,6 +35,7 @@ from telnyx_iot_mcp.server.app import create_server
 from telnyx_iot_mcp.server.confirm_token import ConfirmationTokens
 from telnyx_iot_mcp.server.gate import CONFIRM_TOKEN, Gate
 from telnyx_iot_mcp.server.state import MemoryStore, SqliteStore, Store
+from telnyx_iot_mcp.tools.budget import LocalBudget
 from telnyx_iot_mcp.tools.client import TelnyxClient
 from telnyx_iot_mcp.tools.registry import OPERATIONS
 
@@ -49,10 +52,10 @@ def answer(request: httpx.Request) -> httpx.Response:
 class Row:
     """One store behind one server, with its tokens issued ahead of each round."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, shared_budget: bool = True) -> None:
         self.store = store
         self.client = TelnyxClient(api_key=KEY, base_url="http://stub/v2", transport=httpx.MockTransport(answer),
-                                   budget=store.budget(8, None))
+                                   budget=store.budget(8, None) if shared_budget else LocalBudget(8))
         self.gate = Gate(self.client, tokens=ConfirmationTokens(store=store))
         self.server = create_server(self.client, [OPERATIONS["disable_sim_card"]], gate=self.gate)
 
@@ -99,6 +102,7 @@ async def measure(calls: int, rounds: int, warmup: int) -> dict[str, Any]:
         from telnyx_iot_mcp.server.state_redis import RedisStore
 
         rows["redis"] = Row(RedisStore(redis[1]))
+        rows["redis-spend-only"] = Row(RedisStore(redis[1]), shared_budget=False)
     try:
         for row in rows.values():
             await row.round(warmup)
@@ -133,12 +137,12 @@ def main() -> None:
         return
     print(f"Confirmed gated call (disable_sim_card with a fresh token), {args.rounds} rounds x {args.calls} calls, "
           f"Python {sys.version.split()[0]}")
-    print(f"{'store':8} {'median ms':>10} {'x memory':>9}")
+    print(f"{'store':17} {'median ms':>10} {'x memory':>9}")
     for name, figures in results.items():
         if isinstance(figures, str):
-            print(f"{name:8} {figures}")
+            print(f"{name:17} {figures}")
         else:
-            print(f"{name:8} {figures['median_ms']:>10.3f} {figures['ratio_to_memory']:>9.2f}")
+            print(f"{name:17} {figures['median_ms']:>10.3f} {figures['ratio_to_memory']:>9.2f}")
 
 
 if __name__ == "__main__":
