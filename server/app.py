@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
+import anyio
 from mcp import types
 from mcp.server import Server, ServerRequestContext
 
@@ -22,7 +23,8 @@ from ..tools.registry import OPERATIONS, Operation
 from ..tools.schema import output_schema, published_input_schema
 from ..tools.waiting import wait_for_action
 from . import apps
-from .audit import RequestIdRecorder
+from .audit import RequestIdRecorder, current_call, new_call_id
+from .state import StoreUnavailable
 from .gate import Gate, Verdict
 from .dynamic import DYNAMIC_NAMES, DYNAMIC_TOOLS, describe, search, tool_problems
 from .prompting import prompt_handlers
@@ -106,24 +108,54 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
     async def list_tools(ctx: ServerRequestContext, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
         return types.ListToolsResult(tools=app_tools if apps.draws_apps(ctx) else tools)
 
+    async def account_of_call() -> str | None:
+        try:
+            return await gate.account()
+        except StoreUnavailable:  # the gate refuses the call for the same reason, and says so
+            return None
+
     async def run_operation(ctx: ServerRequestContext, params: types.CallToolRequestParams, op: Operation,
                             arguments: dict[str, Any]) -> types.CallToolResult | types.InputRequiredResult:
         """The one call path of every operation: validate, gate, execute, shape the result."""
-        verdict: Verdict | None = None
-        try:
+        async def decide() -> Verdict:
             check_arguments(op, arguments)
-            verdict = await gate.check(ctx, params, op, arguments)
+            return await gate.check(ctx, params, op, arguments)
+
+        return await audited(ctx, op, arguments, decide)
+
+    async def audited(ctx: ServerRequestContext, op: Operation, arguments: dict[str, Any],
+                      decide: Callable[[], Awaitable[Verdict]]) -> types.CallToolResult | types.InputRequiredResult:
+        """Decide (validate and gate), send, and audit how the call ended, however it ends."""
+        verdict: Verdict | None = None
+        state = {"sending": False}
+        audited_call = current_call.set((new_call_id(), None))
+        try:
+            if not op.read_only:  # the Telnyx account each audit line of this call names
+                current_call.set((current_call.get()[0], await account_of_call()))
+            verdict = await decide()
             if verdict.reply is not None:  # the user is being asked (2026-07-28 round trip, or an App's card)
                 return verdict.reply
-            return await run_verdict(ctx, op, verdict)
+            return await run_verdict(ctx, op, verdict, state)
         except ToolError as error:
             if verdict is not None:
-                gate.finish(verdict, "error", error.payload.get("request_id"), error.message)
+                gate.finish(verdict, "unknown" if error.may_have_happened else "error",
+                            error.payload.get("request_id"), error.message)
             return error_result(error)
         except Exception:  # the server must answer, whatever broke
             if verdict is not None:
-                gate.finish(verdict, "error", detail="failed inside the server")
+                gate.finish(verdict, "unknown" if state["sending"] else "error", detail="failed inside the server")
             return internal_error(op.name)
+        except BaseException as stopped:  # cancelled, or the client went away: the line is written all the same
+            why = "the call was cancelled or its client went away" if isinstance(
+                stopped, anyio.get_cancelled_exc_class()) else f"the server stopped ({type(stopped).__name__})"
+            if state["sending"]:
+                gate.finish(verdict, "unknown", detail=f"{why} while the request was in flight to Telnyx: it may "
+                                                       "have taken effect")
+            elif verdict is None:
+                gate.abandoned(op, arguments, ctx.request_id, f"{why} before it was confirmed; nothing was sent")
+            raise
+        finally:
+            current_call.reset(audited_call)
 
     async def run_confirmed(ctx: ServerRequestContext, arguments: dict[str, Any]) -> types.CallToolResult:
         """confirm_change: the card's Confirm, for the exact call it showed; every check of the token path."""
@@ -132,27 +164,24 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
         if not isinstance(op, Operation) or not isinstance(inner, dict) or not isinstance(token, str):
             return error_result(ToolError("invalid_arguments", f"{apps.CONFIRM_TOOL} takes the tool, arguments "
                                           "and confirmation of a card this server showed. Nothing was sent."))
-        verdict: Verdict | None = None
-        try:
-            check_arguments(op, inner)
-            verdict = await gate.confirm_from_app(ctx, op, inner, token, arguments.get("typed"))
-            return await run_verdict(ctx, op, verdict)
-        except ToolError as error:
-            if verdict is not None:
-                gate.finish(verdict, "error", error.payload.get("request_id"), error.message)
-            return error_result(error)
-        except Exception:  # the server must answer, whatever broke
-            if verdict is not None:
-                gate.finish(verdict, "error", detail="failed inside the server")
-            return internal_error(op.name)
 
-    async def run_verdict(ctx: ServerRequestContext, op: Operation, verdict: Verdict) -> types.CallToolResult:
-        """Send a call the gate let through and audit its end (errors are audited by the caller)."""
+        async def decide() -> Verdict:
+            check_arguments(op, inner)
+            return await gate.confirm_from_app(ctx, op, inner, token, arguments.get("typed"))
+
+        return await audited(ctx, op, inner, decide)  # type: ignore[return-value]  # the card path never asks again
+
+    async def run_verdict(ctx: ServerRequestContext, op: Operation, verdict: Verdict,
+                          state: dict[str, bool]) -> types.CallToolResult:
+        """Send a call the gate let through: a send line before, an end line once Telnyx answered (errors,
+        cancellation and the rest are audited by `audited`)."""
         sent = RequestIdRecorder(client)
+        gate.sending(verdict)
+        state["sending"] = True
         answer = await run(sent, op, verdict.arguments, ctx.session.report_progress)
-        result = text_result(answer.payload, text=answer.text)
+        state["sending"] = False
         gate.finish(verdict, "ok", sent.request_id)
-        return result
+        return text_result(answer.payload, text=answer.text)
 
     async def run_local(ctx: ServerRequestContext, tool: LocalTool, arguments: dict[str, Any]) -> types.CallToolResult:
         """Local tools only read, through registry operations: validate, then run."""
@@ -175,18 +204,21 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
                                       arguments.get("class")))
         op = exposed.get(arguments["name"])
         if op is None:
-            return unknown_tool(arguments["name"], "search_operations lists the operations offered here.")
+            return unknown_tool(arguments["name"], arguments.get("arguments"),
+                                "search_operations lists the operations offered here.")
         if params.name == "describe_operation":
             return text_result(describe(op))
         # call_operation: exactly the static tool's path, so validation and the gate apply unchanged
         inner = params.model_copy(update={"name": op.name, "arguments": arguments.get("arguments") or {}})
         return await call_tool(ctx, inner)
 
-    def unknown_tool(name: str, hint: str | None = None) -> types.CallToolResult:
+    def unknown_tool(name: str, arguments: dict[str, Any] | None, hint: str | None = None) -> types.CallToolResult:
         why = "is not offered by this server's configuration" if name in OPERATIONS or name in LOCAL_TOOLS \
             else "does not exist"
         if gate.read_only and name in OPERATIONS and not OPERATIONS[name].read_only:
             why = f"is a {OPERATIONS[name].kind} tool and this server runs read-only; nothing was sent"
+            gate.audit.record(tool=name, kind=OPERATIONS[name].kind, arguments=arguments, confirmation="none",
+                              outcome="refused", detail="this server runs read-only")
         return error_result(ToolError("unknown_tool", f"Tool {name!r} {why}.", hint=hint))
 
     async def call_tool(ctx: ServerRequestContext, params: types.CallToolRequestParams) -> types.CallToolResult:
@@ -196,7 +228,7 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
             return await run_confirmed(ctx, dict(params.arguments or {}))
         op = exposed.get(params.name)
         if op is None:
-            return unknown_tool(params.name)
+            return unknown_tool(params.name, params.arguments)
         if isinstance(op, LocalTool):
             return await run_local(ctx, op, dict(params.arguments or {}))
         return await run_operation(ctx, params, op, dict(params.arguments or {}))

@@ -1,4 +1,20 @@
-"""The audit log: one JSON line per write, destructive or billable call, secrets redacted.
+"""The audit log: who changed what, in which Telnyx account, and how it ended. One JSON line per event.
+
+Every call of a tool that changes something (write, destructive, billable) leaves lines, and so does every
+refusal. `event` says which:
+
+- `ask`: the user is being asked to confirm, within the call (nothing sent yet);
+- `send`: written just before the change is sent, so a line exists even if the process dies while it is
+  in flight;
+- `end`: how the call ended. After a `send` line: `ok`, `error` (Telnyx answered and refused), or `unknown`
+  (the change may or may not have taken effect: no answer in time, an error from Telnyx's side, or the call
+  was cancelled or its client went away while it was in flight). Without one (nothing was sent): `refused`,
+  `declined`, `cancelled`, `awaiting_confirmation`.
+
+Each line names its `call` (shared by the lines of one tool call), the `caller` (for HTTP a keyed
+fingerprint of the access token, the client's address and session; for stdio the process) and the
+`account` (a keyed fingerprint of the Telnyx key, never the key). Arguments with secret names are
+replaced, and every secret is masked wherever it appears. schema/audit-line.schema.json documents a line.
 
 Lines go to the `telnyx_iot_mcp.audit` logger (stderr, info level) and, when a path is set, are
 appended to that file.
@@ -6,23 +22,37 @@ appended to that file.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
+import os
 import re
+import secrets
+import sys
 import threading
+from contextvars import ContextVar
 from datetime import datetime, timezone
 from typing import Any, Literal
 
 from ..tools.client import ApiResponse, TelnyxClient
+from ..tools.redact import redact_value
 from ..tools.request import ApiRequest
+from .settings import Settings
 
 log = logging.getLogger("telnyx_iot_mcp.audit")
 
+Event = Literal["ask", "send", "end"]
 Confirmation = Literal["elicitation", "app-card", "token", "policy-off", "not-needed", "none"]
-Outcome = Literal["ok", "error", "declined", "cancelled", "refused", "awaiting_confirmation"]
+Outcome = Literal["ok", "error", "unknown", "declined", "cancelled", "refused", "awaiting_confirmation"]
 
 SECRET_KEY = re.compile(r"secret|password|token|credential|private_key|^access_key$|api_key", re.IGNORECASE)
 REDACTED = "[redacted]"
+
+# Who is calling, set by the transport for the requests it serves (server/http.py, server/cli.py), and the
+# tool call being served with the account it runs under (server/app.py).
+caller: ContextVar[dict[str, Any] | None] = ContextVar("audit_caller", default=None)
+current_call: ContextVar[tuple[str, str | None] | None] = ContextVar("audit_call", default=None)
 
 
 def redact(value: Any) -> Any:
@@ -34,24 +64,41 @@ def redact(value: Any) -> Any:
     return value
 
 
+def this_process(transport: str) -> dict[str, Any]:
+    """The caller of a server that serves one client: its own process and the one that started it."""
+    return {"transport": transport, "pid": os.getpid(), "parent_pid": os.getppid()}
+
+
+def new_call_id() -> str:
+    return secrets.token_hex(8)
+
+
 class AuditLog:
-    def __init__(self, path: str | None = None) -> None:
-        """Raises OSError when `path` cannot be appended to, so a bad path stops the server at start."""
+    def __init__(self, path: str | None = None, *, key: bytes | None = None) -> None:
+        """Raises OSError when `path` cannot be appended to, so a bad path stops the server at start.
+        `key` keys the fingerprints of access tokens (random per process when not given)."""
         self.path = path
+        self.key = key or secrets.token_bytes(32)
         self._lock = threading.Lock()
         if path:
             open(path, "a", encoding="utf-8").close()
 
-    def record(self, *, tool: str, kind: str, arguments: dict[str, Any], confirmation: Confirmation,
-               outcome: Outcome, request_id: Any = None, api_request_id: str | None = None,
-               detail: str | None = None) -> dict[str, Any]:
-        entry = {
-            "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+    def fingerprint(self, label: str, secret: str) -> str:
+        """Names a secret without revealing it: a keyed hash, so equal secrets match and none can be guessed offline."""
+        digest = hmac.new(self.key, f"{label}\0{secret}".encode(), hashlib.sha256).hexdigest()
+        return f"{label}-{digest[:16]}"
+
+    def record(self, *, tool: str | None, kind: str | None, arguments: dict[str, Any] | None,
+               confirmation: Confirmation, outcome: Outcome | None, request_id: Any = None,
+               api_request_id: str | None = None, detail: str | None = None, event: Event = "end") -> dict[str, Any]:
+        call, account = current_call.get() or (new_call_id(), None)
+        entry = redact_value({
+            "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"), "event": event, "call": call,
             "tool": tool, "kind": kind, "arguments": redact(arguments), "confirmation": confirmation,
-            "outcome": outcome, "request_id": request_id, "api_request_id": api_request_id,
-        }
-        if detail:
-            entry["detail"] = detail
+            "outcome": outcome, "caller": caller.get() or this_process("in-process"), "account": account,
+            "request_id": request_id, "api_request_id": api_request_id,
+            **({"detail": detail} if detail else {}),
+        })
         line = json.dumps(entry, ensure_ascii=False, default=str)
         log.info("%s", line)
         if self.path:
@@ -61,6 +108,22 @@ class AuditLog:
             except OSError as error:  # the call itself has happened (or not): report, do not fail it
                 log.error("audit log %s cannot be written (%s); the line above is not in it", self.path, error.strerror)
         return entry
+
+    def refusal(self, detail: str) -> dict[str, Any]:
+        """A request refused before any tool was called (HTTP: a bad access token or Telnyx key header)."""
+        return self.record(tool=None, kind=None, arguments=None, confirmation="none", outcome="refused",
+                           detail=detail)
+
+
+def audit_for(settings: Settings) -> AuditLog:
+    """The audit log the settings ask for; stops the server at start when its file cannot be written."""
+    key = settings.confirm_secret.get_secret_value().encode() if settings.confirm_secret else None
+    try:
+        return AuditLog(settings.audit_log, key=key)
+    except OSError as error:
+        print(f"telnyx-iot-mcp: the audit log {settings.audit_log!r} cannot be written: {error.strerror}",
+              file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 class RequestIdRecorder:

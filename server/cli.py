@@ -166,14 +166,14 @@ def make_client(settings: Settings, store=None):
     return TelnyxClient(api_key=key, **options)
 
 
-def build_server(settings: Settings, client, store=None):
+def build_server(settings: Settings, client, store=None, audit=None):
     """The MCP server the settings ask for, whatever the transport; confirmations are spent in `store`
-    (default: the store the settings name)."""
+    (default: the store the settings name), calls are recorded in `audit` (default: the settings' log)."""
     from .app import create_server
 
     from .gate import gate_for
 
-    gate = gate_for(settings, client, store)
+    gate = gate_for(settings, client, store, audit)
     return create_server(client, selected(settings), tools_mode=settings.tools_mode, gate=gate)
 
 
@@ -193,6 +193,7 @@ def selected(settings: Settings):
 
 
 async def call_tool(settings: Settings, name: str, arguments_json: str) -> int:
+    from .audit import caller, this_process
     from .commands import call_once, parse_arguments
 
     try:
@@ -202,6 +203,7 @@ async def call_tool(settings: Settings, name: str, arguments_json: str) -> int:
     selected(settings)  # unknown tool names stop the command before any connection
     store = open_state(settings)
     client = make_client(settings, store)
+    caller.set(this_process("terminal"))
     try:
         return await call_once(build_server(settings, client, store), name, arguments, interactive=sys.stdin.isatty())
     finally:
@@ -229,10 +231,13 @@ def warm_in_background(settings: Settings, client) -> None:
 async def serve_stdio(settings: Settings) -> None:
     from mcp.server.stdio import stdio_server
 
+    from .audit import caller, this_process
+
     store = open_state(settings)
     client = make_client(settings, store)
     server = build_server(settings, client, store)
     warm_in_background(settings, client)
+    caller.set(this_process("stdio"))  # one client: the process that started this one
     try:
         async with stdio_server() as (read, write):
             await server.run(read, write, server.create_initialization_options())
@@ -243,6 +248,7 @@ async def serve_stdio(settings: Settings) -> None:
 
 async def serve_http(settings: Settings) -> None:
     from . import http
+    from .audit import audit_for
 
     try:
         token = http.access_token(settings)
@@ -251,8 +257,9 @@ async def serve_http(settings: Settings) -> None:
     store = open_state(settings)
     client = make_client(settings, store)
     warm_in_background(settings, client)
+    audit = audit_for(settings)
     try:
-        app = http.create_http_app(build_server(settings, client, store), settings, token=token)
+        app = http.create_http_app(build_server(settings, client, store, audit), settings, token=token, audit=audit)
         await http.serve(app, settings)
     finally:
         await client.aclose()

@@ -31,7 +31,7 @@ from ..tools.errors import ToolError
 from ..tools.redact import register_secret
 from ..tools.registry import Operation
 from .apps import card_result, draws_apps
-from .audit import AuditLog, Confirmation, Outcome
+from .audit import AuditLog, Confirmation, Outcome, audit_for
 from .confirm_token import TOKEN_ARGUMENT, ConfirmationTokens, TokenRefused
 from .state import Store, StoreUnavailable, open_store
 from .preview import Challenge, Preview, preview
@@ -101,6 +101,18 @@ class Gate:
         if not verdict.op.read_only:
             self._record(verdict.op, verdict.arguments, verdict.confirmation, outcome, verdict.request_id,
                          api_request_id, detail)
+
+    def sending(self, verdict: Verdict) -> None:
+        """Audit that a change is about to be sent: written before it can reach Telnyx, so it outlives a crash."""
+        if not verdict.op.read_only:
+            self.audit.record(event="send", tool=verdict.op.name, kind=verdict.op.kind, arguments=verdict.arguments,
+                              confirmation=verdict.confirmation, outcome=None, request_id=verdict.request_id)
+
+    def abandoned(self, op: Operation, arguments: dict[str, Any], request_id: Any, detail: str) -> None:
+        """Audit a call that stopped (cancelled, its client gone) before the gate let it through."""
+        if not op.read_only:
+            plain = {k: v for k, v in arguments.items() if k != TOKEN_ARGUMENT}
+            self._record(op, plain, "none", "cancelled", request_id, detail=detail)
 
     def _record(self, op: Operation, arguments: dict[str, Any], confirmation: Confirmation, outcome: Outcome,
                 request_id: Any, api_request_id: str | None = None, detail: str | None = None) -> None:
@@ -183,6 +195,8 @@ class Gate:
                 raise self._unavailable(op, arguments, request_id, why) from None
         seen = await self._preview(op, arguments, request_id)
         expected = seen.challenge.expected if seen.challenge else None
+        self.audit.record(event="ask", tool=op.name, kind=op.kind, arguments=arguments, confirmation="none",
+                          outcome="awaiting_confirmation", request_id=request_id, detail=seen.question)
         try:
             answer = await ctx.session.elicit_form(seen.question, _form(seen.challenge), related_request_id=request_id)
         except Exception as error:  # the client failed to ask: treat as no answer
@@ -279,18 +293,14 @@ def store_for(settings: Settings) -> Store:
         raise SystemExit(2) from None
 
 
-def gate_for(settings: Settings, client: TelnyxClient, store: Store | None = None) -> Gate:
-    """The gate the settings ask for, spending tokens in `store` (default: the settings' store);
-    warns on stderr when confirmation is off."""
+def gate_for(settings: Settings, client: TelnyxClient, store: Store | None = None,
+             audit: AuditLog | None = None) -> Gate:
+    """The gate the settings ask for, spending tokens in `store` (default: the settings' store) and writing
+    `audit` (default: the settings' audit log); warns on stderr when confirmation is off."""
     if settings.confirm == "off" and not settings.read_only:
         print(OFF_WARNING, file=sys.stderr)
     secret = settings.confirm_secret.get_secret_value().encode() if settings.confirm_secret else None
     register_secret(settings.confirm_secret.get_secret_value() if settings.confirm_secret else None)
-    try:
-        audit = AuditLog(settings.audit_log)
-    except OSError as error:
-        print(f"telnyx-iot-mcp: the audit log {settings.audit_log!r} cannot be written: {error.strerror}",
-              file=sys.stderr)
-        raise SystemExit(2) from None
     tokens = ConfirmationTokens(secret, settings.confirm_ttl, store=store or store_for(settings))
-    return Gate(client, policy=settings.confirm, tokens=tokens, audit=audit, read_only=settings.read_only)
+    return Gate(client, policy=settings.confirm, tokens=tokens, audit=audit or audit_for(settings),
+                read_only=settings.read_only)

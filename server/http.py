@@ -28,6 +28,7 @@ from ..tools.client import ApiResponse, TelnyxClient
 from ..tools.errors import ToolError
 from ..tools.redact import MIN_SECRET_LENGTH, register_secret, request_api_key
 from ..tools.request import ApiRequest
+from .audit import AuditLog, audit_for, caller
 from .settings import Settings
 
 log = logging.getLogger("telnyx_iot_mcp.http")
@@ -93,17 +94,49 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
                                      allowed_origins=origins)
 
 
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    return next((v for k, v in scope["headers"] if k == name), None)
+
+
+class AuditCaller:
+    """Names the caller of each HTTP request for the audit log: its address, MCP session and a keyed
+    fingerprint of the access token it carried (never the token)."""
+
+    def __init__(self, app: ASGIApp, audit: AuditLog, *, token_required: bool) -> None:
+        self.app = app
+        self.audit = audit
+        self.token_required = token_required
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        _, _, presented = (_header(scope, b"authorization") or b"").partition(b" ")
+        session = _header(scope, b"mcp-session-id")
+        who = {"transport": "http", "address": (scope.get("client") or (None,))[0],
+               "token": self.audit.fingerprint("token", presented.strip().decode("latin-1"))
+               if self.token_required and presented.strip() else None,
+               "session": session.decode("latin-1") if session else None}
+        reset = caller.set(who)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            caller.reset(reset)
+
+
 class BearerTokenAuth:
     """Answers 401 unless the request carries `Authorization: Bearer <token>`; the health endpoint is open."""
 
-    def __init__(self, app: ASGIApp, token: str) -> None:
+    def __init__(self, app: ASGIApp, token: str, audit: AuditLog | None = None) -> None:
         self.app = app
         self.expected = token.encode()
+        self.audit = audit or AuditLog()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] == HEALTH_PATH or self._authorized(scope):
             await self.app(scope, receive, send)
             return
+        self.audit.refusal(f"HTTP {scope['method']} {scope['path']} without the server's access token")
         response = JSONResponse(
             {"error": "unauthorized", "message": "Send the server's access token as `Authorization: Bearer <token>`."},
             status_code=401, headers={"WWW-Authenticate": 'Bearer realm="telnyx-iot-mcp"'},
@@ -138,9 +171,10 @@ class ClientApiKey:
     """Makes the request's X-Telnyx-Api-Key header the Telnyx key for the tool calls it carries (when
     `allowed`), and answers 400 to a header that is blank, repeated, malformed or not allowed."""
 
-    def __init__(self, app: ASGIApp, *, allowed: bool) -> None:
+    def __init__(self, app: ASGIApp, *, allowed: bool, audit: AuditLog | None = None) -> None:
         self.app = app
         self.allowed = allowed
+        self.audit = audit or AuditLog()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = None
@@ -148,6 +182,7 @@ class ClientApiKey:
             values = [v for k, v in scope["headers"] if k == CLIENT_API_KEY_HEADER.encode()]
             problem = client_api_key_problem(values, allowed=self.allowed)
             if problem:
+                self.audit.refusal(f"HTTP {scope['method']} {scope['path']}: {problem}")
                 # A JSON-RPC error body: MCP clients show its message instead of a bare status.
                 response = JSONResponse({"jsonrpc": "2.0", "id": None, "error": {
                     "code": INVALID_REQUEST, "message": f"{problem}. Nothing was sent to Telnyx."}}, status_code=400)
@@ -177,8 +212,10 @@ class RequestKeyClient(TelnyxClient):
         return await super().send(request)
 
 
-def create_http_app(server: Server, settings: Settings, *, token: str | None) -> ASGIApp:
-    """The ASGI app: MCP at /mcp (token-protected when `token` is set) and GET /healthz (always open)."""
+def create_http_app(server: Server, settings: Settings, *, token: str | None, audit: AuditLog | None = None) -> ASGIApp:
+    """The ASGI app: MCP at /mcp (token-protected when `token` is set) and GET /healthz (always open).
+    `audit` records refused requests (default: the log the settings name)."""
+    audit = audit or audit_for(settings)
     tool_count: list[int] = []
 
     async def health(request: Request) -> JSONResponse:
@@ -192,10 +229,10 @@ def create_http_app(server: Server, settings: Settings, *, token: str | None) ->
         max_request_body_size=settings.max_body_bytes, transport_security=transport_security(settings),
         host=settings.host, custom_starlette_routes=[Route(HEALTH_PATH, health, methods=["GET"])],
     )
-    app = ClientApiKey(app, allowed=settings.allow_client_api_key)
+    app = ClientApiKey(app, allowed=settings.allow_client_api_key, audit=audit)
     if token:
-        app = BearerTokenAuth(app, token)
-    return app
+        app = BearerTokenAuth(app, token, audit)
+    return AuditCaller(app, audit, token_required=bool(token))
 
 
 async def serve(app: ASGIApp, settings: Settings) -> None:

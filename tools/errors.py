@@ -20,7 +20,10 @@ SERVER_HINT = "Telnyx had an internal problem; try again in a minute. If it pers
 
 
 class ToolError(Exception):
-    """A tool call that cannot produce a result; `payload` is what the model is shown."""
+    """A tool call that cannot produce a result; `payload` is what the model is shown. `may_have_happened`: a
+    change was sent and may have taken effect although no good answer came back."""
+
+    may_have_happened = False
 
     def __init__(self, kind: str, message: str, **details: Any) -> None:
         message = redact(message)
@@ -85,26 +88,32 @@ def upstream_error(status: int, body: Any, *, request_id: str | None = None,
         + (f" [at {e.get('pointer') or e.get('parameter')}]" if e.get("pointer") or e.get("parameter") else "")
         for e in errors
     ) or "no error details in the response"
-    return ToolError(
+    error = ToolError(
         "upstream", f"Telnyx API answered {status}: {summary}", status=status, errors=errors or None,
         hint=hint, request_id=request_id, retry_after=retry_after,
     )
+    error.may_have_happened = bool(may_have_happened)
+    return error
 
 
 def bad_response(status: int, reason: str, *, request_id: str | None = None,
                  may_have_happened: str | None = None) -> ToolError:
-    return ToolError(
+    error = ToolError(
         "bad_response", f"Telnyx API answered {status} with a body that is not usable JSON ({reason}).",
         status=status, request_id=request_id,
         hint=may_have_happened or "The API or a proxy in between returned something unexpected; try again shortly.",
     )
+    error.may_have_happened = bool(may_have_happened)
+    return error
 
 
 def transport_error(what: str, *, may_have_happened: str | None = None) -> ToolError:
-    return ToolError(
+    error = ToolError(
         "network", f"Could not complete the request to Telnyx: {what}.",
         hint=may_have_happened or "Check the network and TELNYX_BASE_URL, then try again.",
     )
+    error.may_have_happened = bool(may_have_happened)
+    return error
 
 
 def may_have_happened(tool: str, check_with: str | None) -> str:

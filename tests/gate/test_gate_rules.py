@@ -241,12 +241,16 @@ async def test_audit_lines_cover_writes_not_reads_and_keep_secrets_out(tmp_path,
             "provider_auth": {"access_key": "AKIAEXAMPLE", "secret_access_key": "wJalrXUtnFEMI"}})
         await client.call_tool("disable_sim_card", {"sim_card_id": SIM_ID})
     lines = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
-    assert [(e["tool"], e["confirmation"], e["outcome"]) for e in lines] == [
-        ("create_migration_source", "not-needed", "ok"), ("disable_sim_card", "elicitation", "ok")]
-    assert all(e["time"] and e["request_id"] is not None and e["api_request_id"].startswith("req-") for e in lines)
+    assert [(e["event"], e["tool"], e["confirmation"], e["outcome"]) for e in lines] == [
+        ("send", "create_migration_source", "not-needed", None), ("end", "create_migration_source", "not-needed", "ok"),
+        ("ask", "disable_sim_card", "none", "awaiting_confirmation"),
+        ("send", "disable_sim_card", "elicitation", None), ("end", "disable_sim_card", "elicitation", "ok")]
+    assert lines[0]["call"] == lines[1]["call"] != lines[2]["call"] == lines[3]["call"] == lines[4]["call"]
+    ends = [e for e in lines if e["event"] == "end"]
+    assert all(e["time"] and e["request_id"] is not None and e["api_request_id"].startswith("req-") for e in ends)
     text = (tmp_path / "audit.jsonl").read_text() + caplog.text
     assert "wJalrXUtnFEMI" not in text and "KEY0123456789abcdef" not in text
-    assert caplog.text.count('"tool": "disable_sim_card"') == 1
+    assert caplog.text.count('"tool": "disable_sim_card"') == 3
 
 
 @pytest.mark.anyio

@@ -1,0 +1,149 @@
+"""The audit log misses no change: a line before a change is sent and one with its outcome, even when the
+call is cancelled, times out or its client goes away; refusals are recorded; each line names the caller
+and the account; every line matches the published JSON Schema."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+from mcp import Client
+
+from audit_lines import lines_of, send_and_end
+from fake_api import BASE_URL, SIM_ID, FakeApi
+from gate_rig import ERAS, answering
+from telnyx_iot_mcp.server import cli
+from telnyx_iot_mcp.server.app import create_server
+from telnyx_iot_mcp.server.audit import AuditLog
+from telnyx_iot_mcp.server.confirm_token import ConfirmationTokens
+from telnyx_iot_mcp.server.gate import Gate
+from telnyx_iot_mcp.tools.client import TelnyxClient
+
+pytestmark = pytest.mark.anyio
+
+API_KEY = "KEY0c7e91f4a2b35d68e0f17a9c4b2d83e5_Tz4qW8mNx2Lr7Vb"
+
+
+class HangingApi(FakeApi):
+    """Answers reads; a change is recorded, then never answered (or answered after `delay`)."""
+
+    def __init__(self, delay: float | None = None) -> None:
+        super().__init__()
+        self.delay = delay
+        self.change_arrived = anyio.Event()
+
+    async def handle_async(self, request: httpx.Request) -> httpx.Response:
+        answer = self.handle(request)
+        if self.requests[-1].op is not None and not self.requests[-1].op.read_only:
+            self.change_arrived.set()
+            await anyio.sleep(self.delay if self.delay is not None else 3600)
+        return answer
+
+    def client(self, **options: Any) -> TelnyxClient:
+        return TelnyxClient(base_url=BASE_URL, api_key=API_KEY, transport=httpx.MockTransport(self.handle_async),
+                            **options)
+
+
+def audited_server(api: HangingApi, path: Path, **client_options: Any):
+    client = api.client(**client_options)
+    gate = Gate(client, tokens=ConfirmationTokens(b"audit-test-secret-0123"), audit=AuditLog(str(path)))
+    return create_server(client, gate=gate)
+
+
+async def confirmed_delete(session: Client) -> dict[str, Any]:
+    """delete_sim_card with its confirmation token: the arguments that send the change."""
+    first = await session.call_tool("delete_sim_card", {"sim_card_id": SIM_ID})
+    return {"sim_card_id": SIM_ID, "confirmation_token": first.structured_content["error"]["confirmation_token"]}
+
+
+async def wait_for_end(path: Path, tool: str, seconds: float = 10.0) -> list[dict[str, Any]]:
+    with anyio.fail_after(seconds):
+        while not any(e["event"] == "end" and e["tool"] == tool and e["outcome"] not in ("awaiting_confirmation",)
+                      and e["confirmation"] != "none" for e in lines_of(path)):
+            await anyio.sleep(0.02)
+    return [e for e in lines_of(path) if e["tool"] == tool]
+
+
+async def test_a_gated_call_cancelled_in_flight_leaves_a_send_line_and_an_unknown_outcome(tmp_path):
+    api, path = HangingApi(), tmp_path / "audit.jsonl"
+    async with Client(audited_server(api, path), mode="auto") as session:
+        arguments = await confirmed_delete(session)
+        async with anyio.create_task_group() as group:
+            group.start_soon(session.call_tool, "delete_sim_card", arguments)
+            await api.change_arrived.wait()  # the DELETE has reached Telnyx
+            group.cancel_scope.cancel()  # the client cancels the call
+        send, end = send_and_end(await wait_for_end(path, "delete_sim_card"))
+    assert (send["outcome"], send["confirmation"], end["outcome"]) == (None, "token", "unknown")
+    assert "in flight" in end["detail"] and "may have taken effect" in end["detail"]
+    assert send["time"] <= end["time"]
+
+
+async def test_a_gated_call_the_client_stops_waiting_for_leaves_a_send_line_and_an_unknown_outcome(tmp_path):
+    api, path = HangingApi(), tmp_path / "audit.jsonl"
+    async with Client(audited_server(api, path), mode="auto") as session:
+        arguments = await confirmed_delete(session)
+        with pytest.raises(Exception):  # the client's own timeout
+            await session.call_tool("delete_sim_card", arguments, read_timeout_seconds=0.5)
+        send, end = send_and_end(await wait_for_end(path, "delete_sim_card"))
+    assert end["outcome"] == "unknown" and len(api.gated()) == 1
+
+
+async def test_a_gated_call_telnyx_does_not_answer_in_time_ends_unknown_not_error(tmp_path):
+    api, path = HangingApi(delay=2.0), tmp_path / "audit.jsonl"
+    async with Client(audited_server(api, path, timeout=0.3, retry_budget=1.0), mode="auto") as session:
+        result = await session.call_tool("delete_sim_card", await confirmed_delete(session))
+    send, end = send_and_end([e for e in lines_of(path) if e["confirmation"] == "token"])
+    assert result.is_error and "may have reached Telnyx" in result.content[0].text
+    assert end["outcome"] == "unknown" and len(api.gated()) == 1  # sent once, never repeated
+
+
+@pytest.mark.parametrize("mode", ERAS)
+async def test_an_elicited_delete_cancelled_while_the_user_is_asked_leaves_lines_and_sends_nothing(tmp_path, mode):
+    api, path = HangingApi(), tmp_path / "audit.jsonl"
+    asked = anyio.Event()
+
+    async def never_answers(context, params):
+        asked.set()
+        await anyio.sleep(3600)
+
+    async with Client(audited_server(api, path), mode=mode, elicitation_callback=never_answers) as session:
+        async with anyio.create_task_group() as group:
+            group.start_soon(session.call_tool, "delete_sim_card", {"sim_card_id": SIM_ID})
+            await asked.wait()
+            group.cancel_scope.cancel()
+        with anyio.fail_after(10):
+            while len(lines_of(path)) < (2 if mode == "legacy" else 1):
+                await anyio.sleep(0.02)
+    lines = lines_of(path)
+    assert api.gated() == []
+    if mode == "legacy":  # asked within the call; the cancellation ends it
+        assert [(e["event"], e["outcome"]) for e in lines] == [("ask", "awaiting_confirmation"), ("end", "cancelled")]
+        assert lines[0]["call"] == lines[1]["call"] and "nothing was sent" in lines[1]["detail"]
+    else:  # 2026-07-28: the question is the call's answer; the client never comes back
+        assert [(e["event"], e["outcome"]) for e in lines] == [("end", "awaiting_confirmation")]
+
+
+async def test_refusals_are_recorded_read_only_policy_and_bad_tokens(tmp_path):
+    path = tmp_path / "audit.jsonl"
+    settings = cli.load_settings(cli.parse_args(["--sandbox", "--read-only"]))
+    api = FakeApi()
+    read_only = create_server(api.client(), cli.selected(settings),
+                              gate=Gate(api.client(), audit=AuditLog(str(path)), read_only=True))
+    policy = create_server(api.client(), gate=Gate(api.client(), policy="elicit-only", audit=AuditLog(str(path))))
+    tokens = create_server(api.client(), gate=Gate(api.client(), audit=AuditLog(str(path))))
+    async with Client(read_only, mode="auto") as session:
+        await session.call_tool("delete_sim_card", {"sim_card_id": SIM_ID})
+    async with Client(policy, mode="auto") as session:
+        await session.call_tool("disable_sim_card", {"sim_card_id": SIM_ID})
+    async with Client(tokens, mode="auto") as session:
+        await session.call_tool("disable_sim_card", {"sim_card_id": SIM_ID, "confirmation_token": "forged.token"})
+    lines = lines_of(path)
+    assert [(e["tool"], e["outcome"]) for e in lines] == [
+        ("delete_sim_card", "refused"), ("disable_sim_card", "refused"), ("disable_sim_card", "refused")]
+    assert "read-only" in lines[0]["detail"] and "elicitation" in lines[1]["detail"]
+    assert "malformed" in lines[2]["detail"] and "forged" not in json.dumps(lines[2]["arguments"])
+    assert api.changes() == []
