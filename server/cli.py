@@ -73,7 +73,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="start at most this many requests to Telnyx per second (shared by replicas with "
                              "--state-url redis://...)")
     parser.add_argument("--audit-log", metavar="PATH", default=None,
-                        help="append a JSON line per write, destructive or billable call to this file")
+                        help="append the audit log to this file: JSON lines for every change (before it is sent and how it ended) and every refusal")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     http = parser.add_argument_group("Streamable HTTP (the access token comes from TELNYX_IOT_MCP_HTTP_TOKEN "
                                      "or --http-token-file, never from the command line)")

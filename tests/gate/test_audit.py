@@ -78,6 +78,8 @@ async def test_a_gated_call_cancelled_in_flight_leaves_a_send_line_and_an_unknow
             group.cancel_scope.cancel()  # the client cancels the call
         send, end = send_and_end(await wait_for_end(path, "delete_sim_card"))
     assert (send["outcome"], send["confirmation"], end["outcome"]) == (None, "token", "unknown")
+    assert send["account"] == end["account"] and send["account"].startswith("acct-")  # the key's keyed fingerprint
+    assert API_KEY not in path.read_text()
     assert "in flight" in end["detail"] and "may have taken effect" in end["detail"]
     assert send["time"] <= end["time"]
 
