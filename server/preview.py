@@ -140,7 +140,40 @@ async def blocklist(fetch: Fetch, op: Operation, value: Any, args: dict[str, Any
 
 
 async def gateway(fetch: Fetch, op: Operation, value: Any, args: dict[str, Any]) -> Described:
-    return Described(f"private wireless gateway {value}")  # the IoT API has no tool to read a gateway
+    found = await fetch("get_private_wireless_gateway", {"private_wireless_gateway_id": value}) or {}
+    status = found.get("status", {}).get("value") if isinstance(found.get("status"), dict) else None
+    details = _parts(f"region {found['region_code']}" if found.get("region_code") else None,
+                     f"IP range {found['ip_range']}" if found.get("ip_range") else None, status)
+    return Described(f"private wireless gateway {found.get('name') or value}" + (f" ({details})" if details else ""))
+
+
+async def network(fetch: Fetch, op: Operation, value: Any, args: dict[str, Any]) -> Described:
+    return Described(f"gateway {args.get('name') or '(unnamed)'} on network {value}")
+
+
+async def traffic_policy(fetch: Fetch, op: Operation, value: Any, args: dict[str, Any]) -> Described:
+    found = await fetch("get_traffic_policy_profile", {"traffic_policy_profile_id": value}) or {}
+    covers = [f"{len(found[k])} {k.replace('_', ' ')}" for k in ("services", "ip_ranges", "domains")
+              if isinstance(found.get(k), list) and found[k]]
+    speed = f"{found['limit_bw_kbps']} kbps" if found.get("limit_bw_kbps") else None
+    return Described(f"{found.get('type') or ''} traffic policy profile {value}".strip()
+                     + (f" ({_parts(*covers, speed)})" if covers or speed else ""))
+
+
+async def wdr_report(fetch: Fetch, op: Operation, value: Any, args: dict[str, Any]) -> Described:
+    found = await fetch("get_wdr_report", {"report_id": value}) or {}
+    window = (f"{found['start_time']} to {found['end_time']}"
+              if found.get("start_time") and found.get("end_time") else None)
+    return Described(f"detail record report {value}" + (f" ({_parts(window, found.get('status'))})"
+                                                        if window or found.get("status") else ""))
+
+
+async def phone_number(fetch: Fetch, op: Operation, value: Any, args: dict[str, Any]) -> Described:
+    found = await fetch("get_mobile_phone_number", {"mobile_phone_number_id": value}) or {}
+    sim = f"SIM card {found['sim_card_id']}" if found.get("sim_card_id") else None
+    changes = ", ".join(sorted(k for k in args if k not in ("mobile_phone_number_id", "confirmation_token")))
+    return Described(f"mobile number {found.get('phone_number') or value}" + (f" ({sim})" if sim else "")
+                     + (f", changing {changes}" if changes else ""))
 
 
 async def notification(fetch: Fetch, op: Operation, value: Any, args: dict[str, Any]) -> Described:
@@ -182,6 +215,10 @@ TARGETS: dict[str, Describer] = {
     "wireless_blocklist_id": blocklist,
     "blocklist_id": blocklist,
     "private_wireless_gateway_id": gateway,
+    "network_id": network,
+    "traffic_policy_profile_id": traffic_policy,
+    "report_id": wdr_report,
+    "mobile_phone_number_id": phone_number,
     "notification_id": notification,
     "connection_id": voice_connection,
     "migration_source_id": migration_source,

@@ -16,6 +16,13 @@ BY_PATTERN = {
     "^[a-z0-9-]+$": "us-east-1",
     "^-?[a-z_]+$": "-created_at",
     "^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$": "1293384261075731499",
+    "^[0-9]{1,32}$": "2126210528794641864",
+    "^[0-9]{4}-[0-9]{2}-[0-9]{2}": "2026-11-01T00:00:00Z",
+    "^[0-9]{3}$": "262",
+    "^[0-9]{2,3}$": "01",
+    "^[A-Z]{2}$": "DE",
+    "^[0-9]{6,15}$": "262011234567890",
+    "^\\+?[0-9]{6,15}$": "+4915112345678",
 }
 BY_FORMAT = {"uuid": SAMPLE_UUID, "date-time": "2026-11-01T00:00:00Z", "uri": "https://example.com/hook"}
 
@@ -35,6 +42,8 @@ def example(schema: dict[str, Any], *, full: bool) -> Any:
         return "example"[: schema.get("maxLength", 7)]
     if kind == "integer":
         return max(schema.get("minimum", 1), 1) if "maximum" not in schema else max(schema.get("minimum", 1), min(2, schema["maximum"]))
+    if kind == "number":
+        return 1.5
     if kind == "boolean":
         return True
     if kind == "array":

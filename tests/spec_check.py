@@ -16,8 +16,26 @@ from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from telnyx_iot_mcp.tools.registry import OPERATIONS, Operation
 
-SPEC_PATH = Path(__file__).resolve().parents[1] / "sandbox" / "telnyx-iot-openapi.facts.json"
-SPEC = json.loads(SPEC_PATH.read_text())
+FACTS_FILES = [Path(__file__).resolve().parents[1] / "sandbox" / name
+               for name in ("telnyx-iot-openapi.facts.json", "telnyx-iot-extra-openapi.facts.json")]
+
+
+def _merged(documents: list[dict[str, Any]]) -> dict[str, Any]:
+    """One OpenAPI document from the first facts file and the extra one (their shared components are equal)."""
+    merged = json.loads(json.dumps(documents[0]))
+    for extra in documents[1:]:
+        for path, item in extra["paths"].items():
+            assert path not in merged["paths"], path
+            merged["paths"][path] = item
+        for section, members in extra["components"].items():
+            target = merged["components"].setdefault(section, {})
+            for name, value in members.items():
+                assert target.get(name, value) == value, f"{section}/{name} differs between the facts files"
+                target[name] = value
+    return merged
+
+
+SPEC = _merged([json.loads(path.read_text()) for path in FACTS_FILES])
 
 
 @cache
@@ -37,8 +55,9 @@ def resolve(node: Any) -> Any:
 
 @cache
 def _deep_object_arrays(name: str) -> dict[str, dict]:
-    """Array members of deepObject query parameters (`filter[status]`): OpenAPI leaves their serialization
-    undefined, so openapi-core cannot parse them; they are checked on their own as comma-separated items."""
+    """Array members of deepObject query parameters (`filter[status]`) and nested members
+    (`filter[name][contains]`): OpenAPI leaves their serialization undefined, so openapi-core cannot parse them;
+    they are checked on their own (arrays as comma-separated items)."""
     op = OPERATIONS[name]
     shape = re.sub(r"{\w+}", "{}", op.path)
     spec_path = next(p for p in SPEC["paths"] if re.sub(r"{\w+}", "{}", p) == shape)
@@ -52,6 +71,8 @@ def _deep_object_arrays(name: str) -> dict[str, dict]:
             sub = resolve(sub)
             if sub.get("type") == "array":
                 arrays[f"{param['name']}[{member}]"] = sub
+            for key, nested in sub.get("properties", {}).items():  # `filter[name][contains]`: beyond deepObject
+                arrays[f"{param['name']}[{member}][{key}]"] = resolve(nested)
         if schema.get("type") == "array" and "[" in param["name"]:
             arrays[param["name"]] = schema
     return arrays
@@ -89,8 +110,10 @@ def accepted_by_spec(op: Operation, request: httpx.Request) -> None:
     """Raises when the facts file refuses the request (rebased on the spec's server for openapi-core)."""
     arrays = _deep_object_arrays(op.name)
     for wire, value in request.url.params.multi_items():
-        if wire in arrays:
+        if wire in arrays and arrays[wire].get("type") == "array":
             Draft202012Validator(arrays[wire]).validate(value.split(","))
+        elif wire in arrays:
+            Draft202012Validator(arrays[wire]).validate(value)
     kept = [(k, v) for k, v in request.url.params.multi_items() if k not in arrays]
     path = request.url.path.split("/v2", 1)[1]
     url = httpx.URL("https://api.telnyx.com/v2" + path).copy_with(params=httpx.QueryParams(kept))

@@ -6,7 +6,7 @@ from typing import Any
 
 from .client import TelnyxClient
 from .errors import ToolError, invalid_arguments, partial_errors
-from .paging import Progress, fetch_all_pages, resume_at, takes_pages
+from .paging import Progress, fetch_all_pages, page_size_limit, resume_at, takes_pages
 from .registry import Operation
 from .request import build_request
 from .result_size import Answer, RecordBudget, fit_result
@@ -44,7 +44,8 @@ async def run(client: TelnyxClient, op: Operation, arguments: dict[str, Any],
         return fit_result(op, await fetch(arguments), max_bytes)
     if arguments.get("all_pages"):
         budget = RecordBudget(max_bytes)
-        return budget.answer(await fetch_all_pages(fetch, arguments, budget, progress))
+        return budget.answer(await fetch_all_pages(fetch, arguments, budget, progress,
+                                                  page_size=page_size_limit(op)))
     result = await fetch(arguments)
     offset = arguments.get("page_offset", 0)
     if offset and isinstance(result["data"], list):

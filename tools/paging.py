@@ -26,6 +26,12 @@ def takes_pages(op: Operation) -> bool:
     return op.paginated and any(p.name == "page_number" for p in op.params)
 
 
+def page_size_limit(op: Operation) -> int:
+    """The biggest page the operation accepts, up to PAGE_SIZE (the detail-record search stops at 50)."""
+    size = next((p.schema_ for p in op.params if p.name == "page_size"), {})
+    return min(size.get("maximum", PAGE_SIZE), PAGE_SIZE)
+
+
 def resume_at(page: int, size: int, offset: int = 0) -> dict[str, int]:
     """The arguments that start a call at record `offset` of page `page` (pages of `size`). All three, always:
     a caller that merges them into its previous arguments must not keep an old page_offset."""
@@ -34,10 +40,10 @@ def resume_at(page: int, size: int, offset: int = 0) -> dict[str, int]:
 
 async def fetch_all_pages(fetch_page: FetchPage, arguments: dict[str, Any], budget: RecordBudget,
                           progress: Progress | None = None, *, max_pages: int = MAX_PAGES,
-                          max_records: int = MAX_RECORDS) -> dict[str, Any]:
+                          max_records: int = MAX_RECORDS, page_size: int = PAGE_SIZE) -> dict[str, Any]:
     """Records from `page_number` (default 1) and `page_offset` on, into `budget`; {data, meta} with meta.next
     when more remain. `fetch_page(arguments)` returns one page's {data, meta}, its records as returned."""
-    size = arguments.get("page_size", PAGE_SIZE)
+    size = arguments.get("page_size", page_size)
     first = page = arguments.get("page_number", 1)
     offset = arguments.get("page_offset", 0)
     meta: dict[str, Any] = {}

@@ -47,9 +47,12 @@ def build_request(op: Operation, arguments: dict[str, Any]) -> ApiRequest:
         value = arguments[param.name]
         if param.location == "path":
             path = path.replace("{" + param.name + "}", path_segment(value))
+        elif param.location == "query" and isinstance(value, list) and not param.wire.endswith("]"):
+            params.extend((param.wire, _query_value(v)) for v in value)  # form style: `sort=a&sort=b`
         elif param.location == "query":
             params.append((param.wire, _query_value(value)))
         else:
             body[param.wire] = value
+    params.extend(op.fixed_query)
     has_body = op.method in ("POST", "PATCH") and any(p.location == "body" for p in op.params)
     return ApiRequest(op.method, path, params, body if has_body else None, operation=op.name)

@@ -12,18 +12,21 @@ ACTION_STATUS = enum("in-progress", "completed", "failed")
 OPERATIONS = [
     op(
         name="list_sim_card_actions", title="List SIM card actions", method="GET", path="/sim_card_actions",
-        description="SIM card actions (enable, disable, standby, public IP), newest first.",
+        description="SIM card actions (enable, disable, standby, public IP, voice), newest first.",
         search_words=(
             "action history", "recent actions", "enable disable history", "requests on sims", "did it finish",
             "what happened to my request", "audit of status changes",
         ),
         kind="read", reason="Reads only.",
+        wire_note="The enable_voice and disable_voice action types come from Telnyx's SDKs (Aug 2026), newer "
+                  "than the API description this server was built from.",
         params=(
             query("filter[sim_card_id]", uuid()),
             query("filter[status]", ACTION_STATUS),
             query("filter[bulk_sim_card_action_id]", uuid()),
             query("filter[action_type]", enum("enable", "enable_standby_sim_card", "disable", "set_standby",
-                                              "remove_public_ip", "set_public_ip")),
+                                              "remove_public_ip", "set_public_ip", "enable_voice",
+                                              "disable_voice")),
             *pages(),
         ),
         returns=shapes.SIM_CARD_ACTION, returns_list=True, paginated=True,

@@ -19,6 +19,10 @@ Toolset = Literal[
     "wireless",
     "mobile_voice_connections",
     "storage_migrations",
+    "private_wireless_gateways",
+    "traffic_policy_profiles",
+    "detail_records",
+    "mobile_phone_numbers",
 ]
 TOOLSETS: tuple[str, ...] = Toolset.__args__  # type: ignore[attr-defined]
 
@@ -61,6 +65,11 @@ class Operation(BaseModel):
     # Words people and models use for this operation beyond its name, title and description (synonyms,
     # paraphrases, the situations it serves): "turn off", "stolen" for disabling a SIM. Search ranks on them.
     search_words: tuple[str, ...] = ()
+    # Query values every call sends, not offered to the model (a cross-product endpoint pinned to SIM records).
+    fixed_query: tuple[tuple[str, str], ...] = ()
+    # Where Telnyx's API description, its SDKs and its docs disagree about this operation: what the entry
+    # follows and why. A wire fact beyond the API description (a field, an enum value) must be named here.
+    wire_note: str = ""
 
     @model_validator(mode="after")
     def _check(self) -> Operation:

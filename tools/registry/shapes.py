@@ -104,6 +104,54 @@ MIGRATION = record(
     refresh="boolean", status="string", bytes_migrated="integer", bytes_to_migrate="integer",
     speed="integer", eta="string", last_copy="string", created_at="string",
 )
+PRIVATE_WIRELESS_GATEWAY = record(
+    id="string", record_type="string", name="string", network_id="string", region_code="string",
+    ip_range="string", status={"value": "string", "error_code": "string", "error_description": "string"},
+    assigned_resources=[{"record_type": "string", "count": "integer"}], **STAMPS,
+)
+MOBILE_NETWORK_OPERATOR = record(
+    id="string", record_type="string", name="string", country_code="string", mcc="string", mnc="string",
+    tadig="string", network_preferences_enabled="boolean",
+)
+TRAFFIC_POLICY_PROFILE = record(
+    id="string", record_type="string", type="string", services=["string"], ip_ranges=["string"],
+    domains=["string"], limit_bw_kbps="integer", **STAMPS,
+)
+TRAFFIC_POLICY_SERVICE = record(id="string", name="string", group="string", resource_type="string")
+WDR_REPORT = record(
+    id="string", record_type="string", start_time="string", end_time="string", status="string",
+    report_url="string", **STAMPS,
+)
+DATA_VOLUME = {"amount": "number", "unit": "string"}
+WIRELESS_DETAIL_RECORD = record(
+    id="string", record_type="string", created_at="string", duration_seconds="number", sim_card_id="string",
+    sim_group_id="string", sim_group_name="string", imsi="string", phone_number="string", mcc="string",
+    mnc="string", uplink_data=DATA_VOLUME, downlink_data=DATA_VOLUME, cost=MONEY, rate=MONEY,
+)
+SIM_CARD_USAGE_RECORD = record(
+    id="string", record_type="string", created_at="string", closed_at="string", sim_card_id="string",
+    sim_card_tags="string", sim_group_id="string", sim_group_name="string", imsi="string", phone_number="string",
+    ip_address="string", mcc="string", mnc="string", uplink_data="number", downlink_data="number",
+    data_unit="string", data_rate="string", data_cost="number", currency="string",
+)
+MOBILE_PHONE_NUMBER = record(
+    id="string", record_type="string", phone_number="string", sim_card_id="string", status="string",
+    country_iso_alpha2="string",
+    mobile_voice_enabled="boolean", connection_id="string", connection_name="string", connection_type="string",
+    customer_reference="string", tags=["string"], caller_id_name_enabled="boolean",
+    inbound_call_screening="string", noise_suppression="string",
+    call_forwarding={"call_forwarding_enabled": "boolean", "forwarding_type": "string", "forwards_to": "string"},
+    call_recording={"inbound_call_recording_enabled": "boolean", "inbound_call_recording_channels": "string",
+                    "inbound_call_recording_format": "string"},
+    cnam_listing={"cnam_listing_enabled": "boolean", "cnam_listing_details": "string"},
+    inbound={"interception_app_id": "string", "interception_app_name": "string"},
+    outbound={"interception_app_id": "string", "interception_app_name": "string"}, **STAMPS,
+)
+MOBILE_PHONE_NUMBER_MESSAGING = record(
+    id="string", record_type="string", phone_number="string", country_code="string", type="string",
+    messaging_profile_id="string", messaging_product="string", traffic_type="string", organization_id="string",
+    tags=["string"], features="object", **STAMPS,
+)
 
 PAGE_META = {
     "type": "object",

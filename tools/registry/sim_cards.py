@@ -13,6 +13,9 @@ SIM_CARD_ID = path_id("sim_card_id")
 SIM_STATUS = ("enabled", "disabled", "standby")
 TAGS = array(string(max_length=128), max_items=100)
 REGISTRATION_CODES = array(string(max_length=64), min_items=1, max_items=1000)
+VOICE_CONNECTION_NOTE = "A mobile voice connection id; default: the account's."
+VOICE_NOTE = ("Not in the API description this server was built from: reconstructed from Telnyx's SDKs (Aug 2026) "
+              "and API reference pages. Unverified: the 202 status and the error responses.")
 
 OPERATIONS = [
     op(
@@ -155,6 +158,29 @@ OPERATIONS = [
         params=(SIM_CARD_ID,), returns=shapes.SIM_CARD_ACTION,
     ),
     op(
+        name="enable_sim_card_voice", title="Enable voice on a SIM card", method="POST",
+        path="/sim_cards/{sim_card_id}/actions/enable_voice",
+        description="Turn VoLTE calling on for a SIM (beta); it gets a billed phone number. Poll the action.",
+        search_words=(
+            "volte", "turn on calling", "phone calls", "give a number", "voice for one sim", "switch on voice",
+        ),
+        kind="billable", reason="Assigns the SIM a real phone number; number and call charges follow.",
+        wire_note=VOICE_NOTE,
+        params=(SIM_CARD_ID, body("connection_id", string(max_length=32), VOICE_CONNECTION_NOTE)),
+        returns=shapes.SIM_CARD_ACTION,
+    ),
+    op(
+        name="disable_sim_card_voice", title="Disable voice on a SIM card", method="POST",
+        path="/sim_cards/{sim_card_id}/actions/disable_voice",
+        description="Turn a SIM's calling off; its device can no longer call or be called.",
+        search_words=(
+            "volte", "turn off calling", "stop calls", "switch off voice", "no more phone calls",
+        ),
+        kind="destructive", reason="Cuts the device's voice service; whether its number is kept is not documented.",
+        wire_note=VOICE_NOTE,
+        params=(SIM_CARD_ID,), returns=shapes.SIM_CARD_ACTION,
+    ),
+    op(
         name="set_sim_card_public_ip", title="Give a SIM card a public IP", method="POST",
         path="/sim_cards/{sim_card_id}/actions/set_public_ip",
         description="Give a SIM a static public IP (billed monthly).",
@@ -231,13 +257,19 @@ OPERATIONS = [
     op(
         name="bulk_enable_voice", title="Enable voice for a group", method="POST",
         path="/sim_cards/actions/bulk_enable_voice",
-        description="Turn voice on for every SIM in a group.",
+        description="Turn voice on for every SIM in a group; each gets a billed phone number.",
         search_words=(
             "turn on calling", "switch on voice", "enable calls for all sims", "voice for the whole group",
             "allow phone calls",
         ),
-        kind="write", reason="Adds a capability; nothing is disconnected.",
-        params=(body("sim_card_group_id", uuid(), required=True),),
+        kind="billable", reason="Assigns every SIM of the group a real phone number; number and call charges "
+                                "follow.",
+        wire_note="connection_id comes from Telnyx's SDKs (Aug 2026), newer than the API description this server "
+                  "was built from.",
+        params=(
+            body("sim_card_group_id", uuid(), required=True),
+            body("connection_id", string(max_length=32), VOICE_CONNECTION_NOTE),
+        ),
         returns=shapes.BULK_SIM_CARD_ACTION,
     ),
     op(

@@ -1,9 +1,9 @@
-"""Wireless: regions, and blocklists of countries or networks that SIM card groups may not use."""
+"""Wireless: regions, mobile network operators, and blocklists of countries or networks groups may not use."""
 
 from functools import partial
 
 from . import shapes
-from .model import Operation, array, body, enum, pages, path_id, query, string
+from .model import Operation, array, body, boolean, enum, pages, path_id, query, string
 
 op = partial(Operation, toolset="wireless")
 
@@ -34,6 +34,28 @@ OPERATIONS = [
         kind="read", reason="Reads only.",
         params=(query("type", BLOCKLIST_TYPE, required=True),),
         returns=shapes.BLOCKLIST_VALUE, returns_list=True, paginated=True,
+    ),
+    op(
+        name="list_mobile_network_operators", title="List mobile network operators", method="GET",
+        path="/mobile_network_operators",
+        description="Networks SIMs can roam on: name, country, MCC, MNC, TADIG (PLMN = MCC+MNC for blocklists).",
+        search_words=(
+            "carriers", "mno", "roaming partners", "plmn", "operators in a country", "network codes",
+            "which networks",
+        ),
+        kind="read", reason="Reads only.",
+        params=(
+            query("filter[country_code]", string(max_length=2, pattern="^[A-Z]{2}$"), "e.g. \"DE\""),
+            query("filter[mcc]", string(max_length=3, pattern="^[0-9]{3}$")),
+            query("filter[mnc]", string(max_length=3, pattern="^[0-9]{2,3}$")),
+            query("filter[name][contains]", string(max_length=128)),
+            query("filter[name][starts_with]", string(max_length=128)),
+            query("filter[name][ends_with]", string(max_length=128)),
+            query("filter[tadig]", string(max_length=5)),
+            query("filter[network_preferences_enabled]", boolean()),
+            *pages(),
+        ),
+        returns=shapes.MOBILE_NETWORK_OPERATOR, returns_list=True, paginated=True,
     ),
     op(
         name="list_wireless_blocklists", title="List wireless blocklists", method="GET", path="/wireless_blocklists",
