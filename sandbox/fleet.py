@@ -107,7 +107,20 @@ def build(seed: int = 7, sim_count: int = 48) -> dict[str, list[Doc]]:
         {"id": _uuid(rng), "name": "Chicago metering PWG", "region_code": "dc2"},
         {"id": _uuid(rng), "name": "Amsterdam PWG", "region_code": "ams1"},
     ]
+    extra = random.Random(f"{seed}:extra")  # data added later draws apart, so earlier ids stay as they were
+    for n, gateway in enumerate(gateways):
+        gateway.update({
+            "record_type": "private_wireless_gateway", "network_id": _uuid(extra),
+            "ip_range": f"100.64.{n + 1}.0/24", "assigned_resources": [],
+            "status": {"value": "provisioned", "error_code": None, "error_description": None},
+            "created_at": _ts(300 - 60 * n), "updated_at": _ts(250 - 60 * n),
+        })
     out["private_wireless_gateways"] = gateways
+    out["traffic_policy_profiles"] = [{
+        "id": _uuid(extra), "record_type": "traffic_policy_profile", "type": "whitelist",
+        "services": ["mqtt"], "ip_ranges": ["203.0.113.0/24"], "domains": ["telemetry.example.com"],
+        "limit_bw_kbps": None, "created_at": _ts(150), "updated_at": _ts(90),
+    }]
 
     blocklist: Doc = {
         "id": _uuid(rng),
@@ -136,6 +149,10 @@ def build(seed: int = 7, sim_count: int = 48) -> dict[str, list[Doc]]:
     out["sim_card_groups"] = groups
 
     out["sim_cards"] = sims = _sims(rng, sim_count, groups)
+    out["mobile_phone_numbers"] = [
+        mobile_phone_number(f"{2126210528794641000 + n}", sim, created_at=sim["created_at"])
+        for n, sim in enumerate(sims) if sim["voice_enabled"]
+    ]
 
     out["addresses"] = [
         {"id": "1293384261075731461", "first_name": "Ada", "last_name": "Ng",
@@ -419,3 +436,73 @@ def connectivity_logs(seed: int, doc: Doc) -> list[dict[str, Any]]:
     logs[-1]["state"] = "open"
     logs.reverse()  # newest first
     return logs
+
+
+# Networks SIMs roam on: name, country, MCC, MNC, TADIG.
+MOBILE_NETWORK_OPERATORS = (
+    ("T-Mobile US", "US", "310", "260", "USAW6"), ("AT&T Mobility", "US", "310", "410", "USACG"),
+    ("Telekom Deutschland", "DE", "262", "01", "DEUD1"), ("Vodafone Germany", "DE", "262", "02", "DEUD2"),
+    ("Orange France", "FR", "208", "01", "FRAF1"), ("KPN", "NL", "204", "08", "NLDPT"),
+    ("Vodafone UK", "GB", "234", "15", "GBRVF"), ("Telcel", "MX", "334", "020", "MEXTL"),
+)
+TRAFFIC_POLICY_SERVICES = (
+    ("mqtt", "MQTT", "iot"), ("https", "HTTPS", "web"), ("ntp", "NTP", "infrastructure"),
+    ("youtube", "YouTube", "video"), ("netflix", "Netflix", "video"), ("whatsapp", "WhatsApp", "messaging"),
+)
+DATA_RATE = "0.0010"  # USD per MB at home; roaming outside the SIM's home network costs more
+ROAMING_RATE = "0.0045"
+
+
+def mnc_name(mcc: str, mnc: str) -> tuple[str, str] | None:
+    """The network's name and country code, if the sandbox knows it."""
+    return next(((name, cc) for name, cc, c, n, _ in MOBILE_NETWORK_OPERATORS if (c, n) == (mcc, mnc)), None)
+
+
+def mobile_phone_number(number_id: str, sim: Doc, *, created_at: str, connection_id: str | None = None) -> Doc:
+    """The number a SIM gets when voice is enabled on it."""
+    return {
+        "id": number_id, "record_type": "mobile_phone_number", "phone_number": sim["msisdn"],
+        "sim_card_id": sim["id"], "status": "active", "country_iso_alpha2": "US", "mobile_voice_enabled": True,
+        "connection_id": connection_id, "connection_name": None, "connection_type": None,
+        "customer_reference": None, "tags": [], "caller_id_name_enabled": False,
+        "inbound_call_screening": "disabled", "noise_suppression": "disabled",
+        "call_forwarding": {"call_forwarding_enabled": False, "forwarding_type": "always", "forwards_to": None},
+        "call_recording": {"inbound_call_recording_enabled": False, "inbound_call_recording_channels": "single",
+                           "inbound_call_recording_format": "wav"},
+        "cnam_listing": {"cnam_listing_enabled": False, "cnam_listing_details": None},
+        "inbound": {"interception_app_id": None, "interception_app_name": None},
+        "outbound": {"interception_app_id": None, "interception_app_name": None},
+        "created_at": created_at, "updated_at": created_at,
+    }
+
+
+def detail_records(seed: int, doc: Doc, group_name: str | None) -> list[dict[str, Any]]:
+    """A SIM's data sessions over the 30 days before FLEET_EPOCH, oldest first; deterministic per SIM.
+    Trackers roam now and then (Germany, France, Mexico); everyone else stays on its home network."""
+    rng = random.Random(f"{seed}:wdr:{doc['id']}")
+    if "current_imei" not in doc:
+        return []
+    home = (doc.get("current_mcc", "310"), doc.get("current_mnc", "260"))
+    roams = "tracker" in doc.get("tags", [])
+    records = []
+    t = FLEET_EPOCH - 30 * DAY + rng.uniform(0, DAY)
+    while t < FLEET_EPOCH:
+        mcc, mnc = home
+        if roams and rng.random() < 0.3:
+            mcc, mnc = rng.choice((("262", "01"), ("262", "02"), ("208", "01"), ("334", "020")))
+        up, down = rng.uniform(0.05, 4.0), rng.uniform(0.2, 25.0)
+        rate = DATA_RATE if (mcc, mnc) == home else ROAMING_RATE
+        duration = rng.uniform(120, 7200)
+        records.append({
+            "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "record_type": "wdr",
+            "created_at": iso(t), "duration_seconds": round(duration, 1), "sim_card_id": doc["id"],
+            "sim_group_id": doc.get("sim_card_group_id"), "sim_group_name": group_name,
+            "imsi": doc["imsi"], "phone_number": doc["msisdn"], "mcc": mcc, "mnc": mnc,
+            "uplink_data": {"amount": round(up, 3), "unit": "MB"},
+            "downlink_data": {"amount": round(down, 3), "unit": "MB"},
+            "cost": {"amount": f"{(up + down) * float(rate):.4f}", "currency": CURRENCY},
+            "rate": {"amount": rate, "currency": CURRENCY},
+            "_closed_at": iso(t + duration), "_tags": ",".join(doc.get("tags", [])),
+        })
+        t += rng.uniform(0.5, 3) * DAY
+    return records

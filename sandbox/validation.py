@@ -1,7 +1,7 @@
 """Request checks built from the OpenAPI facts file shipped with this package.
 
-Every request is matched to one of the 66 operations and checked the way the real API
-would: path parameters, query parameters (deepObject `filter[...]`/`page[...]`, booleans as
+Every request is matched to one of the operations of the two facts files (the 66 of the first
+extract and the 24 of the extra one) and checked the way the real API would: path parameters, query parameters (deepObject `filter[...]`/`page[...]`, booleans as
 `true`/`false`), and the JSON body (types, enums, required fields, readOnly and unknown
 fields). A failed check becomes an `ApiError` carrying the Telnyx `errors[]` envelope.
 """
@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
 
-FACTS_FILE = "telnyx-iot-openapi.facts.json"
+FACTS_FILES = ("telnyx-iot-openapi.facts.json", "telnyx-iot-extra-openapi.facts.json")
+VOICE_ACTIONS = ["enable_voice", "disable_voice"]
 HTTP_METHODS = ("get", "post", "patch", "put", "delete")
 
 
@@ -90,8 +91,20 @@ def missing(name: str, *, pointer: str | None = None, parameter: str | None = No
 
 @cache
 def load_facts() -> dict[str, Any]:
-    text = resources.files(__package__).joinpath(FACTS_FILE).read_text(encoding="utf-8")
-    return json.loads(text)
+    """Both facts files as one document (their shared components are equal), plus what Telnyx's SDKs
+    (Aug 2026) add to the first: `connection_id` on group voice and the per-SIM voice action types."""
+    first, *others = (json.loads(resources.files(__package__).joinpath(name).read_text(encoding="utf-8"))
+                      for name in FACTS_FILES)
+    for extra in others:
+        first["paths"].update(extra["paths"])
+        for section, members in extra["components"].items():
+            first["components"].setdefault(section, {}).update(members)
+    bulk_voice = first["paths"]["/sim_cards/actions/bulk_enable_voice"]["post"]["requestBody"]
+    bulk_voice["content"]["application/json"]["schema"]["properties"]["connection_id"] = {"type": "string"}
+    action_filter = first["components"]["parameters"]["FilterSIMCardActionsConsolidated"]["schema"]
+    action_filter["properties"]["action_type"]["enum"] += VOICE_ACTIONS
+    first["components"]["schemas"]["SIMCardAction"]["properties"]["action_type"]["enum"] += VOICE_ACTIONS
+    return first
 
 
 def _resolve(node: Any, root: dict[str, Any], seen: tuple[str, ...] = ()) -> Any:
@@ -128,6 +141,7 @@ class Operation:
     regex: re.Pattern[str]
     path_params: dict[str, dict[str, Any]]
     query: dict[str, QueryParam]
+    open_filters: bool  # any `filter[attribute]` is accepted (the detail-record search)
     body_schema: dict[str, Any] | None
     body_required: bool
     success_status: int
@@ -164,7 +178,11 @@ def _expand_query(params: list[dict[str, Any]]) -> dict[str, QueryParam]:
         if p.get("style") == "deepObject" and schema.get("type") == "object":
             for prop, sub in schema.get("properties", {}).items():
                 name = f"{p['name']}[{prop}]"
-                out[name] = QueryParam(name, sub)
+                if sub.get("type") == "object":  # `filter[name][contains]`
+                    for key, nested in sub.get("properties", {}).items():
+                        out[f"{name}[{key}]"] = QueryParam(f"{name}[{key}]", nested)
+                else:
+                    out[name] = QueryParam(name, sub, prop in schema.get("required", []))
         else:
             out[p["name"]] = QueryParam(p["name"], schema, bool(p.get("required")))
     return out
@@ -204,13 +222,16 @@ def operations() -> tuple[Operation, ...]:
                         p["name"]: p.get("schema", {}) for p in params if p.get("in") == "path"
                     },
                     query=_expand_query(params),
+                    open_filters=any(p.get("name") == "filter" and p.get("schema", {}).get(
+                        "additionalProperties") is True for p in params),
                     body_schema=body_schema,
                     body_required=bool(body and body.get("required")),
                     success_status=int(success),
                     response_schema=resp_schema,
                 )
             )
-    return tuple(ops)
+    # A literal segment wins over a path id: /mobile_phone_numbers/messaging is not number "messaging".
+    return tuple(sorted(ops, key=lambda o: o.template.count("{")))
 
 
 @cache
@@ -290,8 +311,12 @@ def _coerce(name: str, raw: str, schema: dict[str, Any]) -> Any:
 def check_query(op: Operation, items: list[tuple[str, str]]) -> dict[str, Any]:
     """Validate and type the query string; return given values plus schema defaults."""
     grouped: dict[str, list[str]] = {}
+    free: dict[str, str] = {}
     for key, raw in items:
         name = key[:-2] if key.endswith("[]") else key
+        if op.open_filters and name.startswith("filter[") and name not in op.query:
+            free[name] = raw  # an attribute filter such as filter[sim_card_id] or filter[created_at][gte]
+            continue
         if name not in op.query:
             continue  # the API ignores query parameters it does not know
         grouped.setdefault(name, []).append(raw)
@@ -313,7 +338,7 @@ def check_query(op: Operation, items: list[tuple[str, str]]) -> dict[str, Any]:
                 raise unprocessable(f"{name} was given {len(raws)} times; give it once",
                                     parameter=name)
             out[name] = _coerce(name, raws[0], param.schema)
-    return out
+    return {**out, **free}
 
 
 def _pointer(path: Any) -> str:

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from ..handlers import Handler
 from . import (
-    actions, data_usage_notifications, mobile_voice_connections, orders, ota_updates,
-    sim_card_groups, sim_cards, storage_migrations, wireless,
+    actions, data_usage_notifications, detail_records, mobile_phone_numbers, mobile_voice_connections, orders,
+    ota_updates, private_wireless_gateways, sim_card_groups, sim_cards, storage_migrations,
+    traffic_policy_profiles, wireless,
 )
 
 _FAMILIES = (
     sim_cards, sim_card_groups, actions, orders, data_usage_notifications, ota_updates, wireless,
-    mobile_voice_connections, storage_migrations,
+    mobile_voice_connections, storage_migrations, private_wireless_gateways, traffic_policy_profiles,
+    detail_records, mobile_phone_numbers,
 )
 
 

@@ -16,6 +16,7 @@ from ..lifecycle import (
 from ..store import Doc, iso, public
 from ..validation import ApiError, error, not_found, unprocessable
 from .actions import render_bulk
+from .mobile_phone_numbers import assign_number
 from .sim_card_groups import default_group, group_sims, group_stats, render_group
 
 if TYPE_CHECKING:
@@ -82,6 +83,31 @@ def _public_ip_removed(sb: Sandbox, sim: Doc, action: Doc, at: str) -> None:
 @sim_action_effect("enable_voice", "disable_voice")
 def _voice(sb: Sandbox, sim: Doc, action: Doc, at: str) -> None:
     sim["voice_enabled"] = action["action_type"] == "enable_voice"
+    if sim["voice_enabled"]:
+        assign_number(sb, sim, at, (action.get("settings") or {}).get("connection_id"))
+
+
+def _voice_action(sb: Sandbox, call: Call, kind: str) -> Result:
+    sim = require(sb, "sim_cards", call.id, "SIM card")
+    connection = (call.body or {}).get("connection_id")
+    if connection is not None and sb.store.get("mobile_voice_connections", connection) is None:
+        raise unprocessable(f"connection_id: no mobile voice connection with id {connection!r}",
+                            pointer="/connection_id")
+    if sim["status"]["value"] not in ("enabled", "data_limit_exceeded", "standby"):
+        raise unprocessable(f"The SIM card is {sim['status']['value']}; enable it before changing voice",
+                            pointer="/id")
+    settings = {"connection_id": connection} if connection else None
+    return Result(public(start_sim_action(sb, call, sim, kind, settings=settings)))
+
+
+@handles("EnableVoiceSimCard")
+def enable_sim_card_voice(sb: Sandbox, call: Call) -> Result:
+    return _voice_action(sb, call, "enable_voice")
+
+
+@handles("DisableVoiceSimCard")
+def disable_sim_card_voice(sb: Sandbox, call: Call) -> Result:
+    return _voice_action(sb, call, "disable_voice")
 
 
 @finisher("sim_cards")
@@ -468,8 +494,12 @@ def _bulk(sb: Sandbox, call: Call, kind: str, sims: list[Doc], per_sim: str,
 def bulk_enable_voice(sb: Sandbox, call: Call) -> Result:
     group = exists(sb, "sim_card_groups", (call.body or {})["sim_card_group_id"],
                    "SIM card group", "/sim_card_group_id")
-    return _bulk(sb, call, "bulk_enable_voice", group_sims(sb, group["id"]),
-                 "enable_voice", {"sim_card_group_id": group["id"]})
+    connection = (call.body or {}).get("connection_id")
+    if connection is not None and sb.store.get("mobile_voice_connections", connection) is None:
+        raise unprocessable(f"connection_id: no mobile voice connection with id {connection!r}",
+                            pointer="/connection_id")
+    settings = {"sim_card_group_id": group["id"], **({"connection_id": connection} if connection else {})}
+    return _bulk(sb, call, "bulk_enable_voice", group_sims(sb, group["id"]), "enable_voice", settings)
 
 
 @handles("DisableVoiceBulk")

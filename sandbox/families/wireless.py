@@ -1,8 +1,9 @@
-"""Wireless: regions, blocklist values, and the wireless blocklists groups can use."""
+"""Wireless: regions, mobile network operators, blocklist values, and the wireless blocklists groups can use."""
 
 from __future__ import annotations
 
 import re
+import uuid
 from typing import TYPE_CHECKING
 
 from .. import fleet
@@ -31,6 +32,23 @@ def list_wireless_regions(sb: Sandbox, call: Call) -> Result:
 def list_wireless_blocklist_values(sb: Sandbox, call: Call) -> Result:
     values = fleet.BLOCKLIST_VALUES[call.q("type")]
     return page(call, list(values), lambda cn: {"code": cn[0], "name": cn[1]})
+
+
+@handles("GetMobileNetworkOperators")
+def list_mobile_network_operators(sb: Sandbox, call: Call) -> Result:
+    fields = {"filter[country_code]": 1, "filter[mcc]": 2, "filter[mnc]": 3, "filter[tadig]": 4}
+    name = {k: call.q(f"filter[name][{k}]") for k in ("contains", "starts_with", "ends_with")}
+    if call.q("filter[network_preferences_enabled]") is True:  # a feature Telnyx has retired
+        return page(call, [], public)
+    operators = [o for o in fleet.MOBILE_NETWORK_OPERATORS
+                 if all(call.q(f) is None or o[i] == call.q(f) for f, i in fields.items())
+                 and (name["contains"] is None or contains(o[0], name["contains"]))
+                 and (name["starts_with"] is None or o[0].lower().startswith(name["starts_with"].lower()))
+                 and (name["ends_with"] is None or o[0].lower().endswith(name["ends_with"].lower()))]
+    return page(call, operators, lambda o: {
+        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"mno:{o[2]}{o[3]}")), "record_type": "mobile_network_operator",
+        "name": o[0], "country_code": o[1], "mcc": o[2], "mnc": o[3], "tadig": o[4],
+        "network_preferences_enabled": False})
 
 
 def _values(kind: str, values: list[str]) -> list[str]:

@@ -1,4 +1,4 @@
-"""Every one of the 66 operations once, over HTTP, checked against the facts file."""
+"""Every operation of both facts files once, over HTTP, checked against them."""
 
 from __future__ import annotations
 
@@ -191,8 +191,63 @@ def test_every_operation_once(env: Any) -> None:
         "status"] == "stopped"
     check(env, seen, "DELETE", f"/storage/migration_sources/{source['id']}")
 
+    # private wireless gateways
+    assert len(check(env, seen, "GET", "/private_wireless_gateways", params={"filter[region_code]": "dc2"})) == 1
+    pwg = check(env, seen, "POST", "/private_wireless_gateways",
+                json={"name": "Plant", "network_id": "6a09cdc3-8948-47f0-aa62-74ac943d6c58"})
+    assert pwg["status"]["value"] == "provisioning" and pwg["ip_range"] is None
+    env.clock.advance(2)
+    got = check(env, seen, "GET", f"/private_wireless_gateways/{pwg['id']}")
+    assert got["status"]["value"] == "provisioned" and got["ip_range"]
+    assert check(env, seen, "DELETE", f"/private_wireless_gateways/{pwg['id']}")["status"][
+        "value"] == "decommissioning"
+
+    # mobile network operators
+    german = check(env, seen, "GET", "/mobile_network_operators",
+                   params={"filter[country_code]": "DE", "filter[name][contains]": "telekom"})
+    assert [(o["mcc"], o["mnc"]) for o in german] == [("262", "01")]
+
+    # traffic policy profiles
+    assert check(env, seen, "GET", "/traffic_policy_profiles", params={"sort": "-type"})
+    assert check(env, seen, "GET", "/traffic_policy_profiles/services", params={"filter[group]": "video"})
+    tpp = check(env, seen, "POST", "/traffic_policy_profiles", json={"type": "blacklist", "services": ["youtube"]})
+    check(env, seen, "GET", f"/traffic_policy_profiles/{tpp['id']}")
+    assert check(env, seen, "PATCH", f"/traffic_policy_profiles/{tpp['id']}",
+                 json={"type": "throttling", "limit_bw_kbps": 512})["limit_bw_kbps"] == 512
+    assert check(env, seen, "DELETE", f"/traffic_policy_profiles/{tpp['id']}") == {"id": tpp["id"]}
+
+    # wireless detail records
+    roamed = check(env, seen, "GET", "/reports/wdrs", params={"mcc": "262", "start_date": "2025-12-01",
+                                                              "page[size]": "5"})
+    assert roamed and all(r["mcc"] == "262" for r in roamed)
+    usage = check(env, seen, "GET", "/detail_records", params={
+        "filter[record_type]": "wireless", "filter[mcc]": "262", "filter[date_range]": "last_month"})
+    assert usage and all(r["record_type"] == "sim_card_usage" for r in usage)
+    report = check(env, seen, "POST", "/wireless/detail_records_reports",
+                   json={"start_time": "2025-12-01T00:00:00Z", "end_time": "2026-01-01T00:00:00Z"})
+    assert report["status"] == "pending"
+    env.clock.advance(2)
+    assert check(env, seen, "GET", f"/wireless/detail_records_reports/{report['id']}")["report_url"]
+    assert len(check(env, seen, "GET", "/wireless/detail_records_reports")) == 1
+    assert check(env, seen, "DELETE", f"/wireless/detail_records_reports/{report['id']}")["status"] == "deleted"
+
+    # per-SIM voice and mobile phone numbers
+    talker = env.sims(status="enabled", voice_enabled=False)[0]
+    assert check(env, seen, "POST", f"/sim_cards/{talker['id']}/actions/enable_voice", json={})[
+        "action_type"] == "enable_voice"
+    env.clock.advance(2)
+    numbers = check(env, seen, "GET", "/mobile_phone_numbers", params={"page[size]": "250"})
+    number = next(n for n in numbers if n["sim_card_id"] == talker["id"])
+    check(env, seen, "GET", f"/mobile_phone_numbers/{number['id']}")
+    assert check(env, seen, "PATCH", f"/mobile_phone_numbers/{number['id']}", json={
+        "call_forwarding": {"call_forwarding_enabled": True, "forwards_to": "+13125550100"},
+        "noise_suppression": True})["call_forwarding"]["forwards_to"] == "+13125550100"
+    assert check(env, seen, "GET", "/mobile_phone_numbers/messaging")
+    check(env, seen, "GET", f"/mobile_phone_numbers/{number['id']}/messaging")
+    check(env, seen, "POST", f"/sim_cards/{talker['id']}/actions/disable_voice")
+
     assert seen == {op.operation_id for op in operations()}
-    assert len(seen) == 66
+    assert len(seen) == 66 + 24
 
 
 def test_every_operation_has_exactly_one_handler_in_the_family_of_its_registry_entry() -> None:
