@@ -19,6 +19,10 @@ EMPTY_GROUP_ID = "1b6a5d2e-5a0f-4c4b-9a59-9d0d1c3c1f11"
 BLOCKLIST_ID = "2c6a5d2e-5a0f-4c4b-9a59-9d0d1c3c1f12"
 OTHER_ID = "3d6a5d2e-5a0f-4c4b-9a59-9d0d1c3c1f13"
 MISSING_ID = "4e6a5d2e-5a0f-4c4b-9a59-9d0d1c3c1f14"
+GATEWAY_ID = "5f6a5d2e-5a0f-4c4b-9a59-9d0d1c3c1f15"
+PROFILE_ID = "6a6a5d2e-5a0f-4c4b-9a59-9d0d1c3c1f16"
+REPORT_ID = "7b6a5d2e-5a0f-4c4b-9a59-9d0d1c3c1f17"
+NUMBER_ID = "2126210528794641864"
 ICCID = "89441000300000001234"
 GROUP_NAME = "Trackers"
 
@@ -30,7 +34,7 @@ GATED_SAMPLES: dict[str, dict[str, Any]] = {
     "remove_sim_card_public_ip": {"sim_card_id": SIM_ID},
     "bulk_disable_voice": {"sim_card_group_id": GROUP_ID},
     "delete_sim_card_group": {"sim_card_group_id": EMPTY_GROUP_ID},
-    "set_group_private_wireless_gateway": {"sim_card_group_id": GROUP_ID, "private_wireless_gateway_id": OTHER_ID},
+    "set_group_private_wireless_gateway": {"sim_card_group_id": GROUP_ID, "private_wireless_gateway_id": GATEWAY_ID},
     "remove_group_private_wireless_gateway": {"sim_card_group_id": GROUP_ID},
     "set_group_wireless_blocklist": {"sim_card_group_id": GROUP_ID, "wireless_blocklist_id": BLOCKLIST_ID},
     "delete_wireless_blocklist": {"blocklist_id": BLOCKLIST_ID},
@@ -42,6 +46,17 @@ GATED_SAMPLES: dict[str, dict[str, Any]] = {
     "create_sim_card_order": {"address_id": "addr_1234", "quantity": 10},
     "set_sim_card_public_ip": {"sim_card_id": SIM_ID, "region_code": "dc2"},
     "bulk_set_public_ips": {"sim_card_ids": [SIM_ID, OTHER_ID]},
+    "bulk_enable_voice": {"sim_card_group_id": GROUP_ID},
+    "enable_sim_card_voice": {"sim_card_id": SIM_ID, "connection_id": "1293384261075731499"},
+    "disable_sim_card_voice": {"sim_card_id": SIM_ID},
+    "create_private_wireless_gateway": {"network_id": OTHER_ID, "name": "Plant", "region_code": "dc2"},
+    "delete_private_wireless_gateway": {"private_wireless_gateway_id": GATEWAY_ID},
+    "update_traffic_policy_profile": {"traffic_policy_profile_id": PROFILE_ID, "type": "throttling",
+                                      "limit_bw_kbps": 512},
+    "delete_traffic_policy_profile": {"traffic_policy_profile_id": PROFILE_ID},
+    "delete_wdr_report": {"report_id": REPORT_ID},
+    "update_mobile_phone_number": {"mobile_phone_number_id": NUMBER_ID,
+                                   "call_forwarding": {"call_forwarding_enabled": True, "forwards_to": "+13125550100"}},
 }
 # The most dangerous calls: the user must type this to confirm.
 TYPED_SAMPLES: dict[str, tuple[dict[str, Any], str]] = {
@@ -60,6 +75,13 @@ RECORDS: dict[str, dict[str, Any]] = {
     "get_migration_source": {"id": "src_1234", "provider": "aws", "bucket_name": "logs", "source_region": "us-east-1"},
     "get_migration": {"id": "mig_1234", "target_bucket_name": "archive", "status": "migrating",
                       "bytes_migrated": 40, "bytes_to_migrate": 100},
+    "get_private_wireless_gateway": {"id": GATEWAY_ID, "name": "Chicago metering", "region_code": "dc2",
+                                     "ip_range": "100.64.1.0/24", "status": {"value": "provisioned"}},
+    "get_traffic_policy_profile": {"id": PROFILE_ID, "type": "whitelist", "services": ["mqtt"],
+                                   "ip_ranges": ["203.0.113.0/24", "198.51.100.0/24"], "domains": []},
+    "get_wdr_report": {"id": REPORT_ID, "start_time": "2026-10-01T00:00:00Z", "end_time": "2026-11-01T00:00:00Z",
+                       "status": "complete"},
+    "get_mobile_phone_number": {"id": NUMBER_ID, "phone_number": "+13125550199", "sim_card_id": SIM_ID},
     "preview_sim_card_order": {"quantity": 10, "sim_cards_cost": {"amount": "10.00", "currency": "USD"},
                                "shipping_cost": {"amount": "2.50", "currency": "USD"},
                                "total_cost": {"amount": "12.50", "currency": "USD"}},

@@ -29,12 +29,14 @@ def expected_wire(name: str, arguments: dict[str, Any]) -> tuple[str, list[tuple
         value = arguments[p.name]
         if p.location == "path":
             path = path.replace("{" + p.name + "}", value)
+        elif p.location == "query" and isinstance(value, list) and not p.wire.endswith("]"):
+            query.extend((p.wire, item) for item in value)  # a top-level array: `sort=a&sort=b`
         elif p.location == "query":
             text = ",".join(value) if isinstance(value, list) else str(value).lower() if isinstance(value, bool) else str(value)
             query.append((p.wire, text))
         else:
             body[p.wire] = value
-    return path, sorted(query), body or None
+    return path, sorted([*query, *op.fixed_query]), body or None
 
 
 @pytest.mark.parametrize("mode", MODES)

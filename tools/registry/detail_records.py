@@ -13,6 +13,11 @@ TIME_NOTE = "ISO 8601, e.g. \"2026-11-01T00:00:00Z\"."
 MCC = string(max_length=3, pattern="^[0-9]{3}$")
 MNC = string(max_length=3, pattern="^[0-9]{2,3}$")
 SORT = array(string(max_length=64, pattern="^-?[a-z_]+$"), max_items=5)
+INT32 = 2**31 - 1  # the record searches type their page numbers as int32
+
+
+def record_pages(largest: int) -> tuple:
+    return query("page[number]", integer(1, INT32)), query("page[size]", integer(1, largest))
 
 OPERATIONS = [
     op(
@@ -37,7 +42,7 @@ OPERATIONS = [
             query("phone_number", string(max_length=16, pattern=r"^\+?[0-9]{6,15}$")),
             query("id", uuid(), "One record."),
             query("sort", SORT, "Default [\"created_at\"]; \"-\" sorts descending."),
-            *pages(),
+            *record_pages(250),
         ),
         returns=shapes.WIRELESS_DETAIL_RECORD, returns_list=True, paginated=True,
     ),
@@ -64,7 +69,7 @@ OPERATIONS = [
             query("filter[mcc]", MCC),
             query("filter[mnc]", MNC),
             query("sort", SORT, "e.g. [\"-created_at\"]"),
-            query("page[number]", integer(1)), query("page[size]", integer(1, 50)),
+            *record_pages(50),
         ),
         returns=shapes.SIM_CARD_USAGE_RECORD, returns_list=True, paginated=True,
     ),

@@ -22,7 +22,7 @@ OPERATIONS = [
         path="/mobile_phone_numbers",
         description="Phone numbers of voice-enabled SIMs with their call settings.",
         search_words=(
-            "msisdn", "phone numbers of sims", "voice numbers", "did", "numbers we own",
+            "voice numbers", "numbers we own", "volte numbers",
         ),
         kind="read", reason="Reads only.", wire_note=PATH_NOTE,
         params=pages(),
@@ -33,7 +33,7 @@ OPERATIONS = [
         path="/mobile_phone_numbers/{mobile_phone_number_id}",
         description="One mobile number: its SIM, voice connection, forwarding, recording, screening.",
         search_words=(
-            "msisdn", "number settings", "forwarding", "call recording", "voicemail",
+            "number settings", "forwarding", "call recording", "voicemail", "screening",
         ),
         kind="read", reason="Reads only.", wire_note=PATH_NOTE,
         params=(NUMBER_ID,), returns=shapes.MOBILE_PHONE_NUMBER,
@@ -44,7 +44,7 @@ OPERATIONS = [
         description="Change a number's call forwarding, recording, caller ID name, screening, connection or tags.",
         search_words=(
             "forward calls", "record calls", "cnam", "caller name", "call screening", "block robocalls",
-            "noise cancel", "msisdn",
+            "noise cancel",
         ),
         kind="billable", reason="Forwarding makes a billed call leg, recording and CNAM listing are paid "
                                 "features, and a new connection re-routes live calls; Telnyx publishes no "

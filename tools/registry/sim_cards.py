@@ -162,7 +162,7 @@ OPERATIONS = [
         path="/sim_cards/{sim_card_id}/actions/enable_voice",
         description="Turn VoLTE calling on for a SIM (beta); it gets a billed phone number. Poll the action.",
         search_words=(
-            "volte", "turn on calling", "phone calls", "give a number", "voice for one sim", "switch on voice",
+            "volte", "turn on calling", "make calls", "get a phone number", "voice for one sim", "switch on voice",
         ),
         kind="billable", reason="Assigns the SIM a real phone number; number and call charges follow.",
         wire_note=VOICE_NOTE,

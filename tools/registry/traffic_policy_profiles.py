@@ -37,7 +37,7 @@ OPERATIONS = [
         path="/traffic_policy_profiles",
         description="Create a whitelist or blacklist of services, IP ranges or domains. " + TARGETS_NOTE,
         search_words=(
-            "tpp", "allowlist", "denylist", "restrict traffic", "block sites", "only allow", "firewall",
+            "tpp", "allowlist", "denylist", "restrict traffic", "block sites", "block apps", "streaming", "youtube", "only allow", "firewall",
         ),
         kind="write", reason="Creates a profile that affects no SIM until it is applied.",
         wire_note="The API description allows only whitelist|blacklist and 512|1024 kbps on create (the docs "
