@@ -17,7 +17,7 @@ from telnyx_iot_mcp.tools.client import TelnyxClient
 
 PROMPTS = load()
 WORKFLOWS = {"fleet_health_report", "investigate_sim_connectivity", "disable_sims_over_limit",
-             "provision_devices", "lock_group_to_blocklist"}
+             "provision_devices", "lock_group_to_blocklist", "roaming_usage_report"}
 
 
 def client() -> TelnyxClient:
