@@ -18,7 +18,7 @@ PATH_NOTE = ("The API description keys this path under /v2/mobile_phone_numbers,
 
 OPERATIONS = [
     op(
-        name="list_mobile_phone_numbers", title="List mobile phone numbers", method="GET",
+        name="list_mobile_phone_numbers", title="List mobile numbers", method="GET",
         path="/mobile_phone_numbers",
         description="Phone numbers of voice-enabled SIMs with their call settings.",
         search_words=(
@@ -29,9 +29,9 @@ OPERATIONS = [
         returns=shapes.MOBILE_PHONE_NUMBER, returns_list=True, paginated=True,
     ),
     op(
-        name="get_mobile_phone_number", title="Get a mobile phone number", method="GET",
+        name="get_mobile_phone_number", title="Get a mobile number", method="GET",
         path="/mobile_phone_numbers/{mobile_phone_number_id}",
-        description="One mobile number: its SIM, voice connection, forwarding, recording, screening.",
+        description="One mobile number: its voice connection, call forwarding, recording, screening.",
         search_words=(
             "number settings", "forwarding", "call recording", "voicemail", "screening",
         ),
@@ -39,7 +39,7 @@ OPERATIONS = [
         params=(NUMBER_ID,), returns=shapes.MOBILE_PHONE_NUMBER,
     ),
     op(
-        name="update_mobile_phone_number", title="Update a mobile phone number", method="PATCH",
+        name="update_mobile_phone_number", title="Update a mobile number", method="PATCH",
         path="/mobile_phone_numbers/{mobile_phone_number_id}",
         description="Change a number's call forwarding, recording, caller ID name, screening, connection or tags.",
         search_words=(

@@ -59,7 +59,8 @@ OPERATIONS = [
         description="Find SIM cards by group, status, ICCID, MSISDN or tags; sort by data used.",
         search_words=(
             "show all sims", "find sims", "search sims", "which sims", "sims by status", "sims by tag",
-            "top data users", "most data used", "phone number", "fleet inventory", "disabled sims",
+            "top data users", "most data used", "phone number", "sim by phone number", "look up a sim",
+            "fleet inventory", "disabled sims",
             "deactivated sims",
         ),
         kind="read", reason="Reads only.",
