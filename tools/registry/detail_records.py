@@ -28,6 +28,7 @@ OPERATIONS = [
         search_words=(
             "wdr", "cdr", "usage per session", "roaming", "roamed", "which country", "data consumed",
             "how much did it cost", "spend", "bill breakdown", "usage report",
+            "networks used", "bytes per network", "data charges per sim", "sessions",
         ),
         kind="read", reason="Reads only.",
         params=(
@@ -91,6 +92,7 @@ OPERATIONS = [
                     "complete, then download report_url).",
         search_words=(
             "wdr", "export usage", "csv", "download usage file", "billing export", "generate report",
+            "csv of data sessions", "export sessions", "file of usage",
         ),
         kind="write", reason="Starts an export job; Telnyx documents no charge and nothing on the fleet changes.",
         wire_note="The docs' API reference shows /wireless/detail/records/reports; the API description at every "

@@ -34,6 +34,7 @@ OPERATIONS = [
         description="One mobile number: its voice connection, call forwarding, recording, screening.",
         search_words=(
             "number settings", "forwarding", "call recording", "voicemail", "screening",
+            "settings of a mobile number", "which sim has this number",
         ),
         kind="read", reason="Reads only.", wire_note=PATH_NOTE,
         params=(NUMBER_ID,), returns=shapes.MOBILE_PHONE_NUMBER,
@@ -45,6 +46,7 @@ OPERATIONS = [
         search_words=(
             "forward calls", "record calls", "cnam", "caller name", "call screening", "block robocalls",
             "noise cancel",
+            "turn on call recording", "mp3 recording", "caller id name",
         ),
         kind="billable", reason="Forwarding makes a billed call leg, recording and CNAM listing are paid "
                                 "features, and a new connection re-routes live calls; Telnyx publishes no "
@@ -84,6 +86,7 @@ OPERATIONS = [
         description="Messaging settings of mobile numbers: profile, SMS features.",
         search_words=(
             "sms", "text messages", "messaging profile", "mms", "sms enabled",
+            "messaging profiles", "which messaging profile",
         ),
         kind="read", reason="Reads only.",
         params=pages(),

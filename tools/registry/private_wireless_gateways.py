@@ -16,6 +16,7 @@ OPERATIONS = [
         description="Private wireless gateways: name, network, region, IP range, status.",
         search_words=(
             "pwg", "private apn", "private network", "vpn for sims", "gateways we have", "ip range of the gateway",
+            "pwgs", "which gateways", "ip ranges",
         ),
         kind="read", reason="Reads only.",
         params=(
@@ -36,6 +37,7 @@ OPERATIONS = [
         search_words=(
             "pwg", "new private network", "private apn", "set up a gateway", "route traffic privately",
             "provision gateway",
+            "private ip range", "new pwg",
         ),
         kind="billable", reason="Provisions network infrastructure on the account; Telnyx publishes no price for "
                                 "it, so it is treated as chargeable until one is known.",
@@ -62,6 +64,7 @@ OPERATIONS = [
         description="Decommission a gateway; groups routed through it lose that network.",
         search_words=(
             "pwg", "decommission", "tear down gateway", "remove private network", "get rid of gateway",
+            "delete pwg", "moved off the gateway",
         ),
         kind="destructive", reason="Cuts the private data path of every group routed through it; getting it "
                                    "back means a new gateway (about 15 minutes, a new IP range).",

@@ -176,6 +176,7 @@ OPERATIONS = [
         description="Turn a SIM's calling off; its device can no longer call or be called.",
         search_words=(
             "volte", "turn off calling", "stop calls", "switch off voice", "no more phone calls",
+            "making or receiving calls", "one sim only", "single sim voice off",
         ),
         kind="destructive", reason="Cuts the device's voice service; whether its number is kept is not documented.",
         wire_note=VOICE_NOTE,

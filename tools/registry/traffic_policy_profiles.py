@@ -22,6 +22,7 @@ OPERATIONS = [
         description="Traffic policy profiles (whitelist, blacklist, throttling) and what they cover.",
         search_words=(
             "tpp", "allowlist", "denylist", "firewall rules", "content filter", "throttle", "bandwidth cap",
+            "policies", "limit what devices can reach", "restrictions on traffic",
         ),
         kind="read", reason="Reads only.",
         params=(
@@ -82,6 +83,7 @@ OPERATIONS = [
         description="Change a profile's type, targets or bandwidth; applies at once.",
         search_words=(
             "tpp", "change allowlist", "throttle", "slow down", "limit bandwidth", "block more sites",
+            "add a domain", "edit the policy", "whitelist to blacklist", "change the policy",
         ),
         kind="destructive", reason="Takes effect at once on every SIM it applies to: a narrower whitelist, a "
                                    "blacklist or a throttle can block or slow live devices.",
@@ -101,6 +103,7 @@ OPERATIONS = [
         description="Delete a traffic policy profile.",
         search_words=(
             "tpp", "remove policy", "drop allowlist", "get rid of filter",
+            "remove the policy", "throttling policy", "no longer need the policy",
         ),
         kind="destructive", reason="Irreversible; what happens to SIMs it applied to is not documented, so "
                                    "it is treated as a change to their traffic.",
