@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
@@ -16,6 +17,7 @@ from ..tools.client import TelnyxClient
 from ..tools.dashboard import fleet_dashboard
 from ..tools.errors import ToolError
 from ..tools.executor import check_arguments, run
+from ..tools.validation import given
 from ..tools.local import LOCAL_TOOLS, LocalTool
 from ..tools.paging import MAX_PAGES, MAX_RECORDS
 from ..tools.redact import redact_value
@@ -72,9 +74,20 @@ def text_result(payload: dict[str, Any], *, is_error: bool = False, text: str | 
     )
 
 
+# A call that waits for the user's yes has not failed: hosts render an error result as a failed call (a
+# red mark in Claude Desktop and VS Code), and LangChain's MCP tools raise on one, ending the agent's run.
+AWAITING = "confirmation_required"
+
+
+def said_text(payload: dict[str, Any]) -> str:
+    return payload["message"] + (f" Hint: {payload['hint']}" if payload.get("hint") else "")
+
+
 def error_result(error: ToolError) -> types.CallToolResult:
     payload = redact_value(error.payload)  # again: text added to the payload after the error was made
-    text = payload["message"] + (f" Hint: {payload['hint']}" if payload.get("hint") else "")
+    text = said_text(payload)
+    if payload["kind"] == AWAITING:
+        return text_result({AWAITING: {k: v for k, v in payload.items() if k != "kind"}}, text=text)
     return text_result({"error": payload}, is_error=True, text=text)
 
 
@@ -84,6 +97,36 @@ def internal_error(name: str) -> types.CallToolResult:
 
 
 LOCAL_HANDLERS = {"wait_for_action": wait_for_action, "show_fleet_dashboard": fleet_dashboard}
+GUIDANCE_KEYS = ("message", "hint", "note")  # where a result tells the model what to call next
+
+
+def via_call_operation(result: types.CallToolResult | types.InputRequiredResult,
+                       operations: Iterable[str]) -> types.CallToolResult | types.InputRequiredResult:
+    """A result of call_operation whose guidance names operations as dynamic mode runs them.
+
+    Errors, confirmations and notes name the tool to call next (e.g. "call disable_sim_card again with
+    ... confirmation_token"); in dynamic mode that tool is not listed, call_operation is."""
+    names = "|".join(sorted(map(re.escape, operations), key=len, reverse=True))
+    next_call = re.compile(r"\b((?:[Cc]all|[Cc]alling|with) )(" + names + r")\b")
+
+    def rename(text: str) -> str:
+        return next_call.sub(lambda m: f'{m.group(1)}call_operation(operation="{m.group(2)}")', text)
+
+    def walk(value: Any, key: str | None = None) -> Any:
+        if isinstance(value, dict):
+            return {k: v if k == "data" else walk(v, k) for k, v in value.items()}  # data: the API's records
+        if isinstance(value, str) and key in GUIDANCE_KEYS:
+            return rename(value)
+        return value
+
+    payload = getattr(result, "structured_content", None)  # not in an elicitation round trip's reply
+    if not payload:
+        return result
+    renamed = walk(payload)
+    said = renamed.get("error") or renamed.get(AWAITING)
+    if said:
+        return text_result(renamed, is_error=result.is_error, text=said_text(said))
+    return text_result(renamed)
 
 
 def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTool] | None = None, *,
@@ -194,23 +237,23 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
             return internal_error(tool.name)
 
     async def run_dynamic(ctx: ServerRequestContext, params: types.CallToolRequestParams) -> types.CallToolResult:
-        arguments = dict(params.arguments or {})
+        arguments = given(dict(params.arguments or {}))
         found = tool_problems(params.name, arguments)
         if found:
             return error_result(ToolError("invalid_arguments", f"Invalid arguments for {params.name}: "
                                           + "; ".join(found), problems=found))
         if params.name == "search_operations":
             return text_result(search(exposed, arguments.get("query", ""), arguments.get("toolset"),
-                                      arguments.get("class")))
-        op = exposed.get(arguments["name"])
+                                      arguments.get("kind")))
+        op = exposed.get(arguments["operation"])
         if op is None:
-            return unknown_tool(arguments["name"], arguments.get("arguments"),
+            return unknown_tool(arguments["operation"], arguments.get("arguments"),
                                 "search_operations lists the operations offered here.")
         if params.name == "describe_operation":
             return text_result(describe(op))
         # call_operation: exactly the static tool's path, so validation and the gate apply unchanged
         inner = params.model_copy(update={"name": op.name, "arguments": arguments.get("arguments") or {}})
-        return await call_tool(ctx, inner)
+        return via_call_operation(await call_tool(ctx, inner), exposed)
 
     def unknown_tool(name: str, arguments: dict[str, Any] | None, hint: str | None = None) -> types.CallToolResult:
         why = "is not offered by this server's configuration" if name in OPERATIONS or name in LOCAL_TOOLS \
@@ -229,9 +272,10 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
         op = exposed.get(params.name)
         if op is None:
             return unknown_tool(params.name, params.arguments)
+        arguments = given(dict(params.arguments or {}))
         if isinstance(op, LocalTool):
-            return await run_local(ctx, op, dict(params.arguments or {}))
-        return await run_operation(ctx, params, op, dict(params.arguments or {}))
+            return await run_local(ctx, op, arguments)
+        return await run_operation(ctx, params, op, arguments)
 
     list_prompts, get_prompt = prompt_handlers(exposed, dynamic=tools_mode == "dynamic")
     server = Server(

@@ -88,6 +88,10 @@ async def call_once(server: Any, name: str, arguments: dict[str, Any], *, intera
         texts = [c.text for c in result.content if isinstance(c, types.TextContent)]
         payload = {"content": texts}
     (out or sys.stdout).write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+    if isinstance(payload, dict) and "confirmation_required" in payload:
+        print(f"telnyx-iot-mcp: {name} was not run: it needs a person's yes (run it in a terminal to be "
+              "asked, or repeat it with the confirmation_token)", file=sys.stderr)
+        return 1
     if result.is_error:
         text = " ".join(c.text for c in result.content if isinstance(c, types.TextContent))
         print(f"telnyx-iot-mcp: {name} failed: {text}", file=sys.stderr)

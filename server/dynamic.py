@@ -20,14 +20,14 @@ DYNAMIC_TOOLS = [
         name="search_operations",
         title="Search Telnyx IoT operations",
         description="Find operations (SIM cards, groups, actions, orders, usage alerts, OTA, blocklists, voice, "
-                    "storage) by words, toolset or class. Returns names, titles, classes and short descriptions; "
+                    "storage) by words, toolset or kind. Returns names, titles, classes and short descriptions; "
                     "then describe_operation, then call_operation.",
         input_schema={"type": "object", "additionalProperties": False, "properties": {
             "query": {"type": "string", "maxLength": 200,
                       "description": "What to do, in plain words, e.g. 'pause billing on an unused sim'."},
             "toolset": {"type": "string", "enum": list(TOOLSETS)},
-            "class": {"type": "string", "enum": list(CLASSES),
-                      "description": "destructive and billable calls ask the user to confirm."},
+            "kind": {"type": "string", "enum": list(CLASSES),
+                     "description": "destructive and billable calls ask the user to confirm."},
         }},
         annotations=types.ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False),
     ),
@@ -35,8 +35,8 @@ DYNAMIC_TOOLS = [
         name="describe_operation",
         title="Describe an operation",
         description="Full input and output schema, class and annotations of one operation.",
-        input_schema={"type": "object", "additionalProperties": False, "required": ["name"],
-                      "properties": {"name": {"type": "string", "maxLength": 64}}},
+        input_schema={"type": "object", "additionalProperties": False, "required": ["operation"],
+                      "properties": {"operation": {"type": "string", "maxLength": 64}}},
         annotations=types.ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False),
     ),
     types.Tool(
@@ -44,8 +44,8 @@ DYNAMIC_TOOLS = [
         title="Call an operation",
         description="Run one operation with its arguments, validated like its own tool; destructive and billable "
                     "ones ask the user to confirm first.",
-        input_schema={"type": "object", "additionalProperties": False, "required": ["name"], "properties": {
-            "name": {"type": "string", "maxLength": 64},
+        input_schema={"type": "object", "additionalProperties": False, "required": ["operation"], "properties": {
+            "operation": {"type": "string", "maxLength": 64},
             "arguments": {"type": "object", "description": "As in describe_operation's input_schema."},
         }},
         annotations=types.ToolAnnotations(read_only_hint=False, destructive_hint=True, open_world_hint=True),
@@ -97,7 +97,7 @@ def search(catalog: dict[str, Entry], query: str = "", toolset: str | None = Non
         found = [e for e in catalog.values() if offered(e)]
         result: dict[str, Any] = {"data": [_summary(e) for e in found[:SEARCH_LIMIT]]}
         if len(found) > SEARCH_LIMIT:
-            result["meta"] = {"total": len(found), "note": f"First {SEARCH_LIMIT} shown; narrow with toolset or class."}
+            result["meta"] = {"total": len(found), "note": f"First {SEARCH_LIMIT} shown; narrow with toolset or kind."}
         return result
     index = catalog_index()
     if any(index.entry(name) is not entry for name, entry in catalog.items()):
@@ -116,7 +116,7 @@ def search(catalog: dict[str, Entry], query: str = "", toolset: str | None = Non
     result = {"data": data}
     if not data:
         result["meta"] = {"note": "Nothing offered here matches these words; try other words, or search by toolset "
-                                  "or class alone."}
+                                  "or kind alone."}
     return result
 
 

@@ -40,7 +40,6 @@ from .settings import Settings
 Policy = Literal["elicit-or-token", "elicit-only", "off"]
 POLICIES: tuple[str, ...] = Policy.__args__  # type: ignore[attr-defined]
 
-ELICITATION = types.ClientCapabilities(elicitation=types.ElicitationCapability())
 NEW_ERA = "2026-07-28"
 CONFIRM_TOKEN = "confirm"  # token purposes: a confirmation token, and the state of an elicitation round trip
 ELICIT_STATE = "elicit"
@@ -69,6 +68,15 @@ def _form(challenge: Challenge | None) -> dict[str, Any]:
             "description": f"Type exactly: {challenge.expected}"}}}
     return {"type": "object", "required": [ANSWER_KEY], "properties": {ANSWER_KEY: {
         "type": "boolean", "title": "Go ahead", "description": "Check to let this call run."}}}
+
+
+def asks_by_form(ctx: ServerRequestContext) -> bool:
+    """The client declared form elicitation: `elicitation: {}` (form, before modes existed) or `{form: ...}`.
+
+    A client that declared only URL mode refuses a form; it gets the confirmation token instead."""
+    declared = ctx.session.client_capabilities
+    elicitation = declared.elicitation if declared else None
+    return elicitation is not None and (elicitation.form is not None or elicitation.url is None)
 
 
 class Gate:
@@ -132,13 +140,13 @@ class Gate:
             raise self._stop(op, arguments, request_id, "refused", "read_only",
                              f"{op.name} is a {op.kind} tool and this server runs read-only; it was not run. "
                              + NOTHING_SENT)
-        token = arguments.get(TOKEN_ARGUMENT)
+        token = arguments.get(TOKEN_ARGUMENT) or None  # "": what a strict-mode model sends for "none yet"
         plain = {k: v for k, v in arguments.items() if k != TOKEN_ARGUMENT}
         if not op.gated:
             return Verdict(op, plain, "not-needed", request_id)
         if self.policy == "off":
             return Verdict(op, plain, "policy-off", request_id)
-        if ctx.session.check_client_capability(ELICITATION):
+        if asks_by_form(ctx):
             return await self._elicit(ctx, params, op, plain)
         if draws_apps(ctx):
             return await self._card(op, plain, request_id)

@@ -13,7 +13,7 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from samples import example
@@ -64,7 +64,7 @@ class ApiMock:
                                   json.loads(raw) if raw else None, dict(request.headers)))
         if self.replies:
             status, body = self.replies.pop(0)
-            return JSONResponse(body, status_code=status)
+            return Response(status_code=status) if body is None else JSONResponse(body, status_code=status)
         op = self.match(request.method, request.url.path)
         if op is None:
             return JSONResponse({"errors": [{"code": "10005", "title": "Resource not found"}]}, status_code=404)

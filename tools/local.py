@@ -8,7 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .registry.model import Kind, Toolset, enum, integer, uuid
 
-MAX_WAIT_SECONDS = 600
+# One call waits at most this long: the official TypeScript client (Claude Desktop, VS Code, Cursor) gives up
+# on a request after 60 s by default, progress notifications or not. A longer wait is another call.
+MAX_WAIT_SECONDS = 50
 ACTION_KINDS = {  # kind argument -> the registry operation that reads one action of that kind
     "sim_card": "get_sim_card_action",
     "bulk": "get_bulk_sim_card_action",
@@ -55,7 +57,8 @@ WAIT_FOR_ACTION = LocalTool(
         "properties": {
             "action_id": uuid(),
             "kind": enum(*ACTION_KINDS),
-            "timeout_seconds": integer(1, MAX_WAIT_SECONDS, default=120),
+            "timeout_seconds": integer(1, MAX_WAIT_SECONDS, default=MAX_WAIT_SECONDS,
+                                       description="Per call; call again to wait longer."),
             "interval_seconds": {"type": "number", "minimum": 0.1, "maximum": 60, "default": 3},
         },
         "required": ["action_id", "kind"],

@@ -16,16 +16,20 @@ from .registry.model import described
 from .registry.shapes import PAGE_META
 
 CONFIRMATION_TOKEN = "confirmation_token"
-CONFIRMATION_TOKEN_SCHEMA = {"type": "string", "maxLength": 1024}
+# "" is no token: a strict-mode model must send every argument, so it sends "" on its first call.
+CONFIRMATION_TOKEN_SCHEMA = {"type": "string", "maxLength": 1024, "description": "From confirmation_required."}
 
 # Arguments the server handles itself (never sent to the API), added to every list / paginated operation.
-# What they and the confirmation token do is said once, in the server's instructions (server/app.py).
+# Each says what it does where it appears, in a few words; the server's instructions say more.
 FIELDS = {
     "type": "array", "items": {"type": "string", "pattern": r"^[a-z0-9_]+(\.[a-z0-9_]+)*$", "maxLength": 128},
-    "minItems": 1, "maxItems": 50, "uniqueItems": True,
+    "maxItems": 50, "uniqueItems": True, "description": "Dotted paths to keep.",  # [] keeps every field
 }
-ALL_PAGES = {"type": "boolean", "default": False}
+ALL_PAGES = {"type": "boolean", "default": False, "description": "All pages, capped."}
 PAGE_OFFSET = {"type": "integer", "minimum": 0, "maximum": 249}  # from meta.next of an answer that was cut
+# Arguments whose every value is harmless when a strict-mode model has to fill them in: they stay
+# non-nullable in the published schema (see `strict_ready`), which keeps the tool list small.
+FILLABLE = frozenset({"page_number", "page_size", "fields", "all_pages", CONFIRMATION_TOKEN})
 # Records this small (a code and a name, say) leave nothing worth trimming: no `fields` for them.
 FIELDS_FROM = 5
 
@@ -41,8 +45,23 @@ def local_arguments(op: Operation) -> dict[str, dict]:
     return extra
 
 
+def clears(schema: dict[str, Any]) -> bool:
+    """The API takes null here to clear the field (a registry `nullable`); the tool takes an empty value."""
+    kinds = schema.get("type")
+    return isinstance(kinds, list) and "null" in kinds
+
+
+def _argument(schema: dict[str, Any]) -> dict[str, Any]:
+    """A registry parameter as a tool argument: null is "not given" for every argument, so a field the
+    API clears with null is cleared with an empty value ([] or "") instead, sent as null (tools/request.py)."""
+    if not clears(schema):
+        return schema
+    kinds = [kind for kind in schema["type"] if kind != "null"]
+    return {**schema, "type": kinds[0] if len(kinds) == 1 else kinds}
+
+
 def _input_schema(op: Operation) -> dict[str, Any]:
-    properties = {p.name: described(p.schema_, p.description) for p in op.params}
+    properties = {p.name: described(_argument(p.schema_), p.description) for p in op.params}
     properties.update(local_arguments(op))
     if op.gated:  # checked by the confirmation gate, never sent to the API
         properties[CONFIRMATION_TOKEN] = CONFIRMATION_TOKEN_SCHEMA
@@ -72,7 +91,9 @@ def published_record(schema: dict[str, Any]) -> dict[str, Any]:
 
 def _output_schema(op: Operation) -> dict[str, Any]:
     record = {"type": "object", **published_record(op.returns)}
-    data = {"type": "array", "items": record} if op.returns_list else record
+    # A delete answers 204 or {"data": null}: a client checks the result against this schema after the
+    # call was sent, and one that rejects it reports a failure for a delete that happened.
+    data = {"type": "array", "items": record} if op.returns_list else nullable(record)
     properties: dict[str, Any] = {"data": data}
     if op.paginated:
         properties["meta"] = PAGE_META
@@ -144,10 +165,47 @@ def input_schema(name: str) -> dict[str, Any]:
     return portable(_input_schema(OPERATIONS[name]))
 
 
+def nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` or null, its annotations kept outside the branches."""
+    if any(branch.get("type") == "null" for branch in schema.get("anyOf", [])):
+        return schema
+    branch = {k: v for k, v in schema.items() if k not in ANNOTATIONS}
+    return {**{k: v for k, v in schema.items() if k in ANNOTATIONS}, "anyOf": [branch, {"type": "null"}]}
+
+
+def fillable(name: str) -> frozenset[str]:
+    """The arguments of tool `name` a strict-mode model may fill with any value without changing what the
+    call does: FILLABLE, and on a read, the arguments that have a default (include_ flags, waits)."""
+    tool = LOCAL_TOOLS.get(name) or OPERATIONS[name]
+    if not tool.read_only:
+        return FILLABLE
+    return FILLABLE | {arg for arg, sub in input_schema(name)["properties"].items() if "default" in sub}
+
+
+def strict_ready(schema: Any, keep: frozenset[str] = FILLABLE, *, top: bool = True) -> Any:
+    """Every optional argument (and optional nested field) also takes null, which the server reads as
+    "not given" (tools/validation.py `given`).
+
+    OpenAI's strict mode (openai-agents, LangChain and pydantic-ai with strict=True) makes every
+    property required: a strict model must send each argument, and null is how it leaves one out.
+    The `keep` arguments are left as they are: any value a model fills in there is harmless."""
+    if not isinstance(schema, dict):
+        return schema
+    node = _with_subschemas(schema, lambda sub: strict_ready(sub, keep, top=False))
+    if isinstance(node.get("properties"), dict) and node.get("type") == "object":
+        required = set(node.get("required", ()))
+        node["properties"] = {
+            name: sub if name in required or (top and name in keep) else nullable(sub)
+            for name, sub in node["properties"].items()
+        }
+    return node
+
+
 @cache
 def published_input_schema(name: str) -> dict[str, Any]:
-    """The schema a client is given: the full one less the limits only the server needs to know."""
-    return published(input_schema(name))
+    """The schema a client is given: the full one less the limits only the server needs to know, its
+    optional arguments nullable for strict-mode converters."""
+    return strict_ready(published(input_schema(name)), fillable(name))
 
 
 @cache

@@ -19,7 +19,7 @@ def _is_datetime(value: object) -> bool:
 
 
 def _is_url(value: object) -> bool:
-    if not isinstance(value, str):
+    if not isinstance(value, str) or value == "":  # "" clears a URL field (tools/schema.py `_argument`)
         return True
     parts = urlsplit(value)
     return parts.scheme in ("http", "https") and bool(parts.netloc)
@@ -83,6 +83,19 @@ def warm(names: list[str]) -> None:
     is the slow part)."""
     for name in names:
         _validator(name)
+
+
+def given(value: Any) -> Any:
+    """`value` without the object keys set to null: null means "not given".
+
+    Frameworks send null for every optional argument the model left out (mcp-use, LlamaIndex), and
+    a strict-mode model sends null for each one it does not use. Where the API itself clears a field
+    with null, the tool takes an empty value instead (tools/schema.py `_argument`)."""
+    if isinstance(value, dict):
+        return {k: given(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [given(v) for v in value]
+    return value
 
 
 def problems(name: str, arguments: dict[str, Any]) -> list[str]:

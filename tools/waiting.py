@@ -9,7 +9,7 @@ import anyio
 
 from .client import TelnyxClient
 from .executor import execute
-from .local import ACTION_KINDS
+from .local import ACTION_KINDS, MAX_WAIT_SECONDS
 from .paging import Progress
 from .registry import OPERATIONS
 
@@ -40,7 +40,7 @@ def action_state(kind: str, action: dict[str, Any], seen_empty: bool = False) ->
 async def wait_for_action(client: TelnyxClient, arguments: dict[str, Any],
                           progress: Progress | None = None) -> dict[str, Any]:
     kind = arguments["kind"]
-    timeout = arguments.get("timeout_seconds", 120)
+    timeout = arguments.get("timeout_seconds", MAX_WAIT_SECONDS)
     interval = arguments.get("interval_seconds", 3)
     op = OPERATIONS[ACTION_KINDS[kind]]
     started = time.monotonic()

@@ -78,13 +78,13 @@ def test_call_refuses_arguments_that_are_not_a_json_object(capsys, text):
 def test_call_without_a_terminal_gets_the_token_route(capsys):
     sim = "8a6a63ec-24ed-46a4-ab4c-b2424a23d596"
     code, out, _ = run(capsys, "call", "disable_sim_card", "--sandbox", "--args", json.dumps({"sim_card_id": sim}))
-    error = json.loads(out)["error"]
-    assert code == 1 and error["kind"] == "confirmation_required" and error["confirmation_token"]
+    asked = json.loads(out)["confirmation_required"]
+    assert code == 1 and asked["confirmation_token"] and "disable" in asked["message"].lower()
 
 
 def test_call_in_dynamic_mode_and_read_only(capsys):
     code, out, _ = run(capsys, "call", "search_operations", "--sandbox", "--tools-mode", "dynamic", "--read-only",
-                       "--args", '{"class": "destructive"}')
+                       "--args", '{"kind": "destructive"}')
     assert code == 0 and json.loads(out)["data"] == []
 
 

@@ -69,13 +69,13 @@ async def test_search_by_words_toolset_and_class():
     async with Client(create_server(mock_client(ApiMock()), tools_mode="dynamic")) as mcp:
         words = (await mcp.call_tool("search_operations", {"query": "disable sim"})).structured_content["data"]
         actions = (await mcp.call_tool("search_operations", {"toolset": "actions"})).structured_content["data"]
-        billable = (await mcp.call_tool("search_operations", {"class": "billable"})).structured_content["data"]
-        bad = await mcp.call_tool("search_operations", {"class": "dangerous"})
+        billable = (await mcp.call_tool("search_operations", {"kind": "billable"})).structured_content["data"]
+        bad = await mcp.call_tool("search_operations", {"kind": "dangerous"})
     assert words[0]["name"] == "disable_sim_card"
     assert set(words[0]) - {"apart"} == {"name", "title", "class", "toolset", "description"}
     assert [d["name"] for d in actions] == [e.name for e in CATALOG.values() if e.toolset == "actions"]
     assert [d["name"] for d in billable] == [e.name for e in CATALOG.values() if e.kind == "billable"]
-    assert bad.is_error and "class" in bad.content[0].text
+    assert bad.is_error and "kind" in bad.content[0].text
 
 
 @pytest.mark.parametrize(("query", "expected"), [
@@ -93,8 +93,8 @@ async def test_catalog_respects_the_selection():
     chosen = select(Settings(read_only=True, toolsets=["sim_cards"]))
     async with Client(create_server(mock_client(ApiMock()), chosen, tools_mode="dynamic")) as mcp:
         found = (await mcp.call_tool("search_operations", {})).structured_content
-        hidden = await mcp.call_tool("describe_operation", {"name": "disable_sim_card"})
-        refused = await mcp.call_tool("call_operation", {"name": "disable_sim_card",
+        hidden = await mcp.call_tool("describe_operation", {"operation": "disable_sim_card"})
+        refused = await mcp.call_tool("call_operation", {"operation": "disable_sim_card",
                                                          "arguments": sample_arguments("disable_sim_card")})
     assert [d["name"] for d in found["data"]] == [e.name for e in chosen][:20]
     assert hidden.is_error and "not offered" in hidden.content[0].text
@@ -104,7 +104,7 @@ async def test_catalog_respects_the_selection():
 @pytest.mark.parametrize("name", list(CATALOG))
 async def test_describe_every_operation(name):
     async with Client(create_server(mock_client(ApiMock()), tools_mode="dynamic")) as mcp:
-        described = (await mcp.call_tool("describe_operation", {"name": name})).structured_content
+        described = (await mcp.call_tool("describe_operation", {"operation": name})).structured_content
     entry = CATALOG[name]
     # the same schemas the static tool publishes
     assert described["input_schema"] == published_input_schema(name)
@@ -123,7 +123,7 @@ async def test_every_operation_runs_the_same_as_its_static_tool(mode):
         for name in OPERATIONS:
             arguments = sample_arguments(name, full=True)
             direct = await static.call_tool(name, arguments)
-            through = await dynamic.call_tool("call_operation", {"name": name, "arguments": arguments})
+            through = await dynamic.call_tool("call_operation", {"operation": name, "arguments": arguments})
             assert wire(through) == wire(direct), name
             assert not through.is_error, (name, through.content[0].text)
             assert [(r.method, r.path, r.query, r.json) for r in dynamic_mock.requests] == \
@@ -139,7 +139,7 @@ async def test_invalid_arguments_are_refused_the_same_way(name):
     async with Client(create_server(mock_client(mock)), elicitation_callback=accept) as static, \
             Client(create_server(mock_client(mock), tools_mode="dynamic"), elicitation_callback=accept) as dynamic:
         direct = await static.call_tool(name, arguments)
-        through = await dynamic.call_tool("call_operation", {"name": name, "arguments": arguments})
+        through = await dynamic.call_tool("call_operation", {"operation": name, "arguments": arguments})
     assert through.is_error and wire(through) == wire(direct)
     assert "no_such_argument" in through.content[0].text and mock.requests == []
 
@@ -149,7 +149,7 @@ async def test_gated_call_declined_sends_nothing(mode):
     mock = ApiMock()
     async with Client(create_server(mock_client(mock), tools_mode="dynamic"), mode=mode,
                       elicitation_callback=decline) as mcp:
-        result = await mcp.call_tool("call_operation", {"name": "disable_sim_card",
+        result = await mcp.call_tool("call_operation", {"operation": "disable_sim_card",
                                                         "arguments": sample_arguments("disable_sim_card")})
     assert result.is_error and "disable_sim_card" in result.content[0].text
     assert sent(mock, "disable_sim_card") == []
@@ -160,11 +160,14 @@ async def test_gated_call_without_elicitation_takes_the_token_route(name):
     mock = ApiMock()
     arguments = sample_arguments(name, full=True)
     async with Client(create_server(mock_client(mock), tools_mode="dynamic")) as mcp:
-        first = await mcp.call_tool("call_operation", {"name": name, "arguments": arguments})
-        assert first.is_error and sent(mock, name) == []
-        token = first.structured_content["error"]["confirmation_token"]
-        second = await mcp.call_tool("call_operation", {"name": name, "arguments": {**arguments, "confirmation_token": token}})
-        replay = await mcp.call_tool("call_operation", {"name": name, "arguments": {**arguments, "confirmation_token": token}})
+        first = await mcp.call_tool("call_operation", {"operation": name, "arguments": arguments})
+        assert not first.is_error and sent(mock, name) == []
+        token = first.structured_content["confirmation_required"]["confirmation_token"]
+        # it says to repeat the call through a tool this mode lists, not through the unlisted static tool
+        assert f'call call_operation(operation="{name}") again' in first.content[0].text
+        assert f"call {name} again" not in first.content[0].text
+        second = await mcp.call_tool("call_operation", {"operation": name, "arguments": {**arguments, "confirmation_token": token}})
+        replay = await mcp.call_tool("call_operation", {"operation": name, "arguments": {**arguments, "confirmation_token": token}})
     assert not second.is_error, second.content[0].text
     assert len(sent(mock, name)) == 1
     assert replay.is_error and len(sent(mock, name)) == 1
@@ -173,10 +176,10 @@ async def test_gated_call_without_elicitation_takes_the_token_route(name):
 async def test_local_tools_are_reached_through_call_operation_too():
     mock = ApiMock()
     async with Client(create_server(mock_client(mock), tools_mode="dynamic")) as mcp:
-        result = await mcp.call_tool("call_operation", {"name": "wait_for_action", "arguments": {
+        result = await mcp.call_tool("call_operation", {"operation": "wait_for_action", "arguments": {
             "action_id": "6a09cdc3-8948-47f0-aa62-74ac943d6c58", "kind": "group", "timeout_seconds": 1,
             "interval_seconds": 0.5}})
-        invalid = await mcp.call_tool("call_operation", {"name": "wait_for_action", "arguments": {"kind": "bulk"}})
+        invalid = await mcp.call_tool("call_operation", {"operation": "wait_for_action", "arguments": {"kind": "bulk"}})
     assert not result.is_error and result.structured_content["meta"]["polls"] >= 1
     assert {r.path for r in mock.requests} == {"/v2/sim_card_group_actions/6a09cdc3-8948-47f0-aa62-74ac943d6c58"}
     assert invalid.is_error and "action_id" in invalid.content[0].text

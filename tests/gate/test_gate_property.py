@@ -85,9 +85,10 @@ async def run(era: str, sequence: list[tuple]) -> None:
                 expected = 1 if valid else 0
                 if valid:
                     chosen.used = True
-                error = (result.structured_content or {}).get("error") or {}
-                if error.get("kind") == "confirmation_required":
-                    issued.append(Issued(error["confirmation_token"], tool, plain_args))
+                asked = (result.structured_content or {}).get("confirmation_required")
+                if asked:
+                    assert not result.is_error  # the user is being asked: not a failed call
+                    issued.append(Issued(asked["confirmation_token"], tool, plain_args))
             assert len(reached) == expected, (step, result.content[0].text)
             assert all(r.op.name == tool for r in reached)
 

@@ -276,10 +276,10 @@ async def test_dynamic_mode_calls_go_through_the_same_gate():
 
     server = create_server(rig.api.client(), None, gate=rig.gate, tools_mode="dynamic")
     async with Client(server, mode="auto") as client:
-        first = await client.call_tool("call_operation", {"name": "disable_sim_card", "arguments": {"sim_card_id": SIM_ID}})
-        token = first.structured_content["error"]["confirmation_token"]
+        first = await client.call_tool("call_operation", {"operation": "disable_sim_card", "arguments": {"sim_card_id": SIM_ID}})
+        token = first.structured_content["confirmation_required"]["confirmation_token"]
         assert rig.api.changes() == []
-        ok = await client.call_tool("call_operation", {"name": "disable_sim_card", "arguments": {
+        ok = await client.call_tool("call_operation", {"operation": "disable_sim_card", "arguments": {
             "sim_card_id": SIM_ID, CONFIRMATION_TOKEN: token}})
     assert not ok.is_error and len(rig.api.gated()) == 1
 

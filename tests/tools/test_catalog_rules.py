@@ -11,7 +11,7 @@ from telnyx_iot_mcp.server.app import create_server
 from telnyx_iot_mcp.server.selection import CATALOG
 from telnyx_iot_mcp.tools.client import TelnyxClient
 from telnyx_iot_mcp.tools.registry import OPERATIONS
-from telnyx_iot_mcp.tools.schema import ENFORCED_ONLY, input_schema, published_input_schema
+from telnyx_iot_mcp.tools.schema import ENFORCED_ONLY, input_schema, published, published_input_schema
 
 SUBSCHEMA_KEYS = {"properties", "items", "anyOf"}
 
@@ -89,15 +89,15 @@ async def test_input_schemas_are_portable(listed):
 
 @pytest.mark.parametrize("name", CATALOG)
 def test_calls_are_checked_against_closed_objects_and_every_limit(name):
-    full, published = input_schema(name), published_input_schema(name)
+    full, published_ = input_schema(name), published(input_schema(name))  # before optional args become nullable
     assert full["additionalProperties"] is False, name
     for path, sub in walk(full):
         if sub.get("type") == "object" or "object" in (sub.get("type") or []):
             assert sub.get("additionalProperties") is False, f"{name} {path} is open"
     # the published schema is the same contract less those limits: same arguments, types, enums, required
-    assert published["properties"].keys() == full["properties"].keys()
-    assert published.get("required") == full.get("required")
-    for (path, loose), (_, strict) in zip(walk(published), walk(full)):
+    assert published_["properties"].keys() == full["properties"].keys() == published_input_schema(name)["properties"].keys()
+    assert published_.get("required") == full.get("required") == published_input_schema(name).get("required")
+    for (path, loose), (_, strict) in zip(walk(published_), walk(full)):
         assert {k: v for k, v in strict.items() if k not in ENFORCED_ONLY and k not in SUBSCHEMA_KEYS} == \
             {k: v for k, v in loose.items() if k not in SUBSCHEMA_KEYS} | (
                 {"default": False} if strict.get("default") is False else {}), f"{name} {path}"
@@ -119,14 +119,18 @@ def test_every_operation_states_a_reason_for_its_class():
         assert len(op.reason) >= 10 and len(op.description) >= 30, op.name
 
 
-def test_the_instructions_explain_every_argument_the_schemas_leave_undescribed():
-    """Shared arguments carry no description in the schemas: the instructions, in both tool modes, must."""
+def test_every_argument_the_server_handles_is_described_where_it_appears():
+    """Most frameworks never show the server's instructions to the model: the schema must say it too."""
     from telnyx_iot_mcp.server.app import DYNAMIC_INSTRUCTIONS, INSTRUCTIONS
 
-    shared = {"page_number", "page_size", "all_pages", "fields", "confirmation_token", "wait_for_action"}
+    shared = {"page_size", "all_pages", "fields", "confirmation_token", "timeout_seconds"}
+    seen = set()
     for name in CATALOG:
         for argument, schema in published_input_schema(name)["properties"].items():
             if argument in shared:
-                assert "description" not in schema, f"{name}.{argument} is explained twice"
-    for text in (INSTRUCTIONS, DYNAMIC_INSTRUCTIONS):
-        assert all(word in text for word in shared), sorted(w for w in shared if w not in text)
+                seen.add(argument)
+                assert schema.get("description"), f"{name}.{argument} is not described"
+    assert seen == shared
+    for text in (INSTRUCTIONS, DYNAMIC_INSTRUCTIONS):  # the instructions still summarise them
+        words = shared - {"timeout_seconds"} | {"page_number", "wait_for_action"}
+        assert all(word in text for word in words), sorted(w for w in words if w not in text)

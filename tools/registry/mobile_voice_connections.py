@@ -20,8 +20,8 @@ def settings(*, create: bool) -> tuple:
         body("tags", array(string(max_length=128), max_items=100)),
         body("inbound", INBOUND),
         body("outbound", OUTBOUND),
-        body("webhook_event_url", nullable(URL)),
-        body("webhook_event_failover_url", nullable(URL)),
+        body("webhook_event_url", nullable(URL), '"" removes it.' if not create else ""),
+        body("webhook_event_failover_url", nullable(URL), '"" removes it.' if not create else ""),
         body("webhook_api_version", enum("1", "2")),
         body("webhook_timeout_secs", nullable(integer(0, 30)) if create else integer(0, 30)),
     )

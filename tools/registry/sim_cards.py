@@ -107,7 +107,7 @@ OPERATIONS = [
             body("tags", TAGS, "Replaces its tags."),
             body("data_limit", amount_unit(), "Per billing period."),
             body("authorized_imeis", {"type": ["array", "null"], "items": string(max_length=16), "maxItems": 100},
-                 "null allows any device."),
+                 "[] allows any device."),
         ),
         returns=shapes.SIM_CARD,
     ),

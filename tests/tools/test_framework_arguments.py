@@ -1,0 +1,180 @@
+"""Arguments as agent frameworks and strict-mode models send them, and results as their clients check them.
+
+The real converters run in the compatibility suite (tests/compat, `pytest -m compat`); these tests pin the
+server's side of the contract on every tool."""
+
+from __future__ import annotations
+
+import keyword
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+import pytest
+from jsonschema import Draft202012Validator
+from mcp import Client, types
+
+from api_mock import ApiMock
+from samples import sample_arguments
+from telnyx_iot_mcp.server.app import create_server
+from telnyx_iot_mcp.server.dynamic import DYNAMIC_TOOLS
+from telnyx_iot_mcp.server.gate import Gate, asks_by_form
+from telnyx_iot_mcp.server.selection import CATALOG
+from telnyx_iot_mcp.tools.client import TelnyxClient
+from telnyx_iot_mcp.tools.local import MAX_WAIT_SECONDS
+from telnyx_iot_mcp.tools.registry import OPERATIONS
+from telnyx_iot_mcp.tools.schema import CONFIRMATION_TOKEN, FILLABLE, input_schema, output_schema, published_input_schema
+
+pytestmark = pytest.mark.anyio
+SIM = "6a09cdc3-8948-47f0-aa62-74ac943d6c58"
+
+
+def mock_client(mock: ApiMock) -> TelnyxClient:
+    return TelnyxClient(base_url="http://api/v2", transport=httpx.ASGITransport(app=mock.app()))
+
+
+def wire(mock: ApiMock) -> list[tuple[str, str, list, Any]]:
+    return [(r.method, r.path, r.query, r.json) for r in mock.requests]
+
+
+def takes_null(schema: dict[str, Any]) -> bool:
+    return any(branch.get("type") == "null" for branch in schema.get("anyOf", []))
+
+
+def strict(schema: Any) -> Any:
+    """What OpenAI's strict mode makes of a schema: every property of every object required."""
+    if isinstance(schema, dict):
+        out = {k: strict(v) for k, v in schema.items()}
+        if isinstance(out.get("properties"), dict):
+            out["required"] = list(out["properties"])
+        return out
+    return [strict(v) for v in schema] if isinstance(schema, list) else schema
+
+
+def filled(schema: dict[str, Any]) -> Any:
+    """What a strict model sends for an argument it does not mean to use: null where the schema takes it,
+    else the emptiest value of the type."""
+    if takes_null(schema):
+        return None
+    return {"boolean": False, "array": [], "string": ""}.get(schema.get("type"), schema.get("minimum", 1))
+
+
+def strict_call(schema: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """`given` with every other property of `schema` (nested too) filled as a strict model would."""
+    return {k: (strict_call(sub, given[k]) if isinstance(given.get(k), dict) else given[k]) if k in given
+            else filled(sub) for k, sub in schema["properties"].items()}
+
+
+async def run(mock: ApiMock, name: str, arguments: dict[str, Any], **server: Any) -> types.CallToolResult:
+    client = mock_client(mock)
+    async with Client(create_server(client, gate=Gate(client, policy="off"), **server)) as mcp:
+        return await mcp.call_tool(name, arguments)
+
+
+@pytest.mark.parametrize("name", CATALOG)
+async def test_null_means_not_given_for_every_optional_argument(name):
+    """mcp-use and LlamaIndex send null for each optional argument the model left out."""
+    schema = published_input_schema(name)
+    required = sample_arguments(name) if name in OPERATIONS else {"action_id": SIM, "kind": "sim_card",
+                                                                  "timeout_seconds": 1}
+    nulls = {k: None for k in schema["properties"] if k not in required}
+    plain, with_nulls = ApiMock(), ApiMock()
+    first = await run(plain, name, required)
+    second = await run(with_nulls, name, {**required, **nulls})
+    assert not second.is_error, second.content[0].text
+    assert wire(with_nulls) == wire(plain) and wire(plain), name
+    assert first.structured_content["data"] == second.structured_content["data"]
+
+
+@pytest.mark.parametrize("name", CATALOG)
+async def test_a_strict_mode_call_of_every_tool_is_valid_and_runs(name):
+    """A strict model must send every argument: null for the nullable ones, any value for the others."""
+    published = published_input_schema(name)
+    required = set(published.get("required", []))
+    for argument, sub in published["properties"].items():  # a value a model picks there would change the call
+        if argument not in required and not takes_null(sub):
+            assert sub.get("type") in ("boolean", "integer", "number", "array") or argument == CONFIRMATION_TOKEN, argument
+            assert name not in OPERATIONS or OPERATIONS[name].read_only or argument in FILLABLE, argument
+    base = sample_arguments(name) if name in OPERATIONS else {"action_id": SIM, "kind": "sim_card"}
+    call = strict_call(published, base)
+    if name == "wait_for_action":
+        call["timeout_seconds"] = 1
+    Draft202012Validator(strict(published)).validate(call)
+    mock = ApiMock()
+    result = await run(mock, name, call)
+    assert not result.is_error, result.content[0].text
+    for request in mock.requests:
+        assert all(value != "" for _, value in request.query), request.query
+
+
+async def test_an_empty_confirmation_token_is_no_token():
+    mock = ApiMock()
+    async with Client(create_server(mock_client(mock))) as mcp:
+        first = await mcp.call_tool("disable_sim_card", {"sim_card_id": SIM, CONFIRMATION_TOKEN: ""})
+        asked = first.structured_content["confirmation_required"]
+        nothing_sent = [r for r in mock.requests if r.method != "GET"]
+        second = await mcp.call_tool("disable_sim_card", {"sim_card_id": SIM, CONFIRMATION_TOKEN: asked["confirmation_token"]})
+    assert nothing_sent == [] and not second.is_error, second.content[0].text
+    assert [r.path for r in mock.requests if r.method == "POST"] == [f"/v2/sim_cards/{SIM}/actions/disable"]
+
+
+@pytest.mark.parametrize(("name", "field", "empty"), [
+    ("update_sim_card", "authorized_imeis", []),
+    ("update_mobile_voice_connection", "webhook_event_url", ""),
+    ("update_mobile_voice_connection", "webhook_event_failover_url", ""),
+])
+async def test_an_empty_value_clears_a_field_the_api_clears_with_null(name, field, empty):
+    """null is "not given" everywhere, so it cannot also mean "clear": an empty value does, sent as null."""
+    target = sample_arguments(name)
+    assert published_input_schema(name)["properties"][field]["description"]  # says how to clear it
+    cleared, untouched = ApiMock(), ApiMock()
+    assert not (await run(cleared, name, {**target, field: empty})).is_error
+    assert not (await run(untouched, name, {**target, field: None})).is_error
+    assert cleared.writes()[0].json[field] is None
+    assert field not in (untouched.writes()[0].json or {})
+
+
+def test_no_argument_name_trips_a_framework():
+    """LangChain drops a Python keyword argument and smolagents cannot write one; mcp-use's OpenAI adapter
+    lets `name` override its executor's own argument, which in dynamic mode picked the operation."""
+    schemas = [published_input_schema(name) for name in CATALOG] + [tool.input_schema for tool in DYNAMIC_TOOLS]
+    for schema in schemas:
+        for argument in schema["properties"]:
+            assert argument.isidentifier() and not keyword.iskeyword(argument), argument
+    for tool in DYNAMIC_TOOLS:
+        assert "name" not in tool.input_schema["properties"], tool.name
+
+
+def capabilities(elicitation: types.ElicitationCapability | None):
+    declared = types.ClientCapabilities(elicitation=elicitation)
+    return SimpleNamespace(session=SimpleNamespace(client_capabilities=declared))
+
+
+def test_a_form_is_asked_only_of_clients_that_declared_form_elicitation():
+    assert asks_by_form(capabilities(types.ElicitationCapability()))  # `{}`: form, from before modes existed
+    assert asks_by_form(capabilities(types.ElicitationCapability(form={})))
+    assert asks_by_form(capabilities(types.ElicitationCapability(form={}, url={})))
+    assert not asks_by_form(capabilities(types.ElicitationCapability(url={})))  # it would refuse a form
+    assert not asks_by_form(capabilities(None))
+    assert not asks_by_form(SimpleNamespace(session=SimpleNamespace(client_capabilities=None)))
+
+
+def test_one_wait_fits_the_official_clients_default_timeout():
+    """The TypeScript SDK ends a request after 60 s, progress or not: a longer wait is another call."""
+    timeout = published_input_schema("wait_for_action")["properties"]["timeout_seconds"]
+    assert MAX_WAIT_SECONDS <= 50 and input_schema("wait_for_action")["properties"]["timeout_seconds"]["maximum"] == MAX_WAIT_SECONDS
+    assert timeout["default"] <= MAX_WAIT_SECONDS and "again" in timeout["description"]
+
+
+@pytest.mark.parametrize("name", [n for n, op in OPERATIONS.items() if op.method == "DELETE"])
+@pytest.mark.parametrize("answer", [(204, None), (200, {"data": None})])
+async def test_a_delete_answered_without_a_record_passes_the_output_schema(name, answer):
+    """The client checks structured content against the output schema after the delete was sent."""
+    mock = ApiMock(replies=[answer] * 3)
+    client = mock_client(mock)
+    async with Client(create_server(client, gate=Gate(client, policy="off"))) as mcp:
+        await mcp.list_tools()  # the client learns the output schemas, and checks results against them
+        result = await mcp.call_tool(name, sample_arguments(name))
+    assert not result.is_error, result.content[0].text
+    assert result.structured_content["data"] is None
+    Draft202012Validator(output_schema(name)).validate(result.structured_content)
