@@ -8,7 +8,7 @@ from typing import Any
 from mcp import types
 
 from ..tools.registry import TOOLSETS
-from ..tools.schema import output_schema, published_input_schema
+from ..tools.schema import output_schema, published_input_schema, strict_ready
 from .search import SearchIndex, catalog_index
 from .selection import Entry
 
@@ -51,6 +51,8 @@ DYNAMIC_TOOLS = [
         annotations=types.ToolAnnotations(read_only_hint=False, destructive_hint=True, open_world_hint=True),
     ),
 ]
+for _tool in DYNAMIC_TOOLS:  # optional arguments take null (not given), for strict-mode converters
+    _tool.input_schema = strict_ready(_tool.input_schema, frozenset())
 DYNAMIC_NAMES = {tool.name for tool in DYNAMIC_TOOLS}
 
 

@@ -26,10 +26,10 @@ FIELDS = {
     "maxItems": 50, "uniqueItems": True, "description": "Dotted paths to keep.",  # [] keeps every field
 }
 ALL_PAGES = {"type": "boolean", "default": False, "description": "All pages, capped."}
-PAGE_OFFSET = {"type": "integer", "minimum": 0, "maximum": 249}  # from meta.next of an answer that was cut
+PAGE_OFFSET = {"type": "integer", "minimum": 0, "maximum": 249, "description": "From meta.next."}
 # Arguments whose every value is harmless when a strict-mode model has to fill them in: they stay
 # non-nullable in the published schema (see `strict_ready`), which keeps the tool list small.
-FILLABLE = frozenset({"page_number", "page_size", "fields", "all_pages", CONFIRMATION_TOKEN})
+FILLABLE = frozenset({"page_number", "page_size", "page_offset", "fields", "all_pages", CONFIRMATION_TOKEN})
 # Records this small (a code and a name, say) leave nothing worth trimming: no `fields` for them.
 FIELDS_FROM = 5
 
@@ -150,10 +150,15 @@ ENFORCED_ONLY = frozenset({"maxLength", "minLength", "pattern", "minItems", "max
 
 
 def published(schema: Any) -> Any:
-    """`schema` without the ENFORCED_ONLY limits and `default: false` (what an absent flag means anyway)."""
+    """`schema` without the ENFORCED_ONLY limits, `default: false` (what an absent flag means anyway) and
+    `format: uuid` (48 times in the catalog: an `_id` argument's name says it, the server checks it, and the
+    bytes pay for every optional argument taking null in strict mode)."""
     if not isinstance(schema, dict):
         return schema
-    kept = {k: v for k, v in schema.items() if k not in ENFORCED_ONLY and not (k == "default" and v is False)}
+    kept = {k: v for k, v in schema.items() if k not in ENFORCED_ONLY and not (k == "default" and v is False)
+            and not (k == "format" and v == "uuid")}
+    if schema.get("type") == "object" and not schema.get("properties"):  # a tool without arguments says so:
+        kept["additionalProperties"] = False  # strict-mode converters refuse an object open to anything
     return _with_subschemas(kept, published)
 
 

@@ -82,7 +82,9 @@ async def test_input_schemas_are_portable(listed):
         assert schema["type"] == "object", name
         for path, sub in walk(schema):
             assert not isinstance(sub.get("type"), list), f"{name} {path}: a type union"
-            assert not ENFORCED_ONLY & set(sub), f"{name} {path} publishes a limit only the server needs"
+            # an object without properties stays closed: strict-mode converters refuse an open one
+            closed = {"additionalProperties"} if sub.get("type") == "object" and not sub.get("properties") else set()
+            assert not ENFORCED_ONLY & set(sub) - closed, f"{name} {path} publishes a limit only the server needs"
             # fully typed: every argument and nested field says what it is
             assert sub.get("type") or all(branch.get("type") for branch in sub.get("anyOf", [{}])), f"{name} {path}"
 
@@ -98,8 +100,9 @@ def test_calls_are_checked_against_closed_objects_and_every_limit(name):
     assert published_["properties"].keys() == full["properties"].keys() == published_input_schema(name)["properties"].keys()
     assert published_.get("required") == full.get("required") == published_input_schema(name).get("required")
     for (path, loose), (_, strict) in zip(walk(published_), walk(full)):
-        assert {k: v for k, v in strict.items() if k not in ENFORCED_ONLY and k not in SUBSCHEMA_KEYS} == \
-            {k: v for k, v in loose.items() if k not in SUBSCHEMA_KEYS} | (
+        assert {k: v for k, v in strict.items() if k not in ENFORCED_ONLY and k not in SUBSCHEMA_KEYS
+                and (k, v) != ("format", "uuid")} == \
+            {k: v for k, v in loose.items() if k not in SUBSCHEMA_KEYS and k != "additionalProperties"} | (
                 {"default": False} if strict.get("default") is False else {}), f"{name} {path}"
 
 
@@ -123,7 +126,7 @@ def test_every_argument_the_server_handles_is_described_where_it_appears():
     """Most frameworks never show the server's instructions to the model: the schema must say it too."""
     from telnyx_iot_mcp.server.app import DYNAMIC_INSTRUCTIONS, INSTRUCTIONS
 
-    shared = {"page_size", "all_pages", "fields", "confirmation_token", "timeout_seconds"}
+    shared = {"page_size", "page_offset", "all_pages", "fields", "confirmation_token", "timeout_seconds"}
     seen = set()
     for name in CATALOG:
         for argument, schema in published_input_schema(name)["properties"].items():
@@ -132,5 +135,5 @@ def test_every_argument_the_server_handles_is_described_where_it_appears():
                 assert schema.get("description"), f"{name}.{argument} is not described"
     assert seen == shared
     for text in (INSTRUCTIONS, DYNAMIC_INSTRUCTIONS):  # the instructions still summarise them
-        words = shared - {"timeout_seconds"} | {"page_number", "wait_for_action"}
+        words = shared - {"timeout_seconds", "page_offset"} | {"page_number", "wait_for_action"}
         assert all(word in text for word in words), sorted(w for w in words if w not in text)
