@@ -126,7 +126,7 @@ def test_every_argument_the_server_handles_is_described_where_it_appears():
     """Most frameworks never show the server's instructions to the model: the schema must say it too."""
     from telnyx_iot_mcp.server.app import DYNAMIC_INSTRUCTIONS, INSTRUCTIONS
 
-    shared = {"page_size", "page_offset", "all_pages", "fields", "confirmation_token", "timeout_seconds"}
+    shared = {"page_offset", "fields", "confirmation_token", "timeout_seconds"}  # page_size, all_pages: instructions only
     seen = set()
     for name in CATALOG:
         for argument, schema in published_input_schema(name)["properties"].items():
@@ -135,5 +135,5 @@ def test_every_argument_the_server_handles_is_described_where_it_appears():
                 assert schema.get("description"), f"{name}.{argument} is not described"
     assert seen == shared
     for text in (INSTRUCTIONS, DYNAMIC_INSTRUCTIONS):  # the instructions still summarise them
-        words = shared - {"timeout_seconds", "page_offset"} | {"page_number", "wait_for_action"}
+        words = shared - {"timeout_seconds", "page_offset"} | {"page_number", "page_size", "all_pages", "wait_for_action"}
         assert all(word in text for word in words), sorted(w for w in words if w not in text)

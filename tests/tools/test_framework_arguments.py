@@ -27,6 +27,7 @@ from telnyx_iot_mcp.tools.schema import CONFIRMATION_TOKEN, FILLABLE, input_sche
 
 pytestmark = pytest.mark.anyio
 SIM = "6a09cdc3-8948-47f0-aa62-74ac943d6c58"
+LOCAL_SAMPLES = {"wait_for_action": {"action_id": SIM, "kind": "sim_card", "timeout_seconds": 1}}
 
 
 def mock_client(mock: ApiMock) -> TelnyxClient:
@@ -75,8 +76,7 @@ async def run(mock: ApiMock, name: str, arguments: dict[str, Any], **server: Any
 async def test_null_means_not_given_for_every_optional_argument(name):
     """mcp-use and LlamaIndex send null for each optional argument the model left out."""
     schema = published_input_schema(name)
-    required = sample_arguments(name) if name in OPERATIONS else {"action_id": SIM, "kind": "sim_card",
-                                                                  "timeout_seconds": 1}
+    required = sample_arguments(name) if name in OPERATIONS else LOCAL_SAMPLES.get(name, {})
     nulls = {k: None for k in schema["properties"] if k not in required}
     plain, with_nulls = ApiMock(), ApiMock()
     first = await run(plain, name, required)
@@ -95,10 +95,9 @@ async def test_a_strict_mode_call_of_every_tool_is_valid_and_runs(name):
         if argument not in required and not takes_null(sub):
             assert sub.get("type") in ("boolean", "integer", "number", "array") or argument == CONFIRMATION_TOKEN, argument
             assert name not in OPERATIONS or OPERATIONS[name].read_only or argument in FILLABLE, argument
-    base = sample_arguments(name) if name in OPERATIONS else {"action_id": SIM, "kind": "sim_card"}
+    base = sample_arguments(name) if name in OPERATIONS else LOCAL_SAMPLES.get(name, {})
     call = strict_call(published, base)
-    if name == "wait_for_action":
-        call["timeout_seconds"] = 1
+    call.update({k: v for k, v in LOCAL_SAMPLES.get(name, {}).items() if k == "timeout_seconds"})
     Draft202012Validator(strict(published)).validate(call)
     mock = ApiMock()
     result = await run(mock, name, call)

@@ -187,7 +187,7 @@ def body(name: str, schema: dict[str, Any], description: str = "", *, required: 
 
 def pages() -> tuple[Param, Param]:
     """`page[number]`/`page[size]`, explained once (with the default size) in the server's instructions."""
-    return query("page[number]", integer(1)), query("page[size]", integer(1, 250), "Default 20.")
+    return query("page[number]", integer(1)), query("page[size]", integer(1, 250))
 
 
 AMOUNT = string(max_length=32, pattern=r"^[0-9]+(\.[0-9]+)?$")
