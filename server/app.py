@@ -120,7 +120,7 @@ def via_call_operation(result: types.CallToolResult | types.InputRequiredResult,
         return value
 
     payload = getattr(result, "structured_content", None)  # not in an elicitation round trip's reply
-    if not payload:
+    if not payload or getattr(result, "meta", None):  # an MCP App's card names no tool to call: kept whole
         return result
     renamed = walk(payload)
     said = renamed.get("error") or renamed.get(AWAITING)

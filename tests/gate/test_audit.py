@@ -57,7 +57,7 @@ def audited_server(api: HangingApi, path: Path, **client_options: Any):
 async def confirmed_delete(session: Client) -> dict[str, Any]:
     """delete_sim_card with its confirmation token: the arguments that send the change."""
     first = await session.call_tool("delete_sim_card", {"sim_card_id": SIM_ID})
-    return {"sim_card_id": SIM_ID, "confirmation_token": first.structured_content["error"]["confirmation_token"]}
+    return {"sim_card_id": SIM_ID, "confirmation_token": first.structured_content["confirmation_required"]["confirmation_token"]}
 
 
 async def wait_for_end(path: Path, tool: str, seconds: float = 10.0) -> list[dict[str, Any]]:

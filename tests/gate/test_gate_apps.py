@@ -38,7 +38,7 @@ async def test_a_client_without_apps_sees_no_change(mode):
         refused = await session.call_tool(CONFIRM_TOOL, {"tool": "disable_sim_card", "arguments": {}, "confirmation": "x"})
     assert [t.name for t in tools] == SNAPSHOT_NAMES and CONFIRM_TOOL not in {t.name for t in tools}
     assert all(not (t.meta or {}).get("ui") for t in tools if t.name != "show_fleet_dashboard")
-    assert result.is_error and result.structured_content["error"]["confirmation_token"]  # the token path, as before
+    assert result.structured_content["confirmation_required"]["confirmation_token"]  # the token path, as before
     assert refused.is_error and "does not exist" in refused.content[0].text
     assert rig.api.gated() == []
 
@@ -158,5 +158,5 @@ async def test_dynamic_mode_draws_the_card_on_call_operation_too():
         done = await session.call_tool(CONFIRM_TOOL, {"tool": card["operation"], "arguments": card["arguments"],
                                                       "confirmation": card["token"]})
     assert call.meta["ui"]["resourceUri"] == APP_URI and CONFIRM_TOOL in tools
-    assert card["token"] not in model_facing(shown)
+    assert card["token"] not in model_facing(shown) and "Waiting for the user" in shown.content[0].text
     assert not done.is_error and len(rig.api.gated()) == 1

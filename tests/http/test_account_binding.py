@@ -29,7 +29,7 @@ async def test_a_token_from_one_key_is_refused_under_another(stateless):
     with ServedMcp(client, allow_client_api_key=True, stateless=stateless, state_url="memory") as served:
         async with served.mcp_client({"X-Telnyx-Api-Key": KEY_A}, mode="legacy") as a:
             asked = await a.call_tool("disable_sim_card", {"sim_card_id": SIM})
-            token = asked.structured_content["error"]["confirmation_token"]
+            token = asked.structured_content["confirmation_required"]["confirmation_token"]
             async with served.mcp_client({"X-Telnyx-Api-Key": KEY_B}, mode="legacy") as b:
                 refused = await b.call_tool("disable_sim_card", {"sim_card_id": SIM, "confirmation_token": token})
             assert refused.is_error and refused.structured_content["error"]["kind"] == "confirmation_refused"

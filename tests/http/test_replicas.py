@@ -92,7 +92,7 @@ def kind(result: types.CallToolResult) -> str | None:
 async def test_a_token_is_spent_once_across_replicas(replicas, api_mock):
     async with replicas.client(0, mode="legacy") as first:
         asked = await first.call_tool("disable_sim_card", ARGS)
-    token = asked.structured_content["error"]["confirmation_token"]  # no configured secret: Redis holds it
+    token = asked.structured_content["confirmation_required"]["confirmation_token"]  # no configured secret: Redis holds it
     outcomes = []
     for n in (1, 2, 0):
         async with replicas.client(n, mode="legacy") as client:
@@ -103,7 +103,7 @@ async def test_a_token_is_spent_once_across_replicas(replicas, api_mock):
 
 async def test_ten_concurrent_redemptions_over_the_replicas_send_one_request(replicas, api_mock):
     async with replicas.client(0, mode="legacy") as first:
-        token = (await first.call_tool("disable_sim_card", ARGS)).structured_content["error"]["confirmation_token"]
+        token = (await first.call_tool("disable_sim_card", ARGS)).structured_content["confirmation_required"]["confirmation_token"]
     outcomes: list[str | None] = []
     go = anyio.Event()
 
@@ -142,12 +142,12 @@ async def test_a_round_trip_state_is_single_use_across_replicas(replicas, api_mo
 
 async def test_with_redis_stopped_gated_calls_are_refused_and_reads_answer(replicas, redis, api_mock):
     async with replicas.client(0, mode="legacy") as first:
-        token = (await first.call_tool("disable_sim_card", ARGS)).structured_content["error"]["confirmation_token"]
+        token = (await first.call_tool("disable_sim_card", ARGS)).structured_content["confirmation_required"]["confirmation_token"]
     redis.stop()
     async with replicas.client(mode="legacy") as client:
         refused = await client.call_tool("disable_sim_card", {**ARGS, "confirmation_token": token})
         fresh = await client.call_tool("delete_sim_card", ARGS)  # a preview and a token: nothing is sent
-        fresh_token = fresh.structured_content["error"]["confirmation_token"]
+        fresh_token = fresh.structured_content["confirmation_required"]["confirmation_token"]
         fresh_refused = await client.call_tool("delete_sim_card", {**ARGS, "confirmation_token": fresh_token})
         read = await client.call_tool("get_sim_card", ARGS)
         listed = await client.call_tool("list_sim_cards", {})

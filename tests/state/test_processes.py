@@ -25,7 +25,7 @@ def test_three_processes_given_one_token_send_the_call_once(api_mock, tmp_path):
     call = [SCRIPT, "call", "disable_sim_card", "--args"]
     first = subprocess.run([*call, json.dumps(ARGS)], capture_output=True, text=True, timeout=60, env=env,
                            stdin=subprocess.DEVNULL)
-    token = json.loads(first.stdout)["error"]["confirmation_token"]
+    token = json.loads(first.stdout)["confirmation_required"]["confirmation_token"]
     assert disables(api_mock) == []
     runs = [subprocess.Popen([*call, json.dumps({**ARGS, "confirmation_token": token})], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True, env=env, stdin=subprocess.DEVNULL) for _ in range(3)]
@@ -46,7 +46,7 @@ async def test_a_client_that_starts_a_server_per_call_completes_the_token_flow_o
             return await client.call_tool("disable_sim_card", arguments)
 
     asked = await call_in_a_new_server(ARGS)
-    token = asked.structured_content["error"]["confirmation_token"]
+    token = asked.structured_content["confirmation_required"]["confirmation_token"]
     done = await call_in_a_new_server({**ARGS, "confirmation_token": token})
     assert not done.is_error and len(disables(api_mock)) == 1
     again = await call_in_a_new_server({**ARGS, "confirmation_token": token})
