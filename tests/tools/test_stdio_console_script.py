@@ -55,9 +55,18 @@ def test_only_protocol_on_stdout(api_mock):
         {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {
             "name": "list_sim_cards", "arguments": {}}},
     ]
-    stdin = "".join(json.dumps(m) + "\n" for m in messages)
-    done = subprocess.run([SCRIPT, "--log-level", "DEBUG"], input=stdin, capture_output=True, text=True, timeout=60,
-                          env=clean_env(TELNYX_API_KEY="k", TELNYX_BASE_URL=api_mock.url))
-    replies = [json.loads(line) for line in done.stdout.splitlines()]
-    assert [r.get("id") for r in replies] == [1, 2, 3]
+    # Like a client, stdin stays open until the replies are in: the server drops what is in flight at EOF.
+    server = subprocess.Popen([SCRIPT, "--log-level", "DEBUG"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True,
+                              env=clean_env(TELNYX_API_KEY="k", TELNYX_BASE_URL=api_mock.url))
+    try:
+        server.stdin.write("".join(json.dumps(m) + "\n" for m in messages))
+        server.stdin.flush()
+        replies = [json.loads(server.stdout.readline()) for _ in range(3)]
+        server.stdin.close()
+        rest = server.stdout.read()
+        server.wait(timeout=60)
+    finally:
+        server.kill()
+    assert sorted(r.get("id") for r in replies) == [1, 2, 3] and rest == ""
     assert all(r["jsonrpc"] == "2.0" for r in replies)
