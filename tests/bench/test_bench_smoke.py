@@ -28,5 +28,7 @@ def test_bench_runs_and_reports_every_item(tmp_path: Path) -> None:
     assert set(results["cold_start"]) == {"ours", "floor"}
     per_call = results["per_call"]["stub answering in 0 ms"]
     assert per_call["ours"]["median_ms"] > 0 and per_call["floor"]["median_ms"] > 0
-    fleet = results["scale"]["300-SIM sandbox, pages of 250"]
-    assert (fleet["records"], fleet["calls"]) == (300, 2)
+    by_hand = results["scale"]["300-SIM sandbox, pages of 250 by hand"]
+    followed = results["scale"]["300-SIM sandbox, all_pages, following meta.next"]
+    assert (by_hand["records"], by_hand["calls"], by_hand["repeats"]) == (300, 2, 0)
+    assert (followed["records"], followed["repeats"]) == (300, 0)
