@@ -23,7 +23,7 @@ DRIVERS = Path(__file__).resolve().parent / "drivers"
 VENVS = ROOT / ".compat"
 SERVER = Path(sys.executable).with_name("telnyx-iot-mcp")
 # A secret that outlives a process: LangChain's default mode starts a new server for each tool call.
-SECRET = "compat-suite-confirmation-secret-0123456789"
+SECRET = "9f3c1e7a5b2d4086f1a3c5e7092b4d6f"  # random, as the README asks: a word in a secret is masked in output
 
 FRAMEWORKS = {  # name -> (pins, driver)
     "openai-agents": (["openai-agents==0.24.0"], "openai_agents_driver.py"),
