@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from telnyx_iot_mcp.server.selection import CATALOG
+
 ROOT = Path(__file__).resolve().parents[2]
 DRIVERS = Path(__file__).resolve().parent / "drivers"
 VENVS = ROOT / ".compat"
@@ -65,7 +67,7 @@ CASES = [("openai-agents", True), ("openai-agents", False), ("langchain", True),
 @pytest.mark.parametrize(("name", "strict"), CASES, ids=[f"{n}-{'strict' if s else 'plain'}" for n, s in CASES])
 def test_a_framework_loads_converts_and_calls_every_kind_of_tool(name, strict, mode):
     report = run_driver(name, mode=mode, strict=strict)
-    assert report["tools"] == (3 if mode == "dynamic" else 67)
+    assert report["tools"] == (3 if mode == "dynamic" else len(CATALOG))
     # call_operation's `arguments` depend on the operation: no strict schema can say them, so openai-agents
     # keeps that one tool non-strict (it says so in its log); every other schema converts strictly.
     allowed = ["call_operation"] if (mode, name, strict) == ("dynamic", "openai-agents", True) else []
@@ -129,7 +131,7 @@ def test_the_official_typescript_client(transport, mode):
     lines = [line for line in done.stdout.splitlines() if line.startswith("COMPAT-REPORT ")]
     assert done.returncode == 0 and lines, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     report = json.loads(lines[-1].removeprefix("COMPAT-REPORT "))
-    assert report["tools"] == (3 if mode == "dynamic" else 67) and report["get"] is True
+    assert report["tools"] == (3 if mode == "dynamic" else len(CATALOG)) and report["get"] is True
     for client in ("none", "url_only"):
         assert report[f"{client}_token"] and report[f"{client}_gated"], report
         assert report[f"{client}_asked_is_error"] is False  # hosts show an error result as a failed call
