@@ -64,7 +64,7 @@ async def run(call: Call, *, dynamic: bool, schemas: dict[str, dict[str, Any]], 
     report["get"] = got["data"]["id"] == sim_id
     asked = await tool(name_of["gated"], "disable_sim_card", {"sim_card_id": sim_id})
     token = TOKEN.search(asked)
-    report["asked"] = asked[:300]
+    report["asked"] = asked[:1000]
     if token is None:
         report["gated"] = False
         return report
