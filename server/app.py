@@ -29,6 +29,7 @@ from .audit import RequestIdRecorder, current_call, new_call_id
 from .state import StoreUnavailable
 from .gate import Gate, Verdict
 from .dynamic import DYNAMIC_NAMES, DYNAMIC_TOOLS, describe, search, tool_problems
+from .plans import apply_to_sim_cards
 from .prompting import prompt_handlers
 
 log = logging.getLogger("telnyx_iot_mcp")
@@ -41,7 +42,8 @@ CONVENTIONS = (
     "fields=[\"id\",\"status.value\"] keeps only those dotted paths of each record. Status, "
     "public IP, voice, gateway and blocklist changes return an action: wait_for_action follows it to the end. "
     "Tools that take a confirmation_token disconnect devices, delete things or cost money: they ask the user "
-    "first, or return the token to repeat the call with once the user agrees."
+    "first, or return the token to repeat the call with once the user agrees. To change many SIMs, "
+    "apply_to_sim_cards runs one operation on all of them with one question instead of one call per SIM."
 )
 INSTRUCTIONS = "Tools for a fleet of Telnyx IoT SIM cards. " + CONVENTIONS
 DYNAMIC_INSTRUCTIONS = (
@@ -55,12 +57,12 @@ def tool_for(op: Operation) -> types.Tool:
     return types.Tool(
         name=op.name,
         title=op.title,
-        description=op.description,
+        description=op.tool_description,
         input_schema=published_input_schema(op.name),
         output_schema=output_schema(op.name),
         annotations=types.ToolAnnotations(  # no title here: the tool's own title says it once
             read_only_hint=op.read_only,
-            destructive_hint=op.kind == "destructive",
+            destructive_hint=op.may_destroy,
             idempotent_hint=op.is_idempotent,
             open_world_hint=True,
         ),
@@ -127,6 +129,9 @@ def via_call_operation(result: types.CallToolResult | types.InputRequiredResult,
     if said:
         return text_result(renamed, is_error=result.is_error, text=said_text(said))
     return text_result(renamed)
+
+
+PLAN_TOOLS = {"apply_to_sim_cards"}
 
 
 def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTool] | None = None, *,
@@ -236,6 +241,21 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
         except Exception:  # the server must answer, whatever broke
             return internal_error(tool.name)
 
+    async def run_plan(ctx: ServerRequestContext, params: types.CallToolRequestParams, tool: LocalTool,
+                       arguments: dict[str, Any]) -> types.CallToolResult | types.InputRequiredResult:
+        """A change plan: its own path through the gate (one question for the resolved set of SIMs)."""
+        audited_call = current_call.set((new_call_id(), await account_of_call()))  # the call and account its lines name
+        try:
+            check_arguments(tool, arguments)  # type: ignore[arg-type]  # uses the name only
+            outcome = await apply_to_sim_cards(ctx, params, gate, arguments)
+            return outcome if isinstance(outcome, types.InputRequiredResult) else text_result(outcome)
+        except ToolError as error:
+            return error_result(error)
+        except Exception:  # the server must answer, whatever broke
+            return internal_error(tool.name)
+        finally:
+            current_call.reset(audited_call)
+
     async def run_dynamic(ctx: ServerRequestContext, params: types.CallToolRequestParams) -> types.CallToolResult:
         arguments = given(dict(params.arguments or {}))
         found = tool_problems(params.name, arguments)
@@ -258,9 +278,10 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
     def unknown_tool(name: str, arguments: dict[str, Any] | None, hint: str | None = None) -> types.CallToolResult:
         why = "is not offered by this server's configuration" if name in OPERATIONS or name in LOCAL_TOOLS \
             else "does not exist"
-        if gate.read_only and name in OPERATIONS and not OPERATIONS[name].read_only:
-            why = f"is a {OPERATIONS[name].kind} tool and this server runs read-only; nothing was sent"
-            gate.audit.record(tool=name, kind=OPERATIONS[name].kind, arguments=arguments, confirmation="none",
+        known = OPERATIONS.get(name) or LOCAL_TOOLS.get(name)
+        if gate.read_only and known is not None and not known.read_only:
+            why = f"is a {known.kind} tool and this server runs read-only; nothing was sent"
+            gate.audit.record(tool=name, kind=known.kind, arguments=arguments, confirmation="none",
                               outcome="refused", detail="this server runs read-only")
         return error_result(ToolError("unknown_tool", f"Tool {name!r} {why}.", hint=hint))
 
@@ -274,6 +295,8 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
             return unknown_tool(params.name, params.arguments)
         arguments = given(dict(params.arguments or {}))
         if isinstance(op, LocalTool):
+            if op.name in PLAN_TOOLS:
+                return await run_plan(ctx, params, op, arguments)
             return await run_local(ctx, op, arguments)
         return await run_operation(ctx, params, op, arguments)
 

@@ -34,11 +34,17 @@ def snapshot_text() -> str:
     return json.dumps(anyio.run(_listed_tools), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+def class_cell(entry: Any) -> str:
+    """The class, and each effect rule that raises a call above it."""
+    rules = [f"{e.kind} when {e.when}" for e in getattr(entry, "effects", ())]
+    return "; ".join([entry.kind, *rules])
+
+
 def tool_table() -> str:
     lines = ["| Tool | Toolset | Class | What it does |", "|---|---|---|---|"]
     for entry in CATALOG.values():
         first_sentence = re.split(r"(?<=[a-z0-9)])\. (?=[A-Z])", entry.description)[0].rstrip(".") + "."
-        lines.append(f"| `{entry.name}` | {entry.toolset} | {entry.kind} | {first_sentence} |")
+        lines.append(f"| `{entry.name}` | {entry.toolset} | {class_cell(entry)} | {first_sentence} |")
     return "\n".join(lines)
 
 

@@ -130,8 +130,8 @@ def _summary(entry: Entry) -> dict[str, Any]:
 def describe(entry: Entry) -> dict[str, Any]:
     return {
         "name": entry.name, "title": entry.title, "class": entry.kind, "toolset": entry.toolset,
-        "description": entry.description, "asks_confirmation": entry.gated,
-        "annotations": {"read_only": entry.read_only, "destructive": entry.kind == "destructive",
+        "description": entry.tool_description, "asks_confirmation": entry.may_ask,
+        "annotations": {"read_only": entry.read_only, "destructive": entry.may_destroy,
                         "idempotent": entry.is_idempotent},
         "input_schema": published_input_schema(entry.name), "output_schema": output_schema(entry.name),
     }

@@ -1,6 +1,9 @@
 """The confirmation gate: a human says yes before a destructive or billable call is sent.
 
-The registry's class of an operation decides: `op.gated` (destructive or billable) asks first.
+The registry's class of an operation is the floor: `op.gated` (destructive or billable) asks first.
+An operation's effect rules (registry `effects`) raise one call above that floor from its arguments
+and the target's current state; when the state cannot be read, the gate asks. A change plan
+(apply_to_sim_cards) is asked about once, bound to the exact SIM cards it resolved to.
 How it asks depends on the client and the policy:
 
 - the client can elicit: the user is shown a preview of the real target and answers yes or no
@@ -17,7 +20,9 @@ How it asks depends on the client and the policy:
 
 from __future__ import annotations
 
+import logging
 import sys
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Literal
@@ -28,13 +33,16 @@ from mcp.types.version import is_version_at_least
 
 from ..tools.client import TelnyxClient
 from ..tools.errors import ToolError
+from ..tools.local import LocalTool
 from ..tools.redact import register_secret
 from ..tools.registry import Operation
+from ..tools.registry.model import StateUnknown
+from ..tools.words import clean
 from .apps import card_result, draws_apps
 from .audit import AuditLog, Confirmation, Outcome, audit_for
 from .confirm_token import TOKEN_ARGUMENT, ConfirmationTokens, TokenRefused
+from .preview import Challenge, Preview, Reader, preview
 from .state import Store, StoreUnavailable, open_store
-from .preview import Challenge, Preview, preview
 from .settings import Settings
 
 Policy = Literal["elicit-or-token", "elicit-only", "off"]
@@ -45,6 +53,8 @@ CONFIRM_TOKEN = "confirm"  # token purposes: a confirmation token, and the state
 ELICIT_STATE = "elicit"
 APP_CARD = "app-card"  # the token of a confirmation card: only confirm_from_app accepts it
 ANSWER_KEY = "confirm"
+MAX_REASON = 400
+log = logging.getLogger("telnyx_iot_mcp.gate")
 NOTHING_SENT = "Nothing was sent to Telnyx."
 OFF_WARNING = ("telnyx-iot-mcp: WARNING: confirmation is off (--confirm off): destructive and billable calls "
                "run without asking anyone. Use this only for automation that confirms elsewhere.")
@@ -52,13 +62,30 @@ OFF_WARNING = ("telnyx-iot-mcp: WARNING: confirmation is off (--confirm off): de
 
 @dataclass
 class Verdict:
-    """Go ahead with `arguments` (the token removed), or answer `reply` now (a new-era elicitation)."""
+    """Go ahead with `arguments` (the token removed), or answer `reply` now (a new-era elicitation).
 
-    op: Operation
+    `kind` is the class the call was judged at: its registry class, or what an effect rule raised it to."""
+
+    op: Operation | LocalTool
     arguments: dict[str, Any]
     confirmation: Confirmation
     request_id: Any = None
     reply: types.InputRequiredResult | types.CallToolResult | None = None
+    kind: str = ""
+
+
+@dataclass
+class Subject:
+    """What a person is asked about: a tool, the class it is judged at, and how to show it.
+
+    `binding` ties the confirmation to a resolved set of targets (a plan's SIM cards): a yes given for one
+    set does not run another. `rebind` resolves the set again after the person answered."""
+
+    tool: Operation | LocalTool
+    kind: str
+    preview: Callable[[], Awaitable[Preview]]
+    binding: str | None = None
+    rebind: Callable[[], Awaitable[str | None]] | None = None
 
 
 def _form(challenge: Challenge | None) -> dict[str, Any]:
@@ -96,9 +123,9 @@ class Gate:
         key = self.client.api_key_in_use() if hasattr(self.client, "api_key_in_use") else None
         return await self.tokens.account(key)
 
-    def _unavailable(self, op: Operation, arguments: dict[str, Any], request_id: Any,
+    def _unavailable(self, subject: Subject, arguments: dict[str, Any], request_id: Any,
                      why: StoreUnavailable) -> ToolError:
-        return self._stop(op, arguments, request_id, "refused", "state_unavailable",
+        return self._stop(subject, arguments, request_id, "refused", "state_unavailable",
                           f"Not run: the server cannot reach its confirmation store ({why}), so it cannot make sure "
                           f"a confirmation is used only once. {NOTHING_SENT} Try again when the store is back; "
                           "reads still work.")
@@ -107,188 +134,272 @@ class Gate:
                detail: str | None = None) -> None:
         """Audit the end of a call the gate let through."""
         if not verdict.op.read_only:
-            self._record(verdict.op, verdict.arguments, verdict.confirmation, outcome, verdict.request_id,
-                         api_request_id, detail)
+            self.record(verdict.op.name, verdict.kind or verdict.op.kind, verdict.arguments, verdict.confirmation,
+                        outcome, verdict.request_id, api_request_id, detail)
 
     def sending(self, verdict: Verdict) -> None:
         """Audit that a change is about to be sent: written before it can reach Telnyx, so it outlives a crash."""
         if not verdict.op.read_only:
-            self.audit.record(event="send", tool=verdict.op.name, kind=verdict.op.kind, arguments=verdict.arguments,
-                              confirmation=verdict.confirmation, outcome=None, request_id=verdict.request_id)
+            self.audit.record(event="send", tool=verdict.op.name, kind=verdict.kind or verdict.op.kind,
+                              arguments=verdict.arguments, confirmation=verdict.confirmation, outcome=None,
+                              request_id=verdict.request_id)
 
     def abandoned(self, op: Operation, arguments: dict[str, Any], request_id: Any, detail: str) -> None:
         """Audit a call that stopped (cancelled, its client gone) before the gate let it through."""
         if not op.read_only:
             plain = {k: v for k, v in arguments.items() if k != TOKEN_ARGUMENT}
-            self._record(op, plain, "none", "cancelled", request_id, detail=detail)
+            self.record(op.name, op.kind, plain, "none", "cancelled", request_id, detail=detail)
 
-    def _record(self, op: Operation, arguments: dict[str, Any], confirmation: Confirmation, outcome: Outcome,
-                request_id: Any, api_request_id: str | None = None, detail: str | None = None) -> None:
-        self.audit.record(tool=op.name, kind=op.kind, arguments=arguments, confirmation=confirmation,
+    def record(self, tool: str, kind: str, arguments: dict[str, Any], confirmation: Confirmation, outcome: Outcome,
+               request_id: Any, api_request_id: str | None = None, detail: str | None = None) -> None:
+        self.audit.record(tool=tool, kind=kind, arguments=arguments, confirmation=confirmation,
                           outcome=outcome, request_id=request_id, api_request_id=api_request_id, detail=detail)
 
-    def _stop(self, op: Operation, arguments: dict[str, Any], request_id: Any, outcome: Outcome,
+    def _stop(self, subject: Subject, arguments: dict[str, Any], request_id: Any, outcome: Outcome,
               kind: str, message: str, *, audit_detail: str | None = None, **details: Any) -> ToolError:
-        self._record(op, arguments, "none", outcome, request_id, detail=audit_detail or message)
+        self.record(subject.tool.name, subject.kind, arguments, "none", outcome, request_id,
+                    detail=audit_detail or message)
         return ToolError(kind, message, **details)
+
+    def refuse_read_only(self, tool: Operation | LocalTool, arguments: dict[str, Any], request_id: Any) -> None:
+        if self.read_only and not tool.read_only:
+            raise self._stop(Subject(tool, tool.kind, _no_preview), arguments, request_id, "refused", "read_only",
+                             f"{tool.name} is a {tool.kind} tool and this server runs read-only; it was not run. "
+                             + NOTHING_SENT)
 
     async def check(self, ctx: ServerRequestContext, params: types.CallToolRequestParams, op: Operation,
                     arguments: dict[str, Any]) -> Verdict:
         """Decide whether the validated call may run; raises ToolError when it may not."""
         request_id = ctx.request_id
-        if self.read_only and not op.read_only:
-            raise self._stop(op, arguments, request_id, "refused", "read_only",
-                             f"{op.name} is a {op.kind} tool and this server runs read-only; it was not run. "
-                             + NOTHING_SENT)
+        self.refuse_read_only(op, arguments, request_id)
         token = arguments.get(TOKEN_ARGUMENT) or None  # "": what a strict-mode model sends for "none yet"
         plain = {k: v for k, v in arguments.items() if k != TOKEN_ARGUMENT}
-        if not op.gated:
-            return Verdict(op, plain, "not-needed", request_id)
+        if not op.may_ask:
+            return Verdict(op, plain, "not-needed", request_id, kind=op.kind)
         if self.policy == "off":
-            return Verdict(op, plain, "policy-off", request_id)
+            return Verdict(op, plain, "policy-off", request_id, kind=op.kind)
+        read = Reader(self.client)
+        kind, reasons = op.kind, []
+        answering = token is not None or params.request_state is not None
+        if not op.gated and not answering:  # a write: its effect rules decide whether to ask
+            kind, reasons = await self.effects(op, plain, read)
+            if not reasons:
+                return Verdict(op, plain, "not-needed", request_id, kind=op.kind)
+
+        async def shown() -> Preview:
+            try:
+                return await preview(read, op, plain, reasons)
+            except ToolError as error:
+                if reasons:  # a rule already could not read the target: ask, naming what the call points at
+                    what = ", ".join(f"{p.name} {clean(plain[p.name], 64)}" for p in op.params if p.location == "path")
+                    return Preview(f"{op.title}: {what or '(no target)'}? {' '.join(reasons)}", None)
+                error.payload["message"] = (f"Could not read what {op.name} would change, so it was not run; "
+                                            f"nothing was sent to Telnyx. " + error.payload["message"])
+                self.record(op.name, kind, plain, "none", "error", request_id, error.payload.get("request_id"),
+                            error.payload["message"])
+                raise
+
+        return await self.confirm(ctx, params, Subject(op, kind, shown), plain, token)
+
+    async def effects(self, op: Operation, arguments: dict[str, Any], read: Reader) -> tuple[str, list[str]]:
+        """The class `op`'s effect rules raise this call to, and their reasons (none: the class stands).
+        A rule that cannot read the state it needs counts as tripped: the person is asked."""
+        kinds, reasons = [], []
+        for effect in op.effects:
+            if not effect.applies(arguments):
+                continue
+            try:
+                reason = await effect.test(arguments, read)
+            except ToolError as error:
+                reason = (f"Whether {effect.when} could not be checked (reading the current state failed: "
+                          f"{clean(error.message, 160)}), so the server asks.")
+            except StateUnknown as unknown:
+                reason = f"Whether {effect.when} could not be checked ({unknown} could not be read), so the server asks."
+            except Exception:  # a rule that breaks on odd data must not let the call through unasked
+                log.exception("effect rule of %s failed", op.name)
+                reason = f"Whether {effect.when} could not be checked, so the server asks."
+            if reason:
+                kinds.append(effect.kind)
+                reasons.append(clean(reason, MAX_REASON))
+        if not kinds:
+            return op.kind, []
+        return ("destructive" if "destructive" in kinds else kinds[0]), reasons
+
+    async def confirm(self, ctx: ServerRequestContext, params: types.CallToolRequestParams, subject: Subject,
+                      arguments: dict[str, Any], token: Any = None) -> Verdict:
+        """Ask a person about `subject` (or check the token or round-trip state that carries their answer)."""
+        request_id = ctx.request_id
+        name = subject.tool.name
+        if self.policy == "off":
+            return Verdict(subject.tool, arguments, "policy-off", request_id, kind=subject.kind)
         if asks_by_form(ctx):
-            return await self._elicit(ctx, params, op, plain)
-        if draws_apps(ctx):
-            return await self._card(op, plain, request_id)
+            return await self._elicit(ctx, params, subject, arguments)
+        if draws_apps(ctx) and isinstance(subject.tool, Operation) and subject.tool.gated:  # cards: one call each
+            return await self._card(subject, arguments, request_id)
         if self.policy == "elicit-only":
-            raise self._stop(op, plain, request_id, "refused", "confirmation_unavailable",
-                             f"{op.name} needs a person to confirm it, this client cannot ask (no elicitation "
+            raise self._stop(subject, arguments, request_id, "refused", "confirmation_unavailable",
+                             f"{name} needs a person to confirm it, this client cannot ask (no elicitation "
                              f"support), and the server's policy refuses such calls. {NOTHING_SENT} Run it from "
                              "a client that supports elicitation, or change the confirmation policy.")
         try:
             account = await self.account()
             if token is not None:
                 try:
-                    await self.tokens.redeem(str(token), CONFIRM_TOKEN, op.name, plain, account=account)
+                    claims = await self.tokens.redeem(str(token), CONFIRM_TOKEN, name, arguments, account=account)
                 except TokenRefused as why:
-                    raise self._stop(op, plain, request_id, "refused", "confirmation_refused",
-                                     f"Not run: {why}. {NOTHING_SENT} Call {op.name} again without "
+                    raise self._stop(subject, arguments, request_id, "refused", "confirmation_refused",
+                                     f"Not run: {why}. {NOTHING_SENT} Call {name} again without "
                                      f"{TOKEN_ARGUMENT} to get a new preview and token.") from None
-                return Verdict(op, plain, "token", request_id)
-            seen = await self._preview(op, plain, request_id)
-            raise await self._issue_token(op, plain, request_id, seen, account)
+                subject.kind = claims.get("kind", subject.kind)
+                self._same_targets(subject, arguments, request_id, claims.get("binding"), subject.binding)
+                return Verdict(subject.tool, arguments, "token", request_id, kind=subject.kind)
+            seen = await subject.preview()
+            raise await self._issue_token(subject, arguments, request_id, seen, account)
         except StoreUnavailable as why:
-            raise self._unavailable(op, plain, request_id, why) from None
+            raise self._unavailable(subject, arguments, request_id, why) from None
 
-    async def _preview(self, op: Operation, arguments: dict[str, Any], request_id: Any) -> Preview:
-        try:
-            return await preview(self.client, op, arguments)
-        except ToolError as error:
-            error.payload["message"] = (f"Could not read what {op.name} would change, so it was not run; "
-                                        f"nothing was sent to Telnyx. " + error.payload["message"])
-            self._record(op, arguments, "none", "error", request_id, error.payload.get("request_id"),
-                         error.payload["message"])
-            raise
+    def _same_targets(self, subject: Subject, arguments: dict[str, Any], request_id: Any, asked: str | None,
+                      now: str | None) -> None:
+        if asked != now:
+            raise self._stop(subject, arguments, request_id, "refused", "targets_changed",
+                             f"Not run: the SIM cards {subject.tool.name} applies to changed after the user was "
+                             f"asked, and the yes was for the set they saw. {NOTHING_SENT} Call "
+                             f"{subject.tool.name} again (without {TOKEN_ARGUMENT}) to show the new set and ask anew.")
 
-    async def _issue_token(self, op: Operation, arguments: dict[str, Any], request_id: Any, seen: Preview,
+    async def _issue_token(self, subject: Subject, arguments: dict[str, Any], request_id: Any, seen: Preview,
                            account: str) -> ToolError:
-        token, expires = await self.tokens.issue(CONFIRM_TOKEN, op.name, arguments, account=account)
+        name = subject.tool.name
+        token, expires = await self.tokens.issue(CONFIRM_TOKEN, name, arguments, account=account,
+                                                 **self._claims(subject))
         minutes = max(1, round(self.tokens.ttl_seconds / 60))
         typed = (f" Ask the user to type {seen.challenge.label} ({seen.challenge.expected}) before going on."
                  if seen.challenge else "")
         message = (f"Confirmation needed. {seen.summary} {NOTHING_SENT} "
-                   f"Show this to the user and ask for a yes.{typed} If they agree, call {op.name} again with "
+                   f"Show this to the user and ask for a yes.{typed} If they agree, call {name} again with "
                    f"the same arguments plus {TOKEN_ARGUMENT}=\"{token}\" (valid {minutes} min, once).")
-        return self._stop(op, arguments, request_id, "awaiting_confirmation", "confirmation_required", message,
+        return self._stop(subject, arguments, request_id, "awaiting_confirmation", "confirmation_required", message,
                           audit_detail=f"confirmation token issued: {seen.summary}", preview=seen.question,
                           confirmation_token=token, expires_at=datetime.fromtimestamp(expires, timezone.utc).isoformat(timespec="seconds"))
 
-    async def _elicit(self, ctx: ServerRequestContext, params: types.CallToolRequestParams, op: Operation,
+    @staticmethod
+    def _claims(subject: Subject) -> dict[str, Any]:
+        claims: dict[str, Any] = {"kind": subject.kind}
+        if subject.binding is not None:
+            claims["binding"] = subject.binding
+        return claims
+
+    async def _elicit(self, ctx: ServerRequestContext, params: types.CallToolRequestParams, subject: Subject,
                       arguments: dict[str, Any]) -> Verdict:
         request_id = ctx.request_id
+        name = subject.tool.name
         if is_version_at_least(ctx.protocol_version, NEW_ERA):
             try:
-                return await self._round_trip(ctx, params, op, arguments)
+                return await self._round_trip(ctx, params, subject, arguments)
             except StoreUnavailable as why:
-                raise self._unavailable(op, arguments, request_id, why) from None
-        seen = await self._preview(op, arguments, request_id)
+                raise self._unavailable(subject, arguments, request_id, why) from None
+        seen = await subject.preview()
         expected = seen.challenge.expected if seen.challenge else None
-        self.audit.record(event="ask", tool=op.name, kind=op.kind, arguments=arguments, confirmation="none",
+        self.audit.record(event="ask", tool=name, kind=subject.kind, arguments=arguments, confirmation="none",
                           outcome="awaiting_confirmation", request_id=request_id, detail=seen.question)
         try:
             answer = await ctx.session.elicit_form(seen.question, _form(seen.challenge), related_request_id=request_id)
         except Exception as error:  # the client failed to ask: treat as no answer
-            raise self._stop(op, arguments, request_id, "refused", "confirmation_failed",
-                             f"Could not ask the user to confirm {op.name} ({type(error).__name__}). "
+            raise self._stop(subject, arguments, request_id, "refused", "confirmation_failed",
+                             f"Could not ask the user to confirm {name} ({type(error).__name__}). "
                              + NOTHING_SENT) from None
-        return self._judge(op, arguments, request_id, answer, expected)
+        verdict = self._judge(subject, arguments, request_id, answer, expected)
+        if subject.rebind is not None:  # the person took their time: is the set still the one they saw?
+            self._same_targets(subject, arguments, request_id, subject.binding, await subject.rebind())
+        return verdict
 
-    async def _round_trip(self, ctx: ServerRequestContext, params: types.CallToolRequestParams, op: Operation,
+    async def _round_trip(self, ctx: ServerRequestContext, params: types.CallToolRequestParams, subject: Subject,
                           arguments: dict[str, Any]) -> Verdict:
         """2026-07-28: ask with an InputRequiredResult carrying a signed state; judge the answer it comes back with."""
         request_id = ctx.request_id
+        name = subject.tool.name
         account = await self.account()
         if params.request_state is None:
-            seen = await self._preview(op, arguments, request_id)
-            state, _ = await self.tokens.issue(ELICIT_STATE, op.name, arguments, account=account,
+            seen = await subject.preview()
+            state, _ = await self.tokens.issue(ELICIT_STATE, name, arguments, account=account, **self._claims(subject),
                                                expected=seen.challenge.expected if seen.challenge else None)
-            self._record(op, arguments, "none", "awaiting_confirmation", request_id, detail=seen.question)
+            self.record(name, subject.kind, arguments, "none", "awaiting_confirmation", request_id,
+                        detail=seen.question)
             ask = types.ElicitRequest(params=types.ElicitRequestFormParams(
                 message=seen.question, requested_schema=_form(seen.challenge)))
-            return Verdict(op, arguments, "none", request_id,
+            return Verdict(subject.tool, arguments, "none", request_id, kind=subject.kind,
                            reply=types.InputRequiredResult(input_requests={ANSWER_KEY: ask}, request_state=state))
         try:
-            claims = await self.tokens.redeem(params.request_state, ELICIT_STATE, op.name, arguments, account=account)
+            claims = await self.tokens.redeem(params.request_state, ELICIT_STATE, name, arguments, account=account)
         except TokenRefused as why:
-            raise self._stop(op, arguments, request_id, "refused", "confirmation_refused",
+            raise self._stop(subject, arguments, request_id, "refused", "confirmation_refused",
                              f"Not run: the confirmation round trip is not valid ({why}). {NOTHING_SENT} "
-                             f"Call {op.name} again to be asked anew.") from None
+                             f"Call {name} again to be asked anew.") from None
+        subject.kind = claims.get("kind", subject.kind)
         answer = (params.input_responses or {}).get(ANSWER_KEY)
-        return self._judge(op, arguments, request_id, answer, claims.get("expected"))
+        verdict = self._judge(subject, arguments, request_id, answer, claims.get("expected"))
+        self._same_targets(subject, arguments, request_id, claims.get("binding"), subject.binding)
+        return verdict
 
-    async def _card(self, op: Operation, arguments: dict[str, Any], request_id: Any) -> Verdict:
+    async def _card(self, subject: Subject, arguments: dict[str, Any], request_id: Any) -> Verdict:
+        name = subject.tool.name
         try:
             account = await self.account()
-            seen = await self._preview(op, arguments, request_id)
-            token, expires = await self.tokens.issue(APP_CARD, op.name, arguments, account=account,
+            seen = await subject.preview()
+            token, expires = await self.tokens.issue(APP_CARD, name, arguments, account=account,
                                                      expected=seen.challenge.expected if seen.challenge else None)
         except StoreUnavailable as why:
-            raise self._unavailable(op, arguments, request_id, why) from None
-        self._record(op, arguments, "none", "awaiting_confirmation", request_id,
-                     detail=f"confirmation card shown: {seen.summary}")
-        card = card_result(op.name, arguments, token, seen.question, seen.summary, seen.challenge,
+            raise self._unavailable(subject, arguments, request_id, why) from None
+        self.record(name, subject.kind, arguments, "none", "awaiting_confirmation", request_id,
+                    detail=f"confirmation card shown: {seen.summary}")
+        card = card_result(name, arguments, token, seen.question, seen.summary, seen.challenge,
                            datetime.fromtimestamp(expires, timezone.utc).isoformat(timespec="seconds"))
-        return Verdict(op, arguments, "none", request_id, reply=card)
+        return Verdict(subject.tool, arguments, "none", request_id, kind=subject.kind, reply=card)
 
     async def confirm_from_app(self, ctx: ServerRequestContext, op: Operation, arguments: dict[str, Any],
                                token: str, typed: str | None) -> Verdict:
         """A person pressed Confirm on the card of exactly this call: check its token and spend it."""
         request_id = ctx.request_id
+        subject = Subject(op, op.kind, _no_preview)
         if self.read_only or not op.gated or self.policy == "off":
-            raise self._stop(op, arguments, request_id, "refused", "confirmation_refused",
+            raise self._stop(subject, arguments, request_id, "refused", "confirmation_refused",
                              f"{op.name} is not confirmed with a card on this server. {NOTHING_SENT}")
         try:
             claims = await self.tokens.redeem(token, APP_CARD, op.name, arguments, account=await self.account())
         except TokenRefused as why:
-            raise self._stop(op, arguments, request_id, "refused", "confirmation_refused",
+            raise self._stop(subject, arguments, request_id, "refused", "confirmation_refused",
                              f"Not run: {why}. {NOTHING_SENT} Ask for {op.name} again to get a new card.") from None
         except StoreUnavailable as why:
-            raise self._unavailable(op, arguments, request_id, why) from None
+            raise self._unavailable(subject, arguments, request_id, why) from None
         expected = claims.get("expected")
         if expected is not None and (typed or "").strip() != expected:
-            raise self._stop(op, arguments, request_id, "refused", "confirmation_mismatch",
+            raise self._stop(subject, arguments, request_id, "refused", "confirmation_mismatch",
                              f"The text typed to confirm {op.name} did not match {expected!r}. {NOTHING_SENT}")
-        return Verdict(op, arguments, "app-card", request_id)
+        return Verdict(op, arguments, "app-card", request_id, kind=op.kind)
 
-    def _judge(self, op: Operation, arguments: dict[str, Any], request_id: Any, answer: Any,
+    def _judge(self, subject: Subject, arguments: dict[str, Any], request_id: Any, answer: Any,
                expected: str | None) -> Verdict:
+        name = subject.tool.name
         action = getattr(answer, "action", None)
         content = getattr(answer, "content", None) or {}
         if action == "cancel":
-            raise self._stop(op, arguments, request_id, "cancelled", "cancelled",
-                             f"The user dismissed the confirmation of {op.name}. {NOTHING_SENT}")
+            raise self._stop(subject, arguments, request_id, "cancelled", "cancelled",
+                             f"The user dismissed the confirmation of {name}. {NOTHING_SENT}")
         if action != "accept":
-            raise self._stop(op, arguments, request_id, "declined", "declined",
-                             f"The user declined {op.name}. {NOTHING_SENT}")
+            raise self._stop(subject, arguments, request_id, "declined", "declined",
+                             f"The user declined {name}. {NOTHING_SENT}")
         given = content.get(ANSWER_KEY)
         if expected is not None:
             if not isinstance(given, str) or given.strip() != expected:
-                raise self._stop(op, arguments, request_id, "refused", "confirmation_mismatch",
-                                 f"The text typed to confirm {op.name} did not match {expected!r}. {NOTHING_SENT}")
+                raise self._stop(subject, arguments, request_id, "refused", "confirmation_mismatch",
+                                 f"The text typed to confirm {name} did not match {expected!r}. {NOTHING_SENT}")
         elif given is not True:
-            raise self._stop(op, arguments, request_id, "declined", "declined",
-                             f"The user did not tick 'Go ahead' for {op.name}. {NOTHING_SENT}")
-        return Verdict(op, arguments, "elicitation", request_id)
+            raise self._stop(subject, arguments, request_id, "declined", "declined",
+                             f"The user did not tick 'Go ahead' for {name}. {NOTHING_SENT}")
+        return Verdict(subject.tool, arguments, "elicitation", request_id, kind=subject.kind)
+
+
+async def _no_preview() -> Preview:
+    raise AssertionError("a refused call shows no preview")  # pragma: no cover
 
 
 def store_for(settings: Settings) -> Store:

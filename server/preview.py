@@ -7,13 +7,16 @@ for free, and a test fails when a gated operation has no argument described here
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from ..tools.client import TelnyxClient
+from ..tools.errors import ToolError
 from ..tools.executor import execute
 from ..tools.registry import OPERATIONS, Operation
+from ..tools.words import clean, data_amount, mask_iccid, quoted, status_of
 
 
 @dataclass(frozen=True)
@@ -40,35 +43,43 @@ class Preview:
         """What the user is asked."""
         if self.challenge is None:
             return self.summary
-        return f"{self.summary} To confirm, type {self.challenge.label}: {self.challenge.expected}"
+        return f"{self.summary} To confirm, type {self.challenge.label}: {quoted(self.challenge.expected)}"
 
 
-Fetch = Callable[[str, dict[str, Any]], Awaitable[Any]]
+class Reader:
+    """Runs read tools for a preview and the effect rules of one call; each distinct read is sent once."""
+
+    def __init__(self, client: TelnyxClient) -> None:
+        self._client = client
+        self._seen: dict[str, dict[str, Any]] = {}
+
+    async def result(self, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        key = json.dumps([tool, arguments], sort_keys=True, default=str)
+        if key not in self._seen:
+            self._seen[key] = await execute(self._client, OPERATIONS[tool], arguments)
+        return self._seen[key]
+
+    async def __call__(self, tool: str, arguments: dict[str, Any]) -> Any:
+        """The `data` of a read tool; a failed read raises the API's ToolError."""
+        return (await self.result(tool, arguments)).get("data")
+
+    async def group_size(self, group_id: Any) -> int | None:
+        """How many SIM cards a group holds, from a list the API answers with a total; None when unknown."""
+        try:
+            meta = (await self.result("list_sim_cards", {"sim_card_group_id": group_id, "page_size": 1})).get("meta")
+        except ToolError:
+            return None
+        total = meta.get("total_results") if isinstance(meta, dict) else None
+        return total if isinstance(total, int) and not isinstance(total, bool) and total >= 0 else None
+
+
+Fetch = Reader
 Describer = Callable[[Fetch, Operation, Any, dict[str, Any]], Awaitable[Described | None]]
-
-
-def mask_iccid(iccid: str | None) -> str:
-    if not iccid:
-        return "(no ICCID)"
-    return iccid if len(iccid) <= 8 else f"{iccid[:4]}...{iccid[-4:]}"
-
-
-def data_amount(value: Any) -> str | None:
-    """{amount: "1228.8", unit: "MB"} -> "1.2 GB"."""
-    if not isinstance(value, dict) or value.get("amount") in (None, ""):
-        return None
-    try:
-        amount, unit = float(value["amount"]), str(value.get("unit") or "MB")
-    except (TypeError, ValueError):
-        return None
-    if unit.upper() == "MB" and amount >= 1024:
-        amount, unit = amount / 1024, "GB"
-    return f"{amount:.1f} {unit}".replace(".0 ", " ")
 
 
 def money(value: Any) -> str | None:
     if isinstance(value, dict) and value.get("amount") not in (None, ""):
-        return f"{value['amount']} {value.get('currency') or ''}".strip()
+        return clean(f"{value['amount']} {value.get('currency') or ''}".strip(), 32)
     return None
 
 
@@ -79,28 +90,30 @@ def _parts(*items: str | None) -> str:
 async def sim_card(fetch: Fetch, op: Operation, value: Any, args: dict[str, Any]) -> Described:
     sim = await fetch("get_sim_card", {"sim_card_id": value, "include_sim_card_group": True}) or {}
     group = sim.get("sim_card_group") if isinstance(sim.get("sim_card_group"), dict) else {}
-    status = sim.get("status", {}).get("value") if isinstance(sim.get("status"), dict) else sim.get("status")
     used = data_amount(sim.get("current_billing_period_consumed_data"))
     details = _parts(
-        {"esim": "eSIM", "physical": "physical SIM"}.get(str(sim.get("type")), sim.get("type")),
-        f"group {group['name']}" if group.get("name") else None,
-        status, f"{used} used this billing period" if used else None,
+        {"esim": "eSIM", "physical": "physical SIM"}.get(str(sim.get("type")), clean(sim.get("type") or "", 16)),
+        f"group {quoted(group['name'])}" if group.get("name") else None,
+        status_of(sim), f"{used} used this billing period" if used else None,
     )
     text = f"SIM card {mask_iccid(sim.get('iccid'))}" + (f" ({details})" if details else "")
     challenge = None
     if args.get("report_lost") is True:
-        last = (sim.get("iccid") or str(value))[-4:]
+        last = clean(sim.get("iccid") or value, 32)[-4:]
         challenge = Challenge("the last 4 digits of the SIM's ICCID", last)
     return Described(text, challenge)
 
 
 async def sim_card_group(fetch: Fetch, op: Operation, value: Any, args: dict[str, Any]) -> Described:
     group = await fetch("get_sim_card_group", {"sim_card_group_id": value}) or {}
-    name = group.get("name") or str(value)
-    count = group.get("sim_card_count")
-    text = f"SIM card group {name}" + (f" with {count} SIM card{'s' if count != 1 else ''}" if count is not None else "")
+    name = clean(group.get("name") or value)
+    count = await fetch.group_size(value)
+    if count is None:
+        text = f"SIM card group {quoted(name)} (how many SIM cards it holds could not be read)"
+    else:
+        text = f"SIM card group {quoted(name)} with {count} SIM card{'s' if count != 1 else ''}"
     challenge = None
-    if op.method == "DELETE" and (count or 0) > 0:  # deleting a group that still holds SIMs
+    if op.method == "DELETE" and count != 0:  # it still holds SIMs, or nobody can tell: the user types its name
         challenge = Challenge("the name of the group", name)
     return Described(text, challenge)
 
@@ -135,8 +148,8 @@ async def region(fetch: Fetch, op: Operation, value: Any, args: dict[str, Any]) 
 async def blocklist(fetch: Fetch, op: Operation, value: Any, args: dict[str, Any]) -> Described:
     found = await fetch("get_wireless_blocklist", {"blocklist_id": value}) or {}
     values = found.get("values") if isinstance(found.get("values"), list) else []
-    return Described(f"wireless blocklist {found.get('name') or value} "
-                     f"({_parts(found.get('type'), f'{len(values)} blocked values')})")
+    return Described(f"wireless blocklist {quoted(found.get('name') or value)} "
+                     f"({_parts(clean(found.get('type') or '', 16), f'{len(values)} blocked values')})")
 
 
 async def gateway(fetch: Fetch, op: Operation, value: Any, args: dict[str, Any]) -> Described:
@@ -180,27 +193,28 @@ async def notification(fetch: Fetch, op: Operation, value: Any, args: dict[str, 
     found = await fetch("get_data_usage_notification", {"notification_id": value}) or {}
     threshold = data_amount(found.get("threshold"))
     return Described(f"data usage notification {value}"
-                     + (f" (SIM card {found['sim_card_id']}" + (f", at {threshold})" if threshold else ")")
+                     + (f" (SIM card {clean(found['sim_card_id'], 40)}" + (f", at {threshold})" if threshold else ")")
                         if found.get("sim_card_id") else ""))
 
 
 async def voice_connection(fetch: Fetch, op: Operation, value: Any, args: dict[str, Any]) -> Described:
     found = await fetch("get_mobile_voice_connection", {"connection_id": value}) or {}
     state = {True: "active", False: "inactive"}.get(found.get("active"))
-    return Described(f"mobile voice connection {found.get('connection_name') or value}" + (f" ({state})" if state else ""))
+    return Described(f"mobile voice connection {quoted(found.get('connection_name') or value)}"
+                     + (f" ({state})" if state else ""))
 
 
 async def migration_source(fetch: Fetch, op: Operation, value: Any, args: dict[str, Any]) -> Described:
     found = await fetch("get_migration_source", {"migration_source_id": value}) or {}
-    return Described(f"migration source {value} ({_parts(found.get('provider'), found.get('bucket_name'), found.get('source_region'))})")
+    return Described(f"migration source {value} ({_parts(*(clean(found[k]) for k in ('provider', 'bucket_name', 'source_region') if found.get(k)))})")
 
 
 async def migration(fetch: Fetch, op: Operation, value: Any, args: dict[str, Any]) -> Described:
     found = await fetch("get_migration", {"migration_id": value}) or {}
     done, total = found.get("bytes_migrated"), found.get("bytes_to_migrate")
     progress = f"{100 * done // total}% copied" if isinstance(done, int) and isinstance(total, int) and total else None
-    return Described(f"migration {value} into bucket {found.get('target_bucket_name') or '?'} "
-                     f"({_parts(found.get('status'), progress)})")
+    return Described(f"migration {value} into bucket {quoted(found.get('target_bucket_name') or '?')} "
+                     f"({_parts(clean(found.get('status') or '', 32), progress)})")
 
 
 # Argument name -> how to describe what it points at. Order of description follows the operation's params.
@@ -226,14 +240,11 @@ TARGETS: dict[str, Describer] = {
 }
 
 
-async def preview(client: TelnyxClient, op: Operation, args: dict[str, Any]) -> Preview:
-    """Reads each target through the same client; a failed read raises the API's ToolError."""
-
-    async def fetch(tool: str, fetch_args: dict[str, Any]) -> Any:
-        return (await execute(client, OPERATIONS[tool], fetch_args)).get("data")
-
+async def preview(read: Reader, op: Operation, args: dict[str, Any], reasons: list[str] | None = None) -> Preview:
+    """Reads each target through `read`; a failed read raises the API's ToolError. `reasons`: why effect
+    rules raised this call above its class, said instead of the class's own reason."""
     described = [d for p in op.params if p.name in TARGETS and p.name in args
-                 if (d := await TARGETS[p.name](fetch, op, args[p.name], args)) is not None]
+                 if (d := await TARGETS[p.name](read, op, args[p.name], args)) is not None]
     what = "; ".join(d.text for d in described) or "(no target)"
     challenge = next((d.challenge for d in described if d.challenge), None)
-    return Preview(f"{op.title}: {what}? {op.reason}", challenge)
+    return Preview(f"{op.title}: {what}? {' '.join(reasons or []) or op.reason}", challenge)

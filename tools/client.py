@@ -112,6 +112,7 @@ class TelnyxClient:
         self._budget = retry_budget
         self._max_attempts = max_attempts
         self.budget: Budget = budget or LocalBudget(max_concurrency)
+        self.max_concurrency = max_concurrency  # a change plan uses part of it
         self._max_response_bytes = max_response_bytes
         self.max_result_bytes = max_result_bytes
         self._backoff = (backoff_initial, backoff_max)

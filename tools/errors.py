@@ -116,11 +116,14 @@ def transport_error(what: str, *, may_have_happened: str | None = None) -> ToolE
     return error
 
 
+MAY_HAVE_HAPPENED = "may have reached Telnyx"
+
+
 def may_have_happened(tool: str, check_with: str | None) -> str:
     """The hint for a change that may have reached Telnyx although no answer came back."""
     check = (f"Call {check_with} to see whether it did" if check_with
              else "Check the account in the Telnyx portal to see whether it did")
-    return (f"The {tool} request may have reached Telnyx and taken effect. It was not repeated, so nothing was "
+    return (f"The {tool} request {MAY_HAVE_HAPPENED} and taken effect. It was not repeated, so nothing was "
             f"done twice. {check} before calling {tool} again.")
 
 

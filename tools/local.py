@@ -6,7 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .registry.model import Kind, Toolset, enum, integer, uuid
+from .registry import OPERATIONS
+from .registry.model import CONFIRMATION_TOKEN, CONFIRMATION_TOKEN_SCHEMA, Kind, Toolset, array, boolean, described, enum, integer, string, uuid
 
 # One call waits at most this long: the official TypeScript client (Claude Desktop, VS Code, Cursor) gives up
 # on a request after 60 s by default, progress notifications or not. A longer wait is another call.
@@ -40,6 +41,18 @@ class LocalTool(BaseModel):
     @property
     def gated(self) -> bool:
         return False
+
+    @property
+    def may_ask(self) -> bool:
+        return not self.read_only
+
+    @property
+    def may_destroy(self) -> bool:
+        return self.kind == "destructive"
+
+    @property
+    def tool_description(self) -> str:
+        return self.description
 
 
 WAIT_FOR_ACTION = LocalTool(
@@ -110,4 +123,75 @@ SHOW_FLEET_DASHBOARD = LocalTool(
     },
 )
 
-LOCAL_TOOLS: dict[str, LocalTool] = {tool.name: tool for tool in (WAIT_FOR_ACTION, SHOW_FLEET_DASHBOARD)}
+MAX_PLAN_SIMS = 500
+# One-SIM operations a plan can apply: every change whose only path argument is the SIM card id.
+PLAN_OPERATIONS = tuple(op.name for op in OPERATIONS.values() if not op.read_only
+                        and [p.name for p in op.params if p.location == "path"] == ["sim_card_id"])
+
+
+def _plan_arguments() -> dict[str, Any]:
+    """Every argument of the plan operations besides the SIM card id; each operation checks its own."""
+    properties: dict[str, Any] = {}
+    for name in PLAN_OPERATIONS:
+        for p in OPERATIONS[name].params:
+            if p.location != "path":
+                schema = described(p.schema_, p.description)
+                if properties.setdefault(p.name, schema) != schema:
+                    raise ValueError(f"plan argument {p.name} means different things in different operations")
+    return properties
+
+
+# The plan's filter takes list_sim_cards' own filter arguments, under the same names.
+PLAN_FILTER = {p.name: p.schema_ for p in OPERATIONS["list_sim_cards"].params
+               if p.location == "query" and p.wire.startswith("filter[")}
+
+APPLY_TO_SIM_CARDS = LocalTool(
+    name="apply_to_sim_cards",
+    title="Apply one change to many SIM cards",
+    description=(
+        "Run one SIM operation (enable, disable, standby, set or remove public IP, delete, update) on many SIMs "
+        "as one plan: pick them by sim_card_ids, iccids or a list_sim_cards filter. The user sees one preview "
+        "(count, statuses, groups, data used, skips) and confirms once; returns each SIM's outcome. Use it "
+        "instead of one call per SIM."
+    ),
+    toolset="sim_cards",
+    kind="destructive",
+    search_words=(
+        "many sims at once", "every sim in the group", "all sims of a group", "in one go", "ask me once",
+        "batch change", "several sims", "standby at once", "disable many", "enable every sim", "change plan",
+    ),
+    input={
+        "type": "object",
+        "properties": {
+            "operation": enum(*PLAN_OPERATIONS),
+            "sim_card_ids": array(uuid(), min_items=1, max_items=MAX_PLAN_SIMS, uniqueItems=True),
+            "iccids": array(string(max_length=32, pattern="^[0-9]{10,22}F?$"), min_items=1,
+                            max_items=MAX_PLAN_SIMS, uniqueItems=True),
+            "filter": {"type": "object", "properties": PLAN_FILTER, "additionalProperties": False, "minProperties": 1,
+                       "description": "As list_sim_cards' filters; resolved to a list before the user is asked."},
+            "arguments": {"type": "object", "properties": _plan_arguments(), "additionalProperties": False,
+                          "description": "The operation's own arguments besides sim_card_id."},
+            "wait": boolean(False) | {"description": "Follow each SIM's action to its end before returning."},
+            CONFIRMATION_TOKEN: CONFIRMATION_TOKEN_SCHEMA,
+        },
+        "required": ["operation"],
+        "additionalProperties": False,
+    },
+    output={
+        "type": "object",
+        "properties": {
+            "data": {"type": "array", "description": "One outcome per SIM card.", "items": {"type": "object", "properties": {
+                "sim_card_id": {"type": "string"}, "iccid": {"type": "string"},
+                "outcome": {"type": "string", "enum": ["done", "submitted", "failed", "skipped", "unknown"]},
+                "action_id": {"type": "string"}, "status": {"type": "string"}, "reason": {"type": "string"},
+            }}},
+            "meta": {"type": "object", "properties": {
+                "operation": {"type": "string"}, "total": {"type": "integer"}, "counts": {"type": "object"},
+                "confirmation": {"type": "string"}, "note": {"type": "string"},
+            }},
+        },
+    },
+    is_idempotent=False,
+)
+
+LOCAL_TOOLS: dict[str, LocalTool] = {tool.name: tool for tool in (WAIT_FOR_ACTION, SHOW_FLEET_DASHBOARD, APPLY_TO_SIM_CARDS)}

@@ -12,12 +12,9 @@ from typing import Any
 from .local import LOCAL_TOOLS
 from .paging import takes_pages
 from .registry import OPERATIONS, Operation
-from .registry.model import described
+from .registry.model import CONFIRMATION_TOKEN, CONFIRMATION_TOKEN_SCHEMA, described
 from .registry.shapes import PAGE_META
 
-CONFIRMATION_TOKEN = "confirmation_token"
-# "" is no token: a strict-mode model must send every argument, so it sends "" on its first call.
-CONFIRMATION_TOKEN_SCHEMA = {"type": "string", "maxLength": 1024, "description": "From confirmation_required."}
 
 # Arguments the server handles itself (never sent to the API), added to every list / paginated operation.
 # Each says what it does where it appears, in a few words; the server's instructions say more.
@@ -63,7 +60,7 @@ def _argument(schema: dict[str, Any]) -> dict[str, Any]:
 def _input_schema(op: Operation) -> dict[str, Any]:
     properties = {p.name: described(_argument(p.schema_), p.description) for p in op.params}
     properties.update(local_arguments(op))
-    if op.gated:  # checked by the confirmation gate, never sent to the API
+    if op.may_ask:  # checked by the confirmation gate, never sent to the API
         properties[CONFIRMATION_TOKEN] = CONFIRMATION_TOKEN_SCHEMA
     schema: dict[str, Any] = {
         "type": "object",

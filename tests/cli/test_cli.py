@@ -135,3 +135,28 @@ def test_tools_search_ranks_like_search_operations(capsys):
     assert code == 0 and "set_sim_card_standby" not in out
     code, out, _ = run(capsys, "tools", "--search", "xyzzy")
     assert code == 0 and out.startswith("No tool matches 'xyzzy'")
+
+
+def test_call_runs_a_plan_and_the_token_route_covers_it(capsys):
+    plan = {"operation": "set_sim_card_standby", "filter": {"status": ["enabled"], "tags": ["pilot"]}}
+    code, out, _ = run(capsys, "call", "apply_to_sim_cards", "--sandbox", "--args", json.dumps(plan))
+    asked = json.loads(out)["confirmation_required"]
+    assert code == 1 and asked["confirmation_token"] and "as one plan" in asked["preview"]
+    read_only, out, _ = run(capsys, "call", "apply_to_sim_cards", "--sandbox", "--read-only", "--args", json.dumps(plan))
+    assert read_only == 1 and "read-only" in json.loads(out)["error"]["message"]
+
+
+@pytest.mark.anyio
+async def test_terminal_yes_runs_a_plan_once(monkeypatch):
+    app = create_app(sim_count=40)
+    client = TelnyxClient(base_url="http://sandbox/v2", transport=httpx.ASGITransport(app=app))
+    monkeypatch.setattr(sys, "stdin", io.StringIO("y\n"))
+    out, prompts = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "stderr", prompts)
+    code = await call_once(create_server(client), "apply_to_sim_cards", {
+        "operation": "disable_sim_card", "filter": {"status": ["enabled"], "tags": ["pilot"]}}, interactive=True, out=out)
+    result = json.loads(out.getvalue())
+    await client.aclose()
+    assert code == 0 and result["meta"]["confirmation"] == "elicitation"
+    assert prompts.getvalue().count("Go ahead?") == 1 and "as one plan" in prompts.getvalue()
+    assert result["data"] and {row["outcome"] for row in result["data"]} == {"submitted"}

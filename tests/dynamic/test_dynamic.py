@@ -109,7 +109,7 @@ async def test_describe_every_operation(name):
     # the same schemas the static tool publishes
     assert described["input_schema"] == published_input_schema(name)
     assert described["output_schema"] == output_schema(name)
-    assert described["class"] == entry.kind and described["asks_confirmation"] == entry.gated
+    assert described["class"] == entry.kind and described["asks_confirmation"] == entry.may_ask
 
 
 @pytest.mark.parametrize("mode", MODES)

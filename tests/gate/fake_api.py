@@ -25,6 +25,8 @@ REPORT_ID = "7b6a5d2e-5a0f-4c4b-9a59-9d0d1c3c1f17"
 NUMBER_ID = "2126210528794641864"
 ICCID = "89441000300000001234"
 GROUP_NAME = "Trackers"
+IMEI = "490154203237518"
+GROUP_SIZES = {GROUP_ID: 12, EMPTY_GROUP_ID: 0}  # what list_sim_cards filtered by the group counts
 
 # Valid arguments for every gated tool (a test checks this covers exactly the registry's gated operations).
 GATED_SAMPLES: dict[str, dict[str, Any]] = {
@@ -45,6 +47,7 @@ GATED_SAMPLES: dict[str, dict[str, Any]] = {
     "purchase_esims": {"amount": 5},
     "create_sim_card_order": {"address_id": "addr_1234", "quantity": 10},
     "set_sim_card_public_ip": {"sim_card_id": SIM_ID, "region_code": "dc2"},
+    "enable_sim_card": {"sim_card_id": SIM_ID},
     "bulk_set_public_ips": {"sim_card_ids": [SIM_ID, OTHER_ID]},
     "bulk_enable_voice": {"sim_card_group_id": GROUP_ID},
     "enable_sim_card_voice": {"sim_card_id": SIM_ID, "connection_id": "1293384261075731499"},
@@ -67,8 +70,10 @@ TYPED_SAMPLES: dict[str, tuple[dict[str, Any], str]] = {
 RECORDS: dict[str, dict[str, Any]] = {
     "get_sim_card": {"id": SIM_ID, "iccid": ICCID, "type": "esim", "status": {"value": "enabled"},
                      "sim_card_group": {"id": GROUP_ID, "name": GROUP_NAME},
-                     "current_billing_period_consumed_data": {"amount": "1228.8", "unit": "MB"}},
-    "get_sim_card_group": {"id": GROUP_ID, "name": GROUP_NAME, "sim_card_count": 12},
+                     "current_billing_period_consumed_data": {"amount": "1228.8", "unit": "MB"},
+                     "current_imei": IMEI},
+    # The single-group endpoint does not return a SIM count: previews count with list_sim_cards.
+    "get_sim_card_group": {"id": GROUP_ID, "name": GROUP_NAME, "consumed_data": {"amount": "5000", "unit": "MB"}},
     "get_wireless_blocklist": {"id": BLOCKLIST_ID, "name": "No roaming", "type": "country", "values": ["CA", "MX"]},
     "get_data_usage_notification": {"id": OTHER_ID, "sim_card_id": SIM_ID, "threshold": {"amount": "500", "unit": "MB"}},
     "get_mobile_voice_connection": {"id": "1293384261075731499", "connection_name": "Fleet voice", "active": True},
@@ -109,6 +114,9 @@ class Sent:
 @dataclass
 class FakeApi:
     requests: list[Sent] = field(default_factory=list)
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)  # tool -> fields to change in its record
+    failing: set[str] = field(default_factory=set)  # tools answered with 403
+    totals: bool = True  # lists say meta.total_results
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         op = operation_of(request.method, request.url.path)
@@ -120,13 +128,19 @@ class FakeApi:
         if MISSING_ID in request.url.path:
             return httpx.Response(404, json={"errors": [{"code": "10005", "title": "Resource not found"}]},
                                   headers=headers)
-        record = dict(RECORDS.get(op.name, {"id": OTHER_ID}))
+        if op.name in self.failing:
+            return httpx.Response(403, json={"errors": [{"code": "10010", "title": "Forbidden"}]}, headers=headers)
+        record = {**RECORDS.get(op.name, {"id": OTHER_ID}), **self.overrides.get(op.name, {})}
         if op.name == "get_sim_card_group" and EMPTY_GROUP_ID in request.url.path:
-            record.update(id=EMPTY_GROUP_ID, name="Spare", sim_card_count=0)
+            record.update(id=EMPTY_GROUP_ID, name="Spare")
         data: Any = [record] if op.returns_list else record
         payload: dict[str, Any] = {"data": data}
         if op.paginated:
-            payload["meta"] = {"page_number": 1, "page_size": 20, "total_pages": 1, "total_results": 1}
+            total = GROUP_SIZES.get(request.url.params.get("filter[sim_card_group_id]"), 1)
+            payload["data"] = data[:total]
+            payload["meta"] = {"page_number": 1, "page_size": 20, "total_pages": 1, "total_results": total}
+            if not self.totals:
+                del payload["meta"]["total_results"]
         return httpx.Response(200, json=payload, headers=headers)
 
     def client(self) -> TelnyxClient:

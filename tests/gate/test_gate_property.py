@@ -1,5 +1,6 @@
 """Property: over any sequence of calls, no destructive or billable request reaches the API unless that
-exact call was confirmed (an accepted elicitation, or an unused, unexpired token issued for it)."""
+exact call was confirmed (an accepted elicitation, or an unused, unexpired token issued for it). Calls that
+ask because of an effect rule, and change plans (one confirmation for several SIMs), are held to the same."""
 
 from __future__ import annotations
 
@@ -11,14 +12,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mcp import Client
 
-from fake_api import GATED_SAMPLES, SIM_ID
+from fake_api import GATED_SAMPLES, OTHER_ID, SIM_ID
 from gate_rig import ERAS, Rig, answering
 from test_gate_every_tool import changed, tampered
 from telnyx_iot_mcp.tools.registry import OPERATIONS
 
-UNGATED = {"update_sim_card": {"sim_card_id": SIM_ID, "tags": ["a"]}, "enable_sim_card": {"sim_card_id": SIM_ID},
-           "get_sim_card": {"sim_card_id": SIM_ID}}
-TOOLS = sorted(GATED_SAMPLES) + sorted(UNGATED)
+UNGATED = {"update_sim_card": {"sim_card_id": SIM_ID, "tags": ["a"]}, "get_sim_card": {"sim_card_id": SIM_ID}}
+# Calls that must be confirmed: key -> (tool, arguments, the operation that reaches the API, requests per yes)
+ASKING: dict[str, tuple[str, dict[str, Any], str, int]] = {
+    **{name: (name, arguments, name, 1) for name, arguments in GATED_SAMPLES.items()},
+    "update_sim_card: limit below use": ("update_sim_card", {  # the fake SIM is enabled and used 1.2 GB
+        "sim_card_id": SIM_ID, "data_limit": {"amount": "1", "unit": "MB"}}, "update_sim_card", 1),
+    "plan: disable two SIMs": ("apply_to_sim_cards", {
+        "sim_card_ids": [SIM_ID, OTHER_ID], "operation": "disable_sim_card"}, "disable_sim_card", 2),
+}
+TOOLS = sorted(ASKING) + sorted(UNGATED)
 
 
 @dataclass
@@ -61,28 +69,29 @@ async def run(era: str, sequence: list[tuple]) -> None:
                 for item in issued:
                     item.expired = True
                 continue
-            _, tool, alter, action, pick, tamper = step
-            arguments = dict(GATED_SAMPLES.get(tool) or UNGATED[tool])
-            if alter and tool in GATED_SAMPLES:
+            _, key, alter, action, pick, tamper = step
+            tool, arguments, sent_op, per_yes = ASKING.get(key) or (key, UNGATED[key], key, 0)
+            arguments = dict(arguments)
+            if alter and key in ASKING:
                 arguments = changed(arguments)
-            chosen = issued[-1 - pick % len(issued)] if pick is not None and issued and OPERATIONS[tool].gated else None
+            chosen = issued[-1 - pick % len(issued)] if pick is not None and issued and key in ASKING else None
             if chosen:
                 arguments["confirmation_token"] = tampered(chosen.token) if tamper else chosen.token
             answer["action"] = action if action != "cannot-ask" else "accept"
-            before = len(rig.api.gated())
+            before = len(rig.api.requests)
 
             result = await (plain if action == "cannot-ask" else asking).call_tool(tool, arguments)
 
-            reached = rig.api.gated()[before:]
+            reached = [r for r in rig.api.requests[before:] if r.op is None or not r.op.read_only]
             plain_args = {k: v for k, v in arguments.items() if k != "confirmation_token"}
-            if not OPERATIONS[tool].gated:
-                expected = 0
-            elif action != "cannot-ask":
-                expected = 1 if action == "accept" else 0
+            if key not in ASKING:
+                continue  # free calls run unasked; they are here to be mixed with the others
+            if action != "cannot-ask":
+                expected = per_yes if action == "accept" else 0
             else:
                 valid = (chosen is not None and not tamper and not chosen.used and not chosen.expired
                          and chosen.tool == tool and chosen.arguments == plain_args)
-                expected = 1 if valid else 0
+                expected = per_yes if valid else 0
                 if valid:
                     chosen.used = True
                 asked = (result.structured_content or {}).get("confirmation_required")
@@ -90,7 +99,7 @@ async def run(era: str, sequence: list[tuple]) -> None:
                     assert not result.is_error  # the user is being asked: not a failed call
                     issued.append(Issued(asked["confirmation_token"], tool, plain_args))
             assert len(reached) == expected, (step, result.content[0].text)
-            assert all(r.op.name == tool for r in reached)
+            assert all(r.op.name == sent_op for r in reached)
 
 
 @settings(max_examples=40, deadline=None)

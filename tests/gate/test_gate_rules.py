@@ -32,6 +32,7 @@ ISSUE_BILLABLE = {
     "purchase_esims", "create_sim_card_order", "set_sim_card_public_ip", "bulk_set_public_ips",
     # voice gives each SIM a billed phone number; a gateway and a number's paid features have no published price
     "bulk_enable_voice", "enable_sim_card_voice", "create_private_wireless_gateway", "update_mobile_phone_number",
+    "enable_sim_card",  # enabling starts billing
 }
 
 
@@ -52,7 +53,7 @@ def test_every_gated_tool_names_a_target_to_preview(name):
 @pytest.mark.parametrize("name", sorted(OPERATIONS))
 def test_only_gated_tools_take_a_token_and_it_is_never_sent(name):
     op = OPERATIONS[name]
-    assert (CONFIRMATION_TOKEN in input_schema(name)["properties"]) is op.gated
+    assert (CONFIRMATION_TOKEN in input_schema(name)["properties"]) is op.may_ask
     if op.gated:
         args = {**GATED_SAMPLES[name], CONFIRMATION_TOKEN: "abc.def"}
         assert problems(name, args) == []
@@ -64,24 +65,24 @@ def test_only_gated_tools_take_a_token_and_it_is_never_sent(name):
 # -- what the user is shown ---------------------------------------------------------------------
 
 PREVIEWS = {
-    "delete_sim_card": ["SIM card 8944...1234", "eSIM", "group Trackers", "enabled", "1.2 GB", "irreversible"],
-    "bulk_disable_voice": ["SIM card group Trackers with 12 SIM cards"],
-    "delete_sim_card_group": ["SIM card group Spare with 0 SIM cards"],
+    "delete_sim_card": ["SIM card 8944...1234", "eSIM", 'group "Trackers"', "enabled", "1.2 GB", "irreversible"],
+    "bulk_disable_voice": ['SIM card group "Trackers" with 12 SIM cards'],
+    "delete_sim_card_group": ['SIM card group "Spare" with 0 SIM cards'],
     "bulk_set_public_ips": ["2 SIM cards"],
     "purchase_esims": ["5 new eSIMs"],
     "create_sim_card_order": ["10 physical SIM cards", "total 12.50 USD", "shipping 2.50 USD"],
-    "set_group_wireless_blocklist": ["group Trackers", "wireless blocklist No roaming (country, 2 blocked values)"],
+    "set_group_wireless_blocklist": ['group "Trackers"', 'wireless blocklist "No roaming" (country, 2 blocked values)'],
     "delete_data_usage_notification": ["at 500 MB"],
-    "delete_mobile_voice_connection": ["Fleet voice (active)"],
+    "delete_mobile_voice_connection": ['"Fleet voice" (active)'],
     "delete_migration_source": ["aws, logs, us-east-1"],
-    "stop_migration": ["archive", "migrating, 40% copied"],
+    "stop_migration": ['"archive"', "migrating, 40% copied"],
     "set_sim_card_public_ip": ["SIM card 8944...1234", "in region dc2"],
     "set_group_private_wireless_gateway": [
-        "group Trackers", "private wireless gateway Chicago metering (region dc2, IP range 100.64.1.0/24, provisioned)"],
+        "group \"Trackers\"", "private wireless gateway Chicago metering (region dc2, IP range 100.64.1.0/24, provisioned)"],
     "delete_private_wireless_gateway": ["Chicago metering (region dc2, IP range 100.64.1.0/24"],
     "create_private_wireless_gateway": ["gateway Plant on network", "in region dc2", "chargeable"],
-    "enable_sim_card_voice": ["SIM card 8944...1234", "mobile voice connection Fleet voice (active)", "phone number"],
-    "bulk_enable_voice": ["SIM card group Trackers with 12 SIM cards", "phone number"],
+    "enable_sim_card_voice": ["SIM card 8944...1234", "mobile voice connection \"Fleet voice\" (active)", "phone number"],
+    "bulk_enable_voice": ["SIM card group \"Trackers\" with 12 SIM cards", "phone number"],
     "update_traffic_policy_profile": ["whitelist traffic policy profile", "1 services, 2 ip ranges"],
     "delete_wdr_report": ["2026-10-01T00:00:00Z to 2026-11-01T00:00:00Z, complete"],
     "update_mobile_phone_number": ["mobile number +13125550199", "changing call_forwarding", "billed call leg"],

@@ -97,3 +97,10 @@ async def test_dynamic_mode_says_how_to_reach_the_tools():
     async with Client(create_server(client(), tools_mode="dynamic")) as mcp:
         got = await mcp.get_prompt("fleet_health_report", {})
     assert "call_operation" in got.messages[0].content.text
+
+
+def test_fleet_wide_disabling_asks_once_through_a_plan():
+    template = PROMPTS["disable_sims_over_limit"]
+    text = template.render({"sim_card_group_id": "g-1"})
+    assert "apply_to_sim_cards" in template.tools and "disable_sim_card" not in template.tools
+    assert "asks me once" in text and "Do not call one tool per SIM" in text

@@ -27,7 +27,8 @@ from telnyx_iot_mcp.tools.schema import CONFIRMATION_TOKEN, FILLABLE, input_sche
 
 pytestmark = pytest.mark.anyio
 SIM = "6a09cdc3-8948-47f0-aa62-74ac943d6c58"
-LOCAL_SAMPLES = {"wait_for_action": {"action_id": SIM, "kind": "sim_card", "timeout_seconds": 1}}
+LOCAL_SAMPLES = {"wait_for_action": {"action_id": SIM, "kind": "sim_card", "timeout_seconds": 1},
+                 "apply_to_sim_cards": {"operation": "set_sim_card_standby", "sim_card_ids": [SIM]}}
 
 
 def mock_client(mock: ApiMock) -> TelnyxClient:

@@ -2,8 +2,15 @@
 
 from functools import partial
 
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..words import clean, quoted
 from . import shapes
-from .model import Operation, array, body, boolean, enum, integer, nullable, obj, pages, path_id, query, string
+from .model import (
+    Effect, Operation, Read, StateUnknown, array, body, boolean, enum, integer, nullable, obj, pages, path_id, query,
+    string,
+)
 
 op = partial(Operation, toolset="mobile_voice_connections")
 
@@ -26,6 +33,51 @@ def settings(*, create: bool) -> tuple:
         body("webhook_timeout_secs", nullable(integer(0, 30)) if create else integer(0, 30)),
     )
 
+
+WEBHOOKS = ("webhook_event_url", "webhook_event_failover_url")
+
+
+async def _connection(arguments: dict[str, Any], read: Read) -> dict[str, Any]:
+    found = await read("get_mobile_voice_connection", {"connection_id": arguments["connection_id"]})
+    if not isinstance(found, dict):
+        raise StateUnknown("the voice connection")
+    return found
+
+
+def _name(found: dict[str, Any], arguments: dict[str, Any]) -> str:
+    return quoted(found.get("connection_name") or arguments["connection_id"])
+
+
+async def _turns_off(arguments: dict[str, Any], read: Read) -> str | None:
+    if arguments["active"] is not False:
+        return None
+    found = await _connection(arguments, read)
+    if found.get("active") not in (True, False):
+        raise StateUnknown("whether the connection is active")
+    if found["active"] is False:
+        return None
+    return f"Sets voice connection {_name(found, arguments)} inactive; calls through it stop."
+
+
+def _host(url: Any) -> str:
+    return quoted(urlsplit(url).hostname or url) if url else "nowhere"
+
+
+async def _moves_webhooks(arguments: dict[str, Any], read: Read) -> str | None:
+    found = await _connection(arguments, read)
+    moved = [k for k in WEBHOOKS if k in arguments and arguments[k] != found.get(k)]
+    if not moved:
+        return None
+    changes = "; ".join(f"{clean(k.removeprefix('webhook_').replace('_', ' '))} from {_host(found.get(k))} to "
+                        f"{_host(arguments[k])}" for k in moved)
+    return (f"Points voice connection {_name(found, arguments)}'s call events elsewhere ({changes}); "
+            "the receiver they go to now stops getting them.")
+
+
+TURNS_OFF = Effect(kind="destructive", arguments=("active",), test=_turns_off,
+                   when="active=false on an active connection stops its calls")
+MOVES_WEBHOOKS = Effect(kind="destructive", arguments=WEBHOOKS, test=_moves_webhooks,
+                        when="pointing its webhooks elsewhere takes call events from their current receiver")
 
 OPERATIONS = [
     op(
@@ -65,6 +117,7 @@ OPERATIONS = [
             "inbound outbound limits",
         ),
         kind="write", reason="Changes settings that can be changed back.",
+        effects=(TURNS_OFF, MOVES_WEBHOOKS),
         params=(CONNECTION_ID, *settings(create=False)), returns=shapes.MOBILE_VOICE_CONNECTION,
     ),
     op(

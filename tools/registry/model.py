@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+CONFIRMATION_TOKEN = "confirmation_token"
+# "" is no token: a strict-mode model must send every argument, so it sends "" on its first call.
+CONFIRMATION_TOKEN_SCHEMA = {"type": "string", "maxLength": 1024, "description": "From confirmation_required."}
 
 Kind = Literal["read", "write", "destructive", "billable"]
 Location = Literal["path", "query", "body"]
@@ -29,6 +34,31 @@ TOOLSETS: tuple[str, ...] = Toolset.__args__  # type: ignore[attr-defined]
 TOOL_NAME = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 # Ids the API does not type as UUIDs still may not carry anything that changes the URL.
 SAFE_ID_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"
+
+
+Read = Callable[[str, dict[str, Any]], Awaitable[Any]]  # runs a read tool, returns its `data`
+
+
+class StateUnknown(Exception):
+    """An effect rule cannot tell what the call would do (a field it needs is missing or unreadable)."""
+
+
+class Effect(BaseModel):
+    """A rule that raises one call of an operation above its class, from its arguments and the target's state.
+
+    `test(arguments, read)` returns the one-line reason the question shows when the call trips the rule,
+    or None. It reads state only through `read`; when that fails or the state is not what it needs
+    (StateUnknown), the gate asks anyway."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["destructive", "billable"]
+    when: str  # the rule in words, for the tool description, the README and the catalog
+    arguments: tuple[str, ...] = ()  # the rule applies when the call has one of these (none: always)
+    test: Callable[[dict[str, Any], Read], Awaitable[str | None]]
+
+    def applies(self, arguments: dict[str, Any]) -> bool:
+        return not self.arguments or any(name in arguments for name in self.arguments)
 
 
 class Param(BaseModel):
@@ -70,6 +100,8 @@ class Operation(BaseModel):
     # Where Telnyx's API description, its SDKs and its docs disagree about this operation: what the entry
     # follows and why. A wire fact beyond the API description (a field, an enum value) must be named here.
     wire_note: str = ""
+    effects: tuple[Effect, ...] = ()  # rules that raise one call above `kind` (see Effect)
+    sets_status: str | None = None  # the SIM status a successful call leads to (a plan skips SIMs already there)
 
     @model_validator(mode="after")
     def _check(self) -> Operation:
@@ -91,6 +123,23 @@ class Operation(BaseModel):
     @property
     def gated(self) -> bool:
         return self.kind in ("destructive", "billable")
+
+    @property
+    def may_ask(self) -> bool:
+        """Some calls of it need a person's yes: by class, or when one of its effect rules trips."""
+        return self.gated or bool(self.effects)
+
+    @property
+    def may_destroy(self) -> bool:
+        """By class, or when one of its effect rules raises a call to destructive (the tool's destructive hint)."""
+        return self.kind == "destructive" or any(e.kind == "destructive" for e in self.effects)
+
+    @property
+    def tool_description(self) -> str:
+        """The description a client is given: with the effect rules, so a model knows which calls will ask."""
+        if not self.effects:
+            return self.description
+        return f"{self.description} Asks first when {'; or when '.join(e.when for e in self.effects)}."
 
     @property
     def is_idempotent(self) -> bool:

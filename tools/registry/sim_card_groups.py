@@ -2,14 +2,35 @@
 
 from functools import partial
 
+from typing import Any
+
+from ..words import mb_text, megabytes, quoted
 from . import shapes
-from .model import Operation, amount_unit, body, boolean, pages, path_id, query, string, uuid
+from .model import Effect, Operation, Read, StateUnknown, amount_unit, body, boolean, pages, path_id, query, string, uuid
 
 op = partial(Operation, toolset="sim_card_groups")
 
 GROUP_ID = path_id("sim_card_group_id")
 GROUP_NAME = string(max_length=128, minLength=1)
 GROUP_DATA_LIMIT = amount_unit(units=None)
+
+
+
+async def _group_limit_below_use(arguments: dict[str, Any], read: Read) -> str | None:
+    limit = megabytes(arguments["data_limit"])
+    group = await read("get_sim_card_group", {"sim_card_group_id": arguments["sim_card_group_id"]})
+    used = megabytes(group.get("consumed_data")) if isinstance(group, dict) else None
+    if limit is None or used is None:
+        raise StateUnknown("the new limit (in MB or GB) or the data the group used this period")
+    if used < limit:
+        return None
+    return (f"Lowers group {quoted(group.get('name') or arguments['sim_card_group_id'])}'s shared data limit to "
+            f"{mb_text(limit)}; its SIMs used {mb_text(used)} this period, so their data stops at once.")
+
+
+GROUP_LIMIT_BELOW_USE = Effect(
+    kind="destructive", arguments=("data_limit",), test=_group_limit_below_use,
+    when="a shared data limit below what the group used this period stops its SIMs' data at once")
 
 OPERATIONS = [
     op(
@@ -61,6 +82,7 @@ OPERATIONS = [
             "change group settings",
         ),
         kind="write", reason="Changes settings that can be changed back.",
+        effects=(GROUP_LIMIT_BELOW_USE,),
         params=(
             GROUP_ID,
             body("name", GROUP_NAME),

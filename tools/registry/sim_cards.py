@@ -2,9 +2,13 @@
 
 from functools import partial
 
+from typing import Any
+
+from ..words import mask_iccid, mb_text, megabytes, status_of
 from . import shapes
 from .model import (
-    Operation, amount_unit, array, body, boolean, enum, pages, path_id, query, string, uuid,
+    Effect, Operation, Read, StateUnknown, amount_unit, array, body, boolean, enum, pages, path_id, query, string,
+    uuid,
 )
 
 op = partial(Operation, toolset="sim_cards")
@@ -16,6 +20,58 @@ REGISTRATION_CODES = array(string(max_length=64), min_items=1, max_items=1000)
 VOICE_CONNECTION_NOTE = "A mobile voice connection id; default: the account's."
 VOICE_NOTE = ("Not in the API description this server was built from: reconstructed from Telnyx's SDKs (Aug 2026) "
               "and API reference pages. Unverified: the 202 status and the error responses.")
+
+# Statuses in which a SIM passes data now (or is about to): a limit below its use stops it at once.
+PASSING_DATA = ("enabled", "enabling")
+
+
+async def _sim(arguments: dict[str, Any], read: Read) -> dict[str, Any]:
+    sim = await read("get_sim_card", {"sim_card_id": arguments["sim_card_id"]})
+    if not isinstance(sim, dict) or status_of(sim) is None:
+        raise StateUnknown("the SIM card's status")
+    return sim
+
+
+async def _limit_below_use(arguments: dict[str, Any], read: Read) -> str | None:
+    limit = megabytes(arguments["data_limit"])
+    sim = await _sim(arguments, read)
+    used = megabytes(sim.get("current_billing_period_consumed_data"))
+    if limit is None or used is None:
+        raise StateUnknown("the new limit or the data the SIM used this period")
+    if status_of(sim) not in PASSING_DATA or used < limit:
+        return None
+    return (f"Lowers SIM {mask_iccid(sim.get('iccid'))}'s data limit to {mb_text(limit)}; it used {mb_text(used)} "
+            "this period, so its data stops at once.")
+
+
+async def _locks_out_device(arguments: dict[str, Any], read: Read) -> str | None:
+    allowed = arguments["authorized_imeis"]
+    if allowed is None:  # null allows any device
+        return None
+    sim = await _sim(arguments, read)
+    imei = sim.get("current_imei")
+    if not imei or imei in allowed:  # no device seen yet, or it stays allowed
+        return None
+    return (f"Locks SIM {mask_iccid(sim.get('iccid'))} to {len(allowed)} IMEI{'s' if len(allowed) != 1 else ''} "
+            f"without the device it is in now (IMEI ...{str(imei)[-4:]}), so that device loses service.")
+
+
+async def _registers_enabled(arguments: dict[str, Any], read: Read) -> str | None:
+    if arguments.get("status", "enabled") != "enabled":
+        return None
+    count = len(arguments["registration_codes"])
+    return f"Registers {count} SIM card{'s' if count != 1 else ''} as enabled: each is billed from now on."
+
+
+LIMIT_BELOW_USE = Effect(
+    kind="destructive", arguments=("data_limit",), test=_limit_below_use,
+    when="a data limit below what an enabled SIM used this period stops its data at once")
+LOCKS_OUT_DEVICE = Effect(
+    kind="destructive", arguments=("authorized_imeis",), test=_locks_out_device,
+    when="allowed IMEIs that leave out the SIM's current device cut that device off")
+REGISTERS_ENABLED = Effect(
+    kind="billable", test=_registers_enabled,
+    when="registering SIMs as enabled (the default) starts billing for each")
 
 OPERATIONS = [
     op(
@@ -45,7 +101,8 @@ OPERATIONS = [
             "activate received sims", "add sims we hold", "claim sim cards", "onboard physical sims", "sims arrived",
             "bring sims into the account", "registration code",
         ),
-        kind="write", reason="Adds SIMs the user already owns; nothing is bought or removed.",
+        kind="write", reason="Adds SIMs the user already owns; nothing is bought. Enabled ones bill: see effects.",
+        effects=(REGISTERS_ENABLED,),
         params=(
             body("registration_codes", REGISTRATION_CODES, required=True),
             body("sim_card_group_id", uuid()),
@@ -100,7 +157,8 @@ OPERATIONS = [
             "move sim to another group", "data cap", "data quota", "usage cap", "limit data on a sim", "tag a sim",
             "label", "lock sim to imei", "imei lock", "authorize imei", "bind sim to device", "change sim settings",
         ),
-        kind="write", reason="Changes settings that can be changed back; the SIM stays connected.",
+        kind="write", reason="Changes settings that can be changed back.",
+        effects=(LIMIT_BELOW_USE, LOCKS_OUT_DEVICE),
         params=(
             SIM_CARD_ID,
             body("sim_card_group_id", uuid()),
@@ -129,34 +187,34 @@ OPERATIONS = [
     ),
     op(
         name="enable_sim_card", title="Enable a SIM card", method="POST", path="/sim_cards/{sim_card_id}/actions/enable",
-        description="Turn a disabled or standby SIM's data on; billing starts.",
+        description="Turn a disabled or standby SIM's data on; billing starts. Many SIMs: apply_to_sim_cards.",
         search_words=(
             "turn on", "switch on", "activate sim", "reactivate", "re-enable", "resume service", "unsuspend",
             "back online", "wake from standby", "restore service", "turn sim back on",
         ),
-        kind="write", reason="Restores service; the opposite call (disable) is gated.",
-        params=(SIM_CARD_ID,), returns=shapes.SIM_CARD_ACTION,
+        kind="billable", reason="Billing for the SIM starts (or resumes) as its data turns on.",
+        params=(SIM_CARD_ID,), returns=shapes.SIM_CARD_ACTION, sets_status="enabled",
     ),
     op(
         name="disable_sim_card", title="Disable a SIM card", method="POST", path="/sim_cards/{sim_card_id}/actions/disable",
-        description="Cut a SIM's service; its device goes offline until enabled.",
+        description="Cut a SIM's service; its device goes offline until enabled. Many SIMs: apply_to_sim_cards.",
         search_words=(
             "turn off", "switch off", "cut off", "shut off", "suspend", "kill", "deactivate", "block sim", "stolen",
             "lost device", "stop service", "take offline", "disconnect",
         ),
         kind="destructive", reason="Disconnects a live device.",
-        params=(SIM_CARD_ID,), returns=shapes.SIM_CARD_ACTION,
+        params=(SIM_CARD_ID,), returns=shapes.SIM_CARD_ACTION, sets_status="disabled",
     ),
     op(
         name="set_sim_card_standby", title="Put a SIM card on standby", method="POST",
         path="/sim_cards/{sim_card_id}/actions/set_standby",
-        description="Put a SIM on standby: cheaper, and its device goes offline.",
+        description="Put a SIM on standby: cheaper, and its device goes offline. Many SIMs: apply_to_sim_cards.",
         search_words=(
             "pause", "pause billing", "hibernate", "sleep", "temporarily suspend", "not in use", "seasonal",
             "save money", "idle sim", "mothball", "cheaper rate",
         ),
         kind="destructive", reason="Disconnects a live device.",
-        params=(SIM_CARD_ID,), returns=shapes.SIM_CARD_ACTION,
+        params=(SIM_CARD_ID,), returns=shapes.SIM_CARD_ACTION, sets_status="standby",
     ),
     op(
         name="enable_sim_card_voice", title="Enable voice on a SIM card", method="POST",

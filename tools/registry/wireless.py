@@ -2,8 +2,11 @@
 
 from functools import partial
 
+from typing import Any
+
+from ..words import clean, quoted
 from . import shapes
-from .model import Operation, array, body, boolean, enum, pages, path_id, query, string
+from .model import Effect, Operation, Read, StateUnknown, array, body, boolean, enum, pages, path_id, query, string
 
 op = partial(Operation, toolset="wireless")
 
@@ -11,6 +14,32 @@ BLOCKLIST_ID = path_id("blocklist_id")
 BLOCKLIST_TYPE = enum("country", "mcc", "plmn")
 BLOCKLIST_VALUES = array(string(max_length=6, pattern="^([A-Z]{2}|[0-9]{3}|[0-9]{5,6})$"), min_items=1, max_items=500)
 VALUES_NOTE = "Codes of the list's type, e.g. \"DE\", \"262\" or \"26201\"."
+
+
+
+async def _blocks_more_for_groups(arguments: dict[str, Any], read: Read) -> str | None:
+    found = await read("get_wireless_blocklist", {"blocklist_id": arguments["blocklist_id"]})
+    current = found.get("values") if isinstance(found, dict) else None
+    if not isinstance(current, list):
+        raise StateUnknown("the blocklist's current values")
+    added = [v for v in arguments["values"] if v not in current]
+    if not added:  # only lifts blocks (or changes nothing): no device is cut off
+        return None
+    groups = await read("list_sim_card_groups", {"wireless_blocklist_id": arguments["blocklist_id"], "page_size": 250})
+    if not isinstance(groups, list):
+        raise StateUnknown("which groups use the blocklist")
+    if not groups:
+        return None
+    names = ", ".join(quoted(g.get("name") or g.get("id"), 32) for g in groups[:3] if isinstance(g, dict))
+    more = f" and {len(groups) - 3} more" if len(groups) > 3 else ""
+    return (f"Adds {', '.join(clean(v, 8) for v in added[:8])}{' ...' if len(added) > 8 else ''} to blocklist "
+            f"{quoted(found.get('name') or arguments['blocklist_id'])}, which {len(groups)} group"
+            f"{'s' if len(groups) != 1 else ''} use ({names}{more}); their devices there lose service.")
+
+
+BLOCKS_MORE_FOR_GROUPS = Effect(
+    kind="destructive", arguments=("values",), test=_blocks_more_for_groups,
+    when="adding codes to a list that groups use cuts off their devices in those places")
 
 OPERATIONS = [
     op(
@@ -101,6 +130,7 @@ OPERATIONS = [
             "remove country from blocklist",
         ),
         kind="write", reason="Edits a list; the type and its groups stay, and it can be edited back.",
+        effects=(BLOCKS_MORE_FOR_GROUPS,),
         params=(
             BLOCKLIST_ID,
             body("name", string(max_length=128, minLength=1)),

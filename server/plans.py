@@ -1,0 +1,334 @@
+"""Change plans: one single-SIM operation applied to many SIM cards, resolved to a concrete set first.
+
+`resolve` turns the targets (ids, ICCIDs or a list_sim_cards filter) into the SIM records as they are now;
+`describe` puts the plan in words for one question; `run` sends one request per SIM through the same
+client (its in-flight limit, retries and rate-limit handling apply to each), at most `concurrency` at once,
+and reports every SIM's outcome. Nothing here asks anyone: the gate does, once, bound to `fingerprint`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+
+from ..tools.client import TelnyxClient
+from ..tools.errors import MAY_HAVE_HAPPENED, ToolError, invalid_arguments
+from ..tools.executor import check_arguments, execute
+from ..tools.local import MAX_PLAN_SIMS
+from ..tools.paging import PAGE_SIZE, Progress
+from ..tools.registry import OPERATIONS, Operation
+from ..tools.waiting import wait_for_action
+from ..tools.words import mask_iccid, mb_text, megabytes, quoted, status_of
+from mcp import types
+from mcp.server import ServerRequestContext
+
+from ..tools.local import APPLY_TO_SIM_CARDS
+from ..tools.schema import CONFIRMATION_TOKEN as TOKEN_ARGUMENT
+from .audit import RequestIdRecorder
+from .gate import Gate, Subject, Verdict
+from .preview import Challenge, Preview, Reader
+
+TARGETS = ("sim_card_ids", "iccids", "filter")
+SAMPLE = 5
+PLACEHOLDER_ID = "00000000-0000-4000-8000-000000000000"
+
+
+@dataclass
+class Plan:
+    op: Operation
+    arguments: dict[str, Any]  # the operation's own arguments, without sim_card_id
+    sims: list[dict[str, Any]]  # every resolved SIM, as read
+    skipped: list[dict[str, Any]] = field(default_factory=list)  # already where the operation would put them
+
+    @property
+    def todo(self) -> list[dict[str, Any]]:
+        skipped = {id(s) for s in self.skipped}
+        return [s for s in self.sims if id(s) not in skipped]
+
+    def fingerprint(self) -> str:
+        """What a confirmation is bound to: each SIM's id and status, and which are skipped."""
+        rows = sorted([s["id"], status_of(s) or "", s in self.skipped] for s in self.sims)
+        return hashlib.sha256(json.dumps(rows, separators=(",", ":")).encode()).hexdigest()
+
+
+def check(arguments: dict[str, Any]) -> Operation:
+    """The plan's operation, after checking what the schema cannot say; raises invalid_arguments."""
+    name = "apply_to_sim_cards"
+    given = [t for t in TARGETS if t in arguments]
+    if len(given) != 1:
+        raise invalid_arguments(name, [f"give exactly one of {', '.join(TARGETS)} (got {', '.join(given) or 'none'})"])
+    op = OPERATIONS[arguments["operation"]]
+    inner = dict(arguments.get("arguments") or {})
+    try:
+        check_arguments(op, {**inner, "sim_card_id": PLACEHOLDER_ID})
+    except ToolError as error:
+        problems = [f"arguments.{p}" if not p.startswith("arguments") else p for p in error.payload["problems"]]
+        raise invalid_arguments(name, [f"{op.name}: {p}" for p in problems]) from None
+    return op
+
+
+async def _bounded(items: list[Any], work: Callable[[Any], Awaitable[Any]], limit: int) -> list[Any]:
+    results: list[Any] = [None] * len(items)
+    slots = anyio.CapacityLimiter(max(1, limit))
+
+    async def one(index: int, item: Any) -> None:
+        async with slots:
+            results[index] = await work(item)
+
+    async with anyio.create_task_group() as group:
+        for index, item in enumerate(items):
+            group.start_soon(one, index, item)
+    return results
+
+
+async def resolve(client: TelnyxClient, arguments: dict[str, Any], op: Operation, concurrency: int) -> Plan:
+    """The SIM cards the targets name, as they are now; raises ToolError when some cannot be found."""
+    list_op = OPERATIONS["list_sim_cards"]
+    if "filter" in arguments:
+        found = await execute(client, list_op, {**arguments["filter"], "include_sim_card_group": True,
+                                                "page_size": 1})
+        total = (found.get("meta") or {}).get("total_results")
+        if isinstance(total, int) and total > MAX_PLAN_SIMS:
+            raise _too_many(total)
+        listed = await execute(client, list_op, {**arguments["filter"], "include_sim_card_group": True,
+                                                 "all_pages": True, "page_size": PAGE_SIZE})
+        sims = listed["data"] or []
+        if len(sims) > MAX_PLAN_SIMS or (listed.get("meta") or {}).get("truncated"):
+            raise _too_many(total if isinstance(total, int) else len(sims))
+    elif "iccids" in arguments:
+        async def by_iccid(iccid: str) -> dict[str, Any] | None:
+            page = await execute(client, list_op, {"iccid": iccid, "include_sim_card_group": True, "page_size": 250})
+            return next((s for s in page["data"] or [] if s.get("iccid") == iccid), None)  # the filter matches starts
+
+        rows = await _bounded(arguments["iccids"], by_iccid, concurrency)
+        missing = [i for i, s in zip(arguments["iccids"], rows) if s is None]
+        if missing:
+            raise _not_found("ICCIDs", missing)
+        sims = rows
+    else:
+        async def by_id(sim_id: str) -> dict[str, Any] | None:
+            try:
+                return (await execute(client, OPERATIONS["get_sim_card"],
+                                      {"sim_card_id": sim_id, "include_sim_card_group": True}))["data"]
+            except ToolError as error:
+                if error.payload.get("status") == 404:
+                    return None
+                raise
+
+        rows = await _bounded(arguments["sim_card_ids"], by_id, concurrency)
+        missing = [i for i, s in zip(arguments["sim_card_ids"], rows) if s is None]
+        if missing:
+            raise _not_found("ids", missing)
+        sims = rows
+    sims = [s for s in sims if isinstance(s, dict) and s.get("id")]
+    skipped = [s for s in sims if op.sets_status and status_of(s) == op.sets_status]
+    return Plan(op, dict(arguments.get("arguments") or {}), sims, skipped)
+
+
+def _too_many(total: int) -> ToolError:
+    return ToolError("plan_too_large", f"The targets match {total} SIM cards; a plan takes at most {MAX_PLAN_SIMS}. "
+                     "Nothing was sent to Telnyx.",
+                     hint="Narrow the filter (a group, a status, tags) or split the SIMs into several plans.")
+
+
+def _not_found(what: str, missing: list[str]) -> ToolError:
+    shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+    return ToolError("not_found", f"No SIM card has these {what}: {shown}. Nothing was sent to Telnyx.",
+                     hint="Check them with list_sim_cards, or leave them out of the plan.")
+
+
+def _group_name(sim: dict[str, Any]) -> str:
+    group = sim.get("sim_card_group")
+    if isinstance(group, dict) and group.get("name"):
+        return quoted(group["name"], 32)
+    return f"group {sim['sim_card_group_id']}" if sim.get("sim_card_group_id") else "no group"
+
+
+def _counted(counter: Counter, limit: int = 6) -> str:
+    items = counter.most_common()
+    text = ", ".join(f"{name} {count}" for name, count in items[:limit])
+    return text + (f", {len(items) - limit} more" if len(items) > limit else "")
+
+
+def describe(plan: Plan, reasons: list[str]) -> str:
+    """The whole plan in one paragraph: what, on how many, by status and group, a sample, data, skips, why."""
+    todo = plan.todo
+    parts = [f"{plan.op.title}, as one plan: {len(todo)} SIM card{'s' if len(todo) != 1 else ''}"]
+    if plan.arguments:
+        parts[0] += f" with {json.dumps(plan.arguments, ensure_ascii=False, sort_keys=True)[:200]}"
+    if todo:
+        parts.append("by status: " + _counted(Counter(status_of(s) or "unknown" for s in todo)))
+        parts.append("by group: " + _counted(Counter(_group_name(s) for s in todo)))
+        sample = ", ".join(mask_iccid(s.get("iccid")) for s in todo[:SAMPLE])
+        parts.append(f"ICCIDs {sample}" + (f" and {len(todo) - SAMPLE} more" if len(todo) > SAMPLE else ""))
+        used = [megabytes(s.get("current_billing_period_consumed_data")) for s in todo]
+        known = [u for u in used if u is not None]
+        if known:
+            parts.append(f"{mb_text(sum(known))} used this billing period in total")
+    if plan.skipped:
+        parts.append(f"{len(plan.skipped)} skipped, already {plan.op.sets_status}")
+    why = " ".join(reasons) or plan.op.reason
+    if plan.op.kind == "billable":
+        why = f"Billed for each of the {len(todo)} SIM cards: {why}"
+    return "; ".join(parts) + f"? {why}"
+
+
+def _outcome(sim: dict[str, Any], outcome: str, **details: Any) -> dict[str, Any]:
+    row = {"sim_card_id": sim["id"], "iccid": sim.get("iccid"), "outcome": outcome}
+    row.update({k: v for k, v in details.items() if v is not None})
+    return row
+
+
+SimDone = Callable[[dict[str, Any], dict[str, Any], str | None], Awaitable[None]]
+
+
+async def run(client: TelnyxClient, plan: Plan, *, concurrency: int, wait: bool = False,
+              progress: Progress | None = None, on_sim: SimDone | None = None,
+              wait_seconds: int = 120, poll_seconds: float = 3) -> list[dict[str, Any]]:
+    """Send the plan, one request per SIM; one failure never stops the others, and nothing is sent twice.
+
+    `on_sim(sim, outcome, api_request_id)` is called after each SIM (the audit line)."""
+    todo = plan.todo
+    finished = 0
+    results: dict[str, dict[str, Any]] = {s["id"]: _outcome(s, "skipped", status=status_of(s),
+                                                             reason=f"already {plan.op.sets_status}")
+                                          for s in plan.skipped}
+
+    async def one(sim: dict[str, Any]) -> None:
+        nonlocal finished
+        recorder = RequestIdRecorder(client)
+        try:
+            answer = (await execute(recorder, plan.op, {**plan.arguments, "sim_card_id": sim["id"]}))["data"]
+            row = _result_row(sim, answer)
+            if wait and row["outcome"] == "submitted":
+                row = await _follow(client, sim, row, wait_seconds, poll_seconds)
+        except ToolError as error:
+            unknown = MAY_HAVE_HAPPENED in str(error.payload.get("hint", ""))
+            row = _outcome(sim, "unknown" if unknown else "failed", reason=error.message,
+                           hint=error.payload.get("hint") if unknown else None)
+        results[sim["id"]] = row
+        finished += 1
+        if on_sim is not None:
+            await on_sim(sim, row, recorder.request_id)
+        if progress is not None:
+            await progress(finished, len(todo), f"{mask_iccid(sim.get('iccid'))}: {row['outcome']}")
+
+    await _bounded(todo, one, concurrency)
+    return [results[s["id"]] for s in plan.sims]
+
+
+def _result_row(sim: dict[str, Any], answer: Any) -> dict[str, Any]:
+    if isinstance(answer, dict) and answer.get("record_type") == "sim_card_action":
+        status = status_of(answer)
+        outcome = {"completed": "done", "failed": "failed"}.get(status or "", "submitted")
+        return _outcome(sim, outcome, action_id=answer.get("id"), status=status)
+    return _outcome(sim, "done", status=status_of(answer))
+
+
+async def _follow(client: TelnyxClient, sim: dict[str, Any], row: dict[str, Any], timeout: int,
+                  interval: float) -> dict[str, Any]:
+    try:
+        followed = await wait_for_action(client, {"action_id": row["action_id"], "kind": "sim_card",
+                                                  "timeout_seconds": timeout, "interval_seconds": interval})
+    except ToolError as error:
+        return {**row, "reason": f"submitted; following the action failed: {error.message}"}
+    action, meta = followed["data"] or {}, followed["meta"]
+    if not meta["done"]:
+        return {**row, "status": meta["status"], "reason": meta.get("note")}
+    reason = action.get("status", {}).get("reason") if isinstance(action.get("status"), dict) else None
+    return _outcome(sim, "done" if meta["status"] == "completed" else "failed", action_id=row["action_id"],
+                    status=meta["status"], reason=reason if meta["status"] == "failed" else None)
+
+
+def counts(rows: list[dict[str, Any]]) -> dict[str, int]:
+    return dict(Counter(row["outcome"] for row in rows))
+
+
+
+
+def concurrency_for(client: TelnyxClient) -> int:
+    """Half the client's in-flight limit: a plan never takes every slot from the other calls."""
+    return max(1, int(getattr(client, "max_concurrency", 8)) // 2)
+
+
+async def judge(gate: Gate, plan: Plan, concurrency: int) -> tuple[str, list[str], bool]:
+    """The class the plan is asked about, the reasons, and whether anyone must be asked at all.
+
+    A gated operation asks by class; a write asks when its effect rules trip for any of the SIMs."""
+    op = plan.op
+    if op.gated:
+        return op.kind, [], True
+    if not op.effects or not plan.todo:
+        return op.kind, [], False
+    read = Reader(gate.client)
+
+    async def one(sim: dict[str, Any]) -> tuple[str, list[str]]:
+        return await gate.effects(op, {**plan.arguments, "sim_card_id": sim["id"]}, read)
+
+    judged = await _bounded(plan.todo, one, concurrency)
+    tripped = [(kind, reasons) for kind, reasons in judged if reasons]
+    if not tripped:
+        return op.kind, [], False
+    kind = "destructive" if any(k == "destructive" for k, _ in tripped) else tripped[0][0]
+    shown = [r for _, reasons in tripped[:3] for r in reasons]
+    more = f" ({len(tripped) - 3} more SIM cards like these)" if len(tripped) > 3 else ""
+    return kind, [f"For {len(tripped)} of {len(plan.todo)} SIM cards this is more than a setting:", *shown, more], True
+
+
+async def apply_to_sim_cards(ctx: ServerRequestContext, params: types.CallToolRequestParams, gate: Gate,
+                             arguments: dict[str, Any]) -> dict[str, Any] | types.InputRequiredResult:
+    """The plan tool: check, resolve, ask once (bound to the resolved set), run, audit. Raises ToolError."""
+    client, request_id = gate.client, ctx.request_id
+    gate.refuse_read_only(APPLY_TO_SIM_CARDS, arguments, request_id)
+    token = arguments.get(TOKEN_ARGUMENT)
+    plain = {k: v for k, v in arguments.items() if k != TOKEN_ARGUMENT}
+    op = check(plain)
+    concurrency = concurrency_for(client)
+    plan = await resolve(client, plain, op, concurrency)
+    kind, reasons, asks = await judge(gate, plan, concurrency)
+    if not plan.todo:
+        verdict = Verdict(APPLY_TO_SIM_CARDS, plain, "not-needed", request_id, kind=kind)
+    elif not asks:
+        verdict = Verdict(APPLY_TO_SIM_CARDS, plain, "policy-off" if gate.policy == "off" and op.gated
+                          else "not-needed", request_id, kind=kind)
+    else:
+        async def shown() -> Preview:
+            challenge = (Challenge("how many SIM cards will be deleted", str(len(plan.todo)))
+                         if op.method == "DELETE" else None)
+            return Preview(describe(plan, reasons), challenge)
+
+        async def again() -> str:
+            return (await resolve(client, plain, op, concurrency)).fingerprint()
+
+        subject = Subject(APPLY_TO_SIM_CARDS, kind, shown, binding=plan.fingerprint(), rebind=again)
+        verdict = await gate.confirm(ctx, params, subject, plain, token)
+        if verdict.reply is not None:
+            return verdict.reply
+
+    async def audited(sim: dict[str, Any], row: dict[str, Any], api_request_id: str | None) -> None:
+        ok = row["outcome"] in ("done", "submitted")
+        gate.record(op.name, kind, {**plan.arguments, "sim_card_id": sim["id"]}, verdict.confirmation,
+                    "ok" if ok else "error", request_id, api_request_id,
+                    detail=f"apply_to_sim_cards: {row['outcome']}" + (f": {row['reason']}" if row.get("reason") else ""))
+
+    rows = await run(client, plan, concurrency=concurrency, wait=bool(plain.get("wait")),
+                     progress=ctx.session.report_progress, on_sim=audited)
+    tally = counts(rows)
+    gate.finish(verdict, "ok" if not (tally.get("failed") or tally.get("unknown")) else "error",
+                detail=f"{op.name} on {len(plan.sims)} SIM cards: "
+                       + ", ".join(f"{n} {outcome}" for outcome, n in sorted(tally.items())))
+    meta: dict[str, Any] = {"operation": op.name, "total": len(rows), "counts": tally,
+                            "confirmation": verdict.confirmation}
+    if tally.get("submitted"):
+        meta["note"] = ("Submitted actions run on at Telnyx: follow one with wait_for_action (kind sim_card), or "
+                        "call again with wait=true next time.")
+    if tally.get("unknown"):
+        meta["note"] = ("Some requests may have reached Telnyx without an answer; they were not repeated. Read "
+                        "those SIMs (get_sim_card, list_sim_card_actions) before trying them again.")
+    return {"data": rows, "meta": meta}

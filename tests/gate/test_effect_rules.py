@@ -1,0 +1,157 @@
+"""Effect rules: a write is asked about when, from its arguments and the target's state, it would cut a
+device off or start a charge; the same write that does not trip a rule runs without a question."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from mcp import Client
+
+from fake_api import BLOCKLIST_ID, GROUP_ID, IMEI, SIM_ID
+from gate_rig import ERAS, Rig, answering
+from telnyx_iot_mcp.tools.registry import OPERATIONS
+
+pytestmark = pytest.mark.anyio
+
+CONNECTION = "1293384261075731499"
+HOOK = "https://hooks.example.com/voice"
+STATE = {  # the targets as the fake API shows them
+    "get_sim_card": {"status": {"value": "enabled"},
+                     "current_billing_period_consumed_data": {"amount": "259.7", "unit": "MB"}},
+    "get_mobile_voice_connection": {"webhook_event_url": HOOK},
+}
+
+# rule -> (tool, arguments that trip it, words the question shows, arguments that do not trip it)
+CASES: dict[str, tuple[str, dict[str, Any], str, dict[str, Any]]] = {
+    "sim limit below use": (
+        "update_sim_card", {"sim_card_id": SIM_ID, "data_limit": {"amount": "1", "unit": "MB"}},
+        "Lowers SIM 8944...1234's data limit to 1 MB; it used 259.7 MB this period, so its data stops at once.",
+        {"sim_card_id": SIM_ID, "data_limit": {"amount": "1", "unit": "GB"}}),
+    "imei lock without the current device": (
+        "update_sim_card", {"sim_card_id": SIM_ID, "authorized_imeis": ["356938035643809"]},
+        "without the device it is in now (IMEI ...7518), so that device loses service",
+        {"sim_card_id": SIM_ID, "authorized_imeis": [IMEI, "356938035643809"]}),
+    "group limit below use": (
+        "update_sim_card_group", {"sim_card_group_id": GROUP_ID, "data_limit": {"amount": "1", "unit": "GB"}},
+        "Lowers group \"Trackers\"'s shared data limit to 1 GB; its SIMs used 4.9 GB this period",
+        {"sim_card_group_id": GROUP_ID, "data_limit": {"amount": "10", "unit": "GB"}}),
+    "blocklist used by groups gains codes": (
+        "update_wireless_blocklist", {"blocklist_id": BLOCKLIST_ID, "values": ["CA", "MX", "DE"]},
+        "Adds DE to blocklist \"No roaming\", which 1 group use",
+        {"blocklist_id": BLOCKLIST_ID, "values": ["CA"]}),
+    "voice connection set inactive": (
+        "update_mobile_voice_connection", {"connection_id": CONNECTION, "active": False},
+        "Sets voice connection \"Fleet voice\" inactive; calls through it stop.",
+        {"connection_id": CONNECTION, "active": True}),
+    "voice webhooks pointed elsewhere": (
+        "update_mobile_voice_connection", {"connection_id": CONNECTION, "webhook_event_url": "https://evil.example/x"},
+        "event url from \"hooks.example.com\" to \"evil.example\"",
+        {"connection_id": CONNECTION, "webhook_event_url": HOOK}),
+    "registering enabled SIMs bills": (
+        "register_sim_cards", {"registration_codes": ["0000000001", "0000000002"]},
+        "Registers 2 SIM cards as enabled: each is billed from now on.",
+        {"registration_codes": ["0000000001"], "status": "disabled"}),
+}
+
+
+def rig_with_state() -> Rig:
+    rig = Rig()
+    rig.api.overrides.update(STATE)
+    return rig
+
+
+def changes_by(rig: Rig, tool: str) -> list:
+    return [r for r in rig.api.changes() if r.op is not None and r.op.name == tool]
+
+
+@pytest.mark.parametrize("mode", ERAS)
+@pytest.mark.parametrize("case", sorted(CASES))
+async def test_a_call_that_trips_a_rule_asks_and_a_no_sends_nothing(mode, case):
+    tool, tripping, reason, _ = CASES[case]
+    rig, seen = rig_with_state(), []
+    async with Client(rig.server, mode=mode, elicitation_callback=answering("decline", seen)) as client:
+        result = await client.call_tool(tool, tripping)
+    assert result.is_error and result.structured_content["error"]["kind"] == "declined"
+    assert len(seen) == 1 and reason in seen[0][0].message, seen[0][0].message
+    assert rig.api.changes() == []  # checked at the HTTP level: only reads went out
+    assert [e for e in rig.audit.entries if e["event"] == "end"][-1]["kind"] in ("destructive", "billable")
+
+
+@pytest.mark.parametrize("mode", ERAS)
+@pytest.mark.parametrize("case", sorted(CASES))
+async def test_a_call_that_trips_a_rule_runs_once_after_a_yes(mode, case):
+    tool, tripping, _, _ = CASES[case]
+    rig, seen = rig_with_state(), []
+    async with Client(rig.server, mode=mode, elicitation_callback=answering("accept", seen, api=rig.api)) as client:
+        result = await client.call_tool(tool, tripping)
+    assert not result.is_error, result.content[0].text
+    assert [n for _, n in seen] == [0] and len(changes_by(rig, tool)) == 1
+    done = [e for e in rig.audit.entries if e["outcome"] == "ok"]
+    assert [(e["confirmation"], e["kind"]) for e in done] == [("elicitation", next(
+        e.kind for e in OPERATIONS[tool].effects if e.applies(tripping)))]
+
+
+@pytest.mark.parametrize("mode", ERAS)
+@pytest.mark.parametrize("case", sorted(CASES))
+async def test_the_same_write_that_trips_nothing_runs_without_asking(mode, case):
+    tool, _, _, harmless = CASES[case]
+    rig, seen = rig_with_state(), []
+    async with Client(rig.server, mode=mode, elicitation_callback=answering("accept", seen)) as client:
+        result = await client.call_tool(tool, harmless)
+    assert not result.is_error, result.content[0].text
+    assert seen == [] and len(changes_by(rig, tool)) == 1
+    assert [e["confirmation"] for e in rig.audit.entries if e["event"] == "end"] == ["not-needed"]
+
+
+UNREADABLE = {  # a rule whose state read fails: the read tool made to fail
+    "sim limit below use": "get_sim_card",
+    "imei lock without the current device": "get_sim_card",
+    "group limit below use": "get_sim_card_group",
+    "blocklist used by groups gains codes": "get_wireless_blocklist",
+    "voice connection set inactive": "get_mobile_voice_connection",
+    "voice webhooks pointed elsewhere": "get_mobile_voice_connection",
+}
+
+
+@pytest.mark.parametrize("mode", ERAS)
+@pytest.mark.parametrize("case", sorted(UNREADABLE))
+async def test_a_rule_that_cannot_read_the_state_asks(mode, case):
+    tool, tripping, _, _ = CASES[case]
+    rig, seen = rig_with_state(), []
+    rig.api.failing.add(UNREADABLE[case])
+    async with Client(rig.server, mode=mode, elicitation_callback=answering("decline", seen)) as client:
+        result = await client.call_tool(tool, tripping)
+    assert result.is_error and len(seen) == 1
+    assert "could not be checked" in seen[0][0].message and "so the server asks" in seen[0][0].message
+    assert rig.api.changes() == []
+
+
+async def test_a_state_field_missing_from_the_answer_asks():
+    rig, seen = Rig(), []
+    rig.api.overrides["get_sim_card"] = {"current_billing_period_consumed_data": None}
+    async with Client(rig.server, mode="legacy", elicitation_callback=answering("decline", seen)) as client:
+        await client.call_tool("update_sim_card", {"sim_card_id": SIM_ID, "data_limit": {"amount": "5", "unit": "GB"}})
+    assert len(seen) == 1 and "could not be read" in seen[0][0].message and rig.api.changes() == []
+
+
+async def test_a_tripped_rule_without_elicitation_returns_a_token_that_runs_it_once():
+    tool, tripping, reason, _ = CASES["sim limit below use"]
+    rig = rig_with_state()
+    async with Client(rig.server, mode="legacy") as client:
+        first = await client.call_tool(tool, tripping)
+        error = first.structured_content["confirmation_required"]
+        assert not first.is_error and reason in error["preview"]
+        assert rig.api.changes() == []
+        ok = await client.call_tool(tool, {**tripping, "confirmation_token": error["confirmation_token"]})
+        again = await client.call_tool(tool, {**tripping, "confirmation_token": error["confirmation_token"]})
+    assert not ok.is_error and again.is_error and len(changes_by(rig, tool)) == 1
+    assert [(e["confirmation"], e["kind"]) for e in rig.audit.entries if e["outcome"] == "ok"] == [
+        ("token", "destructive")]
+
+
+async def test_enabling_a_sim_is_billable_and_asks():
+    rig, seen = Rig(), []
+    async with Client(rig.server, mode="auto", elicitation_callback=answering("decline", seen)) as client:
+        result = await client.call_tool("enable_sim_card", {"sim_card_id": SIM_ID})
+    assert result.is_error and "Billing for the SIM starts" in seen[0][0].message and rig.api.changes() == []
