@@ -87,9 +87,20 @@ async def _bounded(items: list[Any], work: Callable[[Any], Awaitable[Any]], limi
     return results
 
 
+class WholeAnswers:
+    """The client for reads the server consumes itself: the size cap on answers is for what a model reads,
+    and a plan of a few hundred SIMs with their groups is larger than that."""
+
+    max_result_bytes = None
+
+    def __init__(self, client: TelnyxClient) -> None:
+        self.send = client.send
+
+
 async def resolve(client: TelnyxClient, arguments: dict[str, Any], op: Operation, concurrency: int) -> Plan:
     """The SIM cards the targets name, as they are now; raises ToolError when some cannot be found."""
     list_op = OPERATIONS["list_sim_cards"]
+    client = WholeAnswers(client)  # type: ignore[assignment]  # execute needs only send and the cap
     if "filter" in arguments:
         found = await execute(client, list_op, {**arguments["filter"], "include_sim_card_group": True,
                                                 "page_size": 1})

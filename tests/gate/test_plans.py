@@ -45,6 +45,21 @@ async def test_forty_sims_of_a_group_to_standby_with_exactly_one_question(mode):
     await rig.aclose()
 
 
+async def test_a_plan_larger_than_one_model_answer_is_resolved_whole():
+    """The size cap is for what a model reads: the server's own read of the targets is never cut."""
+    rig, seen = PlanRig(), []
+    group, members = await rig.group_of(30)
+    rig.client.max_result_bytes = 8_000  # a few SIM records with their group
+    async with Client(rig.server, mode="legacy", elicitation_callback=asking("accept", seen)) as client:
+        result = await client.call_tool("apply_to_sim_cards", {
+            "operation": "set_sim_card_standby", "filter": {"sim_card_group_id": group}})
+    assert len(seen) == 1 and "30 SIM cards" in seen[0].message
+    assert len([r for r in rig.changes() if r.url.path.endswith("/actions/set_standby")]) == 30
+    assert [await rig.status(s["id"]) for s in members] == ["standby"] * 30
+    assert not result.is_error and len(payload(result)["data"]) == 30, result.content[0].text
+    await rig.aclose()
+
+
 @pytest.mark.parametrize("mode", ERAS)
 async def test_decline_sends_nothing(mode):
     rig, seen = PlanRig(), []
