@@ -29,7 +29,7 @@ from .audit import RequestIdRecorder, current_call, new_call_id
 from .state import StoreUnavailable
 from .gate import Gate, Verdict
 from .dynamic import DYNAMIC_NAMES, DYNAMIC_TOOLS, describe, search, tool_problems
-from .plans import apply_to_sim_cards
+from . import plans
 from .prompting import prompt_handlers
 
 log = logging.getLogger("telnyx_iot_mcp")
@@ -169,38 +169,50 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
             check_arguments(op, arguments)
             return await gate.check(ctx, params, op, arguments)
 
-        return await audited(ctx, op, arguments, decide)
+        return await audited(ctx, op, arguments, decide, lambda verdict: run_verdict(ctx, op, verdict))
 
-    async def audited(ctx: ServerRequestContext, op: Operation, arguments: dict[str, Any],
-                      decide: Callable[[], Awaitable[Verdict]]) -> types.CallToolResult | types.InputRequiredResult:
-        """Decide (validate and gate), send, and audit how the call ended, however it ends."""
+    async def audited(ctx: ServerRequestContext, tool: Operation | LocalTool, arguments: dict[str, Any],
+                      decide: Callable[[], Awaitable[Verdict]],
+                      send: Callable[[Verdict], Awaitable[types.CallToolResult]],
+                      ) -> types.CallToolResult | types.InputRequiredResult:
+        """The one audited path of every call (an operation, a card's Confirm, a change plan): decide (validate
+        and gate), send, and audit how the call ended, however it ends. `send` writes a send line before each
+        request and an end line once it is answered; the lines still in flight when the call stops (cancelled,
+        its client gone, the server stopping, a failure) are ended here, `unknown`."""
         verdict: Verdict | None = None
-        state = {"sending": False}
-        audited_call = current_call.set((new_call_id(), None))
+        call = new_call_id()
+        audited_call = current_call.set((call, None))
+
+        def end_others(detail: str) -> int:  # the requests a plan had in flight besides its own line
+            return gate.audit.end_in_flight(call, detail, other_than=verdict.op.name)
+
         try:
-            if not op.read_only:  # the Telnyx account each audit line of this call names
-                current_call.set((current_call.get()[0], await account_of_call()))
+            if not tool.read_only:  # the Telnyx account each audit line of this call names
+                current_call.set((call, await account_of_call()))
             verdict = await decide()
             if verdict.reply is not None:  # the user is being asked (2026-07-28 round trip, or an App's card)
                 return verdict.reply
-            return await run_verdict(ctx, op, verdict, state)
+            return await send(verdict)
         except ToolError as error:
             if verdict is not None:
-                gate.finish(verdict, "unknown" if error.may_have_happened else "error",
-                            error.payload.get("request_id"), error.message)
+                others = end_others(f"{error.message} (while in flight to Telnyx: it may have taken effect)")
+                unknown = error.may_have_happened or others > 0
+                gate.finish(verdict, "unknown" if unknown else "error", error.payload.get("request_id"), error.message)
             return error_result(error)
         except Exception:  # the server must answer, whatever broke
             if verdict is not None:
-                gate.finish(verdict, "unknown" if state["sending"] else "error", detail="failed inside the server")
-            return internal_error(op.name)
-        except BaseException as stopped:  # cancelled, or the client went away: the line is written all the same
-            why = "the call was cancelled or its client went away" if isinstance(
-                stopped, anyio.get_cancelled_exc_class()) else f"the server stopped ({type(stopped).__name__})"
-            if state["sending"]:
-                gate.finish(verdict, "unknown", detail=f"{why} while the request was in flight to Telnyx: it may "
-                                                       "have taken effect")
-            elif verdict is None:
-                gate.abandoned(op, arguments, ctx.request_id, f"{why} before it was confirmed; nothing was sent")
+                unknown = gate.audit.in_flight(call) > 0
+                end_others("failed inside the server while the request was in flight to Telnyx: it may have taken effect")
+                gate.finish(verdict, "unknown" if unknown else "error", detail="failed inside the server")
+            return internal_error(tool.name)
+        except BaseException as stopped:  # cancelled, the client gone, the server stopping: lines all the same
+            why = gate.audit.stopping or ("the call was cancelled or its client went away" if isinstance(
+                stopped, anyio.get_cancelled_exc_class()) else f"the server stopped ({type(stopped).__name__})")
+            if verdict is None:
+                gate.abandoned(tool, arguments, ctx.request_id, f"{why} before it was confirmed; nothing was sent")
+            else:
+                gate.audit.end_in_flight(call, f"{why} while the request was in flight to Telnyx: it may have "
+                                               "taken effect")
             raise
         finally:
             current_call.reset(audited_call)
@@ -217,17 +229,14 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
             check_arguments(op, inner)
             return await gate.confirm_from_app(ctx, op, inner, token, arguments.get("typed"))
 
-        return await audited(ctx, op, inner, decide)  # type: ignore[return-value]  # the card path never asks again
+        return await audited(ctx, op, inner, decide,  # type: ignore[return-value]  # the card path never asks again
+                             lambda verdict: run_verdict(ctx, op, verdict))
 
-    async def run_verdict(ctx: ServerRequestContext, op: Operation, verdict: Verdict,
-                          state: dict[str, bool]) -> types.CallToolResult:
-        """Send a call the gate let through: a send line before, an end line once Telnyx answered (errors,
-        cancellation and the rest are audited by `audited`)."""
+    async def run_verdict(ctx: ServerRequestContext, op: Operation, verdict: Verdict) -> types.CallToolResult:
+        """Send a call the gate let through: a send line before, an end line once Telnyx answered."""
         sent = RequestIdRecorder(client)
         gate.sending(verdict)
-        state["sending"] = True
         answer = await run(sent, op, verdict.arguments, ctx.session.report_progress)
-        state["sending"] = False
         gate.finish(verdict, "ok", sent.request_id)
         return text_result(answer.payload, text=answer.text)
 
@@ -243,18 +252,19 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
 
     async def run_plan(ctx: ServerRequestContext, params: types.CallToolRequestParams, tool: LocalTool,
                        arguments: dict[str, Any]) -> types.CallToolResult | types.InputRequiredResult:
-        """A change plan: its own path through the gate (one question for the resolved set of SIMs)."""
-        audited_call = current_call.set((new_call_id(), await account_of_call()))  # the call and account its lines name
-        try:
+        """A change plan: asked about once for the resolved set of SIM cards, then one request per SIM."""
+        resolved: list[plans.Plan] = []
+
+        async def decide() -> Verdict:
             check_arguments(tool, arguments)  # type: ignore[arg-type]  # uses the name only
-            outcome = await apply_to_sim_cards(ctx, params, gate, arguments)
-            return outcome if isinstance(outcome, types.InputRequiredResult) else text_result(outcome)
-        except ToolError as error:
-            return error_result(error)
-        except Exception:  # the server must answer, whatever broke
-            return internal_error(tool.name)
-        finally:
-            current_call.reset(audited_call)
+            verdict, plan = await plans.decide(ctx, params, gate, arguments)
+            resolved.append(plan)
+            return verdict
+
+        async def send(verdict: Verdict) -> types.CallToolResult:
+            return text_result(await plans.carry_out(ctx, gate, verdict, resolved[-1]))
+
+        return await audited(ctx, tool, arguments, decide, send)
 
     async def run_dynamic(ctx: ServerRequestContext, params: types.CallToolRequestParams) -> types.CallToolResult:
         arguments = given(dict(params.arguments or {}))

@@ -8,8 +8,10 @@ refusal. `event` says which:
   in flight;
 - `end`: how the call ended. After a `send` line: `ok`, `error` (Telnyx answered and refused), or `unknown`
   (the change may or may not have taken effect: no answer in time, an error from Telnyx's side, or the call
-  was cancelled or its client went away while it was in flight). Without one (nothing was sent): `refused`,
-  `declined`, `cancelled`, `awaiting_confirmation`.
+  was cancelled, its client went away or the server was stopped while it was in flight). Without one
+  (nothing was sent): `refused`, `declined`, `cancelled`, `awaiting_confirmation`. A server stopped by a
+  signal or its stdin closing cancels the calls in flight; `close` then ends any change still without an
+  end line, so only a kill that allows no clean-up (SIGKILL, power loss) leaves a `send` line alone.
 
 Each line names its `call` (shared by the lines of one tool call), the `caller` (for HTTP a keyed
 fingerprint of the access token, the client's address and session; for stdio the process) and the
@@ -31,14 +33,17 @@ import re
 import secrets
 import sys
 import threading
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from datetime import datetime, timezone
+from functools import cached_property
 from typing import Any, Literal
 
 from ..tools.client import ApiResponse, TelnyxClient
 from ..tools.redact import redact_value
 from ..tools.request import ApiRequest
 from .settings import Settings
+from .state import Store, StoreUnavailable
 
 log = logging.getLogger("telnyx_iot_mcp.audit")
 
@@ -74,31 +79,60 @@ def new_call_id() -> str:
 
 
 class AuditLog:
-    def __init__(self, path: str | None = None, *, key: bytes | None = None) -> None:
+    def __init__(self, path: str | None = None, *, key: bytes | None = None,
+                 key_source: Callable[[], Awaitable[bytes]] | None = None) -> None:
         """Raises OSError when `path` cannot be appended to, so a bad path stops the server at start.
-        `key` keys the fingerprints of access tokens (random per process when not given)."""
+        `key` keys the fingerprints of access tokens; without it, `key_source` gives it (the state store's
+        persistent secret, so fingerprints stay the same across restarts and replicas), else it is random
+        for this process."""
         self.path = path
-        self.key = key or secrets.token_bytes(32)
+        self._key = key if key or key_source else secrets.token_bytes(32)
+        self._key_source = key_source
         self._lock = threading.Lock()
+        self._in_flight: dict[tuple[str, str | None, str], dict[str, Any]] = {}  # send lines awaiting their end
+        self.stopping: str | None = None  # why the server is stopping, once it is (said in the lines it ends)
         if path:
             open(path, "a", encoding="utf-8").close()
 
-    def fingerprint(self, label: str, secret: str) -> str:
+    async def fingerprint(self, label: str, secret: str) -> str:
         """Names a secret without revealing it: a keyed hash, so equal secrets match and none can be guessed offline."""
-        digest = hmac.new(self.key, f"{label}\0{secret}".encode(), hashlib.sha256).hexdigest()
+        digest = hmac.new(await self._fingerprint_key(), f"{label}\0{secret}".encode(), hashlib.sha256).hexdigest()
         return f"{label}-{digest[:16]}"
+
+    async def _fingerprint_key(self) -> bytes:
+        if self._key is None:
+            try:
+                self._key = await self._key_source()  # type: ignore[misc]
+            except StoreUnavailable:  # this line is still written; the next one tries the store again
+                return self._stand_in_key
+        return self._key
+
+    @cached_property
+    def _stand_in_key(self) -> bytes:
+        return secrets.token_bytes(32)
 
     def record(self, *, tool: str | None, kind: str | None, arguments: dict[str, Any] | None,
                confirmation: Confirmation, outcome: Outcome | None, request_id: Any = None,
                api_request_id: str | None = None, detail: str | None = None, event: Event = "end") -> dict[str, Any]:
         call, account = current_call.get() or (new_call_id(), None)
         entry = redact_value({
-            "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"), "event": event, "call": call,
+            "time": _now(), "event": event, "call": call,
             "tool": tool, "kind": kind, "arguments": redact(arguments), "confirmation": confirmation,
             "outcome": outcome, "caller": caller.get() or this_process("in-process"), "account": account,
             "request_id": request_id, "api_request_id": api_request_id,
             **({"detail": detail} if detail else {}),
         })
+        if event != "ask":
+            sent = (call, tool, json.dumps(arguments, sort_keys=True, default=str))
+            with self._lock:
+                if event == "send":
+                    self._in_flight[sent] = entry
+                else:
+                    self._in_flight.pop(sent, None)
+        self._write(entry)
+        return entry
+
+    def _write(self, entry: dict[str, Any]) -> None:
         line = json.dumps(entry, ensure_ascii=False, default=str)
         log.info("%s", line)
         if self.path:
@@ -107,7 +141,27 @@ class AuditLog:
                     file.write(line + "\n")
             except OSError as error:  # the call itself has happened (or not): report, do not fail it
                 log.error("audit log %s cannot be written (%s); the line above is not in it", self.path, error.strerror)
-        return entry
+
+    def in_flight(self, call: str | None = None) -> int:
+        """How many changes (of `call`, else of any call) were sent and have no end line yet."""
+        with self._lock:
+            return sum(1 for key in self._in_flight if call is None or key[0] == call)
+
+    def end_in_flight(self, call: str | None, detail: str, *, other_than: str | None = None) -> int:
+        """Ends with `unknown` every change of `call` (every call: None) still in flight, latest first, except
+        those of the tool `other_than` (its caller writes that line itself); returns how many it ended."""
+        with self._lock:
+            ending = [key for key in self._in_flight if (call is None or key[0] == call) and key[1] != other_than]
+            pending = [self._in_flight.pop(key) for key in reversed(ending)]
+        for sent in pending:
+            self._write({**sent, "time": _now(), "event": "end", "outcome": "unknown", "api_request_id": None,
+                         "detail": detail})
+        return len(pending)
+
+    def close(self, why: str = "the server stopped") -> None:
+        """Ends every change still in flight with `unknown`: called as the server stops (a signal, stdin
+        closed), after the calls in flight were cancelled, for any whose own end line could not be written."""
+        self.end_in_flight(None, f"{why} while the request was in flight to Telnyx: it may have taken effect")
 
     def refusal(self, detail: str) -> dict[str, Any]:
         """A request refused before any tool was called (HTTP: a bad access token or Telnyx key header)."""
@@ -115,11 +169,16 @@ class AuditLog:
                            detail=detail)
 
 
-def audit_for(settings: Settings) -> AuditLog:
-    """The audit log the settings ask for; stops the server at start when its file cannot be written."""
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def audit_for(settings: Settings, store: Store | None = None) -> AuditLog:
+    """The audit log the settings ask for, its fingerprints keyed by the configured confirmation secret, else
+    by `store`'s persistent one; stops the server at start when its file cannot be written."""
     key = settings.confirm_secret.get_secret_value().encode() if settings.confirm_secret else None
     try:
-        return AuditLog(settings.audit_log, key=key)
+        return AuditLog(settings.audit_log, key=key, key_source=store.secret if store is not None else None)
     except OSError as error:
         print(f"telnyx-iot-mcp: the audit log {settings.audit_log!r} cannot be written: {error.strerror}",
               file=sys.stderr)

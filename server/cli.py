@@ -16,6 +16,7 @@ from ..tools.registry.model import TOOLSETS
 from .settings import Settings
 
 SANDBOX_BASE_URL = "http://sandbox/v2"
+STDIO_STOP_GRACE = 1.0  # seconds from a stop signal to exiting, when stdin holds the server up
 
 
 KEY_FLAGS = ("--api-key", "--api_key", "--key", "--telnyx-api-key", "--token")
@@ -231,24 +232,36 @@ def warm_in_background(settings: Settings, client) -> None:
 async def serve_stdio(settings: Settings) -> None:
     from mcp.server.stdio import stdio_server
 
-    from .audit import caller, this_process
+    from .audit import audit_for, caller, this_process
+    from .stopping import StopOnSignal
 
     store = open_state(settings)
     client = make_client(settings, store)
-    server = build_server(settings, client, store)
+    audit = audit_for(settings, store)
+    server = build_server(settings, client, store, audit)
     warm_in_background(settings, client)
     caller.set(this_process("stdio"))  # one client: the process that started this one
+    # A stop signal cancels the calls in flight at once (their client is going away); the reader of stdin
+    # cannot be cancelled while it waits for a line, hence the short grace before exiting regardless.
+    stopper = StopOnSignal(audit, grace=STDIO_STOP_GRACE)
     try:
-        async with stdio_server() as (read, write):
-            await server.run(read, write, server.create_initialization_options())
+        async with anyio.create_task_group() as group:
+            serving = anyio.CancelScope()
+            group.start_soon(stopper.watch, serving.cancel)
+            with serving:
+                async with stdio_server() as (read, write):
+                    await server.run(read, write, server.create_initialization_options())
+            group.cancel_scope.cancel()
     finally:
         await client.aclose()
         await store.aclose()
+        stopper.finish()
 
 
 async def serve_http(settings: Settings) -> None:
     from . import http
     from .audit import audit_for
+    from .stopping import StopOnSignal
 
     try:
         token = http.access_token(settings)
@@ -257,13 +270,15 @@ async def serve_http(settings: Settings) -> None:
     store = open_state(settings)
     client = make_client(settings, store)
     warm_in_background(settings, client)
-    audit = audit_for(settings)
+    audit = audit_for(settings, store)
+    stopper = StopOnSignal(audit, grace=http.SHUTDOWN_GRACE + STDIO_STOP_GRACE + 3)
     try:
         app = http.create_http_app(build_server(settings, client, store, audit), settings, token=token, audit=audit)
-        await http.serve(app, settings)
+        await http.serve(app, settings, stopper)
     finally:
         await client.aclose()
         await store.aclose()
+        stopper.finish()
 
 
 def serve_sandbox(args: argparse.Namespace, settings: Settings) -> None:

@@ -421,5 +421,5 @@ def gate_for(settings: Settings, client: TelnyxClient, store: Store | None = Non
     secret = settings.confirm_secret.get_secret_value().encode() if settings.confirm_secret else None
     register_secret(settings.confirm_secret.get_secret_value() if settings.confirm_secret else None)
     tokens = ConfirmationTokens(secret, settings.confirm_ttl, store=store or store_for(settings))
-    return Gate(client, policy=settings.confirm, tokens=tokens, audit=audit or audit_for(settings),
+    return Gate(client, policy=settings.confirm, tokens=tokens, audit=audit or audit_for(settings, store),
                 read_only=settings.read_only)

@@ -30,6 +30,7 @@ from ..tools.redact import MIN_SECRET_LENGTH, register_secret, request_api_key
 from ..tools.request import ApiRequest
 from .audit import AuditLog, audit_for, caller
 from .settings import Settings
+from .stopping import StopOnSignal
 
 log = logging.getLogger("telnyx_iot_mcp.http")
 
@@ -38,6 +39,9 @@ HEALTH_PATH = "/healthz"
 CLIENT_API_KEY_HEADER = "x-telnyx-api-key"
 MIN_TOKEN_LENGTH = 16
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+# After a stop signal: how long calls in flight may take to finish before they are cancelled. Under the 10 s
+# most process managers wait before killing (docker stop, Kubernetes allows 30).
+SHUTDOWN_GRACE = 5.0
 
 
 class HttpConfigError(ValueError):
@@ -114,7 +118,7 @@ class AuditCaller:
         _, _, presented = (_header(scope, b"authorization") or b"").partition(b" ")
         session = _header(scope, b"mcp-session-id")
         who = {"transport": "http", "address": (scope.get("client") or (None,))[0],
-               "token": self.audit.fingerprint("token", presented.strip().decode("latin-1"))
+               "token": await self.audit.fingerprint("token", presented.strip().decode("latin-1"))
                if self.token_required and presented.strip() else None,
                "session": session.decode("latin-1") if session else None}
         reset = caller.set(who)
@@ -235,17 +239,35 @@ def create_http_app(server: Server, settings: Settings, *, token: str | None, au
     return AuditCaller(app, audit, token_required=bool(token))
 
 
-async def serve(app: ASGIApp, settings: Settings) -> None:
+async def serve(app: ASGIApp, settings: Settings, stopper: StopOnSignal) -> None:
+    """Serve `app` until a stop signal (seen by `stopper`): new connections are refused, calls in flight get
+    SHUTDOWN_GRACE seconds to finish, then they are cancelled (and audited as such)."""
+    import contextlib
+
+    import anyio
     import uvicorn
 
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self):  # type: ignore[override]  # the stopper handles signals, for stdio alike
+            yield
+
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning",
-                            lifespan="on", server_header=False)
+                            lifespan="on", server_header=False, timeout_graceful_shutdown=SHUTDOWN_GRACE)
     log.info("serving MCP on http://%s:%s%s (%s)", settings.host, settings.port, MCP_PATH,
              "stateless" if settings.stateless else "sessions")
     if settings.host in ("0.0.0.0", "::") and not settings.allowed_hosts:
         log.warning("bound to all addresses but only loopback Host headers are accepted: list the names "
                     "clients use with --allowed-hosts (TELNYX_IOT_MCP_ALLOWED_HOSTS)")
-    await uvicorn.Server(config).serve()
+    server = Server(config)
+
+    def stop() -> None:
+        server.should_exit = True
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(stopper.watch, stop)
+        await server.serve()
+        group.cancel_scope.cancel()
 
 
 __all__ = ["HttpConfigError", "RequestKeyClient", "access_token", "create_http_app", "serve"]

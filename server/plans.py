@@ -196,15 +196,17 @@ def _outcome(sim: dict[str, Any], outcome: str, **details: Any) -> dict[str, Any
     return row
 
 
-SimDone = Callable[[dict[str, Any], dict[str, Any], str | None], Awaitable[None]]
+SimSent = Callable[[dict[str, Any]], None]
+SimAnswered = Callable[[dict[str, Any], dict[str, Any], str | None], None]
 
 
 async def run(client: TelnyxClient, plan: Plan, *, concurrency: int, wait: bool = False,
-              progress: Progress | None = None, on_sim: SimDone | None = None,
+              progress: Progress | None = None, on_send: SimSent | None = None, on_answer: SimAnswered | None = None,
               wait_seconds: int = 120, poll_seconds: float = 3) -> list[dict[str, Any]]:
     """Send the plan, one request per SIM; one failure never stops the others, and nothing is sent twice.
 
-    `on_sim(sim, outcome, api_request_id)` is called after each SIM (the audit line)."""
+    `on_send(sim)` is called just before a SIM's request is sent and `on_answer(sim, row, api_request_id)` once
+    it is answered (or failed), before any following of its action: the audit lines."""
     todo = plan.todo
     finished = 0
     results: dict[str, dict[str, Any]] = {s["id"]: _outcome(s, "skipped", status=status_of(s),
@@ -214,19 +216,20 @@ async def run(client: TelnyxClient, plan: Plan, *, concurrency: int, wait: bool 
     async def one(sim: dict[str, Any]) -> None:
         nonlocal finished
         recorder = RequestIdRecorder(client)
+        if on_send is not None:
+            on_send(sim)
         try:
-            answer = (await execute(recorder, plan.op, {**plan.arguments, "sim_card_id": sim["id"]}))["data"]
-            row = _result_row(sim, answer)
-            if wait and row["outcome"] == "submitted":
-                row = await _follow(client, sim, row, wait_seconds, poll_seconds)
+            row = _result_row(sim, (await execute(recorder, plan.op, {**plan.arguments, "sim_card_id": sim["id"]}))["data"])
         except ToolError as error:
             unknown = MAY_HAVE_HAPPENED in str(error.payload.get("hint", ""))
             row = _outcome(sim, "unknown" if unknown else "failed", reason=error.message,
                            hint=error.payload.get("hint") if unknown else None)
+        if on_answer is not None:
+            on_answer(sim, row, recorder.request_id)
+        if wait and row["outcome"] == "submitted":
+            row = await _follow(client, sim, row, wait_seconds, poll_seconds)
         results[sim["id"]] = row
         finished += 1
-        if on_sim is not None:
-            await on_sim(sim, row, recorder.request_id)
         if progress is not None:
             await progress(finished, len(todo), f"{mask_iccid(sim.get('iccid'))}: {row['outcome']}")
 
@@ -292,9 +295,10 @@ async def judge(gate: Gate, plan: Plan, concurrency: int) -> tuple[str, list[str
     return kind, [f"For {len(tripped)} of {len(plan.todo)} SIM cards this is more than a setting:", *shown, more], True
 
 
-async def apply_to_sim_cards(ctx: ServerRequestContext, params: types.CallToolRequestParams, gate: Gate,
-                             arguments: dict[str, Any]) -> dict[str, Any] | types.InputRequiredResult:
-    """The plan tool: check, resolve, ask once (bound to the resolved set), run, audit. Raises ToolError."""
+async def decide(ctx: ServerRequestContext, params: types.CallToolRequestParams, gate: Gate,
+                 arguments: dict[str, Any]) -> tuple[Verdict, Plan]:
+    """Check the plan, resolve its SIM cards and ask once, bound to the resolved set: the verdict (or the
+    question to answer now, in `verdict.reply`) and the plan it is for. Raises ToolError."""
     client, request_id = gate.client, ctx.request_id
     gate.refuse_read_only(APPLY_TO_SIM_CARDS, arguments, request_id)
     token = arguments.get(TOKEN_ARGUMENT)
@@ -304,34 +308,47 @@ async def apply_to_sim_cards(ctx: ServerRequestContext, params: types.CallToolRe
     plan = await resolve(client, plain, op, concurrency)
     kind, reasons, asks = await judge(gate, plan, concurrency)
     if not plan.todo:
-        verdict = Verdict(APPLY_TO_SIM_CARDS, plain, "not-needed", request_id, kind=kind)
-    elif not asks:
-        verdict = Verdict(APPLY_TO_SIM_CARDS, plain, "policy-off" if gate.policy == "off" and op.gated
-                          else "not-needed", request_id, kind=kind)
-    else:
-        async def shown() -> Preview:
-            challenge = (Challenge("how many SIM cards will be deleted", str(len(plan.todo)))
-                         if op.method == "DELETE" else None)
-            return Preview(describe(plan, reasons), challenge)
+        return Verdict(APPLY_TO_SIM_CARDS, plain, "not-needed", request_id, kind=kind), plan
+    if not asks:
+        return Verdict(APPLY_TO_SIM_CARDS, plain, "policy-off" if gate.policy == "off" and op.gated
+                       else "not-needed", request_id, kind=kind), plan
 
-        async def again() -> str:
-            return (await resolve(client, plain, op, concurrency)).fingerprint()
+    async def shown() -> Preview:
+        challenge = (Challenge("how many SIM cards will be deleted", str(len(plan.todo)))
+                     if op.method == "DELETE" else None)
+        return Preview(describe(plan, reasons), challenge)
 
-        subject = Subject(APPLY_TO_SIM_CARDS, kind, shown, binding=plan.fingerprint(), rebind=again)
-        verdict = await gate.confirm(ctx, params, subject, plain, token)
-        if verdict.reply is not None:
-            return verdict.reply
+    async def again() -> str:
+        return (await resolve(client, plain, op, concurrency)).fingerprint()
 
-    async def audited(sim: dict[str, Any], row: dict[str, Any], api_request_id: str | None) -> None:
-        ok = row["outcome"] in ("done", "submitted")
-        gate.record(op.name, kind, {**plan.arguments, "sim_card_id": sim["id"]}, verdict.confirmation,
-                    "ok" if ok else "error", request_id, api_request_id,
+    subject = Subject(APPLY_TO_SIM_CARDS, kind, shown, binding=plan.fingerprint(), rebind=again)
+    return await gate.confirm(ctx, params, subject, plain, token), plan
+
+
+SIM_OUTCOMES = {"done": "ok", "submitted": "ok", "unknown": "unknown"}  # a SIM's row outcome -> its audit outcome
+
+
+async def carry_out(ctx: ServerRequestContext, gate: Gate, verdict: Verdict, plan: Plan) -> dict[str, Any]:
+    """Send a plan the gate let through. Audit lines: the plan's send line, a send and an end line per SIM,
+    the plan's end line. A plan cancelled or failing midway is ended by the caller's audit (server/app.py),
+    from the lines still in flight."""
+    op = plan.op
+
+    def of_sim(sim: dict[str, Any]) -> Verdict:
+        return Verdict(op, {**plan.arguments, "sim_card_id": sim["id"]}, verdict.confirmation, verdict.request_id,
+                       kind=verdict.kind)
+
+    def answered(sim: dict[str, Any], row: dict[str, Any], api_request_id: str | None) -> None:
+        gate.finish(of_sim(sim), SIM_OUTCOMES.get(row["outcome"], "error"), api_request_id,
                     detail=f"apply_to_sim_cards: {row['outcome']}" + (f": {row['reason']}" if row.get("reason") else ""))
 
-    rows = await run(client, plan, concurrency=concurrency, wait=bool(plain.get("wait")),
-                     progress=ctx.session.report_progress, on_sim=audited)
+    if plan.todo:
+        gate.sending(verdict)
+    rows = await run(gate.client, plan, concurrency=concurrency_for(gate.client),
+                     wait=bool(verdict.arguments.get("wait")), progress=ctx.session.report_progress, on_send=lambda sim: gate.sending(of_sim(sim)),
+                     on_answer=answered)
     tally = counts(rows)
-    gate.finish(verdict, "ok" if not (tally.get("failed") or tally.get("unknown")) else "error",
+    gate.finish(verdict, "unknown" if tally.get("unknown") else "error" if tally.get("failed") else "ok",
                 detail=f"{op.name} on {len(plan.sims)} SIM cards: "
                        + ", ".join(f"{n} {outcome}" for outcome, n in sorted(tally.items())))
     meta: dict[str, Any] = {"operation": op.name, "total": len(rows), "counts": tally,

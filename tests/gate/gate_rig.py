@@ -21,10 +21,9 @@ class RecordedAudit(AuditLog):
         super().__init__(path)
         self.entries: list[dict[str, Any]] = []
 
-    def record(self, **fields: Any) -> dict[str, Any]:
-        entry = super().record(**fields)
+    def _write(self, entry: dict[str, Any]) -> None:
+        super()._write(entry)
         self.entries.append(entry)
-        return entry
 
 
 class Clock:

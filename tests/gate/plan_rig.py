@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -20,20 +21,23 @@ CHANGING = ("POST", "PATCH", "DELETE")
 
 class PlanRig:
     def __init__(self, *, sim_count: int = 120, read_only: bool = False, tools_mode: str = "static",
-                 policy: str = "elicit-or-token", action_delay: float = 0) -> None:
+                 policy: str = "elicit-or-token", action_delay: float = 0, audit_path: str | None = None) -> None:
         self.now = [1_800_000_000.0]
         self.app = create_app(seed=11, sim_count=sim_count, action_delay=action_delay, clock=lambda: self.now[0])
         inner = httpx.ASGITransport(app=self.app)
         self.sent: list[httpx.Request] = []
+        self.hold: Callable[[httpx.Request], Awaitable[None]] | None = None  # what a change waits for before it is answered
 
         class Recording(httpx.AsyncBaseTransport):
             async def handle_async_request(this, request: httpx.Request) -> httpx.Response:
                 self.sent.append(request)
+                if self.hold is not None and request.method in CHANGING:
+                    await self.hold(request)
                 return await inner.handle_async_request(request)
 
         self.client = TelnyxClient(base_url=BASE, transport=Recording())
         self.direct = httpx.AsyncClient(transport=inner, base_url=BASE)  # arranges the fleet, not recorded
-        self.audit = RecordedAudit()
+        self.audit = RecordedAudit(audit_path)
         self.tokens = ConfirmationTokens(secret=b"plan-secret", clock=Clock())
         self.gate = Gate(self.client, policy=policy, audit=self.audit, tokens=self.tokens, read_only=read_only)
         self.server = create_server(self.client, gate=self.gate, tools_mode=tools_mode)

@@ -18,9 +18,10 @@ from fake_api import BASE_URL, SIM_ID, FakeApi
 from gate_rig import ERAS, answering
 from telnyx_iot_mcp.server import cli
 from telnyx_iot_mcp.server.app import create_server
-from telnyx_iot_mcp.server.audit import AuditLog
+from telnyx_iot_mcp.server.audit import AuditLog, current_call
 from telnyx_iot_mcp.server.confirm_token import ConfirmationTokens
 from telnyx_iot_mcp.server.gate import Gate
+from telnyx_iot_mcp.server.state import SqliteStore, StoreUnavailable
 from telnyx_iot_mcp.tools.client import TelnyxClient
 
 pytestmark = pytest.mark.anyio
@@ -149,3 +150,51 @@ async def test_refusals_are_recorded_read_only_policy_and_bad_tokens(tmp_path):
     assert "read-only" in lines[0]["detail"] and "elicitation" in lines[1]["detail"]
     assert "malformed" in lines[2]["detail"] and "forged" not in json.dumps(lines[2]["arguments"])
     assert api.changes() == []
+
+
+def test_closing_the_log_ends_every_change_still_in_flight_as_unknown_and_only_those(tmp_path):
+    """What a stopping server writes for calls whose own end line could not be written."""
+    path, other = tmp_path / "audit.jsonl", "0d1c2b3a-4958-4a6b-8c7d-9e0f1a2b3c4d"
+    audit = AuditLog(str(path))
+    for sim in (SIM_ID, other):
+        call = current_call.set(("00112233445566" + sim[:2], "acct-5f1e9a7c3b2d4e6f"))
+        audit.record(event="send", tool="delete_sim_card", kind="destructive", arguments={"sim_card_id": sim},
+                     confirmation="token", outcome=None)
+        current_call.reset(call)
+    call = current_call.set(("00112233445566" + SIM_ID[:2], "acct-5f1e9a7c3b2d4e6f"))
+    audit.record(tool="delete_sim_card", kind="destructive", arguments={"sim_card_id": SIM_ID},
+                 confirmation="token", outcome="ok")
+    current_call.reset(call)
+    assert audit.in_flight() == 1
+    audit.close("the server was stopped (SIGTERM)")
+    audit.close("the server stopped")  # nothing is ended twice
+    ends = [e for e in lines_of(path) if e["event"] == "end"]
+    assert [(e["arguments"]["sim_card_id"], e["outcome"]) for e in ends] == [(SIM_ID, "ok"), (other, "unknown")]
+    send = [e for e in lines_of(path) if e["event"] == "send" and e["arguments"]["sim_card_id"] == other][0]
+    assert {k: ends[1][k] for k in ("call", "account", "caller", "confirmation")} == \
+        {k: send[k] for k in ("call", "account", "caller", "confirmation")}
+    assert "SIGTERM" in ends[1]["detail"] and audit.in_flight() == 0
+
+
+async def test_token_fingerprints_are_keyed_by_the_stores_persistent_secret(tmp_path):
+    """Stable across restarts (a new process opening the same store) without a configured secret; a store
+    that cannot be reached costs the line nothing (a stand-in key) and is asked again next time."""
+    stores = [SqliteStore(tmp_path / "one" / "state.sqlite3"), SqliteStore(tmp_path / "one" / "state.sqlite3"),
+              SqliteStore(tmp_path / "two" / "state.sqlite3")]
+    prints = [await AuditLog(key_source=store.secret).fingerprint("token", "the-same-access-token") for store in stores]
+    assert prints[0] == prints[1] != prints[2]
+    assert await AuditLog(key=b"configured").fingerprint("token", "t") != prints[0]
+
+    down = {"now": True}
+
+    async def flaky() -> bytes:
+        if down["now"]:
+            raise StoreUnavailable("redis://cache:6379/0 cannot be reached")
+        return await stores[0].secret()
+
+    audit = AuditLog(key_source=flaky)
+    assert (await audit.fingerprint("token", "the-same-access-token")).startswith("token-")
+    down["now"] = False
+    assert await audit.fingerprint("token", "the-same-access-token") == prints[0]
+    for store in stores:
+        await store.aclose()

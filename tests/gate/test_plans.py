@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import anyio
 import pytest
 from mcp import Client
 
+from audit_lines import lines_of
+
 from gate_rig import ERAS
 from plan_rig import PlanRig, asking
+from telnyx_iot_mcp.server import plans
 
 pytestmark = pytest.mark.anyio
 
@@ -41,7 +45,10 @@ async def test_forty_sims_of_a_group_to_standby_with_exactly_one_question(mode):
     plan_lines = [e for e in rig.audit.entries if e["tool"] == "apply_to_sim_cards" and e["outcome"] == "ok"]
     sim_lines = [e for e in rig.audit.entries if e["tool"] == "set_sim_card_standby"]
     assert len(plan_lines) == 1 and plan_lines[0]["confirmation"] == "elicitation"
-    assert len(sim_lines) == 40 and {e["confirmation"] for e in sim_lines} == {"elicitation"}
+    assert {e["confirmation"] for e in sim_lines} == {"elicitation"}
+    events = {s["id"]: [(e["event"], e["outcome"]) for e in sim_lines if e["arguments"]["sim_card_id"] == s["id"]]
+              for s in members}  # each SIM: a line before its request is sent, one once it is answered
+    assert set(map(tuple, events.values())) == {(("send", None), ("end", "ok"))}
     await rig.aclose()
 
 
@@ -258,4 +265,45 @@ async def test_deleting_many_sims_asks_for_their_number_typed():
                                                               "filter": {"sim_card_group_id": group}})
     assert payload(wrong)["error"]["kind"] == "confirmation_mismatch" and rig.changes() == []
     assert seen[0].requested_schema["properties"]["confirm"]["type"] == "string"
+    await rig.aclose()
+
+
+async def test_a_plan_cancelled_midway_ends_every_sim_in_flight_unknown_and_the_plan_line_too(tmp_path):
+    """Three SIMs answered, four in flight when the client cancels, five never sent: the log says exactly that."""
+    path = tmp_path / "audit.jsonl"
+    rig = PlanRig(policy="off", audit_path=str(path))
+    group, members = await rig.group_of(12)
+    arrived: list = []
+
+    async def hold(request) -> None:
+        arrived.append(request)
+        if len(arrived) > 3:
+            await anyio.sleep(3600)  # Telnyx never answers these
+
+    rig.hold = hold
+    async with Client(rig.server) as client:
+        async with anyio.create_task_group() as calls:
+            calls.start_soon(client.call_tool, "apply_to_sim_cards", {
+                "operation": "disable_sim_card", "filter": {"sim_card_group_id": group}})
+            with anyio.fail_after(10):
+                while len(arrived) < 3 + plans.concurrency_for(rig.client):
+                    await anyio.sleep(0.01)
+            calls.cancel_scope.cancel()  # the client cancels the plan
+        with anyio.fail_after(10):
+            while not any(e["tool"] == "apply_to_sim_cards" and e["event"] == "end" for e in lines_of(path)):
+                await anyio.sleep(0.01)
+    lines = lines_of(path)  # every line also matches the published schema
+    in_flight = {r.url.path.split("/")[-3] for r in arrived[3:]}
+    answered = {r.url.path.split("/")[-3] for r in arrived[:3]}
+    by_sim: dict[str, list] = {}
+    for e in lines:
+        if e["tool"] == "disable_sim_card":
+            by_sim.setdefault(e["arguments"]["sim_card_id"], []).append((e["event"], e["outcome"]))
+    assert {sim: by_sim[sim] for sim in answered} == {sim: [("send", None), ("end", "ok")] for sim in answered}
+    assert {sim: by_sim[sim] for sim in in_flight} == {sim: [("send", None), ("end", "unknown")] for sim in in_flight}
+    assert set(by_sim) == answered | in_flight  # the five never sent have no line
+    plan = [(e["event"], e["outcome"]) for e in lines if e["tool"] == "apply_to_sim_cards"]
+    assert plan == [("send", None), ("end", "unknown")]
+    assert len({e["call"] for e in lines}) == 1 and lines[-1]["tool"] == "apply_to_sim_cards"
+    assert "cancelled" in lines[-1]["detail"] and "may have taken effect" in lines[-1]["detail"]
     await rig.aclose()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 from served_http import INITIALIZE, MCP_HEADERS, TOKEN, ServedMcp
@@ -33,3 +35,27 @@ async def test_http_lines_name_the_caller_by_a_fingerprint_and_refused_requests_
     assert [(e["outcome"], e["caller"]["token"] != send["caller"]["token"]) for e in refused] == [("refused", True)]
     assert "access token" in refused[0]["detail"]
     assert TOKEN not in path.read_text()
+
+
+def test_token_fingerprints_stay_the_same_across_restarts_without_a_configured_secret(tmp_path):
+    """The console script keys them with the state store's persistent secret: a log read across restarts (or
+    replicas sharing the store) names one caller by one fingerprint; another store, another fingerprint."""
+    from test_http_console_script import start
+
+    presented = "not-the-server-token-but-the-same-each-time"
+
+    def refused_fingerprint(state_dir: Path) -> str:
+        path = state_dir / "audit.jsonl"
+        process, base = start("--state-dir", str(state_dir), "--audit-log", str(path), TELNYX_IOT_MCP_HTTP_TOKEN=TOKEN)
+        try:
+            assert httpx.post(base + "/mcp", json=INITIALIZE,
+                              headers={**MCP_HEADERS, "Authorization": f"Bearer {presented}"}).status_code == 401
+        finally:
+            process.terminate()
+            process.communicate(timeout=20)
+        return lines_of(path)[-1]["caller"]["token"]  # the refusal just made
+
+    one, other = tmp_path / "one", tmp_path / "other"
+    first = refused_fingerprint(one)
+    assert refused_fingerprint(one) == first
+    assert refused_fingerprint(other) != first
