@@ -3,7 +3,8 @@
 Run `bash bench/run.sh` (it makes bench/.venv with the product and the peer, then runs this script).
 Prints a table and writes bench/results/latest.json. Measures:
   1. tool-list footprint: the whole `tools/list` result and what a model is given (name, description,
-     input schema), in bytes and bytes/4 as a token estimate, per selection of tools;
+     input schema), in bytes and bytes/4 as a token estimate, per selection of tools, each beside the peer's
+     tools for the same API operations (the peer is built from every OpenAPI extract, merged);
   2. cold start: process spawn to the first `tools/list` answer over stdio (a raw JSON-RPC driver);
   3. per-call overhead: get_sim_card through an MCP client session against a local HTTP stub, over
      the same request made with plain httpx;
@@ -22,18 +23,25 @@ import socket
 import statistics
 import subprocess
 import sys
+import re
+import tempfile
 import time
 from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
+from telnyx_iot_mcp.tools.local import LOCAL_TOOLS
+from telnyx_iot_mcp.tools.registry import OPERATIONS, TOOLSETS
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-DEFAULT_SPEC = ROOT.parent / "shared" / "spec" / "telnyx-iot-openapi.json"
+# The OpenAPI extracts sit beside the repository (../shared/spec), or further up for a git worktree.
+SPEC_DIR = next((up / "shared" / "spec" for up in ROOT.parents if (up / "shared" / "spec").is_dir()),
+                ROOT.parent / "shared" / "spec")
+# The first 66 operations and the 24 beyond them: the peer gets the same operations as this server.
+DEFAULT_SPECS = [SPEC_DIR / "telnyx-iot-openapi.json", SPEC_DIR / "telnyx-iot-extra-openapi.json"]
 PROTOCOL = "2025-11-25"
 SIM_CARD_ID = "6a09cdc3-8948-47f0-aa62-74ac943d6c58"
-TOOLSETS = ("sim_cards", "sim_card_groups", "actions", "orders", "data_usage_notifications", "ota_updates",
-            "wireless", "mobile_voice_connections", "storage_migrations")
 
 
 def compact(value: Any) -> bytes:
@@ -42,12 +50,43 @@ def compact(value: Any) -> bytes:
 
 # -- servers under test ------------------------------------------------------------------------
 
+def merged_spec(paths: list[Path]) -> dict[str, Any]:
+    """One OpenAPI document from the extracts (their paths are disjoint, their shared components equal)."""
+    spec = json.loads(paths[0].read_text(encoding="utf-8"))
+    for path in paths[1:]:
+        extra = json.loads(path.read_text(encoding="utf-8"))
+        for url, item in extra["paths"].items():
+            if url in spec["paths"]:
+                raise SystemExit(f"bench: {url} is in more than one OpenAPI extract")
+            spec["paths"][url] = item
+        for section, members in extra.get("components", {}).items():
+            target = spec.setdefault("components", {}).setdefault(section, {})
+            for name, value in members.items():
+                if target.setdefault(name, value) != value:
+                    raise SystemExit(f"bench: components/{section}/{name} differs between the OpenAPI extracts")
+        spec["tags"] = spec.get("tags", []) + [tag for tag in extra.get("tags", []) if tag not in spec.get("tags", [])]
+    return spec
+
+
+def operation_ids(spec: dict[str, Any]) -> dict[str, str]:
+    """Each of this server's operations and the OpenAPI operationId the peer names its tool after."""
+    shape = {(method.upper(), re.sub(r"{\w+}", "{}", url)): op["operationId"]
+             for url, item in spec["paths"].items() for method, op in item.items() if isinstance(op, dict)
+             and "operationId" in op}
+    ids = {name: shape.get((op.method, re.sub(r"{\w+}", "{}", op.path))) for name, op in OPERATIONS.items()}
+    missing = [name for name, operation_id in ids.items() if operation_id is None]
+    if missing:
+        raise SystemExit(f"bench: not in the OpenAPI extracts: {', '.join(missing)}")
+    return ids
+
+
 def ours_command() -> list[str]:
     script = Path(sys.executable).with_name("telnyx-iot-mcp")
     return [str(script)] if script.exists() else [sys.executable, "-m", "telnyx_iot_mcp"]
 
 
 def server_commands(spec: Path | None) -> dict[str, list[str]]:
+    """Our server, the floor, and the peer on `spec` (one OpenAPI document) unless it is None."""
     commands = {"ours": ours_command(), "floor": [sys.executable, str(BENCH / "servers" / "floor.py")]}
     if spec is not None:
         commands["peer"] = [sys.executable, str(BENCH / "servers" / "peer.py"), str(spec)]
@@ -165,19 +204,25 @@ def footprint(tools: list[dict[str, Any]], instructions: str) -> dict[str, Any]:
 
 def ours_selections() -> dict[str, list[str]]:
     """The command-line flags of each selection measured."""
-    selections: dict[str, list[str]] = {"full catalog": []}
+    selections: dict[str, list[str]] = {"full catalog": [],
+                                        "API operations only": ["--exclude-tools", ",".join(LOCAL_TOOLS)]}
     selections.update({f"toolset {name}": ["--toolsets", name] for name in TOOLSETS})
     selections["read-only"] = ["--read-only"]
     selections["dynamic mode"] = ["--tools-mode", "dynamic"]
     return selections
 
 
-def measure_footprints(commands: dict[str, list[str]], base_url: str) -> dict[str, Any]:
+def measure_footprints(commands: dict[str, list[str]], base_url: str, ids: dict[str, str]) -> dict[str, Any]:
+    """Each selection of ours; with the peer, its whole list and, beside each row of ours, the peer's tools for
+    the API operations that row offers (the dynamic mode reaches every operation through its call tool)."""
     results: dict[str, Any] = {}
+    offered: dict[str, list[str]] = {}
     for label, flags in ours_selections().items():
         driver = StdioDriver(commands["ours"] + flags, server_env(base_url))
         try:
-            results[f"ours: {label}"] = footprint(driver.list_tools(), driver.instructions)
+            tools = driver.list_tools()
+            results[f"ours: {label}"] = footprint(tools, driver.instructions)
+            offered[label] = [t["name"] for t in tools if t["name"] in OPERATIONS] or list(OPERATIONS)
         except RuntimeError as error:
             results[f"ours: {label}"] = {"error": str(error)}
         finally:
@@ -185,9 +230,18 @@ def measure_footprints(commands: dict[str, list[str]], base_url: str) -> dict[st
     if "peer" in commands:
         driver = StdioDriver(commands["peer"], server_env(base_url))
         try:
-            results["peer: full catalog"] = footprint(driver.list_tools(), driver.instructions)
+            peer_tools = driver.list_tools()
+            results["peer: full catalog"] = footprint(peer_tools, driver.instructions)
         finally:
             driver.close()
+        by_name = {t["name"]: t for t in peer_tools}
+        absent = sorted(set(ids.values()) - set(by_name))
+        if absent:
+            raise RuntimeError(f"the peer offers no tool for {', '.join(absent)}")
+        for label, names in offered.items():
+            row = results[f"ours: {label}"]
+            row["operations"] = len(names)
+            row["peer_same_operations"] = footprint([by_name[ids[name]] for name in names], driver.instructions)
     return results
 
 
@@ -435,21 +489,25 @@ def ratio(a: float | None, b: float | None) -> str:
 def table(results: dict[str, Any]) -> str:
     lines: list[str] = []
     fp = results["footprint"]
-    peer = fp.get("peer: full catalog", {})
-    lines += ["Tool-list footprint (bytes; tokens ~ bytes/4)",
-              f"  {'selection':<40}{'tools':>6}{'tools/list':>12}{'~tokens':>9}{'model-facing':>14}{'~tokens':>9}"
-              f"{'instructions':>14}{'vs peer (list / model / model+instr.)':>40}"]
+    lines += ["Tool-list footprint (bytes; tokens ~ bytes/4); the peer: its tools for the same API operations",
+              f"  {'selection':<40}{'tools':>6}{'ops':>5}{'tools/list':>12}{'~tokens':>9}{'model-facing':>14}"
+              f"{'~tokens':>9}{'instructions':>14}{'peer model':>12}{'vs peer (list / model / model+instr.)':>40}"]
     for label, row in fp.items():
         if "error" in row:
             lines.append(f"  {label:<40}  error: {row['error'][:80]}")
             continue
-        with_instructions = row["model_bytes"] + row["instructions_bytes"]
-        versus = (f"{ratio(row['whole_bytes'], peer.get('whole_bytes'))} / "
-                  f"{ratio(row['model_bytes'], peer.get('model_bytes'))} / "
-                  f"{ratio(with_instructions, peer.get('model_bytes', 0) + peer.get('instructions_bytes', 0))}"
-                  ) if label == "ours: full catalog" else ""
-        lines.append(f"  {label:<40}{row['tools']:>6}{row['whole_bytes']:>12,}{row['whole_tokens']:>9,}"
-                     f"{row['model_bytes']:>14,}{row['model_tokens']:>9,}{row['instructions_bytes']:>14,}{versus:>40}")
+        peer = row.get("peer_same_operations")
+        versus = peer_model = ""
+        if peer:
+            peer_model = f"{peer['model_bytes']:,}"
+            versus = (f"{ratio(row['whole_bytes'], peer['whole_bytes'])} / "
+                      f"{ratio(row['model_bytes'], peer['model_bytes'])} / "
+                      f"{ratio(row['model_bytes'] + row['instructions_bytes'], peer['model_bytes'] + peer['instructions_bytes'])}")
+        lines.append(f"  {label:<40}{row['tools']:>6}{row.get('operations', ''):>5}{row['whole_bytes']:>12,}"
+                     f"{row['whole_tokens']:>9,}{row['model_bytes']:>14,}{row['model_tokens']:>9,}"
+                     f"{row['instructions_bytes']:>14,}{peer_model:>12}{versus:>40}")
+    if "cold_start" not in results:
+        return "\n".join(lines)
     cold = results["cold_start"]
     lines += ["", f"Cold start over stdio, median of {cold['ours']['runs']} runs: spawn to the first tools/list answer, "
                   "and to the first tools/call answered (get_sim_card on the stub; the floor: a trivial tool)",
@@ -515,15 +573,25 @@ def versions() -> dict[str, str]:
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    spec = None if args.no_peer else Path(args.spec)
-    if spec is not None and not spec.exists():
-        raise SystemExit(f"bench: OpenAPI extract not found at {spec} (pass --spec, or --no-peer)")
-    commands = server_commands(spec)
+    specs = [] if args.no_peer else [Path(spec) for spec in args.spec or DEFAULT_SPECS]
+    for spec in specs:
+        if not spec.exists():
+            raise SystemExit(f"bench: OpenAPI extract not found at {spec} (pass --spec, or --no-peer)")
+    merged = merged_spec(specs) if specs else None
+    ids = operation_ids(merged) if merged else {}
+    workdir = tempfile.TemporaryDirectory(prefix="bench-")
+    peer_spec = None
+    if merged:
+        peer_spec = Path(workdir.name) / "openapi.json"
+        peer_spec.write_text(json.dumps(merged), encoding="utf-8")
+    commands = server_commands(peer_spec)
     results: dict[str, Any] = {"config": {"cold_runs": args.cold_runs, "calls": args.calls,
-                                          "sim_count": args.sim_count,
-                                          "api_latency_ms": args.api_latency_ms}, "versions": versions()}
-    with stub_server() as base_url:
-        results["footprint"] = measure_footprints(commands, base_url)
+                                          "sim_count": args.sim_count, "api_latency_ms": args.api_latency_ms,
+                                          "peer_extracts": [spec.name for spec in specs]}, "versions": versions()}
+    with workdir, stub_server() as base_url:
+        results["footprint"] = measure_footprints(commands, base_url, ids)
+        if args.footprint_only:
+            return results
         results["cold_start"] = measure_cold_start(commands, base_url, args.cold_runs)
         results["per_call"] = {
             f"stub answering in {latency:g} ms": await measure_per_call(commands, latency, args.calls, args.warmup)
@@ -543,8 +611,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--spec", default=str(DEFAULT_SPEC), help="OpenAPI extract for the peer")
+    parser.add_argument("--spec", action="append", metavar="PATH",
+                        help="an OpenAPI extract for the peer, repeated for several (default: "
+                             + ", ".join(spec.name for spec in DEFAULT_SPECS) + ", merged)")
     parser.add_argument("--no-peer", action="store_true", help="measure without FastMCP")
+    parser.add_argument("--footprint-only", action="store_true", help="measure the tool lists only (seconds)")
     parser.add_argument("--cold-runs", type=int, default=9)
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--warmup", type=int, default=30)

@@ -23,7 +23,9 @@ FIELDS = {
     "maxItems": 50, "uniqueItems": True, "description": "Dotted paths to keep.",  # [] keeps every field
 }
 ALL_PAGES = {"type": "boolean", "default": False}  # said in the instructions: the bytes went to nullable arguments
-PAGE_OFFSET = {"type": "integer", "minimum": 0, "maximum": 249, "description": "From meta.next."}
+# Its value comes from meta.next, and the answer that holds meta.next says how to use it: a client is given
+# the bare type (see `published_input_schema`).
+PAGE_OFFSET = {"type": "integer", "minimum": 0, "maximum": 249}
 # Arguments whose every value is harmless when a strict-mode model has to fill them in: they stay
 # non-nullable in the published schema (see `strict_ready`), which keeps the tool list small.
 FILLABLE = frozenset({"page_number", "page_size", "page_offset", "fields", "all_pages", CONFIRMATION_TOKEN})
@@ -144,16 +146,25 @@ def portable(schema: Any) -> Any:
 # them out, and a third of the tool list with them.
 ENFORCED_ONLY = frozenset({"maxLength", "minLength", "pattern", "minItems", "maxItems", "uniqueItems",
                            "additionalProperties"})
+INT32_MAX = 2**31 - 1
+
+
+def server_only(key: str, value: Any) -> bool:
+    """A keyword the server checks but a client is not given: the ENFORCED_ONLY limits, `default: false`
+    (what an absent flag means anyway), `format: uuid` (48 times in the catalog: an `_id` argument's name
+    says it), a lower bound of 0 or 1 (counts and page numbers: a model does not ask for fewer) and an int32
+    upper bound (no model asks for page two billion). Each is refused with the argument's name when broken."""
+    return (key in ENFORCED_ONLY or (key == "default" and value is False) or (key == "format" and value == "uuid")
+            or (key == "minimum" and type(value) is int and value in (0, 1))
+            or (key == "maximum" and type(value) is int and value >= INT32_MAX))
 
 
 def published(schema: Any) -> Any:
-    """`schema` without the ENFORCED_ONLY limits, `default: false` (what an absent flag means anyway) and
-    `format: uuid` (48 times in the catalog: an `_id` argument's name says it, the server checks it, and the
-    bytes pay for every optional argument taking null in strict mode)."""
+    """`schema` without what only the server needs (`server_only`): the bytes pay for every optional argument
+    taking null in strict mode."""
     if not isinstance(schema, dict):
         return schema
-    kept = {k: v for k, v in schema.items() if k not in ENFORCED_ONLY and not (k == "default" and v is False)
-            and not (k == "format" and v == "uuid")}
+    kept = {k: v for k, v in schema.items() if not server_only(k, v)}
     if schema.get("type") == "object" and not schema.get("properties"):  # a tool without arguments says so:
         kept["additionalProperties"] = False  # strict-mode converters refuse an object open to anything
     return _with_subschemas(kept, published)
@@ -207,7 +218,10 @@ def strict_ready(schema: Any, keep: frozenset[str] = FILLABLE, *, top: bool = Tr
 def published_input_schema(name: str) -> dict[str, Any]:
     """The schema a client is given: the full one less the limits only the server needs to know, its
     optional arguments nullable for strict-mode converters."""
-    return strict_ready(published(input_schema(name)), fillable(name))
+    schema = published(input_schema(name))
+    if "page_offset" in schema["properties"]:
+        schema["properties"]["page_offset"] = {"type": "integer"}
+    return strict_ready(schema, fillable(name))
 
 
 @cache

@@ -112,7 +112,7 @@ async def test_all_pages_stops_at_the_page_cap_and_says_where_to_resume():
     assert len(result.structured_content["data"]) == paging.MAX_PAGES
     assert meta["truncated"] is True and meta["pages_fetched"] == paging.MAX_PAGES
     assert meta["next"] == {"page_number": paging.MAX_PAGES + 1, "page_size": 1, "page_offset": 0}
-    assert f"page_number={paging.MAX_PAGES + 1}" in meta["note"]
+    assert f"page_number={paging.MAX_PAGES + 1}, page_size=1, page_offset=0" in meta["note"]  # all a model needs
 
 
 def fake_api(total: int, record_bytes=lambda i: 40):

@@ -11,7 +11,7 @@ from telnyx_iot_mcp.server.app import create_server
 from telnyx_iot_mcp.server.selection import CATALOG
 from telnyx_iot_mcp.tools.client import TelnyxClient
 from telnyx_iot_mcp.tools.registry import OPERATIONS
-from telnyx_iot_mcp.tools.schema import ENFORCED_ONLY, input_schema, published, published_input_schema
+from telnyx_iot_mcp.tools.schema import ENFORCED_ONLY, input_schema, published, published_input_schema, server_only
 
 SUBSCHEMA_KEYS = {"properties", "items", "anyOf"}
 
@@ -100,10 +100,10 @@ def test_calls_are_checked_against_closed_objects_and_every_limit(name):
     assert published_["properties"].keys() == full["properties"].keys() == published_input_schema(name)["properties"].keys()
     assert published_.get("required") == full.get("required") == published_input_schema(name).get("required")
     for (path, loose), (_, strict) in zip(walk(published_), walk(full)):
-        assert {k: v for k, v in strict.items() if k not in ENFORCED_ONLY and k not in SUBSCHEMA_KEYS
-                and (k, v) != ("format", "uuid")} == \
-            {k: v for k, v in loose.items() if k not in SUBSCHEMA_KEYS and k != "additionalProperties"} | (
-                {"default": False} if strict.get("default") is False else {}), f"{name} {path}"
+        assert {k: v for k, v in strict.items() if k not in SUBSCHEMA_KEYS and not server_only(k, v)} == \
+            {k: v for k, v in loose.items() if k not in SUBSCHEMA_KEYS and k != "additionalProperties"}, f"{name} {path}"
+        for key in ("type", "enum", "required", "description", "default"):  # never left out, whatever the rules
+            assert strict.get(key, False) in (loose.get(key), False), f"{name} {path} {key}"
 
 
 async def test_annotations_follow_the_registry_class(listed):
@@ -125,10 +125,12 @@ def test_every_operation_states_a_reason_for_its_class():
 
 
 def test_every_argument_the_server_handles_is_described_where_it_appears():
-    """Most frameworks never show the server's instructions to the model: the schema must say it too."""
+    """Most frameworks never show the server's instructions to the model: the schema must say it too.
+    page_offset and confirmation_token are said by the answers that hand out their values (meta.next's note,
+    confirmation_required), where a model needs them (tests/results, tests/gate)."""
     from telnyx_iot_mcp.server.app import DYNAMIC_INSTRUCTIONS, INSTRUCTIONS
 
-    shared = {"page_offset", "fields", "confirmation_token", "timeout_seconds"}  # page_size, all_pages: instructions only
+    shared = {"fields", "timeout_seconds"}  # page_size, all_pages: instructions only
     seen = set()
     for name in CATALOG:
         for argument, schema in published_input_schema(name)["properties"].items():
@@ -137,5 +139,5 @@ def test_every_argument_the_server_handles_is_described_where_it_appears():
                 assert schema.get("description"), f"{name}.{argument} is not described"
     assert seen == shared
     for text in (INSTRUCTIONS, DYNAMIC_INSTRUCTIONS):  # the instructions still summarise them
-        words = shared - {"timeout_seconds", "page_offset"} | {"page_number", "page_size", "all_pages", "wait_for_action"}
+        words = {"fields", "page_number", "page_size", "all_pages", "meta.next", "confirmation_token", "wait_for_action"}
         assert all(word in text for word in words), sorted(w for w in words if w not in text)

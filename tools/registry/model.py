@@ -9,8 +9,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 CONFIRMATION_TOKEN = "confirmation_token"
-# "" is no token: a strict-mode model must send every argument, so it sends "" on its first call.
-CONFIRMATION_TOKEN_SCHEMA = {"type": "string", "maxLength": 1024, "description": "From confirmation_required."}
+# "" is no token: a strict-mode model must send every argument, so it sends "" on its first call. No
+# description: the confirmation_required answer that hands out a token says how to use it, when it matters.
+CONFIRMATION_TOKEN_SCHEMA = {"type": "string", "maxLength": 1024}
 
 Kind = Literal["read", "write", "destructive", "billable"]
 Location = Literal["path", "query", "body"]
