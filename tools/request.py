@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .registry import Operation
-from .schema import clears
+from .schema import cleared
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def build_request(op: Operation, arguments: dict[str, Any]) -> ApiRequest:
         elif param.location == "query":
             params.append((param.wire, _query_value(value)))
         else:  # an empty value clears a field the API clears with null
-            body[param.wire] = None if clears(param.schema_) and value in ([], "") else value
+            body[param.wire] = None if cleared(param.schema_, value) else value
     params.extend(op.fixed_query)
     has_body = op.method in ("POST", "PATCH") and any(p.location == "body" for p in op.params)
     return ApiRequest(op.method, path, params, body if has_body else None, operation=op.name)

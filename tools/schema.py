@@ -50,13 +50,33 @@ def clears(schema: dict[str, Any]) -> bool:
     return isinstance(kinds, list) and "null" in kinds
 
 
+def empty_value(schema: dict[str, Any]) -> Any:
+    """What a tool takes for the null that clears a field in the API ([] or "", or 0 where the API picks
+    a number from a list that has null but no 0); None where there is none."""
+    if not clears(schema):
+        return None
+    kind = next(kind for kind in schema["type"] if kind != "null")
+    if kind == "integer":
+        return 0 if None in schema.get("enum", ()) and 0 not in schema["enum"] else None
+    return {"array": [], "string": ""}.get(kind)
+
+
+def cleared(schema: dict[str, Any], value: Any) -> bool:
+    """`value` is the empty value that clears this field: sent as null."""
+    empty = empty_value(schema)
+    return empty is not None and type(value) is type(empty) and value == empty
+
+
 def _argument(schema: dict[str, Any]) -> dict[str, Any]:
     """A registry parameter as a tool argument: null is "not given" for every argument, so a field the
-    API clears with null is cleared with an empty value ([] or "") instead, sent as null (tools/request.py)."""
+    API clears with null is cleared with an empty value instead, sent as null (tools/request.py)."""
     if not clears(schema):
         return schema
     kinds = [kind for kind in schema["type"] if kind != "null"]
-    return {**schema, "type": kinds[0] if len(kinds) == 1 else kinds}
+    argument = {**schema, "type": kinds[0] if len(kinds) == 1 else kinds}
+    if "enum" in schema:
+        argument["enum"] = [empty_value(schema) if value is None else value for value in schema["enum"]]
+    return argument
 
 
 def _input_schema(op: Operation) -> dict[str, Any]:

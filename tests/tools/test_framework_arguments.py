@@ -122,6 +122,7 @@ async def test_an_empty_confirmation_token_is_no_token():
     ("update_sim_card", "authorized_imeis", []),
     ("update_mobile_voice_connection", "webhook_event_url", ""),
     ("update_mobile_voice_connection", "webhook_event_failover_url", ""),
+    ("update_traffic_policy_profile", "limit_bw_kbps", 0),  # the API takes 512, 1024 or null
 ])
 async def test_an_empty_value_clears_a_field_the_api_clears_with_null(name, field, empty):
     """null is "not given" everywhere, so it cannot also mean "clear": an empty value does, sent as null."""

@@ -93,7 +93,7 @@ OPERATIONS = [
             body("services", SERVICES, SERVICES_NOTE),
             body("ip_ranges", IP_RANGES, "CIDR ranges."),
             body("domains", DOMAINS),
-            body("limit_bw_kbps", nullable(BANDWIDTH) | {"enum": [512, 1024, None]}, "null: no limit."),
+            body("limit_bw_kbps", nullable(BANDWIDTH) | {"enum": [512, 1024, None]}, "0: no limit."),
         ),
         returns=shapes.TRAFFIC_POLICY_PROFILE,
     ),
