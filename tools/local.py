@@ -130,14 +130,16 @@ PLAN_OPERATIONS = tuple(op.name for op in OPERATIONS.values() if not op.read_onl
 
 
 def _plan_arguments() -> dict[str, Any]:
-    """Every argument of the plan operations besides the SIM card id; each operation checks its own."""
+    """Every argument of the plan operations besides the SIM card id; each operation checks its own. Their
+    descriptions stay with the operations' own tools, which the model is given beside this one."""
     properties: dict[str, Any] = {}
+    seen: dict[str, Any] = {}
     for name in PLAN_OPERATIONS:
         for p in OPERATIONS[name].params:
             if p.location != "path":
-                schema = described(p.schema_, p.description)
-                if properties.setdefault(p.name, schema) != schema:
+                if seen.setdefault(p.name, described(p.schema_, p.description)) != described(p.schema_, p.description):
                     raise ValueError(f"plan argument {p.name} means different things in different operations")
+                properties[p.name] = p.schema_
     return properties
 
 
@@ -170,7 +172,7 @@ APPLY_TO_SIM_CARDS = LocalTool(
             "filter": {"type": "object", "properties": PLAN_FILTER, "additionalProperties": False, "minProperties": 1,
                        "description": "As list_sim_cards' filters; resolved to a list before the user is asked."},
             "arguments": {"type": "object", "properties": _plan_arguments(), "additionalProperties": False,
-                          "description": "The operation's own arguments besides sim_card_id."},
+                          "description": "The operation's own arguments besides sim_card_id, as its tool describes them."},
             "wait": boolean(False) | {"description": "Follow each SIM's action to its end before returning."},
             CONFIRMATION_TOKEN: CONFIRMATION_TOKEN_SCHEMA,
         },

@@ -165,7 +165,7 @@ def portable(schema: Any) -> Any:
 # server and the API; a model calls a tool right without them, so the schema a client is given leaves
 # them out, and a third of the tool list with them.
 ENFORCED_ONLY = frozenset({"maxLength", "minLength", "pattern", "minItems", "maxItems", "uniqueItems",
-                           "additionalProperties"})
+                           "minProperties", "additionalProperties"})
 INT32_MAX = 2**31 - 1
 
 
