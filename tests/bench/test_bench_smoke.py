@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]  # a benchmark run: 18 tool-list selections, fleets, HTTP
 
 
 def test_bench_runs_and_reports_every_item(tmp_path: Path) -> None:
