@@ -14,6 +14,17 @@ os.environ.pop("TELNYX_IOT_MCP_STATE_URL", None)
 atexit.register(shutil.rmtree, TEST_STATE_HOME, True)
 
 
+@pytest.fixture(autouse=True)
+def secrets_of_this_test_only():
+    """Every secret a server registers is masked for the rest of its process; in one pytest process that
+    would let one test's keys mask another test's output (a fingerprint that happens to share 8 characters)."""
+    from telnyx_iot_mcp.tools import redact
+
+    before = set(redact._secrets)
+    yield
+    redact._secrets.intersection_update(before)
+
+
 @pytest.fixture
 def anyio_backend():
     return "asyncio"

@@ -19,7 +19,7 @@ from telnyx_iot_mcp.server.http import access_token, create_http_app
 from telnyx_iot_mcp.server.settings import Settings
 from telnyx_iot_mcp.tools.client import TelnyxClient
 
-TOKEN = "test-access-token-0123456789abcdef"
+TOKEN = "test-access-secret-0123456789abcdef"  # no "token-": the caller fingerprints start with it
 
 
 def sandbox_client() -> TelnyxClient:
