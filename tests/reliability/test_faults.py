@@ -9,6 +9,7 @@ from __future__ import annotations
 import email.utils
 import time
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -18,6 +19,7 @@ from mcp import Client
 from faulty_upstream import Upstream, drip, hang, huge, reply, reset, truncated
 from telnyx_iot_mcp.server.app import create_server
 from telnyx_iot_mcp.server.gate import Gate
+from telnyx_iot_mcp.tools import client as client_module
 from telnyx_iot_mcp.tools.client import TelnyxClient, parse_retry_after
 from telnyx_iot_mcp.tools.errors import ToolError
 from telnyx_iot_mcp.tools.registry import OPERATIONS
@@ -40,7 +42,8 @@ def upstream():
 
 
 def make_client(upstream: Upstream, **overrides) -> TelnyxClient:
-    options = dict(base_url=upstream.base_url, api_key=KEY, timeout=0.5, connect_timeout=0.5, retry_budget=4.0,
+    # 2 s per attempt: a hang (5 s) or a drip (10 s) outlasts it, and a good answer from a loaded machine fits in it
+    options = dict(base_url=upstream.base_url, api_key=KEY, timeout=2.0, connect_timeout=2.0, retry_budget=4.0,
                    max_attempts=MAX_ATTEMPTS, backoff_initial=0.01, backoff_max=0.05, retry_after_cap=2.0,
                    max_response_bytes=1_000_000, max_result_bytes=20_000)
     return TelnyxClient(**{**options, **overrides})
@@ -328,13 +331,24 @@ async def test_unanswered_change_names_the_read_tool_that_checks_it(upstream, to
     assert check_with in caught.value.payload["hint"] and "not repeated" in caught.value.payload["hint"]
 
 
-async def test_retries_stop_at_the_time_budget(upstream):
-    upstream.play(*[hang()] * 10)
-    client = make_client(upstream, timeout=0.4, retry_budget=1.0, max_attempts=10)
-    with pytest.raises(ToolError):
+async def test_retries_stop_at_the_time_budget(monkeypatch):
+    """Counted against the client's own clock, which each timed-out attempt moves on by 0.4 s: with 1 s of
+    budget, attempts start at 0, 0.4 and 0.8 s, and none after (not the 10 attempts allowed)."""
+    now = [time.monotonic()]
+    monkeypatch.setattr(client_module, "time", SimpleNamespace(monotonic=lambda: now[0], time=time.time))
+    sent: list[httpx.Request] = []
+
+    def timed_out(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        now[0] += 0.4
+        raise httpx.ReadTimeout("no answer", request=request)
+
+    client = TelnyxClient(base_url="http://upstream.test/v2", transport=httpx.MockTransport(timed_out), timeout=0.4,
+                          retry_budget=1.0, max_attempts=10, backoff_initial=0.001, backoff_max=0.01)
+    with pytest.raises(ToolError) as caught:
         await client.send(build_request(OPERATIONS["list_sim_cards"], {}))
     await client.aclose()
-    assert 2 <= len(upstream.seen) <= 3  # the budget ends the retries, not the 10 attempts
+    assert len(sent) == 3 and caught.value.payload["kind"] == "network"
 
 
 async def test_concurrent_requests_never_exceed_the_limit(upstream):
@@ -377,6 +391,6 @@ async def test_a_call_that_waits_too_long_for_a_free_slot_is_not_sent(upstream):
     await busy.__aexit__(None, None, None)
     assert "was not sent" in caught.value.message
     assert upstream.seen == []
-    async with client.budget.slot(time.monotonic() + 0.1):  # the slot is free again
+    async with client.budget.slot(time.monotonic() + 60):  # the slot is free again (taken at once; no race)
         pass
     await client.aclose()
