@@ -16,6 +16,8 @@ from .store import Doc, iso
 
 FLEET_EPOCH = 1767225600.0  # 2026-01-01T00:00:00Z
 DAY = 86400.0
+# The seeded Telnyx-to-Telnyx migration source's credentials: shaped like a Telnyx API key, and made up.
+TELNYX_SOURCE_KEY = "KEY0195SANDBOX7C4B1F0E3A5D4E8B_q7WzXn4RtY2vLk8PcJ0sHd"
 
 GROUPS = (
     # name, default, data limit (MB), city (lat, lon), mcc, mnc
@@ -233,7 +235,14 @@ def build(seed: int = 7, sim_count: int = 48) -> dict[str, list[Doc]]:
         "provider": "aws",
         "bucket_name": "acme-telemetry-archive",
         "source_region": "us-east-1",
-        "provider_auth": {"access_key": "AKIASANDBOXEXAMPLE"},
+        "provider_auth": {"access_key": "AKIASANDBOXEXAMPLE7Q",
+                          "secret_access_key": "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"},
+    }, {  # a Telnyx-to-Telnyx source: both keys are a Telnyx API key (made up, fixed, not drawn from rng)
+        "id": "7c4b1f0e-3a5d-4e8b-9f21-5d6c7a8b9e01",
+        "provider": "telnyx",
+        "bucket_name": "acme-firmware-eu",
+        "source_region": "eu-central-1",
+        "provider_auth": {"access_key": TELNYX_SOURCE_KEY, "secret_access_key": TELNYX_SOURCE_KEY},
     }]
     out["migrations"] = [
         {"id": _uuid(rng), "source_id": source_id, "target_bucket_name": "telemetry-2025",

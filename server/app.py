@@ -236,7 +236,8 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
         """Send a call the gate let through: a send line before, an end line once Telnyx answered."""
         sent = RequestIdRecorder(client)
         gate.sending(verdict)
-        answer = await run(sent, op, verdict.arguments, ctx.session.report_progress)
+        answer = await run(sent, op, verdict.arguments, ctx.session.report_progress,
+                           revealed={secret.field for secret in verdict.reveals})
         gate.finish(verdict, "ok", sent.request_id)
         return text_result(answer.payload, text=answer.text)
 

@@ -1,7 +1,7 @@
 """The audit log: who changed what, in which Telnyx account, and how it ended. One JSON line per event.
 
 Every call of a tool that changes something (write, destructive, billable) leaves lines, and so does every
-refusal. `event` says which:
+refusal and every read that reveals secrets (`reveals` names what it reveals, never the secret). `event` says which:
 
 - `ask`: the user is being asked to confirm, within the call (nothing sent yet);
 - `send`: written just before the change is sent, so a line exists even if the process dies while it is
@@ -113,14 +113,15 @@ class AuditLog:
 
     def record(self, *, tool: str | None, kind: str | None, arguments: dict[str, Any] | None,
                confirmation: Confirmation, outcome: Outcome | None, request_id: Any = None,
-               api_request_id: str | None = None, detail: str | None = None, event: Event = "end") -> dict[str, Any]:
+               api_request_id: str | None = None, detail: str | None = None, event: Event = "end",
+               reveals: tuple[str, ...] = ()) -> dict[str, Any]:
         call, account = current_call.get() or (new_call_id(), None)
         entry = redact_value({
             "time": _now(), "event": event, "call": call,
             "tool": tool, "kind": kind, "arguments": redact(arguments), "confirmation": confirmation,
             "outcome": outcome, "caller": caller.get() or this_process("in-process"), "account": account,
             "request_id": request_id, "api_request_id": api_request_id,
-            **({"detail": detail} if detail else {}),
+            **({"reveals": list(reveals)} if reveals else {}), **({"detail": detail} if detail else {}),
         })
         if event != "ask":
             sent = (call, tool, json.dumps(arguments, sort_keys=True, default=str))

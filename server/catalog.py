@@ -35,8 +35,10 @@ def snapshot_text() -> str:
 
 
 def class_cell(entry: Any) -> str:
-    """The class, and each effect rule that raises a call above it."""
+    """The class, each effect rule that raises a call above it, and the rules for secrets in its answers."""
     rules = [f"{e.kind} when {e.when}" for e in getattr(entry, "effects", ())]
+    rules += [f"asks before revealing the {s.what}" if s.policy == "ask" else f"never returns the {s.what}"
+              for s in getattr(entry, "secrets", ())]
     return "; ".join([entry.kind, *rules])
 
 

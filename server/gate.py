@@ -4,6 +4,8 @@ The registry's class of an operation is the floor: `op.gated` (destructive or bi
 An operation's effect rules (registry `effects`) raise one call above that floor from its arguments
 and the target's current state; when the state cannot be read, the gate asks. A change plan
 (apply_to_sim_cards) is asked about once, bound to the exact SIM cards it resolved to.
+A read that would show a secret the registry says to ask about (`Operation.secrets`: PIN/PUK codes, an
+eSIM activation code) is asked about the same way, and its lines in the audit log name what it reveals.
 How it asks depends on the client and the policy:
 
 - the client can elicit: the user is shown a preview of the real target and answers yes or no
@@ -36,7 +38,7 @@ from ..tools.errors import ToolError
 from ..tools.local import LocalTool
 from ..tools.redact import register_secret
 from ..tools.registry import Operation
-from ..tools.registry.model import StateUnknown
+from ..tools.registry.model import Secret, StateUnknown
 from ..tools.words import clean
 from .apps import card_result, draws_apps
 from .audit import AuditLog, Confirmation, Outcome, audit_for
@@ -64,7 +66,8 @@ OFF_WARNING = ("telnyx-iot-mcp: WARNING: confirmation is off (--confirm off): de
 class Verdict:
     """Go ahead with `arguments` (the token removed), or answer `reply` now (a new-era elicitation).
 
-    `kind` is the class the call was judged at: its registry class, or what an effect rule raised it to."""
+    `kind` is the class the call was judged at: its registry class, or what an effect rule raised it to.
+    `reveals`: the secret fields a person agreed to show (or policy off lets through)."""
 
     op: Operation | LocalTool
     arguments: dict[str, Any]
@@ -72,6 +75,7 @@ class Verdict:
     request_id: Any = None
     reply: types.InputRequiredResult | types.CallToolResult | None = None
     kind: str = ""
+    reveals: tuple[Secret, ...] = ()
 
 
 @dataclass
@@ -86,6 +90,7 @@ class Subject:
     preview: Callable[[], Awaitable[Preview]]
     binding: str | None = None
     rebind: Callable[[], Awaitable[str | None]] | None = None
+    reveals: tuple[Secret, ...] = ()  # the secrets the call would show: its audit lines name them
 
 
 def _form(challenge: Challenge | None) -> dict[str, Any]:
@@ -133,9 +138,9 @@ class Gate:
     def finish(self, verdict: Verdict, outcome: Outcome, api_request_id: str | None = None,
                detail: str | None = None) -> None:
         """Audit the end of a call the gate let through."""
-        if not verdict.op.read_only:
+        if not verdict.op.read_only or verdict.reveals:  # a change, or a read that shows secrets
             self.record(verdict.op.name, verdict.kind or verdict.op.kind, verdict.arguments, verdict.confirmation,
-                        outcome, verdict.request_id, api_request_id, detail)
+                        outcome, verdict.request_id, api_request_id, detail, reveals=verdict.reveals)
 
     def sending(self, verdict: Verdict) -> None:
         """Audit that a change is about to be sent: written before it can reach Telnyx, so it outlives a crash."""
@@ -146,19 +151,22 @@ class Gate:
 
     def abandoned(self, op: Operation, arguments: dict[str, Any], request_id: Any, detail: str) -> None:
         """Audit a call that stopped (cancelled, its client gone) before the gate let it through."""
-        if not op.read_only:
+        reveals = op.reveals(arguments) if isinstance(op, Operation) else ()
+        if not op.read_only or reveals:
             plain = {k: v for k, v in arguments.items() if k != TOKEN_ARGUMENT}
-            self.record(op.name, op.kind, plain, "none", "cancelled", request_id, detail=detail)
+            self.record(op.name, op.kind, plain, "none", "cancelled", request_id, detail=detail, reveals=reveals)
 
     def record(self, tool: str, kind: str, arguments: dict[str, Any], confirmation: Confirmation, outcome: Outcome,
-               request_id: Any, api_request_id: str | None = None, detail: str | None = None) -> None:
+               request_id: Any, api_request_id: str | None = None, detail: str | None = None, *,
+               reveals: tuple[Secret, ...] = ()) -> None:
         self.audit.record(tool=tool, kind=kind, arguments=arguments, confirmation=confirmation,
-                          outcome=outcome, request_id=request_id, api_request_id=api_request_id, detail=detail)
+                          outcome=outcome, request_id=request_id, api_request_id=api_request_id, detail=detail,
+                          reveals=tuple(s.what for s in reveals))
 
     def _stop(self, subject: Subject, arguments: dict[str, Any], request_id: Any, outcome: Outcome,
               kind: str, message: str, *, audit_detail: str | None = None, **details: Any) -> ToolError:
         self.record(subject.tool.name, subject.kind, arguments, "none", outcome, request_id,
-                    detail=audit_detail or message)
+                    detail=audit_detail or message, reveals=subject.reveals)
         return ToolError(kind, message, **details)
 
     def refuse_read_only(self, tool: Operation | LocalTool, arguments: dict[str, Any], request_id: Any) -> None:
@@ -174,21 +182,22 @@ class Gate:
         self.refuse_read_only(op, arguments, request_id)
         token = arguments.get(TOKEN_ARGUMENT) or None  # "": what a strict-mode model sends for "none yet"
         plain = {k: v for k, v in arguments.items() if k != TOKEN_ARGUMENT}
+        reveals = op.reveals(plain)  # secrets the answer would show: asked about like a destructive call
         if not op.may_ask:
             return Verdict(op, plain, "not-needed", request_id, kind=op.kind)
         if self.policy == "off":
-            return Verdict(op, plain, "policy-off", request_id, kind=op.kind)
+            return Verdict(op, plain, "policy-off", request_id, kind=op.kind, reveals=reveals)
         read = Reader(self.client)
         kind, reasons = op.kind, []
         answering = token is not None or params.request_state is not None
         if not op.gated and not answering:  # a write: its effect rules decide whether to ask
             kind, reasons = await self.effects(op, plain, read)
-            if not reasons:
+            if not reasons and not reveals:
                 return Verdict(op, plain, "not-needed", request_id, kind=op.kind)
 
         async def shown() -> Preview:
             try:
-                return await preview(read, op, plain, reasons)
+                return await preview(read, op, plain, reasons + [s.question for s in reveals])
             except ToolError as error:
                 if reasons:  # a rule already could not read the target: ask, naming what the call points at
                     what = ", ".join(f"{p.name} {clean(plain[p.name], 64)}" for p in op.params if p.location == "path")
@@ -199,7 +208,9 @@ class Gate:
                             error.payload["message"])
                 raise
 
-        return await self.confirm(ctx, params, Subject(op, kind, shown), plain, token)
+        verdict = await self.confirm(ctx, params, Subject(op, kind, shown, reveals=reveals), plain, token)
+        verdict.reveals = reveals
+        return verdict
 
     async def effects(self, op: Operation, arguments: dict[str, Any], read: Reader) -> tuple[str, list[str]]:
         """The class `op`'s effect rules raise this call to, and their reasons (none: the class stands).
@@ -300,7 +311,8 @@ class Gate:
         seen = await subject.preview()
         expected = seen.challenge.expected if seen.challenge else None
         self.audit.record(event="ask", tool=name, kind=subject.kind, arguments=arguments, confirmation="none",
-                          outcome="awaiting_confirmation", request_id=request_id, detail=seen.question)
+                          outcome="awaiting_confirmation", request_id=request_id, detail=seen.question,
+                          reveals=tuple(s.what for s in subject.reveals))
         try:
             answer = await ctx.session.elicit_form(seen.question, _form(seen.challenge), related_request_id=request_id)
         except Exception as error:  # the client failed to ask: treat as no answer
@@ -323,7 +335,7 @@ class Gate:
             state, _ = await self.tokens.issue(ELICIT_STATE, name, arguments, account=account, **self._claims(subject),
                                                expected=seen.challenge.expected if seen.challenge else None)
             self.record(name, subject.kind, arguments, "none", "awaiting_confirmation", request_id,
-                        detail=seen.question)
+                        detail=seen.question, reveals=subject.reveals)
             ask = types.ElicitRequest(params=types.ElicitRequestFormParams(
                 message=seen.question, requested_schema=_form(seen.challenge)))
             return Verdict(subject.tool, arguments, "none", request_id, kind=subject.kind,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from .client import TelnyxClient
@@ -10,6 +11,7 @@ from .paging import Progress, fetch_all_pages, page_size_limit, resume_at, takes
 from .registry import Operation
 from .request import build_request
 from .result_size import Answer, RecordBudget, fit_result
+from .secrets import remember, withhold
 from .shaping import trim
 from .validation import problems
 
@@ -17,19 +19,22 @@ API_PAGE_SIZE = 20  # what the API sends when a call names no page_size
 
 
 def check_arguments(op: Operation, arguments: dict[str, Any]) -> None:
+    if isinstance(op, Operation):  # local tools carry no secrets
+        remember(op, arguments)
     found = problems(op.name, arguments)
     if found:
         raise invalid_arguments(op.name, found)
 
 
 async def run(client: TelnyxClient, op: Operation, arguments: dict[str, Any],
-              progress: Progress | None = None) -> Answer:
+              progress: Progress | None = None, revealed: Collection[str] = ()) -> Answer:
     """The API's `data` (and `meta` for lists) for a validated call, with its JSON text; raises ToolError.
 
-    `all_pages`, `page_offset` and `fields` are handled here (build_request sends registry params only)."""
+    `all_pages`, `page_offset` and `fields` are handled here (build_request sends registry params only).
+    Secret fields the operation declares are removed from `data`, except the `revealed` ones (a person agreed)."""
     async def fetch(page_arguments: dict[str, Any]) -> dict[str, Any]:
         response = await client.send(build_request(op, page_arguments))
-        result: dict[str, Any] = {"data": response.body.get("data")}
+        result: dict[str, Any] = {"data": withhold(op, response.body.get("data"), revealed)}
         failed = partial_errors(response.body)
         if failed:  # a 202 that partly failed: what was refused is as much the answer as what was done
             result["errors"] = failed

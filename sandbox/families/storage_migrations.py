@@ -48,10 +48,9 @@ def render_migration(sb: Sandbox, mig: Doc) -> dict[str, Any]:
 
 
 def render_source(src: Doc) -> dict[str, Any]:
-    out = public(src)
-    # The secret is write-only: never echo it back.
-    out["provider_auth"] = {"access_key": src["provider_auth"].get("access_key", "")}
-    return out
+    # As the API description's response schema has it: the credentials come back, both keys (for a Telnyx
+    # source, the account's API key twice). The worst case a client must keep from its users' output.
+    return public(src)
 
 
 @handles("ListMigrationSourceCoverage")
@@ -73,6 +72,10 @@ def create_migration_source(sb: Sandbox, call: Call) -> Result:
         if not auth.get(part):
             raise unprocessable(f"provider_auth.{part} is required",
                                 pointer=f"/provider_auth/{part}")
+    if body["provider"] == "telnyx" and auth["access_key"] != auth["secret_access_key"]:
+        # Quoting the key refused, as storage providers' InvalidAccessKeyId errors do.
+        raise unprocessable(f"provider_auth: for a Telnyx source both keys are the account's API key; the key "
+                            f"{auth['access_key']!r} does not match secret_access_key", pointer="/provider_auth")
     region = body.get("source_region")
     if body["provider"] == "aws" and region is not None and \
             region not in fleet.MIGRATION_COVERAGE:

@@ -230,3 +230,52 @@ def test_validation_catches_a_wrong_request():
         "POST", "/sim_card_data_usage_notifications", json={"sim_card_id": "nope", "threshold": {"unit": "TB"}})
     with pytest.raises(Exception):
         accepted_by_spec(OPERATIONS["create_data_usage_notification"], request)
+
+
+# -- Secret fields: every answer field that holds a secret has its rule in the registry entry -------------
+
+SECRET_WORDS = {"pin", "puk", "secret", "password", "passphrase", "token", "credential", "credentials", "auth",
+                "activation", "key"}
+
+
+def secret_looking_fields(schema: Any, path: tuple[str, ...] = (), depth: int = 0) -> set[tuple[str, ...]]:
+    """Paths (under `data`'s records) of the fields whose name says it may hold a secret."""
+    schema = resolve(schema)
+    found: set[tuple[str, ...]] = set()
+    if depth > 10 or not isinstance(schema, dict):
+        return found
+    for branch in (*schema.get("oneOf", []), *schema.get("anyOf", []), *schema.get("allOf", [])):
+        found |= secret_looking_fields(branch, path, depth + 1)
+    if "items" in schema:
+        found |= secret_looking_fields(schema["items"], path, depth + 1)
+    for name, sub in (schema.get("properties") or {}).items():
+        if set(name.lower().split("_")) & SECRET_WORDS:
+            found.add((*path, name))
+        found |= secret_looking_fields(sub, (*path, name), depth + 1)
+    return found
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_field_that_may_hold_a_secret_has_a_rule_in_the_registry_entry(name):
+    op = OPERATIONS[name]
+    declared = {secret.field for secret in op.secrets}
+    for code, response in spec_operation(op)["responses"].items():
+        schema = (resolve(response).get("content") or {}).get("application/json", {}).get("schema")
+        data = resolve(schema or {}).get("properties", {}).get("data")
+        for path in secret_looking_fields(data):
+            assert path[0] in declared, f"{name} {code}: {'.'.join(path)} has no secret rule in the registry"
+
+
+def test_the_secret_rules_found_in_the_api_description():
+    """What the test above holds the registry to (so a change of the word list shows here)."""
+    found = {name: sorted({s.field for s in OPERATIONS[name].secrets}) for name in NAMES if OPERATIONS[name].secrets}
+    assert found == {
+        **{n: ["pin_puk_codes"] for n in ("purchase_esims", "register_sim_cards", "list_sim_cards", "get_sim_card",
+                                          "update_sim_card", "delete_sim_card")},
+        "get_sim_card_activation_code": ["activation_code"],
+        **{n: ["provider_auth"] for n in ("list_migration_sources", "create_migration_source",
+                                          "get_migration_source", "delete_migration_source")},
+    }
+    policies = {(s.field, s.policy, s.requested_by) for op in OPERATIONS.values() for s in op.secrets}
+    assert policies == {("pin_puk_codes", "ask", "include_pin_puk_codes"), ("pin_puk_codes", "never", None),
+                        ("activation_code", "ask", None), ("provider_auth", "never", None)}

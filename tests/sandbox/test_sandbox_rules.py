@@ -174,3 +174,16 @@ def test_a_bulk_action_with_nothing_to_do_reports_no_actions(env: Env) -> None:
                   json={"sim_card_group_id": empty["id"]}).json()["data"]
     got = c.get(f"/bulk_sim_card_actions/{bulk['id']}").json()["data"]
     assert got["sim_card_actions_summary"] == []
+
+
+def test_migration_sources_answer_with_their_credentials_and_a_telnyx_source_takes_one_key_twice(env: Env) -> None:
+    c = env.client
+    sources = {s["provider"]: s for s in c.get("/storage/migration_sources").json()["data"]}
+    assert set(sources["aws"]["provider_auth"]) == {"access_key", "secret_access_key"}
+    key = sources["telnyx"]["provider_auth"]["access_key"]
+    assert key.startswith("KEY") and sources["telnyx"]["provider_auth"]["secret_access_key"] == key
+    refused = c.post("/storage/migration_sources", json={
+        "provider": "telnyx", "bucket_name": "b", "provider_auth": {
+            "access_key": "KEY0195WRONGKEYFORTEST_abcdefgh", "secret_access_key": "KEY0195OTHER_zyxwvu"}})
+    e = _error(refused, 422)
+    assert e["source"] == {"pointer": "/provider_auth"} and "KEY0195WRONGKEYFORTEST_abcdefgh" in e["detail"]

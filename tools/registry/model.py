@@ -62,6 +62,31 @@ class Effect(BaseModel):
         return not self.arguments or any(name in arguments for name in self.arguments)
 
 
+class Secret(BaseModel):
+    """A field of an operation's answers that holds a secret, and what the server does with it.
+
+    `ask`: a person is asked first, as for a destructive call, with a question saying what will be revealed
+    and to whom; the reveal is audited. With `requested_by`, only calls that set that boolean argument
+    reveal (and ask); the field is removed from every other answer.
+    `never`: removed from every answer, whatever the call; its values are masked wherever else they appear."""
+
+    model_config = ConfigDict(frozen=True)
+
+    field: str  # a key of each record in `data`
+    what: str  # what it is, for the question and the audit line: "PIN and PUK codes"
+    policy: Literal["ask", "never"]
+    requested_by: str | None = None  # ask: the boolean argument that makes the API return it (none: always)
+    risk: str = ""  # ask: what someone holding it can do, said in the question
+
+    def asked_for(self, arguments: dict[str, Any]) -> bool:
+        """This call would reveal the field: it is `ask`, and the call requests it (or always gets it)."""
+        return self.policy == "ask" and (self.requested_by is None or arguments.get(self.requested_by) is True)
+
+    @property
+    def question(self) -> str:
+        return f"Reveals the {self.what} to the assistant and this conversation. {self.risk}".strip()
+
+
 class Param(BaseModel):
     """One tool argument and where it goes on the wire."""
 
@@ -103,6 +128,7 @@ class Operation(BaseModel):
     wire_note: str = ""
     effects: tuple[Effect, ...] = ()  # rules that raise one call above `kind` (see Effect)
     sets_status: str | None = None  # the SIM status a successful call leads to (a plan skips SIMs already there)
+    secrets: tuple[Secret, ...] = ()  # secret fields of its answers and the rule for each (see Secret)
 
     @model_validator(mode="after")
     def _check(self) -> Operation:
@@ -115,6 +141,10 @@ class Operation(BaseModel):
         path_args = {p.name for p in self.params if p.location == "path"}
         if placeholders != path_args:
             raise ValueError(f"{self.name}: path placeholders {placeholders} != path params {path_args}")
+        for secret in self.secrets:
+            if secret.requested_by is not None and secret.requested_by not in names:
+                raise ValueError(f"{self.name}: secret {secret.field} is requested by {secret.requested_by!r}, "
+                                 "which is not an argument")
         return self
 
     @property
@@ -128,7 +158,11 @@ class Operation(BaseModel):
     @property
     def may_ask(self) -> bool:
         """Some calls of it need a person's yes: by class, or when one of its effect rules trips."""
-        return self.gated or bool(self.effects)
+        return self.gated or bool(self.effects) or any(s.policy == "ask" for s in self.secrets)
+
+    def reveals(self, arguments: dict[str, Any]) -> tuple[Secret, ...]:
+        """The secrets this call would reveal, each after a person's yes."""
+        return tuple(s for s in self.secrets if s.asked_for(arguments))
 
     @property
     def may_destroy(self) -> bool:
@@ -137,10 +171,17 @@ class Operation(BaseModel):
 
     @property
     def tool_description(self) -> str:
-        """The description a client is given: with the effect rules, so a model knows which calls will ask."""
-        if not self.effects:
-            return self.description
-        return f"{self.description} Asks first when {'; or when '.join(e.when for e in self.effects)}."
+        """The description a client is given: with the effect and secret rules, so a model knows which calls ask."""
+        asking = [s for s in self.secrets if s.policy == "ask"]
+        rules = [e.when for e in self.effects] + [f"{s.requested_by} is true (it reveals the {s.what})"
+                                                  for s in asking if s.requested_by]
+        always = [s.what for s in asking if not s.requested_by]
+        text = self.description
+        if rules:
+            text += f" Asks first when {'; or when '.join(rules)}."
+        if always:
+            text += f" Asks the user first: it reveals the {' and the '.join(always)}."
+        return text
 
     @property
     def is_idempotent(self) -> bool:

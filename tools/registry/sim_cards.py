@@ -7,7 +7,7 @@ from typing import Any
 from ..words import mask_iccid, mb_text, megabytes, status_of
 from . import shapes
 from .model import (
-    Effect, Operation, Read, StateUnknown, amount_unit, array, body, boolean, enum, pages, path_id, query, string,
+    Effect, Operation, Read, Secret, StateUnknown, amount_unit, array, body, boolean, enum, pages, path_id, query, string,
     uuid,
 )
 
@@ -63,6 +63,17 @@ async def _registers_enabled(arguments: dict[str, Any], read: Read) -> str | Non
     return f"Registers {count} SIM card{'s' if count != 1 else ''} as enabled: each is billed from now on."
 
 
+# PIN/PUK codes: the API returns them on request only. Asked for, a person says yes first; unasked for (or
+# from any other call that returns a SIM card), they are removed should they come back.
+PIN_PUK_ON_REQUEST = Secret(
+    field="pin_puk_codes", what="PIN and PUK codes", policy="ask", requested_by="include_pin_puk_codes",
+    risk="With them, whoever holds the SIM card can unlock it in any device, and reset its PIN.")
+PIN_PUK_NEVER = Secret(field="pin_puk_codes", what="PIN and PUK codes", policy="never")
+# The eSIM activation code (an LPA string): its purpose is to be installed, so it is shown, after a yes.
+ACTIVATION_CODE = Secret(
+    field="activation_code", what="eSIM activation code", policy="ask",
+    risk="Whoever holds it can download this SIM's profile onto a device of theirs, once, and use its service.")
+
 LIMIT_BELOW_USE = Effect(
     kind="destructive", arguments=("data_limit",), test=_limit_below_use,
     when="a data limit below what an enabled SIM used this period stops its data at once")
@@ -91,7 +102,7 @@ OPERATIONS = [
             body("tags", TAGS),
             body("whitelabel_name", string(max_length=64)),
         ),
-        returns=shapes.SIM_CARD, returns_list=True,
+        returns=shapes.SIM_CARD, secrets=(PIN_PUK_NEVER,), returns_list=True,
     ),
     op(
         name="register_sim_cards", title="Register SIM cards", method="POST", path="/actions/register/sim_cards",
@@ -109,7 +120,7 @@ OPERATIONS = [
             body("status", enum(*SIM_STATUS, default="enabled")),
             body("tags", TAGS),
         ),
-        returns=shapes.SIM_CARD, returns_list=True,
+        returns=shapes.SIM_CARD, secrets=(PIN_PUK_NEVER,), returns_list=True,
     ),
     op(
         name="list_sim_cards", title="List SIM cards", method="GET", path="/sim_cards",
@@ -133,7 +144,7 @@ OPERATIONS = [
                                "-current_billing_period_consumed_data.amount")),
             *pages(),
         ),
-        returns=shapes.SIM_CARD, returns_list=True, paginated=True,
+        returns=shapes.SIM_CARD, secrets=(PIN_PUK_NEVER,), returns_list=True, paginated=True,
     ),
     op(
         name="get_sim_card", title="Get a SIM card", method="GET", path="/sim_cards/{sim_card_id}",
@@ -148,7 +159,7 @@ OPERATIONS = [
             query("include_sim_card_group", boolean(False)),
             query("include_pin_puk_codes", boolean(False)),
         ),
-        returns=shapes.SIM_CARD,
+        returns=shapes.SIM_CARD, secrets=(PIN_PUK_ON_REQUEST,),
     ),
     op(
         name="update_sim_card", title="Update a SIM card", method="PATCH", path="/sim_cards/{sim_card_id}",
@@ -167,7 +178,7 @@ OPERATIONS = [
             body("authorized_imeis", {"type": ["array", "null"], "items": string(max_length=16), "maxItems": 100},
                  "[] allows any device."),
         ),
-        returns=shapes.SIM_CARD,
+        returns=shapes.SIM_CARD, secrets=(PIN_PUK_NEVER,),
     ),
     op(
         name="delete_sim_card", title="Delete a SIM card", method="DELETE", path="/sim_cards/{sim_card_id}",
@@ -183,7 +194,7 @@ OPERATIONS = [
             query("report_lost", boolean(False), "Lost or stolen eSIM that cannot be uninstalled: "
                   "disabled eSIMs only; it can never be registered again."),
         ),
-        returns=shapes.SIM_CARD,
+        returns=shapes.SIM_CARD, secrets=(PIN_PUK_NEVER,),
     ),
     op(
         name="enable_sim_card", title="Enable a SIM card", method="POST", path="/sim_cards/{sim_card_id}/actions/enable",
@@ -281,6 +292,7 @@ OPERATIONS = [
             "provision esim on a device",
         ),
         kind="read", reason="Reads only.", params=(SIM_CARD_ID,), returns=shapes.ACTIVATION_CODE,
+        secrets=(ACTIVATION_CODE,),
     ),
     op(
         name="get_sim_card_device_details", title="Get a SIM card's device", method="GET",

@@ -3,7 +3,7 @@
 from functools import partial
 
 from . import shapes
-from .model import Operation, body, boolean, enum, obj, path_id, string
+from .model import Operation, Secret, body, boolean, enum, obj, path_id, string
 
 op = partial(Operation, toolset="storage_migrations")
 
@@ -11,6 +11,8 @@ SOURCE_ID = path_id("migration_source_id", is_uuid=False)
 MIGRATION_ID = path_id("migration_id", is_uuid=False)
 BUCKET = string(max_length=255, minLength=1)
 REGION = string(max_length=64, pattern="^[a-z0-9-]+$")
+# A source's read credentials: for a Telnyx-to-Telnyx migration, a Telnyx API key. Never shown, from any call.
+CREDENTIALS = Secret(field="provider_auth", what="migration source credentials", policy="never")
 
 OPERATIONS = [
     op(
@@ -22,9 +24,10 @@ OPERATIONS = [
     ),
     op(
         name="list_migration_sources", title="List migration sources", method="GET", path="/storage/migration_sources",
-        description="Buckets registered to migrate from.",
+        description="Buckets registered to migrate from (never their credentials).",
         search_words=("registered buckets", "migration sources", "source buckets"),
-        kind="read", reason="Reads only.", returns=shapes.MIGRATION_SOURCE, returns_list=True, paginated=True,
+        kind="read", reason="Reads only.", secrets=(CREDENTIALS,), returns=shapes.MIGRATION_SOURCE, returns_list=True,
+        paginated=True,
     ),
     op(
         name="create_migration_source", title="Create a migration source", method="POST",
@@ -41,14 +44,15 @@ OPERATIONS = [
             }), required=True),
             body("source_region", REGION, "e.g. \"us-east-1\""),
         ),
-        returns=shapes.MIGRATION_SOURCE,
+        secrets=(CREDENTIALS,), returns=shapes.MIGRATION_SOURCE,
     ),
     op(
         name="get_migration_source", title="Get a migration source", method="GET",
         path="/storage/migration_sources/{migration_source_id}",
-        description="One migration source: provider, bucket, region.",
+        description="One migration source: provider, bucket, region (never its credentials).",
         search_words=("one migration source", "source bucket details", "bucket and region"),
-        kind="read", reason="Reads only.", params=(SOURCE_ID,), returns=shapes.MIGRATION_SOURCE,
+        kind="read", reason="Reads only.", params=(SOURCE_ID,), secrets=(CREDENTIALS,),
+        returns=shapes.MIGRATION_SOURCE,
     ),
     op(
         name="delete_migration_source", title="Delete a migration source", method="DELETE",
@@ -56,7 +60,7 @@ OPERATIONS = [
         description="Delete a migration source and its stored credentials.",
         search_words=("remove migration source", "forget bucket", "delete credentials"),
         kind="destructive", reason="Irreversible; migrations can no longer use it.",
-        params=(SOURCE_ID,), returns=shapes.MIGRATION_SOURCE,
+        params=(SOURCE_ID,), secrets=(CREDENTIALS,), returns=shapes.MIGRATION_SOURCE,
     ),
     op(
         name="list_migrations", title="List migrations", method="GET", path="/storage/migrations",
