@@ -230,9 +230,8 @@ def warm_in_background(settings: Settings, client) -> None:
 
 
 async def serve_stdio(settings: Settings) -> None:
-    from mcp.server.stdio import stdio_server
-
     from .audit import audit_for, caller, this_process
+    from .stdio import stdio_streams
     from .stopping import StopOnSignal
 
     store = open_state(settings)
@@ -249,7 +248,7 @@ async def serve_stdio(settings: Settings) -> None:
             serving = anyio.CancelScope()
             group.start_soon(stopper.watch, serving.cancel)
             with serving:
-                async with stdio_server() as (read, write):
+                async with stdio_streams() as (read, write):
                     await server.run(read, write, server.create_initialization_options())
             group.cancel_scope.cancel()
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -70,3 +71,52 @@ def test_only_protocol_on_stdout(api_mock):
         server.kill()
     assert sorted(r.get("id") for r in replies) == [1, 2, 3] and rest == ""
     assert all(r["jsonrpc"] == "2.0" for r in replies)
+
+
+def exchange(messages: list[dict], replies: int, **popen) -> list[dict]:
+    """Send `messages` to the sandbox server over stdio; read `replies` answers, then close stdin."""
+    import json
+
+    server = subprocess.Popen([SCRIPT, "--sandbox"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                              env=clean_env(), **popen)
+    try:
+        if server.stdin is not None:
+            server.stdin.write(b"".join(json.dumps(m).encode() + b"\n" for m in messages))
+            server.stdin.flush()
+        answers = [json.loads(server.stdout.readline()) for _ in range(replies)]
+        if server.stdin is not None:
+            server.stdin.close()
+        assert server.stdout.read() == b""
+        server.wait(timeout=60)
+    finally:
+        server.kill()
+    return answers
+
+
+INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+    "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}
+
+
+def test_answers_larger_than_the_pipe_arrive_whole_and_in_order():
+    """Pipes are written by the event loop: an answer several times the pipe's buffer is written as the client
+    reads it, while a request that arrives meanwhile is still read and answered."""
+    calls = [{"jsonrpc": "2.0", "id": 10 + i, "method": "tools/call", "params": {
+        "name": "list_sim_cards", "arguments": {"page_size": 250}}} for i in range(3)]
+    answers = exchange([INITIALIZE, {"jsonrpc": "2.0", "method": "notifications/initialized"}, *calls,
+                        {"jsonrpc": "2.0", "id": 3, "method": "tools/list"},
+                        {"jsonrpc": "2.0", "id": 2, "method": "ping"}], 6, stdin=subprocess.PIPE)
+    by_id = {answer["id"]: answer for answer in answers}
+    assert sorted(by_id) == [1, 2, 3, 10, 11, 12]
+    pages = [by_id[10 + i]["result"]["structuredContent"] for i in range(3)]
+    assert pages[0] == pages[1] == pages[2] and len(pages[0]["data"]) == pages[0]["meta"]["total_results"] > 0
+    assert len(by_id[3]["result"]["tools"]) >= 66
+    assert min(len(json.dumps(by_id[i]).encode()) for i in (3, 10)) > 65536  # more than a Linux pipe holds
+
+
+def test_stdin_from_a_file_is_served_too(tmp_path):
+    """A file cannot be waited on by the event loop: the SDK's threaded reader serves it."""
+    requests = tmp_path / "requests.jsonl"
+    requests.write_text(json.dumps(INITIALIZE) + "\n")
+    with requests.open("rb") as stdin:
+        [answer] = exchange([], 1, stdin=stdin)
+    assert answer["id"] == 1 and answer["result"]["serverInfo"]["name"] == "telnyx-iot-mcp"
