@@ -31,6 +31,7 @@ from .gate import Gate, Verdict
 from .dynamic import DYNAMIC_NAMES, DYNAMIC_TOOLS, describe, search, tool_problems
 from . import plans
 from .prompting import prompt_handlers
+from .wire import in_wire_form, sent_once
 
 log = logging.getLogger("telnyx_iot_mcp")
 
@@ -315,11 +316,12 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
     server = Server(
         "telnyx-iot-mcp", version=__version__, title="Telnyx IoT",
         instructions=DYNAMIC_INSTRUCTIONS if tools_mode == "dynamic" else INSTRUCTIONS,
-        on_list_tools=list_tools, on_call_tool=call_tool, on_list_prompts=list_prompts, on_get_prompt=get_prompt,
+        on_list_tools=list_tools, on_call_tool=sent_once(call_tool), on_list_prompts=list_prompts, on_get_prompt=get_prompt,
         on_list_resources=apps.list_resources, on_read_resource=apps.read_resource,
         # Without it, streamable HTTP builds and serializes the whole tool list on every tools/call
         # (to check Mcp-Param headers against the called tool's schema).
         get_tool_input_schema=input_schemas.get,
     )
     server.extensions[apps.EXTENSION_ID] = {"mimeTypes": [apps.APP_MIME_TYPE]}
+    server.middleware.append(in_wire_form)
     return server
