@@ -31,7 +31,7 @@ from .gate import Gate, Verdict
 from .dynamic import DYNAMIC_NAMES, DYNAMIC_TOOLS, describe, search, tool_problems
 from . import plans
 from .prompting import prompt_handlers
-from .wire import in_wire_form, sent_once
+from .wire import in_wire_form, sent_once, traced
 
 log = logging.getLogger("telnyx_iot_mcp")
 
@@ -323,5 +323,7 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
         get_tool_input_schema=input_schemas.get,
     )
     server.extensions[apps.EXTENSION_ID] = {"mimeTypes": [apps.APP_MIME_TYPE]}
+    if not traced():
+        server.middleware.clear()  # the SDK's OpenTelemetry span per message: nothing records it
     server.middleware.append(in_wire_form)
     return server

@@ -59,3 +59,12 @@ async def in_wire_form(ctx: ServerRequestContext, call_next: Callable[[ServerReq
     if "structuredContent" in shaped:  # not in the oldest protocol versions
         shaped["structuredContent"] = result.structured_content
     return shaped
+
+
+def traced() -> bool:
+    """Whether an OpenTelemetry tracer provider was set up before the server was built (opentelemetry-instrument,
+    or the application's own): the SDK's span per message is a no-op without one, but not a free one (about a
+    twentieth of a call's CPU over streamable HTTP)."""
+    from opentelemetry import trace
+
+    return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)

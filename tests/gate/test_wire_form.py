@@ -56,3 +56,12 @@ async def test_answers_are_those_of_the_sdks_serialization(mode, extensions, mon
     assert taken.count(True) >= 4  # the first took it for plain answers
     assert (False in taken) == bool(extensions)  # and only for those: a card has _meta
     assert fast[0]["structuredContent"]["data"]["id"] == SIM_ID and fast[2]["isError"]
+
+
+def test_spans_per_message_only_where_a_tracer_provider_records_them(monkeypatch):
+    from opentelemetry import trace
+
+    assert create_server(FakeApi().client()).middleware == [wire.in_wire_form]
+    monkeypatch.setattr(trace, "get_tracer_provider", trace.NoOpTracerProvider)  # as opentelemetry-instrument sets one
+    traced = create_server(FakeApi().client()).middleware
+    assert len(traced) == 2 and type(traced[0]).__name__ == "OpenTelemetryMiddleware" and traced[1] is wire.in_wire_form
