@@ -218,9 +218,11 @@ def warm_in_background(settings: Settings, client) -> None:
     import threading
 
     from ..tools.validation import warm
+    from .wire import warm as warm_calls
 
     def work() -> None:
         try:
+            warm_calls()
             client.warm()
             warm([op.name for op in selected(settings)])
         except Exception:  # the first call does it then, and reports what fails

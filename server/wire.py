@@ -68,3 +68,19 @@ def traced() -> bool:
     from opentelemetry import trace
 
     return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
+
+
+def warm() -> None:
+    """Builds what the SDK builds on the first tools/call (its request and result checks for each protocol
+    version), ahead of it."""
+    from mcp_types import methods
+    from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
+
+    for version in (*HANDSHAKE_PROTOCOL_VERSIONS, *MODERN_PROTOCOL_VERSIONS):
+        for check in (lambda: methods.validate_client_request("tools/call", version, {"name": "warm"}),
+                      lambda: methods.serialize_server_result("tools/call", version, {"content": []})):
+            try:
+                check()
+            except Exception:  # a request without this era's envelope: the check is built all the same
+                pass
+    types.CallToolRequestParams.model_validate({"name": "warm"})
