@@ -32,7 +32,8 @@ FRAMEWORKS = {  # name -> (pins, driver)
     "langchain": (["langchain-mcp-adapters==0.3.2", "langchain-core==1.8.3"], "langchain_driver.py"),
 }
 
-pytestmark = pytest.mark.compat
+# The first test of a framework makes its venv from PyPI: minutes on a busy machine, past the default 120 s.
+pytestmark = [pytest.mark.compat, pytest.mark.timeout(1500)]
 
 
 def venv_for(name: str) -> Path:
