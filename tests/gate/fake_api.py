@@ -54,12 +54,8 @@ GATED_SAMPLES: dict[str, dict[str, Any]] = {
     "disable_sim_card_voice": {"sim_card_id": SIM_ID},
     "create_private_wireless_gateway": {"network_id": OTHER_ID, "name": "Plant", "region_code": "dc2"},
     "delete_private_wireless_gateway": {"private_wireless_gateway_id": GATEWAY_ID},
-    "update_traffic_policy_profile": {"traffic_policy_profile_id": PROFILE_ID, "type": "throttling",
-                                      "limit_bw_kbps": 512},
     "delete_traffic_policy_profile": {"traffic_policy_profile_id": PROFILE_ID},
     "delete_wdr_report": {"report_id": REPORT_ID},
-    "update_mobile_phone_number": {"mobile_phone_number_id": NUMBER_ID,
-                                   "call_forwarding": {"call_forwarding_enabled": True, "forwards_to": "+13125550100"}},
 }
 # The most dangerous calls: the user must type this to confirm.
 TYPED_SAMPLES: dict[str, tuple[dict[str, Any], str]] = {

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from fake_api import BLOCKLIST_ID, GROUP_ID, IMEI, SIM_ID
+from fake_api import BLOCKLIST_ID, GROUP_ID, IMEI, NUMBER_ID, PROFILE_ID, SIM_ID
 from gate_rig import ERAS, Rig, answering
 from telnyx_iot_mcp.tools.registry import OPERATIONS
 
@@ -20,6 +20,13 @@ STATE = {  # the targets as the fake API shows them
     "get_sim_card": {"status": {"value": "enabled"},
                      "current_billing_period_consumed_data": {"amount": "259.7", "unit": "MB"}},
     "get_mobile_voice_connection": {"webhook_event_url": HOOK},
+    # a whitelist of one service and two IP ranges (fake_api), and a number with every paid feature off
+    "get_mobile_phone_number": {"connection_id": CONNECTION, "caller_id_name_enabled": False,
+                                "noise_suppression": "disabled", "inbound": {"interception_app_id": None},
+                                "call_forwarding": {"call_forwarding_enabled": False, "forwarding_type": "on-failure",
+                                                    "forwards_to": None},
+                                "call_recording": {"inbound_call_recording_enabled": False},
+                                "cnam_listing": {"cnam_listing_enabled": False}},
 }
 
 # rule -> (tool, arguments that trip it, words the question shows, arguments that do not trip it)
@@ -48,6 +55,31 @@ CASES: dict[str, tuple[str, dict[str, Any], str, dict[str, Any]]] = {
         "update_mobile_voice_connection", {"connection_id": CONNECTION, "webhook_event_url": "https://evil.example/x"},
         "event url from \"hooks.example.com\" to \"evil.example\"",
         {"connection_id": CONNECTION, "webhook_event_url": HOOK}),
+    "traffic profile allows less": (
+        "update_traffic_policy_profile", {"traffic_policy_profile_id": PROFILE_ID, "ip_ranges": ["203.0.113.0/24"]},
+        'Traffic policy profile 6a6a5d2e-5a0f-4c4b-9a59-9d0d1c3c1f16 (whitelist) stops allowing 1 ip ranges '
+        '("198.51.100.0/24"): SIMs it applies to lose that traffic at once.',
+        {"traffic_policy_profile_id": PROFILE_ID, "ip_ranges": ["203.0.113.0/24", "198.51.100.0/24", "192.0.2.0/24"]}),
+    "traffic profile changes type": (
+        "update_traffic_policy_profile", {"traffic_policy_profile_id": PROFILE_ID, "type": "throttling",
+                                          "limit_bw_kbps": 512},
+        "from whitelist to throttling: the traffic of every SIM it applies to is filtered differently at once.",
+        {"traffic_policy_profile_id": PROFILE_ID, "type": "whitelist", "domains": ["updates.example.com"]}),
+    "number turns on a paid feature": (
+        "update_mobile_phone_number", {"mobile_phone_number_id": NUMBER_ID,
+                                       "call_recording": {"inbound_call_recording_enabled": True}, "tags": ["fleet"]},
+        'Turns on call recording for mobile number "+13125550199": Telnyx charges for these.',
+        {"mobile_phone_number_id": NUMBER_ID, "call_recording": {"inbound_call_recording_enabled": False},
+         "noise_suppression": False, "tags": ["fleet"]}),
+    "number always forwarded": (
+        "update_mobile_phone_number", {"mobile_phone_number_id": NUMBER_ID, "call_forwarding": {
+            "call_forwarding_enabled": True, "forwarding_type": "always", "forwards_to": "+13125550100"}},
+        'forwards its calls (always) to "+13125550100", so its device no longer rings',
+        {"mobile_phone_number_id": NUMBER_ID, "call_forwarding": {"call_forwarding_enabled": False}}),
+    "number moved to another connection": (
+        "update_mobile_phone_number", {"mobile_phone_number_id": NUMBER_ID, "connection_id": "998877"},
+        f'moves it from voice connection "{CONNECTION}" to "998877"',
+        {"mobile_phone_number_id": NUMBER_ID, "connection_id": CONNECTION, "customer_reference": "van 12"}),
     "registering enabled SIMs bills": (
         "register_sim_cards", {"registration_codes": ["0000000001", "0000000002"]},
         "Registers 2 SIM cards as enabled: each is billed from now on.",
@@ -88,8 +120,9 @@ async def test_a_call_that_trips_a_rule_runs_once_after_a_yes(mode, case):
     assert not result.is_error, result.content[0].text
     assert [n for _, n in seen] == [0] and len(changes_by(rig, tool)) == 1
     done = [e for e in rig.audit.entries if e["outcome"] == "ok"]
-    assert [(e["confirmation"], e["kind"]) for e in done] == [("elicitation", next(
-        e.kind for e in OPERATIONS[tool].effects if e.applies(tripping)))]
+    kinds = {e.kind for e in OPERATIONS[tool].effects if e.applies(tripping)}  # each case trips every rule it names
+    assert [(e["confirmation"], e["kind"]) for e in done] == [
+        ("elicitation", "destructive" if "destructive" in kinds else "billable")]
 
 
 @pytest.mark.parametrize("mode", ERAS)
@@ -111,6 +144,11 @@ UNREADABLE = {  # a rule whose state read fails: the read tool made to fail
     "blocklist used by groups gains codes": "get_wireless_blocklist",
     "voice connection set inactive": "get_mobile_voice_connection",
     "voice webhooks pointed elsewhere": "get_mobile_voice_connection",
+    "traffic profile allows less": "get_traffic_policy_profile",
+    "traffic profile changes type": "get_traffic_policy_profile",
+    "number turns on a paid feature": "get_mobile_phone_number",
+    "number always forwarded": "get_mobile_phone_number",
+    "number moved to another connection": "get_mobile_phone_number",
 }
 
 

@@ -25,13 +25,12 @@ ISSUE_DESTRUCTIVE = {
     "set_group_wireless_blocklist", "delete_wireless_blocklist", "delete_data_usage_notification",
     "delete_migration_source", "stop_migration", "delete_mobile_voice_connection",
     # the operations beyond the first 66
-    "disable_sim_card_voice", "delete_private_wireless_gateway", "update_traffic_policy_profile",
-    "delete_traffic_policy_profile", "delete_wdr_report",
+    "disable_sim_card_voice", "delete_private_wireless_gateway", "delete_traffic_policy_profile", "delete_wdr_report",
 }
 ISSUE_BILLABLE = {
     "purchase_esims", "create_sim_card_order", "set_sim_card_public_ip", "bulk_set_public_ips",
-    # voice gives each SIM a billed phone number; a gateway and a number's paid features have no published price
-    "bulk_enable_voice", "enable_sim_card_voice", "create_private_wireless_gateway", "update_mobile_phone_number",
+    # voice gives each SIM a billed phone number; a gateway has no published price
+    "bulk_enable_voice", "enable_sim_card_voice", "create_private_wireless_gateway",
     "enable_sim_card",  # enabling starts billing
 }
 
@@ -83,9 +82,7 @@ PREVIEWS = {
     "create_private_wireless_gateway": ["gateway Plant on network", "in region dc2", "chargeable"],
     "enable_sim_card_voice": ["SIM card 8944...1234", "mobile voice connection \"Fleet voice\" (active)", "phone number"],
     "bulk_enable_voice": ["SIM card group \"Trackers\" with 12 SIM cards", "phone number"],
-    "update_traffic_policy_profile": ["whitelist traffic policy profile", "1 services, 2 ip ranges"],
     "delete_wdr_report": ["2026-10-01T00:00:00Z to 2026-11-01T00:00:00Z, complete"],
-    "update_mobile_phone_number": ["mobile number +13125550199", "changing call_forwarding", "billed call leg"],
 }
 
 

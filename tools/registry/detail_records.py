@@ -23,8 +23,8 @@ OPERATIONS = [
     op(
         name="list_wireless_detail_records", title="Search wireless detail records", method="GET",
         path="/reports/wdrs",
-        description="Data sessions by SIM, group or network (MCC/MNC) in a time window, with bytes up/down, "
-                    "rate and cost: answers who roamed where and used how much.",
+        description="Data sessions by SIM, group or network (MCC/MNC) in a time window, with bytes, rate and "
+                    "cost: who roamed where and used how much.",
         search_words=(
             "wdr", "cdr", "usage per session", "roaming", "roamed", "which country", "data consumed",
             "how much did it cost", "spend", "bill breakdown", "usage report",
@@ -35,14 +35,14 @@ OPERATIONS = [
             query("start_date", TIME, TIME_NOTE),
             query("end_date", TIME),
             query("sim_card_id", uuid()),
-            query("sim_group_id", uuid(), "A SIM card group id."),
+            query("sim_group_id", uuid()),
             query("sim_group_name", string(max_length=128)),
             query("mcc", MCC, "Network country code, e.g. \"262\" (Germany)."),
             query("mnc", MNC),
             query("imsi", string(max_length=15, pattern="^[0-9]{6,15}$")),
             query("phone_number", string(max_length=16, pattern=r"^\+?[0-9]{6,15}$")),
-            query("id", uuid(), "One record."),
-            query("sort", SORT, "Default [\"created_at\"]; \"-\" sorts descending."),
+            query("id", uuid()),
+            query("sort", SORT, "e.g. [\"-created_at\"]"),
             *record_pages(250),
         ),
         returns=shapes.WIRELESS_DETAIL_RECORD, returns_list=True, paginated=True,
@@ -50,8 +50,7 @@ OPERATIONS = [
     op(
         name="list_sim_card_usage_records", title="Search SIM card usage records", method="GET",
         path="/detail_records",
-        description="SIM data usage records (Telnyx's detail record search) by SIM, group, network or date "
-                    "range, with bytes and data cost.",
+        description="SIM data usage records by SIM, group, network or date range, with bytes and data cost.",
         search_words=(
             "cdr", "wdr", "usage history", "data consumption", "data cost", "billing records", "last month usage",
         ),
@@ -66,7 +65,7 @@ OPERATIONS = [
             query("filter[created_at][gte]", TIME, "From; " + TIME_NOTE),
             query("filter[created_at][lte]", TIME, "Until."),
             query("filter[sim_card_id]", uuid()),
-            query("filter[sim_group_id]", uuid(), "A SIM card group id."),
+            query("filter[sim_group_id]", uuid()),
             query("filter[mcc]", MCC),
             query("filter[mnc]", MNC),
             query("sort", SORT, "e.g. [\"-created_at\"]"),

@@ -1,9 +1,13 @@
 """Mobile phone numbers: the numbers voice-enabled SIM cards get, their call settings and messaging settings."""
 
 from functools import partial
+from typing import Any
 
+from ..words import clean, quoted
 from . import shapes
-from .model import Operation, Param, array, body, boolean, enum, nullable, obj, pages, string
+from .model import (
+    Effect, Operation, Param, Read, StateUnknown, array, body, boolean, enum, nullable, obj, pages, string,
+)
 
 op = partial(Operation, toolset="mobile_phone_numbers")
 
@@ -15,6 +19,94 @@ INT64_ID = nullable(string(max_length=32, pattern="^[0-9]{1,32}$"))
 PATH_NOTE = ("The API description keys this path under /v2/mobile_phone_numbers, which with the /v2 base URL "
              "would call /v2/v2/... (the SDKs do); the docs list /mobile_phone_numbers under /v2, which the "
              "entry follows.")
+
+async def _number(arguments: dict[str, Any], read: Read) -> dict[str, Any]:
+    found = await read("get_mobile_phone_number", {"mobile_phone_number_id": arguments["mobile_phone_number_id"]})
+    if not isinstance(found, dict):
+        raise StateUnknown("the mobile number")
+    return found
+
+
+def _number_name(found: dict[str, Any], arguments: dict[str, Any]) -> str:
+    return f"mobile number {quoted(found.get('phone_number') or arguments['mobile_phone_number_id'], 32)}"
+
+
+def _on(value: Any) -> bool | None:
+    """A feature's state as the record shows it: a flag, or noise suppression's direction ("disabled" is off)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return value != "disabled"
+    return None
+
+
+# Paid features an update can turn on: (argument, its on/off field or None for a flag of its own, name).
+PAID = (
+    ("call_forwarding", "call_forwarding_enabled", "call forwarding (each forwarded call is a billed call leg)"),
+    ("call_recording", "inbound_call_recording_enabled", "call recording"),
+    ("cnam_listing", "cnam_listing_enabled", "a CNAM listing"),
+    ("caller_id_name_enabled", None, "caller ID name lookups"),
+    ("noise_suppression", None, "noise suppression"),
+)
+
+
+async def _starts_paid_features(arguments: dict[str, Any], read: Read) -> str | None:
+    wanted = [(arg, field, label) for arg, field, label in PAID
+              if (arguments.get(arg, {}).get(field) if field else arguments.get(arg)) is True]
+    if not wanted:
+        return None
+    found = await _number(arguments, read)
+    started = []
+    for arg, field, label in wanted:
+        now = _on(found.get(arg, {}).get(field) if field and isinstance(found.get(arg), dict) else
+                  None if field else found.get(arg))
+        if now is None:
+            raise StateUnknown(f"whether {label.split(' (')[0]} is on")
+        if not now:
+            started.append(label)
+    if not started:
+        return None
+    return f"Turns on {', '.join(started)} for {_number_name(found, arguments)}: Telnyx charges for these."
+
+
+def _app(value: Any) -> Any:
+    return value.get("interception_app_id") if isinstance(value, dict) else None
+
+
+async def _reroutes_calls(arguments: dict[str, Any], read: Read) -> str | None:
+    forwarding = arguments.get("call_forwarding") or {}
+    found = await _number(arguments, read)
+    moved = []
+    if "connection_id" in arguments and arguments["connection_id"] != found.get("connection_id"):
+        moved.append(f"moves it from voice connection {quoted(found.get('connection_id') or 'none', 32)} to "
+                     f"{quoted(arguments['connection_id'] or 'none', 32)}")
+    for side in ("inbound", "outbound"):
+        if side in arguments and "interception_app_id" in arguments[side] \
+                and arguments[side]["interception_app_id"] != _app(found.get(side)):
+            app = arguments[side]["interception_app_id"] or "none"
+            moved.append(f"hands its {side} calls to application {quoted(app, 32)}")
+    if forwarding:
+        current = found.get("call_forwarding")
+        if not isinstance(current, dict) or not isinstance(current.get("call_forwarding_enabled"), bool):
+            raise StateUnknown("its call forwarding")
+        was_on, kind_was, target_was = (current["call_forwarding_enabled"], current.get("forwarding_type"),
+                                        current.get("forwards_to"))
+        on = forwarding.get("call_forwarding_enabled", was_on)
+        kind, target = forwarding.get("forwarding_type", kind_was), forwarding.get("forwards_to", target_was)
+        if on and ((kind == "always" and not (was_on and kind_was == "always" and target == target_was))
+                   or (was_on and target != target_was)):
+            moved.append(f"forwards its calls ({clean(kind or 'always', 16)}) to {quoted(target or 'none', 32)}"
+                         + (", so its device no longer rings" if kind == "always" else ""))
+    if not moved:
+        return None
+    return f"Changes where the calls of {_number_name(found, arguments)} go: {'; '.join(moved)}."
+
+
+STARTS_PAID = Effect(kind="billable", arguments=tuple(arg for arg, _, _ in PAID), test=_starts_paid_features,
+                     when="it turns on forwarding, recording, a CNAM listing, caller ID names or noise suppression")
+REROUTES = Effect(kind="destructive", arguments=("connection_id", "inbound", "outbound", "call_forwarding"),
+                  test=_reroutes_calls, when="its calls would go elsewhere (connection, application, forwarding)")
+
 
 OPERATIONS = [
     op(
@@ -48,9 +140,12 @@ OPERATIONS = [
             "noise cancel",
             "turn on call recording", "mp3 recording", "caller id name",
         ),
-        kind="billable", reason="Forwarding makes a billed call leg, recording and CNAM listing are paid "
-                                "features, and a new connection re-routes live calls; Telnyx publishes no "
-                                "prices, so every change is asked for.",
+        kind="write", reason="Tags, a customer reference, turning a feature off or keeping a setting cost nothing "
+                             "and cut nothing. The effect rules ask when a paid feature is turned on (a forwarded "
+                             "call is a billed call leg; recording, CNAM listing, caller ID names and noise "
+                             "suppression are billed) or when calls would go elsewhere (another connection, an "
+                             "interception application, a forwarding target or always-forwarding).",
+        effects=(STARTS_PAID, REROUTES),
         wire_note=PATH_NOTE + " noise_suppression is a boolean here but an enum in the number's record; "
                               "the entry sends what the update accepts.",
         params=(

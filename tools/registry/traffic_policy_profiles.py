@@ -1,9 +1,11 @@
 """Traffic policy profiles: which services, IP ranges and domains SIM traffic may reach, or at what speed."""
 
 from functools import partial
+from typing import Any
 
+from ..words import clean, quoted
 from . import shapes
-from .model import Operation, array, body, enum, nullable, pages, path_id, query, string
+from .model import Effect, Operation, Read, StateUnknown, array, body, enum, nullable, pages, path_id, query, string
 
 op = partial(Operation, toolset="traffic_policy_profiles")
 
@@ -14,6 +16,52 @@ DOMAINS = array(string(max_length=253), max_items=100)
 BANDWIDTH = {"type": "integer", "enum": [512, 1024]}
 TARGETS_NOTE = "At least one of services, ip_ranges or domains."
 SERVICES_NOTE = "Service ids from list_traffic_policy_profile_services."
+
+TARGETS = ("services", "ip_ranges", "domains")
+
+
+async def _narrows(arguments: dict[str, Any], read: Read) -> str | None:
+    """What of the change lets less traffic through: another type, fewer allowed targets on a whitelist, more
+    blocked ones on a blacklist, a lower bandwidth on a throttle."""
+    found = await read("get_traffic_policy_profile", {"traffic_policy_profile_id": arguments["traffic_policy_profile_id"]})
+    if not isinstance(found, dict) or found.get("type") not in ("whitelist", "blacklist", "throttling"):
+        raise StateUnknown("the profile's type")
+    name, old = f"traffic policy profile {clean(arguments['traffic_policy_profile_id'], 40)}", found["type"]
+    new = arguments.get("type", old)
+    if new != old:
+        return (f"Changes {name} from {old} to {new}: the traffic of every SIM it applies to is filtered "
+                "differently at once.")
+    changed = []
+    for target in TARGETS:
+        if target not in arguments:
+            continue
+        if not isinstance(found.get(target), list):
+            raise StateUnknown(f"the profile's {target.replace('_', ' ')}")
+        before, after = set(map(str, found[target])), set(map(str, arguments[target]))
+        gone, more = sorted(before - after), sorted(after - before)
+        if old == "whitelist" and gone:
+            changed.append(f"stops allowing {len(gone)} {target.replace('_', ' ')} ({_few(gone)})")
+        if old == "blacklist" and more:
+            changed.append(f"blocks {len(more)} more {target.replace('_', ' ')} ({_few(more)})")
+    if old == "throttling" and "limit_bw_kbps" in arguments and arguments["limit_bw_kbps"]:
+        limit = found.get("limit_bw_kbps")
+        if limit is not None and not isinstance(limit, int):
+            raise StateUnknown("the profile's bandwidth")
+        if limit is None or arguments["limit_bw_kbps"] < limit:
+            changed.append(f"slows traffic to {arguments['limit_bw_kbps']} kbps"
+                           + (f" from {limit} kbps" if limit else " (no limit now)"))
+    if not changed:
+        return None
+    return f"{name.capitalize()} ({old}) {'; '.join(changed)}: SIMs it applies to lose that traffic at once."
+
+
+def _few(items: list[str]) -> str:
+    shown = ", ".join(quoted(item, 40) for item in items[:3])
+    return shown + (f" and {len(items) - 3} more" if len(items) > 3 else "")
+
+
+NARROWS = Effect(kind="destructive", arguments=("type", *TARGETS, "limit_bw_kbps"), test=_narrows,
+                 when="less traffic would pass (type, targets, bandwidth)")
 
 OPERATIONS = [
     op(
@@ -85,8 +133,11 @@ OPERATIONS = [
             "tpp", "change allowlist", "throttle", "slow down", "limit bandwidth", "block more sites",
             "add a domain", "edit the policy", "whitelist to blacklist", "change the policy",
         ),
-        kind="destructive", reason="Takes effect at once on every SIM it applies to: a narrower whitelist, a "
-                                   "blacklist or a throttle can block or slow live devices.",
+        kind="write", reason="Takes effect at once on every SIM it applies to, so the effect rule asks whenever "
+                             "less traffic would pass (another type, a narrower whitelist, a longer blacklist, a "
+                             "lower bandwidth); a wider whitelist, a shorter blacklist or a lifted limit only lets "
+                             "more through.",
+        effects=(NARROWS,),
         params=(
             PROFILE_ID,
             body("type", enum("whitelist", "blacklist", "throttling")),
