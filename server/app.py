@@ -188,7 +188,7 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
             return gate.audit.end_in_flight(call, detail, other_than=verdict.op.name)
 
         try:
-            if not tool.read_only:  # the Telnyx account each audit line of this call names
+            if not tool.read_only or gate.audit.reads:  # the Telnyx account each audit line of this call names
                 current_call.set((call, await account_of_call()))
             verdict = await decide()
             if verdict.reply is not None:  # the user is being asked (2026-07-28 round trip, or an App's card)
@@ -197,7 +197,7 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
         except ToolError as error:
             if verdict is not None:
                 others = end_others(f"{error.message} (while in flight to Telnyx: it may have taken effect)")
-                unknown = error.may_have_happened or others > 0
+                unknown = (error.may_have_happened or others > 0) and not tool.read_only
                 gate.finish(verdict, "unknown" if unknown else "error", error.payload.get("request_id"), error.message)
             return error_result(error)
         except Exception:  # the server must answer, whatever broke
@@ -211,9 +211,9 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
                 stopped, anyio.get_cancelled_exc_class()) else f"the server stopped ({type(stopped).__name__})")
             if verdict is None:
                 gate.abandoned(tool, arguments, ctx.request_id, f"{why} before it was confirmed; nothing was sent")
-            else:
-                gate.audit.end_in_flight(call, f"{why} while the request was in flight to Telnyx: it may have "
-                                               "taken effect")
+            elif not gate.audit.end_in_flight(call, f"{why} while the request was in flight to Telnyx: it may "
+                                                    "have taken effect"):
+                gate.finish(verdict, "cancelled", detail=f"{why}; no change was in flight")  # a read
             raise
         finally:
             current_call.reset(audited_call)
@@ -242,15 +242,19 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
         gate.finish(verdict, "ok", sent.request_id)
         return text_result(answer.payload, text=answer.text)
 
-    async def run_local(ctx: ServerRequestContext, tool: LocalTool, arguments: dict[str, Any]) -> types.CallToolResult:
+    async def run_local(ctx: ServerRequestContext, tool: LocalTool,
+                        arguments: dict[str, Any]) -> types.CallToolResult | types.InputRequiredResult:
         """Local tools only read, through registry operations: validate, then run."""
-        try:
+        async def decide() -> Verdict:
             check_arguments(tool, arguments)  # type: ignore[arg-type]  # uses the name only
-            return text_result(await LOCAL_HANDLERS[tool.name](client, arguments, ctx.session.report_progress))
-        except ToolError as error:
-            return error_result(error)
-        except Exception:  # the server must answer, whatever broke
-            return internal_error(tool.name)
+            return Verdict(tool, arguments, "not-needed", ctx.request_id, kind=tool.kind)
+
+        async def send(verdict: Verdict) -> types.CallToolResult:
+            answer = text_result(await LOCAL_HANDLERS[tool.name](client, arguments, ctx.session.report_progress))
+            gate.finish(verdict, "ok")
+            return answer
+
+        return await audited(ctx, tool, arguments, decide, send)
 
     async def run_plan(ctx: ServerRequestContext, params: types.CallToolRequestParams, tool: LocalTool,
                        arguments: dict[str, Any]) -> types.CallToolResult | types.InputRequiredResult:

@@ -1,7 +1,8 @@
 """The audit log: who changed what, in which Telnyx account, and how it ended. One JSON line per event.
 
 Every call of a tool that changes something (write, destructive, billable) leaves lines, and so does every
-refusal and every read that reveals secrets (`reveals` names what it reveals, never the secret). `event` says which:
+refusal and every read that reveals secrets (`reveals` names what it reveals, never the secret); every other
+read leaves one `end` line too (unless `reads` is off). `event` says which:
 
 - `ask`: the user is being asked to confirm, within the call (nothing sent yet);
 - `send`: written just before the change is sent, so a line exists even if the process dies while it is
@@ -40,7 +41,7 @@ from functools import cached_property
 from typing import Any, Literal
 
 from ..tools.client import ApiResponse, TelnyxClient
-from ..tools.redact import redact_value
+from ..tools.redact import redact_json
 from ..tools.request import ApiRequest
 from .settings import Settings
 from .state import Store, StoreUnavailable
@@ -80,12 +81,13 @@ def new_call_id() -> str:
 
 class AuditLog:
     def __init__(self, path: str | None = None, *, key: bytes | None = None,
-                 key_source: Callable[[], Awaitable[bytes]] | None = None) -> None:
+                 key_source: Callable[[], Awaitable[bytes]] | None = None, reads: bool = True) -> None:
         """Raises OSError when `path` cannot be appended to, so a bad path stops the server at start.
         `key` keys the fingerprints of access tokens; without it, `key_source` gives it (the state store's
         persistent secret, so fingerprints stay the same across restarts and replicas), else it is random
         for this process."""
         self.path = path
+        self.reads = reads  # a line for every read call too
         self._key = key if key or key_source else secrets.token_bytes(32)
         self._key_source = key_source
         self._lock = threading.Lock()
@@ -116,25 +118,25 @@ class AuditLog:
                api_request_id: str | None = None, detail: str | None = None, event: Event = "end",
                reveals: tuple[str, ...] = ()) -> dict[str, Any]:
         call, account = current_call.get() or (new_call_id(), None)
-        entry = redact_value({
+        entry, line = redact_json({
             "time": _now(), "event": event, "call": call,
             "tool": tool, "kind": kind, "arguments": redact(arguments), "confirmation": confirmation,
             "outcome": outcome, "caller": caller.get() or this_process("in-process"), "account": account,
             "request_id": request_id, "api_request_id": api_request_id,
             **({"reveals": list(reveals)} if reveals else {}), **({"detail": detail} if detail else {}),
         })
-        if event != "ask":
+        if event == "send" or (event == "end" and self._in_flight):
             sent = (call, tool, json.dumps(arguments, sort_keys=True, default=str))
             with self._lock:
                 if event == "send":
                     self._in_flight[sent] = entry
                 else:
                     self._in_flight.pop(sent, None)
-        self._write(entry)
+        self._write(entry, line)
         return entry
 
-    def _write(self, entry: dict[str, Any]) -> None:
-        line = json.dumps(entry, ensure_ascii=False, default=str)
+    def _write(self, entry: dict[str, Any], line: str | None = None) -> None:
+        line = line or json.dumps(entry, ensure_ascii=False, default=str)
         log.info("%s", line)
         if self.path:
             try:
@@ -179,7 +181,8 @@ def audit_for(settings: Settings, store: Store | None = None) -> AuditLog:
     by `store`'s persistent one; stops the server at start when its file cannot be written."""
     key = settings.confirm_secret.get_secret_value().encode() if settings.confirm_secret else None
     try:
-        return AuditLog(settings.audit_log, key=key, key_source=store.secret if store is not None else None)
+        return AuditLog(settings.audit_log, key=key, key_source=store.secret if store is not None else None,
+                        reads=settings.audit_reads)
     except OSError as error:
         print(f"telnyx-iot-mcp: the audit log {settings.audit_log!r} cannot be written: {error.strerror}",
               file=sys.stderr)

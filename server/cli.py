@@ -75,6 +75,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                              "--state-url redis://...)")
     parser.add_argument("--audit-log", metavar="PATH", default=None,
                         help="append the audit log to this file: JSON lines for every change (before it is sent and how it ended) and every refusal")
+    parser.add_argument("--audit-reads", action=argparse.BooleanOptionalAction, default=None,
+                        help="also a line for every read (default on; --no-audit-reads keeps changes and refusals only)")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     http = parser.add_argument_group("Streamable HTTP (the access token comes from TELNYX_IOT_MCP_HTTP_TOKEN "
                                      "or --http-token-file, never from the command line)")
@@ -112,6 +114,7 @@ def load_settings(args: argparse.Namespace) -> Settings:
     flags = {k: v for k, v in {
         "sandbox": args.sandbox, "sandbox_state": args.sandbox_state, "read_only": args.read_only,
         "confirm": args.confirm, "confirm_ttl": args.confirm_ttl, "audit_log": args.audit_log,
+        "audit_reads": args.audit_reads,
         "state_dir": args.state_dir, "state_url": args.state_url, "rate_limit": args.rate_limit,
         "toolsets": args.toolsets, "tools": args.tools, "exclude_tools": args.exclude_tools,
         "tools_mode": args.tools_mode,

@@ -137,8 +137,8 @@ class Gate:
 
     def finish(self, verdict: Verdict, outcome: Outcome, api_request_id: str | None = None,
                detail: str | None = None) -> None:
-        """Audit the end of a call the gate let through."""
-        if not verdict.op.read_only or verdict.reveals:  # a change, or a read that shows secrets
+        """Audit the end of a call the gate let through (a read: when reads are recorded, or it reveals secrets)."""
+        if not verdict.op.read_only or verdict.reveals or self.audit.reads:
             self.record(verdict.op.name, verdict.kind or verdict.op.kind, verdict.arguments, verdict.confirmation,
                         outcome, verdict.request_id, api_request_id, detail, reveals=verdict.reveals)
 

@@ -36,7 +36,8 @@ class Settings(BaseSettings):
     # What outlives a call (server/state.py): unset = SQLite in state_dir; "memory"; "redis://host:port/db".
     state_url: str | None = None
     state_dir: str | None = None  # default $XDG_STATE_HOME/telnyx-iot-mcp, else ~/.local/state/telnyx-iot-mcp
-    audit_log: str | None = None  # file to append one JSON line per write, destructive or billable call
+    audit_log: str | None = None  # file to append the audit log to (JSON lines)
+    audit_reads: bool = True  # a line for every read too, not only changes, reveals and refusals
     # Tool selection: comma-separated names in the environment (TELNYX_IOT_MCP_TOOLSETS=sim_cards,actions).
     toolsets: Annotated[list[str], NoDecode] = []  # empty: every toolset
     tools: Annotated[list[str], NoDecode] = []  # added to the toolsets' tools

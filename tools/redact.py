@@ -9,6 +9,7 @@ runs before anything is cut to length.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Iterable
@@ -21,6 +22,7 @@ MIN_SECRET_LENGTH = 8  # shorter is no key, and masking it would mangle ordinary
 # text (6 would, now and then, in a long list of UUIDs), and 7 characters of a 40-character key give little away.
 FRAGMENT = 8
 _BEARER = re.compile(r"(?i)(bearer\s+)[^\s\"',;]+")
+_JSON_ESCAPED = re.compile(r'["\\\x00-\x1f]')
 _secrets: set[str] = set()
 
 # The Telnyx key an HTTP client sent with the request being served (server/http.py). TelnyxClient calls with
@@ -91,6 +93,23 @@ def redact_value(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [redact_value(v) for v in value]
     return value
+
+
+def redact_json(value: Any) -> tuple[Any, str]:
+    """`value` masked as `redact_value` masks it, and its JSON text (a log line): one pass over the text rather
+    than one per string, when no secret holds a character JSON would escape (then a secret reads the same in
+    the text as in the value); string by string otherwise."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    if not any(_JSON_ESCAPED.search(secret) for secret in _active_secrets()):
+        masked = redact(text)
+        if masked == text:
+            return value, text
+        try:
+            return json.loads(masked), masked
+        except ValueError:  # a run of digits of a secret masked inside a JSON number
+            pass
+    value = redact_value(value)
+    return value, json.dumps(value, ensure_ascii=False, default=str)
 
 
 def cut(text: str, limit: int) -> str:

@@ -32,14 +32,15 @@ API_KEY = "KEY0c7e91f4a2b35d68e0f17a9c4b2d83e5_Tz4qW8mNx2Lr7Vb"
 class HangingApi(FakeApi):
     """Answers reads; a change is recorded, then never answered (or answered after `delay`)."""
 
-    def __init__(self, delay: float | None = None) -> None:
+    def __init__(self, delay: float | None = None, *, reads: bool = False) -> None:
         super().__init__()
         self.delay = delay
+        self.reads = reads  # hang on reads instead
         self.change_arrived = anyio.Event()
 
     async def handle_async(self, request: httpx.Request) -> httpx.Response:
         answer = self.handle(request)
-        if self.requests[-1].op is not None and not self.requests[-1].op.read_only:
+        if self.requests[-1].op is not None and self.requests[-1].op.read_only == self.reads:
             self.change_arrived.set()
             await anyio.sleep(self.delay if self.delay is not None else 3600)
         return answer
@@ -198,3 +199,34 @@ async def test_token_fingerprints_are_keyed_by_the_stores_persistent_secret(tmp_
     assert await audit.fingerprint("token", "the-same-access-token") == prints[0]
     for store in stores:
         await store.aclose()
+
+
+async def test_every_read_leaves_one_end_line_local_tools_too_and_a_cancelled_read_ends_cancelled(tmp_path):
+    """Reads reach Telnyx too: who read what, in which account. No send line (a read changes nothing)."""
+    from telnyx_iot_mcp.sandbox import create_app
+
+    path = tmp_path / "audit.jsonl"
+    client = TelnyxClient(base_url="http://sandbox/v2", transport=httpx.ASGITransport(app=create_app()))
+    async with Client(create_server(client, gate=Gate(client, audit=AuditLog(str(path))))) as session:
+        assert not (await session.call_tool("list_sim_cards", {"page_size": 2, "status": ["enabled"]})).is_error
+        assert not (await session.call_tool("show_fleet_dashboard", {})).is_error
+        assert (await session.call_tool("get_sim_card", {"sim_card_id": SIM_ID})).is_error  # not in the sandbox
+    lines = lines_of(path)
+    assert [(e["event"], e["tool"], e["kind"], e["confirmation"], e["outcome"]) for e in lines] == [
+        ("end", "list_sim_cards", "read", "not-needed", "ok"), ("end", "show_fleet_dashboard", "read", "not-needed", "ok"),
+        ("end", "get_sim_card", "read", "not-needed", "error")]
+    assert lines[0]["arguments"] == {"page_size": 2, "status": ["enabled"]} and lines[0]["account"] == "no-key"
+    assert lines[0]["api_request_id"] and lines[2]["detail"]  # Telnyx's request id; why the read failed
+
+    api, path = HangingApi(reads=True), tmp_path / "cancelled.jsonl"
+    async with Client(audited_server(api, path)) as session:
+        async with anyio.create_task_group() as group:
+            group.start_soon(session.call_tool, "get_sim_card", {"sim_card_id": SIM_ID})
+            await api.change_arrived.wait()  # the GET has reached Telnyx
+            group.cancel_scope.cancel()
+        with anyio.fail_after(10):
+            while not lines_of(path):
+                await anyio.sleep(0.02)
+    (line,) = lines_of(path)
+    assert (line["event"], line["tool"], line["outcome"]) == ("end", "get_sim_card", "cancelled")
+    assert line["account"].startswith("acct-")

@@ -243,10 +243,11 @@ def test_audit_redacts_secrets_at_any_depth():
 
 
 @pytest.mark.anyio
-async def test_audit_lines_cover_writes_not_reads_and_keep_secrets_out(tmp_path, caplog):
+@pytest.mark.parametrize("reads", [True, False])
+async def test_audit_lines_cover_reads_and_writes_and_keep_secrets_out(tmp_path, caplog, reads):
     caplog.set_level("INFO", logger="telnyx_iot_mcp.audit")
     rig = Rig()
-    rig.gate.audit = AuditLog(str(tmp_path / "audit.jsonl"))
+    rig.gate.audit = AuditLog(str(tmp_path / "audit.jsonl"), reads=reads)
     seen: list = []
     async with Client(rig.server, mode="legacy", elicitation_callback=answering("accept", seen)) as client:
         await client.call_tool("get_sim_card", {"sim_card_id": SIM_ID})
@@ -255,10 +256,15 @@ async def test_audit_lines_cover_writes_not_reads_and_keep_secrets_out(tmp_path,
             "provider_auth": {"access_key": "AKIAEXAMPLE", "secret_access_key": "wJalrXUtnFEMI"}})
         await client.call_tool("disable_sim_card", {"sim_card_id": SIM_ID})
     lines = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
-    assert [(e["event"], e["tool"], e["confirmation"], e["outcome"]) for e in lines] == [
+    read = [("end", "get_sim_card", "not-needed", "ok")] if reads else []  # a read: one line, after it answered
+    assert [(e["event"], e["tool"], e["confirmation"], e["outcome"]) for e in lines] == read + [
         ("send", "create_migration_source", "not-needed", None), ("end", "create_migration_source", "not-needed", "ok"),
         ("ask", "disable_sim_card", "none", "awaiting_confirmation"),
         ("send", "disable_sim_card", "elicitation", None), ("end", "disable_sim_card", "elicitation", "ok")]
+    if reads:
+        assert (lines[0]["kind"], lines[0]["arguments"]) == ("read", {"sim_card_id": SIM_ID})
+        assert lines[0]["account"].startswith("acct-")
+    lines = lines[len(read):]
     assert lines[0]["call"] == lines[1]["call"] != lines[2]["call"] == lines[3]["call"] == lines[4]["call"]
     ends = [e for e in lines if e["event"] == "end"]
     assert all(e["time"] and e["request_id"] is not None and e["api_request_id"].startswith("req-") for e in ends)

@@ -195,3 +195,20 @@ async def test_two_tenants_never_share_a_cookie():
     await client.aclose()
     assert [k for k, _ in seen] == [SERVER_KEY, CALLER_KEY, SERVER_KEY]
     assert [cookie for _, cookie in seen] == [None, None, None]
+
+
+@pytest.mark.parametrize("secret", ["Kq7w2Xr9pL4m8Tz3Vb6n", "58213907ab46cd91ef35", 'tok"en\\with-escapes-77'])
+def test_an_audit_line_is_masked_in_one_pass_exactly_as_string_by_string(secret, monkeypatch):
+    """The audit log masks its JSON text once (cheap enough for a line per read); the result must equal masking
+    every string, also when a secret holds characters JSON escapes or digits that turn up in a number."""
+    from telnyx_iot_mcp.tools.redact import redact_json, redact_value
+
+    monkeypatch.setattr(masking, "_secrets", set())  # this secret only, and not for the tests after
+    register_secret(secret)
+    digits = int("".join(c for c in secret if c.isdigit())[:12] or 0)
+    line = {"detail": f"upstream said {secret[:9]}... and {secret[-10:]}", "n": digits, "request_id": 7,
+            "arguments": {"note": f"x{secret}y", "tags": [secret[3:14], "plain words here"]}, "ok": None}
+    value, text = redact_json(line)
+    assert value == redact_value(line) and json.loads(text) == value
+    strings = json.dumps({k: v for k, v in value.items() if k != "n"})  # numbers are not masked, as before
+    assert not any(json.dumps(secret[i:i + 8])[1:-1] in strings for i in range(len(secret) - 7))
