@@ -24,7 +24,7 @@ pytestmark = pytest.mark.anyio
 
 API_KEY = "KEY0e5b7c1d9a3f48260b7e1c5d9a3f4826_Qs7tY2pLw9Kd4Hx"
 SIM_ID = "6a09cdc3-8948-47f0-aa62-74ac943d6c58"
-TOKEN = "stop-signal-token-0123456789abcdef"
+TOKEN = "sigterm-access-9f3c2a7b5d1e8f64"
 
 
 def wait_until(condition, seconds: float = 20.0) -> None:
