@@ -107,7 +107,9 @@ async def test_pin_and_puk_codes_shown_after_a_yes_and_audited_without_them(rig,
     assert not result.is_error and result.structured_content["data"]["pin_puk_codes"] == sim["_pin_puk"]
     assert sum("include_pin_puk_codes=true" in url for url in rig.http.urls()) == 1
     lines = rig.lines()
-    [end] = [line for line in lines if line["event"] == "end" and line["outcome"] == "ok"]
+    [end] = [line for line in lines if line["event"] == "end" and line["outcome"] == "ok" and "reveals" in line]
+    [read] = [line for line in lines if "reveals" not in line]  # the plain read: its one line, revealing nothing
+    assert (read["kind"], read["confirmation"], read["outcome"]) == ("read", "not-needed", "ok")
     assert end["tool"] == "get_sim_card" and end["kind"] == "read" and end["reveals"] == ["PIN and PUK codes"]
     assert end["confirmation"] == "elicitation" and end["arguments"]["sim_card_id"] == sim["id"]
     written = rig.audit_path.read_text()
@@ -126,7 +128,7 @@ async def test_pin_and_puk_codes_by_confirmation_token_when_the_client_cannot_as
         again = await c.call_tool("get_sim_card", {**arguments, "confirmation_token": asked["confirmation_token"]})
     assert result.structured_content["data"]["pin_puk_codes"] == sim["_pin_puk"]
     assert again.is_error and "pin_puk_codes" not in everything_said(again)  # the token was spent
-    [end] = [line for line in rig.lines() if line["event"] == "end" and line["outcome"] == "ok"]
+    [end] = [line for line in rig.lines() if line["event"] == "end" and line["outcome"] == "ok" and "reveals" in line]
     assert end["confirmation"] == "token" and end["reveals"] == ["PIN and PUK codes"]
 
 
