@@ -82,7 +82,7 @@ def manifest() -> dict:
                 "env": {variable: f"${{user_config.{name}}}" for name, (_, variable) in USER_CONFIG.items()},
             },
         },
-        "tools": [{"name": e.name, "description": e.description} for e in CATALOG.values()],
+        "tools": [{"name": e.name, "description": e.tool_description} for e in CATALOG.values()],
         "prompts": [{"name": p.name, "description": p.description, "arguments": [a.name for a in p.arguments],
                      "text": p.body.strip()} for p in prompts],
         "keywords": PYPROJECT["project"]["keywords"],
