@@ -87,34 +87,25 @@ async def _bounded(items: list[Any], work: Callable[[Any], Awaitable[Any]], limi
     return results
 
 
-class WholeAnswers:
-    """The client for reads the server consumes itself: the size cap on answers is for what a model reads,
-    and a plan of a few hundred SIMs with their groups is larger than that."""
-
-    max_result_bytes = None
-
-    def __init__(self, client: TelnyxClient) -> None:
-        self.send = client.send
-
-
 async def resolve(client: TelnyxClient, arguments: dict[str, Any], op: Operation, concurrency: int) -> Plan:
     """The SIM cards the targets name, as they are now; raises ToolError when some cannot be found."""
     list_op = OPERATIONS["list_sim_cards"]
-    client = WholeAnswers(client)  # type: ignore[assignment]  # execute needs only send and the cap
+    # Read whole: a plan of a few hundred SIMs with their groups is larger than one answer to a model.
     if "filter" in arguments:
         found = await execute(client, list_op, {**arguments["filter"], "include_sim_card_group": True,
-                                                "page_size": 1})
+                                                "page_size": 1}, whole=True)
         total = (found.get("meta") or {}).get("total_results")
         if isinstance(total, int) and total > MAX_PLAN_SIMS:
             raise _too_many(total)
         listed = await execute(client, list_op, {**arguments["filter"], "include_sim_card_group": True,
-                                                 "all_pages": True, "page_size": PAGE_SIZE})
+                                                 "all_pages": True, "page_size": PAGE_SIZE}, whole=True)
         sims = listed["data"] or []
         if len(sims) > MAX_PLAN_SIMS or (listed.get("meta") or {}).get("truncated"):
             raise _too_many(total if isinstance(total, int) else len(sims))
     elif "iccids" in arguments:
         async def by_iccid(iccid: str) -> dict[str, Any] | None:
-            page = await execute(client, list_op, {"iccid": iccid, "include_sim_card_group": True, "page_size": 250})
+            page = await execute(client, list_op, {"iccid": iccid, "include_sim_card_group": True, "page_size": 250},
+                                 whole=True)
             return next((s for s in page["data"] or [] if s.get("iccid") == iccid), None)  # the filter matches starts
 
         rows = await _bounded(arguments["iccids"], by_iccid, concurrency)
@@ -126,7 +117,7 @@ async def resolve(client: TelnyxClient, arguments: dict[str, Any], op: Operation
         async def by_id(sim_id: str) -> dict[str, Any] | None:
             try:
                 return (await execute(client, OPERATIONS["get_sim_card"],
-                                      {"sim_card_id": sim_id, "include_sim_card_group": True}))["data"]
+                                      {"sim_card_id": sim_id, "include_sim_card_group": True}, whole=True))["data"]
             except ToolError as error:
                 if error.payload.get("status") == 404:
                     return None

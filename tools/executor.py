@@ -27,11 +27,12 @@ def check_arguments(op: Operation, arguments: dict[str, Any]) -> None:
 
 
 async def run(client: TelnyxClient, op: Operation, arguments: dict[str, Any],
-              progress: Progress | None = None, revealed: Collection[str] = ()) -> Answer:
+              progress: Progress | None = None, revealed: Collection[str] = (), *, whole: bool = False) -> Answer:
     """The API's `data` (and `meta` for lists) for a validated call, with its JSON text; raises ToolError.
 
     `all_pages`, `page_offset` and `fields` are handled here (build_request sends registry params only).
-    Secret fields the operation declares are removed from `data`, except the `revealed` ones (a person agreed)."""
+    Secret fields the operation declares are removed from `data`, except the `revealed` ones (a person agreed).
+    `whole`: no size cap, for reads the server consumes itself (the cap is for what a model reads)."""
     async def fetch(page_arguments: dict[str, Any]) -> dict[str, Any]:
         response = await client.send(build_request(op, page_arguments))
         result: dict[str, Any] = {"data": withhold(op, response.body.get("data"), revealed)}
@@ -44,7 +45,7 @@ async def run(client: TelnyxClient, op: Operation, arguments: dict[str, Any],
             result["data"] = trim(result["data"], page_arguments["fields"])
         return result
 
-    max_bytes = getattr(client, "max_result_bytes", None)
+    max_bytes = None if whole else getattr(client, "max_result_bytes", None)
     if not takes_pages(op):
         return fit_result(op, await fetch(arguments), max_bytes)
     if arguments.get("all_pages"):
@@ -61,9 +62,9 @@ async def run(client: TelnyxClient, op: Operation, arguments: dict[str, Any],
 
 
 async def execute(client: TelnyxClient, op: Operation, arguments: dict[str, Any],
-                  progress: Progress | None = None) -> dict[str, Any]:
+                  progress: Progress | None = None, *, whole: bool = False) -> dict[str, Any]:
     """`run`'s structured result alone."""
-    return (await run(client, op, arguments, progress)).payload
+    return (await run(client, op, arguments, progress, whole=whole)).payload
 
 
 __all__ = ["ToolError", "check_arguments", "execute", "run"]
