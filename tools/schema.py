@@ -173,8 +173,11 @@ def server_only(key: str, value: Any) -> bool:
     """A keyword the server checks but a client is not given: the ENFORCED_ONLY limits, `default: false`
     (what an absent flag means anyway), `format: uuid` (48 times in the catalog: an `_id` argument's name
     says it), a lower bound of 0 or 1 (counts and page numbers: a model does not ask for fewer) and an int32
-    upper bound (no model asks for page two billion). Each is refused with the argument's name when broken."""
+    upper bound (no model asks for page two billion). Each is refused with the argument's name when broken.
+    An enum of numbers is said in the description instead: Gemini's schema (google-genai, so fast-agent and other
+    Gemini clients) takes string enums only and refuses the whole tool list over one."""
     return (key in ENFORCED_ONLY or (key == "default" and value is False) or (key == "format" and value == "uuid")
+            or (key == "enum" and any(not isinstance(item, str) for item in value if item is not None))
             or (key == "minimum" and type(value) is int and value in (0, 1))
             or (key == "maximum" and type(value) is int and value >= INT32_MAX))
 
