@@ -35,23 +35,38 @@ from .wire import in_wire_form, sent_once, traced
 
 log = logging.getLogger("telnyx_iot_mcp")
 
-# What every tool shares is said here once rather than in each of the 67 schemas.
-CONVENTIONS = (
-    "Ids come from the list_ tools. List tools page with page_number and page_size (1-250, default 20; see "
-    f"meta.total_pages) or take all_pages=true (at most {MAX_PAGES} pages or {MAX_RECORDS} records). A cut answer "
-    "has meta.next: the same call with those arguments returns the rest, each record once. "
-    "fields=[\"id\",\"status.value\"] keeps only those dotted paths of each record. Status, "
-    "public IP, voice, gateway and blocklist changes return an action: wait_for_action follows it to the end. "
-    "Tools that take a confirmation_token disconnect devices, delete things or cost money: they ask the user "
-    "first, or return the token to repeat the call with once the user agrees. To change many SIMs, "
-    "apply_to_sim_cards runs one operation on all of them with one question instead of one call per SIM."
-)
-INSTRUCTIONS = "Tools for a fleet of Telnyx IoT SIM cards. " + CONVENTIONS
-DYNAMIC_INSTRUCTIONS = (
-    "Tools for a fleet of Telnyx IoT SIM cards, reached in three steps: search_operations finds operations "
-    "for a request in plain words (e.g. 'pause billing on a sim we are not using') or by toolset, "
-    "describe_operation gives one's arguments, call_operation runs it. " + CONVENTIONS
-)
+# What every tool shares is said here once rather than in each of the 67 schemas. A sentence that sends the
+# model to a tool is said only when that tool is offered (toolsets and read-only mode leave some out).
+FOLLOW_ACTIONS = ("wait_for_action", "Status, public IP, voice, gateway and blocklist changes return an action: "
+                  "wait_for_action follows it to the end. ")
+MANY_SIMS = ("apply_to_sim_cards", " To change many SIMs, apply_to_sim_cards runs one operation on all of them with "
+             "one question instead of one call per SIM.")
+
+
+def conventions(offered: Iterable[str]) -> str:
+    offered = set(offered)
+    return (
+        "Ids come from the list_ tools. List tools page with page_number and page_size (1-250, default 20; see "
+        f"meta.total_pages) or take all_pages=true (at most {MAX_PAGES} pages or {MAX_RECORDS} records). A cut answer "
+        "has meta.next: the same call with those arguments returns the rest, each record once. "
+        "fields=[\"id\",\"status.value\"] keeps only those dotted paths of each record. "
+        + (FOLLOW_ACTIONS[1] if FOLLOW_ACTIONS[0] in offered else "")
+        + "Tools that take a confirmation_token disconnect devices, delete things or cost money: they ask the user "
+        "first, or return the token to repeat the call with once the user agrees."
+        + (MANY_SIMS[1] if MANY_SIMS[0] in offered else "")
+    )
+
+
+def instructions(offered: Iterable[str], *, dynamic: bool) -> str:
+    if not dynamic:
+        return "Tools for a fleet of Telnyx IoT SIM cards. " + conventions(offered)
+    return ("Tools for a fleet of Telnyx IoT SIM cards, reached in three steps: search_operations finds operations "
+            "for a request in plain words (e.g. 'pause billing on a sim we are not using') or by toolset, "
+            "describe_operation gives one's arguments, call_operation runs it. " + conventions(offered))
+
+
+INSTRUCTIONS = instructions([*OPERATIONS, *LOCAL_TOOLS], dynamic=False)  # the whole catalog's
+DYNAMIC_INSTRUCTIONS = instructions([*OPERATIONS, *LOCAL_TOOLS], dynamic=True)
 
 
 def tool_for(op: Operation) -> types.Tool:
@@ -268,7 +283,7 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
             return verdict
 
         async def send(verdict: Verdict) -> types.CallToolResult:
-            return text_result(await plans.carry_out(ctx, gate, verdict, resolved[-1]))
+            return text_result(await plans.carry_out(ctx, gate, verdict, resolved[-1], exposed))
 
         return await audited(ctx, tool, arguments, decide, send)
 
@@ -319,7 +334,7 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
     list_prompts, get_prompt = prompt_handlers(exposed, dynamic=tools_mode == "dynamic")
     server = Server(
         "telnyx-iot-mcp", version=__version__, title="Telnyx IoT",
-        instructions=DYNAMIC_INSTRUCTIONS if tools_mode == "dynamic" else INSTRUCTIONS,
+        instructions=instructions(exposed, dynamic=tools_mode == "dynamic"),
         on_list_tools=list_tools, on_call_tool=sent_once(call_tool), on_list_prompts=list_prompts, on_get_prompt=get_prompt,
         on_list_resources=apps.list_resources, on_read_resource=apps.read_resource,
         # Without it, streamable HTTP builds and serializes the whole tool list on every tools/call

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Container
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +33,7 @@ from ..tools.schema import CONFIRMATION_TOKEN as TOKEN_ARGUMENT
 from .audit import RequestIdRecorder
 from .gate import Gate, Subject, Verdict
 from .preview import Challenge, Preview, Reader
+from .selection import CATALOG
 
 TARGETS = ("sim_card_ids", "iccids", "filter")
 SAMPLE = 5
@@ -319,10 +320,11 @@ async def decide(ctx: ServerRequestContext, params: types.CallToolRequestParams,
 SIM_OUTCOMES = {"done": "ok", "submitted": "ok", "unknown": "unknown"}  # a SIM's row outcome -> its audit outcome
 
 
-async def carry_out(ctx: ServerRequestContext, gate: Gate, verdict: Verdict, plan: Plan) -> dict[str, Any]:
+async def carry_out(ctx: ServerRequestContext, gate: Gate, verdict: Verdict, plan: Plan,
+                    offered: Container[str] = CATALOG) -> dict[str, Any]:
     """Send a plan the gate let through. Audit lines: the plan's send line, a send and an end line per SIM,
     the plan's end line. A plan cancelled or failing midway is ended by the caller's audit (server/app.py),
-    from the lines still in flight."""
+    from the lines still in flight. The notes name only tools in `offered` (the tools the server lists)."""
     op = plan.op
 
     def of_sim(sim: dict[str, Any]) -> Verdict:
@@ -345,9 +347,10 @@ async def carry_out(ctx: ServerRequestContext, gate: Gate, verdict: Verdict, pla
     meta: dict[str, Any] = {"operation": op.name, "total": len(rows), "counts": tally,
                             "confirmation": verdict.confirmation}
     if tally.get("submitted"):
-        meta["note"] = ("Submitted actions run on at Telnyx: follow one with wait_for_action (kind sim_card), or "
-                        "call again with wait=true next time.")
+        meta["note"] = ("Submitted actions run on at Telnyx: " + ("follow one with wait_for_action (kind sim_card), or "
+                        if "wait_for_action" in offered else "") + "call again with wait=true next time.")
     if tally.get("unknown"):
+        reads = ", ".join(name for name in ("get_sim_card", "list_sim_card_actions") if name in offered)
         meta["note"] = ("Some requests may have reached Telnyx without an answer; they were not repeated. Read "
-                        "those SIMs (get_sim_card, list_sim_card_actions) before trying them again.")
+                        f"those SIMs{f' ({reads})' if reads else ''} before trying them again.")
     return {"data": rows, "meta": meta}

@@ -6,6 +6,7 @@ server's side of the contract on every tool."""
 from __future__ import annotations
 
 import keyword
+import re
 from types import SimpleNamespace
 from typing import Any
 
@@ -19,10 +20,12 @@ from samples import sample_arguments
 from telnyx_iot_mcp.server.app import create_server
 from telnyx_iot_mcp.server.dynamic import DYNAMIC_TOOLS
 from telnyx_iot_mcp.server.gate import Gate, asks_by_form
-from telnyx_iot_mcp.server.selection import CATALOG
+from telnyx_iot_mcp.sandbox import create_app
+from telnyx_iot_mcp.server.selection import CATALOG, select
+from telnyx_iot_mcp.server.settings import Settings
 from telnyx_iot_mcp.tools.client import TelnyxClient
 from telnyx_iot_mcp.tools.local import MAX_WAIT_SECONDS
-from telnyx_iot_mcp.tools.registry import OPERATIONS
+from telnyx_iot_mcp.tools.registry import OPERATIONS, TOOLSETS
 from telnyx_iot_mcp.tools.schema import CONFIRMATION_TOKEN, FILLABLE, input_schema, output_schema, published_input_schema
 
 pytestmark = pytest.mark.anyio
@@ -179,3 +182,41 @@ async def test_a_delete_answered_without_a_record_passes_the_output_schema(name,
     assert not result.is_error, result.content[0].text
     assert result.structured_content["data"] is None
     Draft202012Validator(output_schema(name)).validate(result.structured_content)
+
+
+SELECTIONS = [{}, {"read_only": True}, *({"toolsets": [name]} for name in TOOLSETS)]
+
+
+def named_tools(text: str) -> set[str]:
+    return {name for name in CATALOG if re.search(rf"\b{name}\b", text)}
+
+
+@pytest.mark.parametrize("mode", ["static", "dynamic"])
+@pytest.mark.parametrize("selection", SELECTIONS, ids=lambda s: "-".join(f"{k}={v}" for k, v in s.items()) or "all")
+async def test_the_instructions_name_only_tools_the_server_offers(selection, mode):
+    """Toolsets and read-only mode leave tools out: the instructions must not send the model to one of them."""
+    offered = {entry.name for entry in select(Settings(**selection))}
+    async with Client(create_server(mock_client(ApiMock()), operations=select(Settings(**selection)),
+                                    tools_mode=mode)) as mcp:
+        listed = {tool.name for tool in (await mcp.list_tools()).tools}
+        instructions = mcp.instructions or ""
+    assert named_tools(instructions) <= offered, named_tools(instructions) - offered
+    assert listed == ({t.name for t in DYNAMIC_TOOLS} if mode == "dynamic" else offered)
+    if "wait_for_action" in offered:
+        assert "wait_for_action" in instructions
+
+
+@pytest.mark.parametrize("selection", [{}, {"toolsets": ["sim_cards"]}], ids=["all", "sim_cards"])
+async def test_a_plan_result_names_only_tools_the_server_offers(selection):
+    """apply_to_sim_cards is in the sim_cards toolset, wait_for_action and list_sim_card_actions are not."""
+    offered = {entry.name for entry in select(Settings(**selection))}
+    client = TelnyxClient(base_url="http://sandbox/v2", transport=httpx.ASGITransport(app=create_app(seed=3)))
+    server = create_server(client, gate=Gate(client, policy="off"), operations=select(Settings(**selection)))
+    async with Client(server) as mcp:
+        listed = await mcp.call_tool("list_sim_cards", {"page_size": 3, "status": ["enabled"]})
+        ids = [sim["id"] for sim in listed.structured_content["data"]]
+        result = await mcp.call_tool("apply_to_sim_cards", {"operation": "set_sim_card_standby", "sim_card_ids": ids})
+    assert not result.is_error, result.content[0].text
+    note = result.structured_content["meta"]["note"]
+    assert named_tools(note) <= offered and ("wait=true" in note)
+    assert ("wait_for_action" in note) is ("wait_for_action" in offered)
