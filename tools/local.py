@@ -151,10 +151,9 @@ APPLY_TO_SIM_CARDS = LocalTool(
     name="apply_to_sim_cards",
     title="Apply one change to many SIM cards",
     description=(
-        "Run one SIM operation (enable, disable, standby, set or remove public IP, delete, update) on many SIMs "
-        "as one plan: pick them by sim_card_ids, iccids or a list_sim_cards filter. The user sees one preview "
-        "(count, statuses, groups, data used, skips) and confirms once; returns each SIM's outcome. Use it "
-        "instead of one call per SIM."
+        "Run one SIM operation on many SIMs picked by sim_card_ids, iccids or a list_sim_cards filter: the user "
+        "sees one preview (count, statuses, groups, data used) and confirms once; returns each SIM's outcome. "
+        "Use it instead of one call per SIM."
     ),
     toolset="sim_cards",
     kind="destructive",
@@ -170,10 +169,10 @@ APPLY_TO_SIM_CARDS = LocalTool(
             "iccids": array(string(max_length=32, pattern="^[0-9]{10,22}F?$"), min_items=1,
                             max_items=MAX_PLAN_SIMS, uniqueItems=True),
             "filter": {"type": "object", "properties": PLAN_FILTER, "additionalProperties": False, "minProperties": 1,
-                       "description": "As list_sim_cards' filters; resolved to a list before the user is asked."},
+                       "description": "As list_sim_cards' filters."},
             "arguments": {"type": "object", "properties": _plan_arguments(), "additionalProperties": False,
-                          "description": "The operation's own arguments besides sim_card_id, as its tool describes them."},
-            "wait": boolean(False) | {"description": "Follow each SIM's action to its end before returning."},
+                          "description": "The operation's own arguments but sim_card_id."},
+            "wait": boolean(False) | {"description": "Wait for each SIM's action to end."},
             CONFIRMATION_TOKEN: CONFIRMATION_TOKEN_SCHEMA,
         },
         "required": ["operation"],

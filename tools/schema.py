@@ -211,11 +211,13 @@ def nullable(schema: dict[str, Any]) -> dict[str, Any]:
 
 def fillable(name: str) -> frozenset[str]:
     """The arguments of tool `name` a strict-mode model may fill with any value without changing what the
-    call does: FILLABLE, and on a read, the arguments that have a default (include_ flags, waits)."""
+    call does: FILLABLE, and on a read, the arguments that have a default (include_ flags, waits) and a `sort`
+    out of a list of orders (any of them returns the same records)."""
     tool = LOCAL_TOOLS.get(name) or OPERATIONS[name]
     if not tool.read_only:
         return FILLABLE
-    return FILLABLE | {arg for arg, sub in input_schema(name)["properties"].items() if "default" in sub}
+    return FILLABLE | {arg for arg, sub in input_schema(name)["properties"].items() if "default" in sub
+                       or (arg == "sort" and "enum" in sub)}
 
 
 def strict_ready(schema: Any, keep: frozenset[str] = FILLABLE, *, top: bool = True) -> Any:
@@ -224,17 +226,30 @@ def strict_ready(schema: Any, keep: frozenset[str] = FILLABLE, *, top: bool = Tr
 
     OpenAI's strict mode (openai-agents, LangChain and pydantic-ai with strict=True) makes every
     property required: a strict model must send each argument, and null is how it leaves one out.
-    The `keep` arguments are left as they are: any value a model fills in there is harmless."""
+    The `keep` arguments are left as they are: any value a model fills in there is harmless. The one field
+    of an optional object needs no null of its own: the object's null leaves both out."""
     if not isinstance(schema, dict):
         return schema
     node = _with_subschemas(schema, lambda sub: strict_ready(sub, keep, top=False))
     if isinstance(node.get("properties"), dict) and node.get("type") == "object":
         required = set(node.get("required", ()))
         node["properties"] = {
-            name: sub if name in required or (top and name in keep) else nullable(sub)
+            name: sub if name in required or (top and name in keep) else nullable(_sole_field_kept(sub))
             for name, sub in node["properties"].items()
         }
     return node
+
+
+def _sole_field_kept(schema: dict[str, Any]) -> dict[str, Any]:
+    """An optional object with one field, that field without the null `strict_ready` gave it."""
+    fields = schema.get("properties")
+    if schema.get("type") != "object" or not isinstance(fields, dict) or len(fields) != 1:
+        return schema
+    (name, sub), = fields.items()
+    branches = sub.get("anyOf", [])
+    if len(branches) != 2 or branches[1] != {"type": "null"}:
+        return schema
+    return {**schema, "properties": {name: {**{k: v for k, v in sub.items() if k != "anyOf"}, **branches[0]}}}
 
 
 @cache

@@ -103,9 +103,9 @@ async def _reroutes_calls(arguments: dict[str, Any], read: Read) -> str | None:
 
 
 STARTS_PAID = Effect(kind="billable", arguments=tuple(arg for arg, _, _ in PAID), test=_starts_paid_features,
-                     when="it turns on forwarding, recording, a CNAM listing, caller ID names or noise suppression")
+                     when="it turns on forwarding, recording, CNAM listing, caller ID names or noise suppression")
 REROUTES = Effect(kind="destructive", arguments=("connection_id", "inbound", "outbound", "call_forwarding"),
-                  test=_reroutes_calls, when="its calls would go elsewhere (connection, application, forwarding)")
+                  test=_reroutes_calls, when="its calls would go elsewhere")
 
 
 OPERATIONS = [

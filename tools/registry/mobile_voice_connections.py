@@ -75,9 +75,9 @@ async def _moves_webhooks(arguments: dict[str, Any], read: Read) -> str | None:
 
 
 TURNS_OFF = Effect(kind="destructive", arguments=("active",), test=_turns_off,
-                   when="active=false on an active connection stops its calls")
+                   when="active=false stops an active connection's calls")
 MOVES_WEBHOOKS = Effect(kind="destructive", arguments=WEBHOOKS, test=_moves_webhooks,
-                        when="pointing its webhooks elsewhere takes call events from their current receiver")
+                        when="its webhooks would point elsewhere")
 
 OPERATIONS = [
     op(

@@ -178,9 +178,9 @@ class Operation(BaseModel):
         always = [s.what for s in asking if not s.requested_by]
         text = self.description
         if rules:
-            text += f" Asks first when {'; or when '.join(rules)}."
+            text += f" Asks first when {'; or '.join(rules)}."
         if always:
-            text += f" Asks the user first: it reveals the {' and the '.join(always)}."
+            text += f" Asks first: it reveals the {' and the '.join(always)}."
         return text
 
     @property

@@ -17,7 +17,7 @@ SIM_CARD_ID = path_id("sim_card_id")
 SIM_STATUS = ("enabled", "disabled", "standby")
 TAGS = array(string(max_length=128), max_items=100)
 REGISTRATION_CODES = array(string(max_length=64), min_items=1, max_items=1000)
-VOICE_CONNECTION_NOTE = "A mobile voice connection id; default: the account's."
+VOICE_CONNECTION_NOTE = "Default: the account's voice connection."
 VOICE_NOTE = ("Not in the API description this server was built from: reconstructed from Telnyx's SDKs (Aug 2026) "
               "and API reference pages. Unverified: the 202 status and the error responses.")
 
@@ -76,19 +76,18 @@ ACTIVATION_CODE = Secret(
 
 LIMIT_BELOW_USE = Effect(
     kind="destructive", arguments=("data_limit",), test=_limit_below_use,
-    when="a data limit below what an enabled SIM used this period stops its data at once")
+    when="a data limit below what an enabled SIM used this period stops its data")
 LOCKS_OUT_DEVICE = Effect(
     kind="destructive", arguments=("authorized_imeis",), test=_locks_out_device,
-    when="allowed IMEIs that leave out the SIM's current device cut that device off")
+    when="allowed IMEIs leave out the SIM's current device")
 REGISTERS_ENABLED = Effect(
     kind="billable", test=_registers_enabled,
-    when="registering SIMs as enabled (the default) starts billing for each")
+    when="SIMs registered enabled (the default) start billing")
 
 OPERATIONS = [
     op(
         name="purchase_esims", title="Purchase eSIMs", method="POST", path="/actions/purchase/esims",
-        description="Buy eSIMs for the account (charged per eSIM). If only some can be bought, `errors` "
-                    "says why beside the eSIMs in `data`.",
+        description="Buy eSIMs for the account (charged per eSIM); any that could not be bought are in `errors`.",
         search_words=(
             "buy esim", "new esims", "get more esims", "provision esims", "add esims", "embedded sim",
             "esim profiles",
@@ -106,8 +105,7 @@ OPERATIONS = [
     ),
     op(
         name="register_sim_cards", title="Register SIM cards", method="POST", path="/actions/register/sim_cards",
-        description="Add physical SIMs you hold by registration code. Codes that fail come back in "
-                    "`errors` beside the SIMs that registered.",
+        description="Add physical SIMs you hold by registration code; codes that fail are in `errors`.",
         search_words=(
             "activate received sims", "add sims we hold", "claim sim cards", "onboard physical sims", "sims arrived",
             "bring sims into the account", "registration code",

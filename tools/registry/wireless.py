@@ -39,7 +39,7 @@ async def _blocks_more_for_groups(arguments: dict[str, Any], read: Read) -> str 
 
 BLOCKS_MORE_FOR_GROUPS = Effect(
     kind="destructive", arguments=("values",), test=_blocks_more_for_groups,
-    when="adding codes to a list that groups use cuts off their devices in those places")
+    when="new codes cut off devices in groups using the list")
 
 OPERATIONS = [
     op(
@@ -141,8 +141,7 @@ OPERATIONS = [
     op(
         name="delete_wireless_blocklist", title="Delete a wireless blocklist", method="DELETE",
         path="/wireless_blocklists/{blocklist_id}",
-        description="Delete a blocklist no group uses; one still assigned to a group is refused "
-                    "(remove it with remove_group_wireless_blocklist first).",
+        description="Delete a blocklist no group uses (remove_group_wireless_blocklist first).",
         search_words=("remove blocklist", "drop roaming ban list", "get rid of blocklist"),
         kind="destructive", reason="Irreversible; the blocklist's values are lost.",
         params=(BLOCKLIST_ID,), returns=shapes.WIRELESS_BLOCKLIST,
