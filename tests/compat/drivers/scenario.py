@@ -32,12 +32,15 @@ def holds_open_object(schema: Any) -> bool:
 
 def as_strict_model(schema: dict[str, Any], arguments: dict[str, Any]) -> dict[str, Any]:
     """`arguments` completed the way a model bound to a strict schema must: every property sent, null
-    where the schema takes it, else the emptiest value of its type."""
+    where the schema takes it, one of the listed values, else the emptiest value of its type."""
     out = dict(arguments)
     for name, sub in (schema.get("properties") or {}).items():
         if name in out:
             continue
         kind = sub.get("type")
+        if not takes_null(sub) and sub.get("enum"):
+            out[name] = sub["enum"][-1]
+            continue
         out[name] = None if takes_null(sub) else {"boolean": False, "array": [], "string": "",
                                                   "integer": sub.get("minimum", 1)}.get(kind, None)
     return out
