@@ -9,7 +9,7 @@ Prints a table and writes bench/results/latest.json. Measures:
   3. per-call overhead: get_sim_card through an MCP client session against a local HTTP stub, over
      the same request made with plain httpx;
   4. scale: every page of a 10,000-SIM sandbox fleet (time, peak memory) and concurrent calls over
-     streamable HTTP.
+     streamable HTTP, this server and the peer serving at once and taking turns (`--http-only`: that row alone).
 """
 
 from __future__ import annotations
@@ -429,55 +429,71 @@ def http_command(name: str, commands: dict[str, list[str]], port: int) -> list[s
     return commands["peer"] + ["--http", str(port)]
 
 
-async def http_round(command: list[str], base_url: str, port: int, clients: int, calls_each: int) -> dict[str, Any]:
-    """`clients` MCP client sessions over streamable HTTP, opened and warmed by one call each before the clock
-    starts, then `calls_each` get_sim_card calls each, concurrently. Server CPU: the timed calls only."""
-    from mcp import Client
-
+async def http_server(command: list[str], base_url: str, port: int, stack: AsyncExitStack) -> subprocess.Popen:
+    """A server under test over streamable HTTP, stopped when `stack` closes; returns once it accepts connections."""
     process = subprocess.Popen(command, env=server_env(base_url), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(600):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                await asyncio.sleep(0.05)
-        async with AsyncExitStack() as stack:
-            sessions = [await stack.enter_async_context(Client(f"http://127.0.0.1:{port}/mcp")) for _ in range(clients)]
-            tool, arguments = PER_CALL_TARGETS["ours" if "--transport" in command else "peer"]
 
-            async def calls(session: Any, count: int) -> int:
-                for _ in range(count):
-                    result = await session.call_tool(tool, arguments)
-                    if result.is_error:
-                        raise RuntimeError(result.content[0].text if result.content else str(result))
-                return count
-
-            await asyncio.gather(*(calls(session, 1) for session in sessions))
-            server_cpu, own_cpu, start = process_cpu(process.pid), time.process_time(), time.perf_counter()
-            done = sum(await asyncio.gather(*(calls(session, calls_each) for session in sessions)))
-            seconds = time.perf_counter() - start
-            server_cpu, own_cpu = process_cpu(process.pid) - server_cpu, time.process_time() - own_cpu
-    finally:
+    def stop() -> None:
         process.terminate()
         os.wait4(process.pid, 0)
         process.returncode = 0
-    return {"clients": clients, "calls": done, "seconds": round(seconds, 2), "calls_per_s": round(done / seconds),
-            "client_cpu_s": round(own_cpu, 2), "server_cpu_s": round(server_cpu, 2),
-            "server_cpu_ms_per_call": round(server_cpu / done * 1000, 3)}
+
+    stack.callback(stop)
+    for _ in range(600):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return process
+        except OSError:
+            await asyncio.sleep(0.05)
+    raise RuntimeError(f"{command[0]} did not start serving HTTP on port {port}")
 
 
 async def measure_http_throughput(commands: dict[str, list[str]], base_url: str, clients: int, calls_each: int,
-                                  rounds: int = 2) -> dict[str, Any]:
-    """Ours and the peer over streamable HTTP, rounds taking turns; the best round of each."""
-    best: dict[str, dict[str, Any]] = {}
-    for _ in range(rounds):
-        for name in [n for n in ("ours", "peer") if n in commands]:
+                                  bursts: int = 10) -> dict[str, Any]:
+    """Ours and the peer over streamable HTTP, both serving at once, each with `clients` MCP client sessions opened
+    and warmed (3 calls each) before the clock starts. The calls come in `bursts` turns: in each, every server in
+    turn gets `calls_each / bursts` get_sim_card calls per session, all sessions at once (the order flips every
+    turn), so a change in machine load hits both alike. Throughput: calls over the time spent in that server's
+    turns; server CPU (from /proc): those turns only."""
+    from mcp import Client
+
+    names = [name for name in ("ours", "peer") if name in commands]
+    bursts = max(1, min(bursts, calls_each))
+    per_burst = calls_each // bursts
+    totals = {name: {"calls": 0, "seconds": 0.0, "server_cpu": 0.0, "client_cpu": 0.0} for name in names}
+
+    async def calls(session: Any, tool: str, arguments: dict[str, Any], count: int) -> int:
+        for _ in range(count):
+            result = await session.call_tool(tool, arguments)
+            if result.is_error:
+                raise RuntimeError(result.content[0].text if result.content else str(result))
+        return count
+
+    async with AsyncExitStack() as stack:
+        servers: dict[str, tuple[subprocess.Popen, list[Any]]] = {}
+        for name in names:
             port = free_port()
-            row = await http_round(http_command(name, commands, port), base_url, port, clients, calls_each)
-            if name not in best or row["calls_per_s"] > best[name]["calls_per_s"]:
-                best[name] = row
-    return {f"streamable HTTP, {name}": row for name, row in best.items()}
+            process = await http_server(http_command(name, commands, port), base_url, port, stack)
+            sessions = [await stack.enter_async_context(Client(f"http://127.0.0.1:{port}/mcp")) for _ in range(clients)]
+            await asyncio.gather(*(calls(session, *PER_CALL_TARGETS[name], 3) for session in sessions))
+            servers[name] = (process, sessions)
+        for burst in range(bursts):
+            for name in names if burst % 2 == 0 else names[::-1]:
+                process, sessions = servers[name]
+                server_cpu, own_cpu, start = process_cpu(process.pid), time.process_time(), time.perf_counter()
+                done = sum(await asyncio.gather(*(calls(session, *PER_CALL_TARGETS[name], per_burst)
+                                                  for session in sessions)))
+                row = totals[name]
+                row["seconds"] += time.perf_counter() - start
+                row["server_cpu"] += process_cpu(process.pid) - server_cpu
+                row["client_cpu"] += time.process_time() - own_cpu
+                row["calls"] += done
+    return {f"streamable HTTP, {name}": {
+        "clients": clients, "calls": row["calls"], "bursts": bursts, "seconds": round(row["seconds"], 2),
+        "calls_per_s": round(row["calls"] / row["seconds"], 1), "client_cpu_s": round(row["client_cpu"], 2),
+        "server_cpu_s": round(row["server_cpu"], 2),
+        "server_cpu_ms_per_call": round(row["server_cpu"] / row["calls"] * 1000, 3),
+        "load_average": round(os.getloadavg()[0], 1)} for name, row in totals.items()}
 
 
 # -- report ------------------------------------------------------------------------------------------
@@ -486,7 +502,34 @@ def ratio(a: float | None, b: float | None) -> str:
     return f"{a / b:.2f}x" if a and b else "-"
 
 
+def scale_lines(scale: dict[str, Any]) -> list[str]:
+    lines = ["", "Scale"]
+    for name, row in scale.items():
+        if "error" in row:
+            lines.append(f"  {name:<40}  error: {row['error'][:80]}")
+        elif "calls_per_s" in row:
+            lines.append(f"  {name:<56}{row['calls']:>7} calls, {row['clients']} warm sessions, {row['bursts']} turns, "
+                         f"{row['seconds']:.2f} s: "
+                         f"{row['calls_per_s']:,} calls/s (CPU: clients {row['client_cpu_s']} s, "
+                         f"server {row['server_cpu_s']} s, {row['server_cpu_ms_per_call']} ms per call)")
+        else:
+            lines.append(f"  {name:<56}{row['records']:>7,} SIMs ({row['repeats']} twice) in {row['calls']} "
+                         f"calls, {row['seconds']:.2f} s, server: {row['server_cpu_s']} s CPU in all, "
+                         f"peak RSS {row['peak_rss_mib']} MiB")
+    ours, peer = scale.get("streamable HTTP, ours"), scale.get("streamable HTTP, peer")
+    if ours and peer and "calls_per_s" in ours and "calls_per_s" in peer:
+        lines.append(f"  streamable HTTP, ours / peer: {ratio(ours['calls_per_s'], peer['calls_per_s'])} throughput, "
+                     f"{ratio(ours['server_cpu_ms_per_call'], peer['server_cpu_ms_per_call'])} server CPU per call")
+    fleet = [row for row in scale.values() if "peak_rss_mib" in row]
+    if len(fleet) == 2:
+        lines.append(f"  all_pages / by hand: {ratio(fleet[1]['seconds'], fleet[0]['seconds'])} time, "
+                     f"{ratio(fleet[1]['peak_rss_mib'], fleet[0]['peak_rss_mib'])} server peak RSS")
+    return lines
+
+
 def table(results: dict[str, Any]) -> str:
+    if "footprint" not in results:  # --http-only
+        return "\n".join(scale_lines(results.get("scale", {})))
     lines: list[str] = []
     fp = results["footprint"]
     lines += ["Tool-list footprint (bytes; tokens ~ bytes/4); the peer: its tools for the same API operations",
@@ -535,28 +578,8 @@ def table(results: dict[str, Any]) -> str:
         if "peer" in per_call:
             lines.append(f"  server CPU per call (raw driver's server, calls only): ours "
                          f"{ratio(per_call['ours']['server_cpu_ms'], per_call['peer']['server_cpu_ms'])} the peer")
-    scale = results.get("scale", {})
-    if scale:
-        lines += ["", "Scale"]
-        for name, row in scale.items():
-            if "error" in row:
-                lines.append(f"  {name:<40}  error: {row['error'][:80]}")
-            elif "calls_per_s" in row:
-                lines.append(f"  {name:<56}{row['calls']:>7} calls, {row['clients']} warm sessions, {row['seconds']:.2f} s: "
-                             f"{row['calls_per_s']:,} calls/s (CPU: clients {row['client_cpu_s']} s, "
-                             f"server {row['server_cpu_s']} s, {row['server_cpu_ms_per_call']} ms per call)")
-            else:
-                lines.append(f"  {name:<56}{row['records']:>7,} SIMs ({row['repeats']} twice) in {row['calls']} "
-                             f"calls, {row['seconds']:.2f} s, server: {row['server_cpu_s']} s CPU in all, "
-                             f"peak RSS {row['peak_rss_mib']} MiB")
-        ours, peer = scale.get("streamable HTTP, ours"), scale.get("streamable HTTP, peer")
-        if ours and peer and "calls_per_s" in ours and "calls_per_s" in peer:
-            lines.append(f"  streamable HTTP, ours / peer: {ratio(ours['calls_per_s'], peer['calls_per_s'])} throughput, "
-                         f"{ratio(ours['server_cpu_ms_per_call'], peer['server_cpu_ms_per_call'])} server CPU per call")
-        fleet = [row for row in scale.values() if "peak_rss_mib" in row]
-        if len(fleet) == 2:
-            lines.append(f"  all_pages / by hand: {ratio(fleet[1]['seconds'], fleet[0]['seconds'])} time, "
-                         f"{ratio(fleet[1]['peak_rss_mib'], fleet[0]['peak_rss_mib'])} server peak RSS")
+    if results.get("scale"):
+        lines += scale_lines(results["scale"])
     return "\n".join(lines)
 
 
@@ -589,6 +612,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                                           "sim_count": args.sim_count, "api_latency_ms": args.api_latency_ms,
                                           "peer_extracts": [spec.name for spec in specs]}, "versions": versions()}
     with workdir, stub_server() as base_url:
+        if args.http_only:
+            results["scale"] = await measure_http_throughput(commands, base_url, args.http_clients, args.http_calls)
+            return results
         results["footprint"] = measure_footprints(commands, base_url, ids)
         if args.footprint_only:
             return results
@@ -616,6 +642,7 @@ def main(argv: list[str] | None = None) -> None:
                              + ", ".join(spec.name for spec in DEFAULT_SPECS) + ", merged)")
     parser.add_argument("--no-peer", action="store_true", help="measure without FastMCP")
     parser.add_argument("--footprint-only", action="store_true", help="measure the tool lists only (seconds)")
+    parser.add_argument("--http-only", action="store_true", help="measure streamable HTTP throughput only")
     parser.add_argument("--cold-runs", type=int, default=9)
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--warmup", type=int, default=30)
@@ -623,7 +650,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="second per-call run with the stub answering this late, like a real API round trip")
     parser.add_argument("--sim-count", type=int, default=10_000, help="0 skips the fleet")
     parser.add_argument("--http-clients", type=int, default=8, help="0 skips the HTTP throughput run")
-    parser.add_argument("--http-calls", type=int, default=50, help="calls per HTTP client")
+    parser.add_argument("--http-calls", type=int, default=80, help="calls per HTTP client session, over 10 turns")
     parser.add_argument("--output", default=str(BENCH / "results" / "latest.json"))
     args = parser.parse_args(argv)
     results = asyncio.run(run(args))

@@ -32,3 +32,20 @@ def test_bench_runs_and_reports_every_item(tmp_path: Path) -> None:
     followed = results["scale"]["300-SIM sandbox, all_pages, following meta.next"]
     assert (by_hand["records"], by_hand["calls"], by_hand["repeats"]) == (300, 2, 0)
     assert (followed["records"], followed["repeats"]) == (300, 0)
+    http = results["scale"]["streamable HTTP, ours"]
+    assert (http["clients"], http["calls"], http["bursts"]) == (2, 4, 2) and http["server_cpu_ms_per_call"] > 0
+
+
+def test_http_row_alone(tmp_path: Path) -> None:
+    output = tmp_path / "latest.json"
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run.py"), "--no-peer", "--http-only", "--http-clients", "3",
+         "--http-calls", "20", "--output", str(output)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "streamable HTTP, ours" in run.stdout and "Cold start" not in run.stdout
+    results = json.loads(output.read_text())
+    assert "footprint" not in results
+    http = results["scale"]["streamable HTTP, ours"]
+    assert (http["clients"], http["calls"], http["bursts"]) == (3, 60, 10) and http["calls_per_s"] > 0
