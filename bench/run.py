@@ -449,12 +449,13 @@ async def http_server(command: list[str], base_url: str, port: int, stack: Async
 
 
 async def measure_http_throughput(commands: dict[str, list[str]], base_url: str, clients: int, calls_each: int,
-                                  bursts: int = 10) -> dict[str, Any]:
+                                  bursts: int = 10, era: str = "modern") -> dict[str, Any]:
     """Ours and the peer over streamable HTTP, both serving at once, each with `clients` MCP client sessions opened
     and warmed (3 calls each) before the clock starts. The calls come in `bursts` turns: in each, every server in
     turn gets `calls_each / bursts` get_sim_card calls per session, all sessions at once (the order flips every
     turn), so a change in machine load hits both alike. Throughput: calls over the time spent in that server's
-    turns; server CPU (from /proc): those turns only."""
+    turns; server CPU (from /proc): those turns only. `era`: modern (2026-07-28, what the SDK's client picks) or
+    legacy (2025-11-25 sessions opened by initialize, what most desktop clients speak today)."""
     from mcp import Client
 
     names = [name for name in ("ours", "peer") if name in commands]
@@ -474,7 +475,9 @@ async def measure_http_throughput(commands: dict[str, list[str]], base_url: str,
         for name in names:
             port = free_port()
             process = await http_server(http_command(name, commands, port), base_url, port, stack)
-            sessions = [await stack.enter_async_context(Client(f"http://127.0.0.1:{port}/mcp")) for _ in range(clients)]
+            sessions = [await stack.enter_async_context(Client(f"http://127.0.0.1:{port}/mcp",
+                                                               mode="legacy" if era == "legacy" else "auto"))
+                        for _ in range(clients)]
             await asyncio.gather(*(calls(session, *PER_CALL_TARGETS[name], 3) for session in sessions))
             servers[name] = (process, sessions)
         for burst in range(bursts):
@@ -489,7 +492,7 @@ async def measure_http_throughput(commands: dict[str, list[str]], base_url: str,
                 row["client_cpu"] += time.process_time() - own_cpu
                 row["calls"] += done
     return {f"streamable HTTP, {name}": {
-        "clients": clients, "calls": row["calls"], "bursts": bursts, "seconds": round(row["seconds"], 2),
+        "clients": clients, "era": era, "calls": row["calls"], "bursts": bursts, "seconds": round(row["seconds"], 2),
         "calls_per_s": round(row["calls"] / row["seconds"], 1), "client_cpu_s": round(row["client_cpu"], 2),
         "server_cpu_s": round(row["server_cpu"], 2),
         "server_cpu_ms_per_call": round(row["server_cpu"] / row["calls"] * 1000, 3),
@@ -508,7 +511,8 @@ def scale_lines(scale: dict[str, Any]) -> list[str]:
         if "error" in row:
             lines.append(f"  {name:<40}  error: {row['error'][:80]}")
         elif "calls_per_s" in row:
-            lines.append(f"  {name:<56}{row['calls']:>7} calls, {row['clients']} warm sessions, {row['bursts']} turns, "
+            lines.append(f"  {name:<56}{row['calls']:>7} calls, {row['clients']} warm sessions ({row['era']} era), "
+                         f"{row['bursts']} turns, "
                          f"{row['seconds']:.2f} s: "
                          f"{row['calls_per_s']:,} calls/s (CPU: clients {row['client_cpu_s']} s, "
                          f"server {row['server_cpu_s']} s, {row['server_cpu_ms_per_call']} ms per call)")
@@ -613,7 +617,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                                           "peer_extracts": [spec.name for spec in specs]}, "versions": versions()}
     with workdir, stub_server() as base_url:
         if args.http_only:
-            results["scale"] = await measure_http_throughput(commands, base_url, args.http_clients, args.http_calls)
+            results["scale"] = await measure_http_throughput(commands, base_url, args.http_clients, args.http_calls,
+                                                             era=args.http_era)
             return results
         results["footprint"] = measure_footprints(commands, base_url, ids)
         if args.footprint_only:
@@ -628,7 +633,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             scale.update(measure_fleet(args.sim_count))
         if args.http_clients:
             try:
-                scale.update(await measure_http_throughput(commands, base_url, args.http_clients, args.http_calls))
+                scale.update(await measure_http_throughput(commands, base_url, args.http_clients, args.http_calls,
+                                                           era=args.http_era))
             except Exception as error:  # report and go on: the other figures still stand
                 scale["streamable HTTP"] = {"error": f"{type(error).__name__}: {error}"}
         results["scale"] = scale
@@ -651,6 +657,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sim-count", type=int, default=10_000, help="0 skips the fleet")
     parser.add_argument("--http-clients", type=int, default=8, help="0 skips the HTTP throughput run")
     parser.add_argument("--http-calls", type=int, default=80, help="calls per HTTP client session, over 10 turns")
+    parser.add_argument("--http-era", choices=["modern", "legacy"], default="modern",
+                        help="protocol era of the HTTP clients: modern (2026-07-28) or legacy (2025-11-25 sessions)")
     parser.add_argument("--output", default=str(BENCH / "results" / "latest.json"))
     args = parser.parse_args(argv)
     results = asyncio.run(run(args))

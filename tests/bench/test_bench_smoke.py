@@ -36,11 +36,11 @@ def test_bench_runs_and_reports_every_item(tmp_path: Path) -> None:
     assert (http["clients"], http["calls"], http["bursts"]) == (2, 4, 2) and http["server_cpu_ms_per_call"] > 0
 
 
-def test_http_row_alone(tmp_path: Path) -> None:
+def test_http_row_alone_with_legacy_sessions(tmp_path: Path) -> None:
     output = tmp_path / "latest.json"
     run = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "run.py"), "--no-peer", "--http-only", "--http-clients", "3",
-         "--http-calls", "20", "--output", str(output)],
+         "--http-calls", "20", "--http-era", "legacy", "--output", str(output)],
         capture_output=True, text=True, timeout=300,
     )
     assert run.returncode == 0, run.stderr[-3000:]
@@ -48,4 +48,5 @@ def test_http_row_alone(tmp_path: Path) -> None:
     results = json.loads(output.read_text())
     assert "footprint" not in results
     http = results["scale"]["streamable HTTP, ours"]
-    assert (http["clients"], http["calls"], http["bursts"]) == (3, 60, 10) and http["calls_per_s"] > 0
+    assert (http["clients"], http["era"], http["calls"], http["bursts"]) == (3, "legacy", 60, 10)
+    assert http["calls_per_s"] > 0
