@@ -216,18 +216,18 @@ async def call_tool(settings: Settings, name: str, arguments_json: str) -> int:
 
 
 def warm_in_background(settings: Settings, client) -> None:
-    """What start-up leaves to the first call (httpx, the TLS context, jsonschema and the validators), done in a
-    thread while the server answers and the model reads the tool list, so the first call is as fast as the rest."""
+    """What start-up leaves to the first call (httpx and stamina, the connection pool and its TLS context, the
+    SDK's checks of a call), done in a thread while the server answers and the model reads the tool list, so
+    the first call is as fast as the rest. Only what a call needs: the thread holds the GIL while it works, so
+    anything more would delay a call that comes at once (jsonschema waits for the first bad arguments)."""
     import threading
 
-    from ..tools.validation import warm
     from .wire import warm as warm_calls
 
     def work() -> None:
         try:
-            warm_calls()
             client.warm()
-            warm([op.name for op in selected(settings)])
+            warm_calls()
         except Exception:  # the first call does it then, and reports what fails
             logging.getLogger("telnyx_iot_mcp").debug("warm-up failed", exc_info=True)
 
@@ -295,6 +295,9 @@ def serve_sandbox(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    # httpx's own command-line client, which httpx imports when it can: with rich and pygments installed
+    # (as they often are) that is tens of milliseconds of every first call, for a program this one never runs.
+    sys.modules.setdefault("httpx._main", None)
     args = parse_args(argv)
     # stdout is the protocol channel in stdio mode: every log line goes to stderr.
     logging.basicConfig(level=args.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -9,6 +9,7 @@ from mcp import types
 
 from ..tools.registry import TOOLSETS
 from ..tools.schema import output_schema, published_input_schema, strict_ready
+from ..tools.validation import fits
 from .search import SearchIndex, catalog_index
 from .selection import Entry
 
@@ -54,17 +55,20 @@ DYNAMIC_TOOLS = [
 for _tool in DYNAMIC_TOOLS:  # optional arguments take null (not given), for strict-mode converters
     _tool.input_schema = strict_ready(_tool.input_schema, frozenset())
 DYNAMIC_NAMES = {tool.name for tool in DYNAMIC_TOOLS}
+DYNAMIC_SCHEMAS = {tool.name: tool.input_schema for tool in DYNAMIC_TOOLS}
 
 
 @cache
 def _validator(name: str):
-    from jsonschema import Draft202012Validator  # on first use: the import would slow every start
+    from jsonschema import Draft202012Validator  # on the first bad arguments: the import would slow every start
 
-    return Draft202012Validator(next(tool.input_schema for tool in DYNAMIC_TOOLS if tool.name == name))
+    return Draft202012Validator(DYNAMIC_SCHEMAS[name])
 
 
 def tool_problems(name: str, arguments: dict[str, Any]) -> list[str]:
     """What is wrong with the arguments of a dynamic-mode tool, one line each naming the field."""
+    if fits(DYNAMIC_SCHEMAS[name], arguments):
+        return []
     return [f"{'.'.join(map(str, e.absolute_path)) or 'arguments'}: {e.message}"
             for e in _validator(name).iter_errors(arguments)]
 

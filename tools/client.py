@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import ssl
 import threading
 import time
 from dataclasses import dataclass
@@ -129,8 +130,18 @@ class TelnyxClient:
                     self._built_http = httpx.AsyncClient(
                         **self._http_options, timeout=httpx.Timeout(timeout, connect=connect), cookies=no_cookie_jar(),
                         limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+                        verify=self._tls_context(),
                     )
         return self._built_http
+
+    def _tls_context(self) -> ssl.SSLContext | bool:
+        """TLS verified against the system's trusted CAs (httpx's default). A plain http:// base URL (a local
+        sandbox or stub) opens no TLS connection: redirects are not followed and every request goes to the base
+        URL. There, a context that trusts no CA, so no CA store is loaded at all and no TLS connection could
+        ever be trusted by mistake."""
+        if self._http_options["base_url"].startswith("http://"):
+            return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        return True
 
     def api_key_in_use(self) -> str | None:
         """The key the next request is sent with: the calling request's own key, else this client's."""
