@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 from collections.abc import Sequence
@@ -234,6 +235,14 @@ def warm_in_background(settings: Settings, client) -> None:
     threading.Thread(target=work, name="warm-up", daemon=True).start()
 
 
+def started() -> None:
+    """Start-up is over (the console script paused the cyclic garbage collector, server/console.py): what it
+    made lives as long as the process, so later collections skip it (gc.freeze), and collecting resumes."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
+
+
 async def serve_stdio(settings: Settings) -> None:
     from .audit import audit_for, caller, this_process
     from .stdio import stdio_streams
@@ -244,6 +253,7 @@ async def serve_stdio(settings: Settings) -> None:
     audit = audit_for(settings, store)
     server = build_server(settings, client, store, audit)
     warm_in_background(settings, client)
+    started()
     caller.set(this_process("stdio"))  # one client: the process that started this one
     # A stop signal cancels the calls in flight at once (their client is going away); the reader of stdin
     # cannot be cancelled while it waits for a line, hence the short grace before exiting regardless.
@@ -278,6 +288,7 @@ async def serve_http(settings: Settings) -> None:
     stopper = StopOnSignal(audit, grace=http.SHUTDOWN_GRACE + STDIO_STOP_GRACE + 3)
     try:
         app = http.create_http_app(build_server(settings, client, store, audit), settings, token=token, audit=audit)
+        started()
         await http.serve(app, settings, stopper)
     finally:
         await client.aclose()
@@ -303,6 +314,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=args.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     secure_logging()
     settings = load_settings(args)
+    if args.command:
+        started()  # the MCP servers resume the collector themselves, once built
     if args.command == "sandbox":
         serve_sandbox(args, settings)
         return

@@ -1,3 +1,3 @@
-from telnyx_iot_mcp.server.cli import main
+from telnyx_iot_mcp.server.console import main
 
 main()
