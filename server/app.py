@@ -22,7 +22,7 @@ from ..tools.local import LOCAL_TOOLS, LocalTool
 from ..tools.paging import MAX_PAGES, MAX_RECORDS
 from ..tools.redact import redact_value
 from ..tools.registry import OPERATIONS, Operation
-from ..tools.schema import output_schema, published_input_schema
+from ..tools.schema import output_schema, published_input_schema, unfilled
 from ..tools.waiting import wait_for_action
 from . import apps
 from .audit import RequestIdRecorder, current_call, new_call_id
@@ -49,7 +49,8 @@ def conventions(offered: Iterable[str]) -> str:
         "Ids come from the list_ tools. List tools page with page_number and page_size (1-250, default 20; see "
         f"meta.total_pages) or take all_pages=true (at most {MAX_PAGES} pages or {MAX_RECORDS} records). A cut answer "
         "has meta.next: the same call with those arguments returns the rest, each record once. "
-        "fields=[\"id\",\"status.value\"] keeps only those dotted paths of each record. "
+        "fields=[\"id\",\"status.value\"] keeps only those dotted paths of each record. An empty filter (\"\" or []) "
+        "filters nothing. "
         + (FOLLOW_ACTIONS[1] if FOLLOW_ACTIONS[0] in offered else "")
         + "Tools that take a confirmation_token disconnect devices, delete things or cost money: they ask the user "
         "first, or return the token to repeat the call with once the user agrees."
@@ -324,7 +325,7 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
         op = exposed.get(params.name)
         if op is None:
             return unknown_tool(params.name, params.arguments)
-        arguments = given(dict(params.arguments or {}))
+        arguments = unfilled(op.name, given(dict(params.arguments or {})))
         if isinstance(op, LocalTool):
             if op.name in PLAN_TOOLS:
                 return await run_plan(ctx, params, op, arguments)

@@ -209,15 +209,35 @@ def nullable(schema: dict[str, Any]) -> dict[str, Any]:
     return {**{k: v for k, v in schema.items() if k in ANNOTATIONS}, "anyOf": [branch, {"type": "null"}]}
 
 
+@cache
+def empty_is_unset(name: str) -> frozenset[str]:
+    """On a read, the optional filters where "" or [] can only mean "no filter" (a text or a list to match):
+    the server drops them when empty (`unfilled`), so a strict-mode model, which must fill every argument,
+    can send them so and needs no null there."""
+    tool = LOCAL_TOOLS.get(name) or OPERATIONS[name]
+    if not tool.read_only:
+        return frozenset()
+    schema = input_schema(name)
+    return frozenset(arg for arg, sub in schema["properties"].items()
+                     if arg not in schema.get("required", ()) and arg not in FILLABLE
+                     and (sub.get("type") == "array" or (sub.get("type") == "string" and "enum" not in sub)))
+
+
+def unfilled(name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    """`arguments` less the empty filters of `empty_is_unset`."""
+    empty = empty_is_unset(name)
+    return {k: v for k, v in arguments.items() if not (k in empty and v in ("", []))}
+
+
 def fillable(name: str) -> frozenset[str]:
     """The arguments of tool `name` a strict-mode model may fill with any value without changing what the
-    call does: FILLABLE, and on a read, the arguments that have a default (include_ flags, waits) and a `sort`
-    out of a list of orders (any of them returns the same records)."""
+    call does: FILLABLE, and on a read, the filters where empty means none, the arguments that have a default
+    (include_ flags, waits) and a `sort` out of a list of orders (any of them returns the same records)."""
     tool = LOCAL_TOOLS.get(name) or OPERATIONS[name]
     if not tool.read_only:
         return FILLABLE
-    return FILLABLE | {arg for arg, sub in input_schema(name)["properties"].items() if "default" in sub
-                       or (arg == "sort" and "enum" in sub)}
+    return FILLABLE | empty_is_unset(name) | {arg for arg, sub in input_schema(name)["properties"].items()
+                                              if "default" in sub or (arg == "sort" and "enum" in sub)}
 
 
 def strict_ready(schema: Any, keep: frozenset[str] = FILLABLE, *, top: bool = True) -> Any:

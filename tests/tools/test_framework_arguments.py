@@ -24,9 +24,10 @@ from telnyx_iot_mcp.sandbox import create_app
 from telnyx_iot_mcp.server.selection import CATALOG, select
 from telnyx_iot_mcp.server.settings import Settings
 from telnyx_iot_mcp.tools.client import TelnyxClient
-from telnyx_iot_mcp.tools.local import MAX_WAIT_SECONDS
+from telnyx_iot_mcp.tools.local import LOCAL_TOOLS as LOCAL_TOOLS_BY_NAME, MAX_WAIT_SECONDS
 from telnyx_iot_mcp.tools.registry import OPERATIONS, TOOLSETS
-from telnyx_iot_mcp.tools.schema import CONFIRMATION_TOKEN, FILLABLE, input_schema, output_schema, published_input_schema
+from telnyx_iot_mcp.tools.schema import (CONFIRMATION_TOKEN, FILLABLE, empty_is_unset, input_schema, output_schema,
+                                         published_input_schema)
 
 pytestmark = pytest.mark.anyio
 SIM = "6a09cdc3-8948-47f0-aa62-74ac943d6c58"
@@ -100,7 +101,7 @@ async def test_a_strict_mode_call_of_every_tool_is_valid_and_runs(name):
     for argument, sub in published["properties"].items():  # a value a model picks there would change the call
         if argument not in required and not takes_null(sub):
             assert (sub.get("type") in ("boolean", "integer", "number", "array") or argument == CONFIRMATION_TOKEN
-                    or (argument == "sort" and "enum" in sub)), argument
+                    or argument in empty_is_unset(name) or (argument == "sort" and "enum" in sub)), argument
             assert name not in OPERATIONS or OPERATIONS[name].read_only or argument in FILLABLE, argument
     base = sample_arguments(name) if name in OPERATIONS else LOCAL_SAMPLES.get(name, {})
     call = strict_call(published, base)
@@ -111,6 +112,31 @@ async def test_a_strict_mode_call_of_every_tool_is_valid_and_runs(name):
     assert not result.is_error, result.content[0].text
     for request in mock.requests:
         assert all(value != "" for _, value in request.query), request.query
+
+
+EMPTY_FILTERS = [name for name in CATALOG if empty_is_unset(name)]
+
+
+@pytest.mark.parametrize("name", EMPTY_FILTERS)
+async def test_an_empty_filter_on_a_read_is_no_filter(name):
+    """A strict model fills a text filter with "" and a list filter with []: the read sends what it sends
+    without them (the API would take "" as a filter, and the server's own limits refuse an empty list)."""
+    base = sample_arguments(name) if name in OPERATIONS else LOCAL_SAMPLES.get(name, {})
+    empties = {arg: [] if input_schema(name)["properties"][arg]["type"] == "array" else ""
+               for arg in empty_is_unset(name) if arg not in base}
+    assert empties and all(not takes_null(published_input_schema(name)["properties"][arg]) for arg in empties)
+    plain, with_empties = ApiMock(), ApiMock()
+    first = await run(plain, name, base)
+    second = await run(with_empties, name, {**base, **empties})
+    assert not second.is_error, second.content[0].text
+    assert wire(with_empties) == wire(plain) and wire(plain), name
+
+
+def test_only_reads_drop_empty_values():
+    """On a change, "" and [] are values (tags [] clears a SIM's tags): no write drops them."""
+    writes = [name for name in CATALOG if not (OPERATIONS.get(name) or LOCAL_TOOLS_BY_NAME[name]).read_only]
+    assert writes and not any(empty_is_unset(name) for name in writes)
+    assert "list_sim_cards" in EMPTY_FILTERS and {"iccid", "tags", "status"} <= empty_is_unset("list_sim_cards")
 
 
 async def test_an_empty_confirmation_token_is_no_token():
