@@ -211,16 +211,16 @@ def nullable(schema: dict[str, Any]) -> dict[str, Any]:
 
 @cache
 def empty_is_unset(name: str) -> frozenset[str]:
-    """On a read, the optional filters where "" or [] can only mean "no filter" (a text or a list to match):
-    the server drops them when empty (`unfilled`), so a strict-mode model, which must fill every argument,
-    can send them so and needs no null there."""
-    tool = LOCAL_TOOLS.get(name) or OPERATIONS[name]
-    if not tool.read_only:
+    """On a read, the optional query filters where "" or [] can only mean "no filter" (a text or a list to
+    match): the server drops them when empty (`unfilled`), so a strict-mode model, which must fill every
+    argument, can send them so and needs no null there. A read's body (the codes to validate) is no filter."""
+    op = OPERATIONS.get(name)
+    if op is None or not op.read_only:
         return frozenset()
     schema = input_schema(name)
-    return frozenset(arg for arg, sub in schema["properties"].items()
-                     if arg not in schema.get("required", ()) and arg not in FILLABLE
-                     and (sub.get("type") == "array" or (sub.get("type") == "string" and "enum" not in sub)))
+    filters = {param.name for param in op.params if param.location == "query" and not param.required}
+    return frozenset(arg for arg in filters - FILLABLE if schema["properties"][arg].get("type") == "array"
+                     or (schema["properties"][arg].get("type") == "string" and "enum" not in schema["properties"][arg]))
 
 
 def unfilled(name: str, arguments: dict[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from telnyx_iot_mcp.server.app import create_server
 from telnyx_iot_mcp.server.gate import Gate
 from telnyx_iot_mcp.tools.client import TelnyxClient
 from telnyx_iot_mcp.tools.registry import OPERATIONS
-from telnyx_iot_mcp.tools.schema import input_schema
+from telnyx_iot_mcp.tools.schema import input_schema, unfilled
 from telnyx_iot_mcp.tools.validation import given as not_null, problems
 
 BASE = httpx.URL("http://telnyx.test/v2")
@@ -62,7 +62,7 @@ def check_call(server, name: str, arguments: dict) -> None:
     content = result.structured_content or {}
     error = content.get("error") or {}
     assert error.get("kind") != "internal", (name, arguments, result.content)
-    found = problems(name, not_null(arguments))  # null is "not given"
+    found = problems(name, unfilled(name, not_null(arguments)))  # null, and an empty filter on a read, is "not given"
     if found:
         assert result.is_error and error["kind"] == "invalid_arguments", (name, arguments, result.content)
         assert recorder.sent == [], (name, arguments)
