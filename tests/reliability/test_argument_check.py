@@ -21,7 +21,9 @@ from telnyx_iot_mcp.tools.schema import input_schema
 from telnyx_iot_mcp.tools.validation import _validator, fits, problems
 
 SCHEMAS = {name: input_schema(name) for name in [*OPERATIONS, *LOCAL_TOOLS]}
-CHECKS = settings(max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+# A few examples per tool in the default run; many more in the slow suite (`pytest -m slow`).
+CHECKS = settings(max_examples=5, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+LONG = settings(max_examples=50, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 
 
 def refused(name: str, arguments: object) -> bool:
@@ -80,14 +82,32 @@ def nearly(schema: dict) -> st.SearchStrategy[dict]:
     return build()
 
 
-@pytest.mark.parametrize("name", sorted(SCHEMAS))
-@CHECKS
-@given(data=st.data())
-def test_what_fits_is_what_jsonschema_accepts(name, data):
+def fits_only_what_jsonschema_accepts(name: str, data: st.DataObject) -> None:
     schema = SCHEMAS[name]
     for arguments in (data.draw(valid(schema)), data.draw(mutated(schema)), data.draw(nearly(schema))):
         if fits(schema, arguments):
             assert not refused(name, arguments), f"{name}: let through {arguments!r}"
+
+
+def valid_arguments_fit(name: str, data: st.DataObject) -> None:
+    arguments = data.draw(valid(SCHEMAS[name]))
+    if not refused(name, arguments):  # the strategy does not know every limit (minProperties)
+        assert fits(SCHEMAS[name], arguments), arguments
+
+
+@pytest.mark.parametrize("name", sorted(SCHEMAS))
+@CHECKS
+@given(data=st.data())
+def test_what_fits_is_what_jsonschema_accepts(name, data):
+    fits_only_what_jsonschema_accepts(name, data)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(SCHEMAS))
+@LONG
+@given(data=st.data())
+def test_what_fits_is_what_jsonschema_accepts_long(name, data):
+    fits_only_what_jsonschema_accepts(name, data)
 
 
 @pytest.mark.parametrize("name", sorted(SCHEMAS))
@@ -95,9 +115,15 @@ def test_what_fits_is_what_jsonschema_accepts(name, data):
 @given(data=st.data())
 def test_valid_arguments_need_no_jsonschema(name, data):
     """The direct check is the path valid calls take (else the first call waits for jsonschema)."""
-    arguments = data.draw(valid(SCHEMAS[name]))
-    if not refused(name, arguments):  # the strategy does not know every limit (minProperties)
-        assert fits(SCHEMAS[name], arguments), arguments
+    valid_arguments_fit(name, data)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(SCHEMAS))
+@LONG
+@given(data=st.data())
+def test_valid_arguments_need_no_jsonschema_long(name, data):
+    valid_arguments_fit(name, data)
 
 
 @pytest.mark.parametrize("name", sorted(DYNAMIC_SCHEMAS))
