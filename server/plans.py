@@ -293,7 +293,7 @@ async def decide(ctx: ServerRequestContext, params: types.CallToolRequestParams,
     question to answer now, in `verdict.reply`) and the plan it is for. Raises ToolError."""
     client, request_id = gate.client, ctx.request_id
     gate.refuse_read_only(APPLY_TO_SIM_CARDS, arguments, request_id)
-    token = arguments.get(TOKEN_ARGUMENT)
+    token = arguments.get(TOKEN_ARGUMENT) or None  # "": what a strict-mode model sends for "none yet"
     plain = {k: v for k, v in arguments.items() if k != TOKEN_ARGUMENT}
     op = check(plain)
     concurrency = concurrency_for(client)

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from .registry import OPERATIONS
-from .registry.model import CONFIRMATION_TOKEN, CONFIRMATION_TOKEN_SCHEMA, Kind, Toolset, array, boolean, described, enum, integer, string, uuid
+from .registry.model import CONFIRMATION_TOKEN, CONFIRMATION_TOKEN_SCHEMA, Kind, Toolset, array, boolean, described, enum, integer, string, text_or_list, uuid
 
 # One call waits at most this long: the official TypeScript client (Claude Desktop, VS Code, Cursor) gives up
 # on a request after 60 s by default, progress notifications or not. A longer wait is another call.
@@ -33,6 +33,8 @@ class LocalTool(BaseModel):
     output: dict[str, Any] = Field(default_factory=lambda: {"type": "object"})
     is_idempotent: bool = True
     search_words: tuple[str, ...] = ()  # as on a registry Operation
+    # Arguments (dotted paths) where "" or [] can only mean "none", dropped when empty (tools/schema.py).
+    empty_is_unset: frozenset[str] = frozenset()
 
     @property
     def read_only(self) -> bool:
@@ -108,6 +110,7 @@ SHOW_FLEET_DASHBOARD = LocalTool(
         },
         "additionalProperties": False,
     },
+    empty_is_unset=frozenset({"sim_card_group_id"}),  # "" is no group: the whole fleet
     output={
         "type": "object",
         "properties": {
@@ -193,6 +196,10 @@ APPLY_TO_SIM_CARDS = LocalTool(
         },
     },
     is_idempotent=False,
+    # An empty list of SIMs, or an empty filter field, selects nothing: what a strict-mode model sends for the
+    # selectors it does not use. A filter left with no field is still refused, never read as "every SIM".
+    empty_is_unset=frozenset({"sim_card_ids", "iccids",
+                              *(f"filter.{name}" for name, schema in PLAN_FILTER.items() if text_or_list(schema))}),
 )
 
 LOCAL_TOOLS: dict[str, LocalTool] = {tool.name: tool for tool in (WAIT_FOR_ACTION, SHOW_FLEET_DASHBOARD, APPLY_TO_SIM_CARDS)}

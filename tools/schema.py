@@ -12,7 +12,7 @@ from typing import Any
 from .local import LOCAL_TOOLS
 from .paging import takes_pages
 from .registry import OPERATIONS, Operation
-from .registry.model import CONFIRMATION_TOKEN, CONFIRMATION_TOKEN_SCHEMA, described
+from .registry.model import CONFIRMATION_TOKEN, CONFIRMATION_TOKEN_SCHEMA, described, text_or_list
 from .registry.shapes import PAGE_META
 
 
@@ -211,52 +211,83 @@ def nullable(schema: dict[str, Any]) -> dict[str, Any]:
 
 @cache
 def empty_is_unset(name: str) -> frozenset[str]:
-    """On a read, the optional query filters where "" or [] can only mean "no filter" (a text or a list to
-    match): the server drops them when empty (`unfilled`), so a strict-mode model, which must fill every
-    argument, can send them so and needs no null there. A read's body (the codes to validate) is no filter."""
+    """The arguments (dotted paths) where "" or [] can only mean "none": the server drops them when empty
+    (`unfilled`), so a strict-mode model, which must fill every argument, can send them so and needs no null
+    there. On a read, its optional query filters that match a text or a list; a local tool declares its own
+    (the plan's SIM selectors). A read's body (the codes to validate) is no filter."""
+    if name in LOCAL_TOOLS:
+        return LOCAL_TOOLS[name].empty_is_unset
     op = OPERATIONS.get(name)
     if op is None or not op.read_only:
         return frozenset()
-    schema = input_schema(name)
+    properties = input_schema(name)["properties"]
     filters = {param.name for param in op.params if param.location == "query" and not param.required}
-    return frozenset(arg for arg in filters - FILLABLE if schema["properties"][arg].get("type") == "array"
-                     or (schema["properties"][arg].get("type") == "string" and "enum" not in schema["properties"][arg]))
+    return frozenset(arg for arg in filters - FILLABLE if text_or_list(properties[arg]))
 
 
 def unfilled(name: str, arguments: dict[str, Any]) -> dict[str, Any]:
-    """`arguments` less the empty filters of `empty_is_unset`."""
+    """`arguments` less the empty values of `empty_is_unset`."""
     empty = empty_is_unset(name)
-    return {k: v for k, v in arguments.items() if not (k in empty and v in ("", []))}
+    return _without_empty(arguments, empty, "") if empty else arguments
 
 
+def _without_empty(values: dict[str, Any], paths: frozenset[str], prefix: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        path = prefix + key
+        if path in paths and value in ("", []):
+            continue
+        if isinstance(value, dict) and any(p.startswith(path + ".") for p in paths):
+            value = _without_empty(value, paths, path + ".")
+        out[key] = value
+    return out
+
+
+def _with_default(schema: dict[str, Any], prefix: str = "") -> set[str]:
+    """The dotted paths of the properties (nested too) that have a default."""
+    found: set[str] = set()
+    for name, sub in schema.get("properties", {}).items():
+        for branch in (sub, *sub.get("anyOf", ())):
+            if "default" in branch:
+                found.add(prefix + name)
+            found |= _with_default(branch, f"{prefix}{name}.")
+    return found
+
+
+@cache
 def fillable(name: str) -> frozenset[str]:
-    """The arguments of tool `name` a strict-mode model may fill with any value without changing what the
-    call does: FILLABLE, and on a read, the filters where empty means none, the arguments that have a default
-    (include_ flags, waits) and a `sort` out of a list of orders (any of them returns the same records)."""
+    """The arguments (dotted paths) a strict-mode model can fill without changing what the call does:
+    FILLABLE, the ones where empty means none (`empty_is_unset`), the ones with a default (a model with
+    no wish there sends the default, which is what leaving it out means), and on a read a `sort` out of a
+    list of orders (any of them returns the same records)."""
     tool = LOCAL_TOOLS.get(name) or OPERATIONS[name]
+    schema = input_schema(name)
+    keep = FILLABLE | empty_is_unset(name) | _with_default(schema)
     if not tool.read_only:
-        return FILLABLE
-    return FILLABLE | empty_is_unset(name) | {arg for arg, sub in input_schema(name)["properties"].items()
-                                              if "default" in sub or (arg == "sort" and "enum" in sub)}
+        return keep
+    return keep | {arg for arg, sub in schema["properties"].items() if arg == "sort" and "enum" in sub}
 
 
-def strict_ready(schema: Any, keep: frozenset[str] = FILLABLE, *, top: bool = True) -> Any:
+def strict_ready(schema: Any, keep: frozenset[str] = FILLABLE, path: str = "") -> Any:
     """Every optional argument (and optional nested field) also takes null, which the server reads as
     "not given" (tools/validation.py `given`).
 
     OpenAI's strict mode (openai-agents, LangChain and pydantic-ai with strict=True) makes every
     property required: a strict model must send each argument, and null is how it leaves one out.
-    The `keep` arguments are left as they are: any value a model fills in there is harmless. The one field
-    of an optional object needs no null of its own: the object's null leaves both out."""
+    The `keep` arguments (dotted paths) are left as they are (see `fillable`). The one field of an optional
+    object needs no null of its own: the object's null leaves both out."""
     if not isinstance(schema, dict):
         return schema
-    node = _with_subschemas(schema, lambda sub: strict_ready(sub, keep, top=False))
-    if isinstance(node.get("properties"), dict) and node.get("type") == "object":
+    node = _with_subschemas({k: v for k, v in schema.items() if k != "properties"},
+                            lambda sub: strict_ready(sub, keep, path))
+    if not isinstance(schema.get("properties"), dict):
+        return node
+    properties = {name: strict_ready(sub, keep, f"{path}{name}.") for name, sub in schema["properties"].items()}
+    if node.get("type") == "object":
         required = set(node.get("required", ()))
-        node["properties"] = {
-            name: sub if name in required or (top and name in keep) else nullable(_sole_field_kept(sub))
-            for name, sub in node["properties"].items()
-        }
+        properties = {name: sub if name in required or path + name in keep else nullable(_sole_field_kept(sub))
+                      for name, sub in properties.items()}
+    node["properties"] = properties
     return node
 
 

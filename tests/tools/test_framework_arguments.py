@@ -27,7 +27,7 @@ from telnyx_iot_mcp.tools.client import TelnyxClient
 from telnyx_iot_mcp.tools.local import LOCAL_TOOLS as LOCAL_TOOLS_BY_NAME, MAX_WAIT_SECONDS
 from telnyx_iot_mcp.tools.registry import OPERATIONS, TOOLSETS
 from telnyx_iot_mcp.tools.schema import (CONFIRMATION_TOKEN, FILLABLE, empty_is_unset, input_schema, output_schema,
-                                         published_input_schema)
+                                         published_input_schema, unfilled)
 
 pytestmark = pytest.mark.anyio
 SIM = "6a09cdc3-8948-47f0-aa62-74ac943d6c58"
@@ -62,6 +62,8 @@ def filled(schema: dict[str, Any]) -> Any:
     else the emptiest value of the type."""
     if takes_null(schema):
         return None
+    if "default" in schema:
+        return schema["default"]
     if "enum" in schema:
         return schema["enum"][-1]
     return {"boolean": False, "array": [], "string": ""}.get(schema.get("type"), schema.get("minimum", 1))
@@ -69,6 +71,8 @@ def filled(schema: dict[str, Any]) -> Any:
 
 def strict_call(schema: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
     """`given` with every other property of `schema` (nested too) filled as a strict model would."""
+    if "properties" not in schema:  # an object or null: the object
+        schema = next(branch for branch in schema["anyOf"] if branch.get("type") == "object")
     return {k: (strict_call(sub, given[k]) if isinstance(given.get(k), dict) else given[k]) if k in given
             else filled(sub) for k, sub in schema["properties"].items()}
 
@@ -100,9 +104,11 @@ async def test_a_strict_mode_call_of_every_tool_is_valid_and_runs(name):
     required = set(published.get("required", []))
     for argument, sub in published["properties"].items():  # a value a model picks there would change the call
         if argument not in required and not takes_null(sub):
+            default = "default" in input_schema(name)["properties"][argument]
             assert (sub.get("type") in ("boolean", "integer", "number", "array") or argument == CONFIRMATION_TOKEN
-                    or argument in empty_is_unset(name) or (argument == "sort" and "enum" in sub)), argument
-            assert name not in OPERATIONS or OPERATIONS[name].read_only or argument in FILLABLE, argument
+                    or argument in empty_is_unset(name) or (argument == "sort" and "enum" in sub) or default), argument
+            assert (name not in OPERATIONS or OPERATIONS[name].read_only or argument in FILLABLE
+                    or default), argument
     base = sample_arguments(name) if name in OPERATIONS else LOCAL_SAMPLES.get(name, {})
     call = strict_call(published, base)
     call.update({k: v for k, v in LOCAL_SAMPLES.get(name, {}).items() if k == "timeout_seconds"})
@@ -114,14 +120,14 @@ async def test_a_strict_mode_call_of_every_tool_is_valid_and_runs(name):
         assert all(value != "" for _, value in request.query), request.query
 
 
-EMPTY_FILTERS = [name for name in CATALOG if empty_is_unset(name)]
+EMPTY_FILTERS = [name for name in CATALOG if name in OPERATIONS and empty_is_unset(name)]
 
 
 @pytest.mark.parametrize("name", EMPTY_FILTERS)
 async def test_an_empty_filter_on_a_read_is_no_filter(name):
     """A strict model fills a text filter with "" and a list filter with []: the read sends what it sends
     without them (the API would take "" as a filter, and the server's own limits refuse an empty list)."""
-    base = sample_arguments(name) if name in OPERATIONS else LOCAL_SAMPLES.get(name, {})
+    base = sample_arguments(name)
     empties = {arg: [] if input_schema(name)["properties"][arg]["type"] == "array" else ""
                for arg in empty_is_unset(name) if arg not in base}
     assert empties and all(not takes_null(published_input_schema(name)["properties"][arg]) for arg in empties)
@@ -132,11 +138,41 @@ async def test_an_empty_filter_on_a_read_is_no_filter(name):
     assert wire(with_empties) == wire(plain) and wire(plain), name
 
 
-def test_only_reads_drop_empty_values():
-    """On a change, "" and [] are values (tags [] clears a SIM's tags): no write drops them."""
+def test_only_reads_and_selections_drop_empty_values():
+    """On a change, "" and [] are values (tags [] clears a SIM's tags): no write drops one it sends. A plan's
+    selectors are not sent: an empty list of SIMs or an empty filter field selects nothing."""
     writes = [name for name in CATALOG if not (OPERATIONS.get(name) or LOCAL_TOOLS_BY_NAME[name]).read_only]
-    assert writes and not any(empty_is_unset(name) for name in writes)
+    assert writes and {name for name in writes if empty_is_unset(name)} == {"apply_to_sim_cards"}
+    assert empty_is_unset("apply_to_sim_cards") == {"sim_card_ids", "iccids", "filter.sim_card_group_id",
+                                                    "filter.status", "filter.iccid", "filter.msisdn", "filter.tags"}
     assert "list_sim_cards" in EMPTY_FILTERS and {"iccid", "tags", "status"} <= empty_is_unset("list_sim_cards")
+    plan = {"operation": "update_sim_card", "sim_card_ids": [], "iccids": [SIM],
+            "filter": {"sim_card_group_id": "", "status": [], "tags": ["x"]}, "arguments": {"tags": [], "sim_card_group_id": ""}}
+    assert unfilled("apply_to_sim_cards", plan) == {"operation": "update_sim_card", "iccids": [SIM], "filter": {"tags": ["x"]},
+                                                    "arguments": {"tags": [], "sim_card_group_id": ""}}
+    assert unfilled("show_fleet_dashboard", {"sim_card_group_id": "", "top": 5}) == {"top": 5}
+
+
+async def test_a_strict_plan_selects_by_its_one_filled_selector():
+    """A strict model fills every selector of `apply_to_sim_cards` ("" and [] where it has no wish, and "" for
+    the token it does not have yet): the plan covers exactly the group's SIMs, and the token it hands out runs
+    it. A filter whose fields are all empty is refused, never read as every SIM."""
+    client = TelnyxClient(base_url="http://sandbox/v2", transport=httpx.ASGITransport(app=create_app()))
+    schema = published_input_schema("apply_to_sim_cards")
+    async with Client(create_server(client)) as mcp:
+        group = (await mcp.call_tool("list_sim_card_groups", {})).structured_content["data"][1]["id"]
+        members = (await mcp.call_tool("list_sim_cards", {"sim_card_group_id": group, "page_size": 250})).structured_content["data"]
+        call = strict_call(schema, {"operation": "set_sim_card_standby", "filter": {"sim_card_group_id": group}})
+        assert call["sim_card_ids"] == [] and call["filter"]["status"] == [] and call[CONFIRMATION_TOKEN] == ""
+        Draft202012Validator(strict(schema)).validate(call)
+        asked = (await mcp.call_tool("apply_to_sim_cards", call)).structured_content["confirmation_required"]
+        done = await mcp.call_tool("apply_to_sim_cards", {**call, CONFIRMATION_TOKEN: asked["confirmation_token"]})
+        refused = await mcp.call_tool("apply_to_sim_cards", strict_call(schema, {"operation": "set_sim_card_standby",
+                                                                                  "filter": {}}))
+    standby = sum(sim["status"]["value"] == "standby" for sim in members)
+    assert f": {len(members) - standby} SIM cards" in asked["message"] and 0 < len(members) - standby
+    assert sorted(r["sim_card_id"] for r in done.structured_content["data"]) == sorted(sim["id"] for sim in members)
+    assert refused.is_error and "filter" in refused.content[0].text, refused.content[0].text
 
 
 async def test_an_empty_confirmation_token_is_no_token():

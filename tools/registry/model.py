@@ -227,6 +227,11 @@ def array(items: dict[str, Any], *, max_items: int = 1000, min_items: int | None
     return schema
 
 
+def text_or_list(schema: dict[str, Any]) -> bool:
+    """A filter whose empty value can only mean "no filter": a list, or free text (not one of an enum)."""
+    return schema.get("type") == "array" or (schema.get("type") == "string" and "enum" not in schema)
+
+
 def described(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {**schema, "description": description} if description else schema
 
