@@ -94,8 +94,8 @@ WAIT_FOR_ACTION = LocalTool(
 SHOW_FLEET_DASHBOARD = LocalTool(
     name="show_fleet_dashboard",
     title="Show the fleet dashboard",
-    description="The fleet at a glance: SIMs by status, data used by group and by SIM, SIMs over their limit, "
-                "actions in progress or failed. Hosts with MCP Apps draw it.",
+    description="The fleet at a glance: SIMs by status, data used by group and SIM, SIMs over their limit, "
+                "running or failed actions; MCP Apps hosts draw it.",
     toolset="sim_cards",
     kind="read",
     search_words=(
@@ -154,9 +154,8 @@ APPLY_TO_SIM_CARDS = LocalTool(
     name="apply_to_sim_cards",
     title="Apply one change to many SIM cards",
     description=(
-        "Run one SIM operation on many SIMs picked by sim_card_ids, iccids or a list_sim_cards filter: the user "
-        "sees one preview (count, statuses, groups, data used) and confirms once; returns each SIM's outcome. "
-        "Use it instead of one call per SIM."
+        "Run one SIM operation on many SIMs (sim_card_ids, iccids or a list_sim_cards filter) with one preview "
+        "and one confirmation; returns each SIM's outcome. Use it instead of one call per SIM."
     ),
     toolset="sim_cards",
     kind="destructive",

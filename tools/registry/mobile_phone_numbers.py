@@ -134,7 +134,7 @@ OPERATIONS = [
     op(
         name="update_mobile_phone_number", title="Update a mobile number", method="PATCH",
         path="/mobile_phone_numbers/{mobile_phone_number_id}",
-        description="Change a number's call forwarding, recording, caller ID name, screening, connection or tags.",
+        description="Change a mobile number's call settings, voice connection or tags.",
         search_words=(
             "forward calls", "record calls", "cnam", "caller name", "call screening", "block robocalls",
             "noise cancel",

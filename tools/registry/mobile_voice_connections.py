@@ -111,7 +111,7 @@ OPERATIONS = [
     op(
         name="update_mobile_voice_connection", title="Update a mobile voice connection", method="PATCH",
         path="/mobile_voice_connections/{connection_id}",
-        description="Change a voice connection's name, webhooks, limits or active flag.",
+        description="Change a voice connection's settings.",
         search_words=(
             "change webhook", "channel limit", "deactivate voice connection", "rename voice connection",
             "inbound outbound limits",

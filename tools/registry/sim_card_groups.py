@@ -30,7 +30,7 @@ async def _group_limit_below_use(arguments: dict[str, Any], read: Read) -> str |
 
 GROUP_LIMIT_BELOW_USE = Effect(
     kind="destructive", arguments=("data_limit",), test=_group_limit_below_use,
-    when="a data limit below what the group used this period stops its SIMs' data")
+    when="a data limit under this period's use stops the SIMs' data")
 
 OPERATIONS = [
     op(

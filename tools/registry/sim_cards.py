@@ -76,7 +76,7 @@ ACTIVATION_CODE = Secret(
 
 LIMIT_BELOW_USE = Effect(
     kind="destructive", arguments=("data_limit",), test=_limit_below_use,
-    when="a data limit below what an enabled SIM used this period stops its data")
+    when="a data limit under this period's use stops an enabled SIM's data")
 LOCKS_OUT_DEVICE = Effect(
     kind="destructive", arguments=("authorized_imeis",), test=_locks_out_device,
     when="allowed IMEIs leave out the SIM's current device")
