@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from .. import __version__
 from ..tools.redact import secure_logging
 from ..tools.registry.model import TOOLSETS
+from .logs import BackgroundStderr
 from .settings import Settings
 
 SANDBOX_BASE_URL = "http://sandbox/v2"
@@ -310,8 +311,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     # (as they often are) that is tens of milliseconds of every first call, for a program this one never runs.
     sys.modules.setdefault("httpx._main", None)
     args = parse_args(argv)
-    # stdout is the protocol channel in stdio mode: every log line goes to stderr.
-    logging.basicConfig(level=args.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # stdout is the protocol channel in stdio mode: every log line goes to stderr, written by a thread of its own.
+    if not logging.getLogger().handlers:  # else logging was set up by the program that embeds this one
+        logging.basicConfig(level=args.log_level, handlers=[BackgroundStderr(sys.stderr)])
     secure_logging()
     settings = load_settings(args)
     if args.command:
