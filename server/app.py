@@ -279,7 +279,7 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
 
         async def decide() -> Verdict:
             check_arguments(tool, arguments)  # type: ignore[arg-type]  # uses the name only
-            verdict, plan = await plans.decide(ctx, params, gate, arguments)
+            verdict, plan = await plans.decide(ctx, params, gate, arguments, exposed)
             resolved.append(plan)
             return verdict
 

@@ -88,8 +88,10 @@ async def _bounded(items: list[Any], work: Callable[[Any], Awaitable[Any]], limi
     return results
 
 
-async def resolve(client: TelnyxClient, arguments: dict[str, Any], op: Operation, concurrency: int) -> Plan:
-    """The SIM cards the targets name, as they are now; raises ToolError when some cannot be found."""
+async def resolve(client: TelnyxClient, arguments: dict[str, Any], op: Operation, concurrency: int,
+                  offered: Container[str] = CATALOG) -> Plan:
+    """The SIM cards the targets name, as they are now; raises ToolError when some cannot be found (its hint
+    names a tool only if `offered` has it)."""
     list_op = OPERATIONS["list_sim_cards"]
     # Read whole: a plan of a few hundred SIMs with their groups is larger than one answer to a model.
     if "filter" in arguments:
@@ -112,7 +114,7 @@ async def resolve(client: TelnyxClient, arguments: dict[str, Any], op: Operation
         rows = await _bounded(arguments["iccids"], by_iccid, concurrency)
         missing = [i for i, s in zip(arguments["iccids"], rows) if s is None]
         if missing:
-            raise _not_found("ICCIDs", missing)
+            raise _not_found("ICCIDs", missing, offered)
         sims = rows
     else:
         async def by_id(sim_id: str) -> dict[str, Any] | None:
@@ -127,7 +129,7 @@ async def resolve(client: TelnyxClient, arguments: dict[str, Any], op: Operation
         rows = await _bounded(arguments["sim_card_ids"], by_id, concurrency)
         missing = [i for i, s in zip(arguments["sim_card_ids"], rows) if s is None]
         if missing:
-            raise _not_found("ids", missing)
+            raise _not_found("ids", missing, offered)
         sims = rows
     sims = [s for s in sims if isinstance(s, dict) and s.get("id")]
     skipped = [s for s in sims if op.sets_status and status_of(s) == op.sets_status]
@@ -140,10 +142,11 @@ def _too_many(total: int) -> ToolError:
                      hint="Narrow the filter (a group, a status, tags) or split the SIMs into several plans.")
 
 
-def _not_found(what: str, missing: list[str]) -> ToolError:
+def _not_found(what: str, missing: list[str], offered: Container[str]) -> ToolError:
     shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
     return ToolError("not_found", f"No SIM card has these {what}: {shown}. Nothing was sent to Telnyx.",
-                     hint="Check them with list_sim_cards, or leave them out of the plan.")
+                     hint=("Check them with list_sim_cards, or leave" if "list_sim_cards" in offered else "Leave")
+                     + " them out of the plan.")
 
 
 def _group_name(sim: dict[str, Any]) -> str:
@@ -288,7 +291,7 @@ async def judge(gate: Gate, plan: Plan, concurrency: int) -> tuple[str, list[str
 
 
 async def decide(ctx: ServerRequestContext, params: types.CallToolRequestParams, gate: Gate,
-                 arguments: dict[str, Any]) -> tuple[Verdict, Plan]:
+                 arguments: dict[str, Any], offered: Container[str] = CATALOG) -> tuple[Verdict, Plan]:
     """Check the plan, resolve its SIM cards and ask once, bound to the resolved set: the verdict (or the
     question to answer now, in `verdict.reply`) and the plan it is for. Raises ToolError."""
     client, request_id = gate.client, ctx.request_id
@@ -297,7 +300,7 @@ async def decide(ctx: ServerRequestContext, params: types.CallToolRequestParams,
     plain = {k: v for k, v in arguments.items() if k != TOKEN_ARGUMENT}
     op = check(plain)
     concurrency = concurrency_for(client)
-    plan = await resolve(client, plain, op, concurrency)
+    plan = await resolve(client, plain, op, concurrency, offered)
     kind, reasons, asks = await judge(gate, plan, concurrency)
     if not plan.todo:
         return Verdict(APPLY_TO_SIM_CARDS, plain, "not-needed", request_id, kind=kind), plan
@@ -311,10 +314,18 @@ async def decide(ctx: ServerRequestContext, params: types.CallToolRequestParams,
         return Preview(describe(plan, reasons), challenge)
 
     async def again() -> str:
-        return (await resolve(client, plain, op, concurrency)).fingerprint()
+        return (await resolve(client, plain, op, concurrency, offered)).fingerprint()
 
     subject = Subject(APPLY_TO_SIM_CARDS, kind, shown, binding=plan.fingerprint(), rebind=again)
     return await gate.confirm(ctx, params, subject, plain, token), plan
+
+
+def unanswered_note(offered: Container[str]) -> str:
+    """For SIMs whose request may have reached Telnyx unanswered. "with X" for each read: dynamic mode renames
+    it to the call_operation form (app.py `via_call_operation`)."""
+    reads = " or ".join(f"with {name}" for name in ("get_sim_card", "list_sim_card_actions") if name in offered)
+    return ("Some requests may have reached Telnyx without an answer; they were not repeated. Read those SIMs"
+            f"{f' {reads}' if reads else ''} before trying them again.")
 
 
 SIM_OUTCOMES = {"done": "ok", "submitted": "ok", "unknown": "unknown"}  # a SIM's row outcome -> its audit outcome
@@ -350,7 +361,5 @@ async def carry_out(ctx: ServerRequestContext, gate: Gate, verdict: Verdict, pla
         meta["note"] = ("Submitted actions run on at Telnyx: " + ("follow one with wait_for_action (kind sim_card), or "
                         if "wait_for_action" in offered else "") + "call again with wait=true next time.")
     if tally.get("unknown"):
-        reads = ", ".join(name for name in ("get_sim_card", "list_sim_card_actions") if name in offered)
-        meta["note"] = ("Some requests may have reached Telnyx without an answer; they were not repeated. Read "
-                        f"those SIMs{f' ({reads})' if reads else ''} before trying them again.")
+        meta["note"] = unanswered_note(offered)
     return {"data": rows, "meta": meta}

@@ -17,9 +17,10 @@ from mcp import Client, types
 
 from api_mock import ApiMock
 from samples import sample_arguments
-from telnyx_iot_mcp.server.app import create_server
+from telnyx_iot_mcp.server.app import create_server, text_result, via_call_operation
 from telnyx_iot_mcp.server.dynamic import DYNAMIC_TOOLS
 from telnyx_iot_mcp.server.gate import Gate, asks_by_form
+from telnyx_iot_mcp.server.plans import unanswered_note
 from telnyx_iot_mcp.sandbox import create_app
 from telnyx_iot_mcp.server.selection import CATALOG, select
 from telnyx_iot_mcp.server.settings import Settings
@@ -285,3 +286,25 @@ async def test_a_plan_result_names_only_tools_the_server_offers(selection):
     note = result.structured_content["meta"]["note"]
     assert named_tools(note) <= offered and ("wait=true" in note)
     assert ("wait_for_action" in note) is ("wait_for_action" in offered)
+
+
+@pytest.mark.parametrize("tools", [None, ["apply_to_sim_cards"]], ids=["all", "only-the-plan"])
+async def test_a_plan_error_names_only_tools_the_server_offers(tools):
+    """A plan naming an unknown SIM is refused with a hint; `--tools apply_to_sim_cards` lists no list_sim_cards."""
+    selected = select(Settings(tools=tools) if tools else Settings())
+    offered = {entry.name for entry in selected}
+    async with Client(create_server(mock_client(ApiMock(replies=[(404, {"errors": []})] * 3)),
+                                    operations=selected)) as mcp:
+        result = await mcp.call_tool("apply_to_sim_cards", {"operation": "set_sim_card_standby", "sim_card_ids": [SIM]})
+    assert result.is_error and result.structured_content["error"]["kind"] == "not_found", result.content[0].text
+    hint = result.structured_content["error"]["hint"]
+    assert named_tools(hint) <= offered and ("list_sim_cards" in hint) is ("list_sim_cards" in offered), hint
+
+
+def test_the_note_on_unanswered_plan_requests_names_reads_as_dynamic_mode_runs_them():
+    note = {"data": [], "meta": {"note": unanswered_note(CATALOG)}}
+    renamed = via_call_operation(text_result(note), CATALOG).structured_content["meta"]["note"]
+    for read in ("get_sim_card", "list_sim_card_actions"):
+        assert f'call_operation(operation="{read}")' in renamed and read in unanswered_note(CATALOG)
+    assert not re.search(r'(?<!operation=")\b(get_sim_card|list_sim_card_actions)\b', renamed), renamed
+    assert named_tools(unanswered_note({"apply_to_sim_cards"})) == set()
