@@ -84,6 +84,8 @@ async def test_input_schemas_are_portable(listed):
             assert not isinstance(sub.get("type"), list), f"{name} {path}: a type union"
             # Gemini's schema (google-genai, fast-agent) takes string enums only, and refuses the whole list
             assert all(isinstance(v, str) for v in sub.get("enum", []) if v is not None), f"{name} {path}: enum"
+            # ... and refuses an empty member ("enum[0]: cannot be empty"): "" as "none" is said by its rules instead
+            assert "" not in sub.get("enum", []), f"{name} {path}: an empty enum member"
             # an object without properties stays closed: strict-mode converters refuse an open one
             closed = {"additionalProperties"} if sub.get("type") == "object" and not sub.get("properties") else set()
             assert not ENFORCED_ONLY & set(sub) - closed, f"{name} {path} publishes a limit only the server needs"
