@@ -40,7 +40,7 @@ def test_calls_go_on_when_nobody_reads_stderr():
     calls = threading.Thread(target=client, daemon=True)
     try:
         calls.start()
-        calls.join(120)
+        calls.join(60)
         assert len(answered) == CALLS, f"stalled after {len(answered)} calls"
         server.stdin.close()
         assert server.wait(timeout=30) == 0  # stderr still unread: the exit does not wait on it for long
