@@ -95,35 +95,20 @@ def valid_arguments_fit(name: str, data: st.DataObject) -> None:
         assert fits(SCHEMAS[name], arguments), arguments
 
 
+RUNS = pytest.mark.parametrize("runs", [CHECKS, pytest.param(LONG, marks=pytest.mark.slow)], ids=["quick", "long"])
+
+
+@RUNS
 @pytest.mark.parametrize("name", sorted(SCHEMAS))
-@CHECKS
-@given(data=st.data())
-def test_what_fits_is_what_jsonschema_accepts(name, data):
-    fits_only_what_jsonschema_accepts(name, data)
+def test_what_fits_is_what_jsonschema_accepts(name, runs):
+    runs(given(data=st.data())(lambda data: fits_only_what_jsonschema_accepts(name, data)))()
 
 
-@pytest.mark.slow
+@RUNS
 @pytest.mark.parametrize("name", sorted(SCHEMAS))
-@LONG
-@given(data=st.data())
-def test_what_fits_is_what_jsonschema_accepts_long(name, data):
-    fits_only_what_jsonschema_accepts(name, data)
-
-
-@pytest.mark.parametrize("name", sorted(SCHEMAS))
-@CHECKS
-@given(data=st.data())
-def test_valid_arguments_need_no_jsonschema(name, data):
+def test_valid_arguments_need_no_jsonschema(name, runs):
     """The direct check is the path valid calls take (else the first call waits for jsonschema)."""
-    valid_arguments_fit(name, data)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(SCHEMAS))
-@LONG
-@given(data=st.data())
-def test_valid_arguments_need_no_jsonschema_long(name, data):
-    valid_arguments_fit(name, data)
+    runs(given(data=st.data())(lambda data: valid_arguments_fit(name, data)))()
 
 
 @pytest.mark.parametrize("name", sorted(DYNAMIC_SCHEMAS))
