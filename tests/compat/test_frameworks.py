@@ -142,6 +142,7 @@ def check(report: dict, name: str, *, strict: bool, mode: str) -> None:
     assert report["read"] >= 1 and report["get"] is True
     assert "confirmation_token" in report["asked"], report["asked"]
     assert report["gated"] is True, report
+    assert report["plan_gated"] is True, report["plan_answer"]
     if name == "mcp-use":
         # Its LangChain adapter sends null for each optional argument left out; its OpenAI adapter's executors take
         # the tool's name as their own `name` argument, which an argument called `name` would override.

@@ -55,13 +55,13 @@ def _tool(call: Call, *, dynamic: bool, schemas: dict[str, dict[str, Any]], stri
     return tool
 
 
-async def _enabled_sim(tool, report: dict[str, Any]) -> str:
+async def _enabled_sims(tool, report: dict[str, Any]) -> list[str]:
     read = json.loads(await tool("list_sim_cards", "list_sim_cards", {"page_size": 10}))
     if "data" not in read:
         raise SystemExit(f"list_sim_cards answered: {read}")
     report["read"] = len(read["data"])
     enabled = [sim for sim in read["data"] if sim["status"]["value"] == "enabled"] or read["data"]
-    return enabled[0]["id"]
+    return [sim["id"] for sim in enabled]
 
 
 def token_in(answer: str) -> str | None:
@@ -86,7 +86,7 @@ async def run(call: Call, *, dynamic: bool, schemas: dict[str, dict[str, Any]], 
         except ValueError:
             raise SystemExit(f"search_operations answered: {searched}") from None
         report["search"] = [entry["name"] for entry in found["data"]][:3]
-    sim_id = await _enabled_sim(tool, report)
+    sim_id, *others = await _enabled_sims(tool, report)
     got = json.loads(await tool("get_sim_card", "get_sim_card", {"sim_card_id": sim_id}))
     report["get"] = got["data"]["id"] == sim_id
     asked = await tool("disable_sim_card", "disable_sim_card", {"sim_card_id": sim_id})
@@ -99,6 +99,13 @@ async def run(call: Call, *, dynamic: bool, schemas: dict[str, dict[str, Any]], 
                                  {"sim_card_id": sim_id, "confirmation_token": token}))
     report["gated"] = done["data"].get("action_type") == "disable" or "status" in done["data"]
     report["gated_answer"] = done["data"]
+    # A plan through the token flow: a strict model also fills the selectors it does not use ([] for iccids)
+    # and "" for the token it does not have yet.
+    plan = {"operation": "set_sim_card_standby", "sim_card_ids": others[:1]}
+    plan_token = token_in(await tool("apply_to_sim_cards", "apply_to_sim_cards", plan))
+    planned = json.loads(await tool("apply_to_sim_cards", "apply_to_sim_cards", {**plan, "confirmation_token": plan_token}))
+    report["plan_gated"] = bool(plan_token) and [row.get("outcome") for row in planned.get("data", [])] in (["done"], ["submitted"])
+    report["plan_answer"] = planned
     return report
 
 
@@ -106,7 +113,7 @@ async def elicited(call: Call, *, dynamic: bool, schemas: dict[str, dict[str, An
     """The gated call on a client that answers elicitation (see `answer`): asked mid-call, it runs with no token."""
     report: dict[str, Any] = {}
     tool = _tool(call, dynamic=dynamic, schemas=schemas, strict=strict)
-    sim_id = await _enabled_sim(tool, report)
+    sim_id = (await _enabled_sims(tool, report))[0]
     done = await tool("disable_sim_card", "disable_sim_card", {"sim_card_id": sim_id})
     try:
         report["elicited_gated"] = json.loads(done)["data"]["action_type"] == "disable"
