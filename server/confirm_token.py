@@ -27,6 +27,12 @@ class TokenRefused(Exception):
     """The token cannot confirm this call; the message says why, for the model and the user."""
 
 
+def split_token(arguments: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
+    """The confirmation token of a call, and its other arguments. An empty token is none: it is what a
+    strict-mode model, which must fill every argument, sends before it has one."""
+    return arguments.get(TOKEN_ARGUMENT) or None, {k: v for k, v in arguments.items() if k != TOKEN_ARGUMENT}
+
+
 def canonical_digest(tool: str, arguments: dict[str, Any]) -> str:
     """SHA-256 of the tool name and its arguments (without the token), independent of key order."""
     payload = {"tool": tool, "arguments": {k: v for k, v in arguments.items() if k != TOKEN_ARGUMENT}}
@@ -103,4 +109,5 @@ def _sign(secret: bytes, body: bytes) -> bytes:
     return hmac.new(secret, body, hashlib.sha256).digest()
 
 
-__all__ = ["TOKEN_ARGUMENT", "ConfirmationTokens", "StoreUnavailable", "TokenRefused", "canonical_digest"]
+__all__ = ["TOKEN_ARGUMENT", "ConfirmationTokens", "StoreUnavailable", "TokenRefused", "canonical_digest",
+           "split_token"]

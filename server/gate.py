@@ -42,7 +42,7 @@ from ..tools.registry.model import Secret, StateUnknown
 from ..tools.words import clean
 from .apps import card_result, draws_apps
 from .audit import AuditLog, Confirmation, Outcome, audit_for
-from .confirm_token import TOKEN_ARGUMENT, ConfirmationTokens, TokenRefused
+from .confirm_token import TOKEN_ARGUMENT, ConfirmationTokens, TokenRefused, split_token
 from .preview import Challenge, Preview, Reader, preview
 from .state import Store, StoreUnavailable, open_store
 from .settings import Settings
@@ -153,7 +153,7 @@ class Gate:
         """Audit a call that stopped (cancelled, its client gone) before the gate let it through."""
         reveals = op.reveals(arguments) if isinstance(op, Operation) else ()
         if not op.read_only or reveals:
-            plain = {k: v for k, v in arguments.items() if k != TOKEN_ARGUMENT}
+            _, plain = split_token(arguments)
             self.record(op.name, op.kind, plain, "none", "cancelled", request_id, detail=detail, reveals=reveals)
 
     def record(self, tool: str, kind: str, arguments: dict[str, Any], confirmation: Confirmation, outcome: Outcome,
@@ -180,8 +180,7 @@ class Gate:
         """Decide whether the validated call may run; raises ToolError when it may not."""
         request_id = ctx.request_id
         self.refuse_read_only(op, arguments, request_id)
-        token = arguments.get(TOKEN_ARGUMENT) or None  # "": what a strict-mode model sends for "none yet"
-        plain = {k: v for k, v in arguments.items() if k != TOKEN_ARGUMENT}
+        token, plain = split_token(arguments)
         reveals = op.reveals(plain)  # secrets the answer would show: asked about like a destructive call
         if not op.may_ask:
             return Verdict(op, plain, "not-needed", request_id, kind=op.kind)

@@ -29,8 +29,8 @@ from mcp import types
 from mcp.server import ServerRequestContext
 
 from ..tools.local import APPLY_TO_SIM_CARDS
-from ..tools.schema import CONFIRMATION_TOKEN as TOKEN_ARGUMENT
 from .audit import RequestIdRecorder
+from .confirm_token import split_token
 from .gate import Gate, Subject, Verdict
 from .preview import Challenge, Preview, Reader
 from .selection import CATALOG
@@ -296,8 +296,7 @@ async def decide(ctx: ServerRequestContext, params: types.CallToolRequestParams,
     question to answer now, in `verdict.reply`) and the plan it is for. Raises ToolError."""
     client, request_id = gate.client, ctx.request_id
     gate.refuse_read_only(APPLY_TO_SIM_CARDS, arguments, request_id)
-    token = arguments.get(TOKEN_ARGUMENT) or None  # "": what a strict-mode model sends for "none yet"
-    plain = {k: v for k, v in arguments.items() if k != TOKEN_ARGUMENT}
+    token, plain = split_token(arguments)
     op = check(plain)
     concurrency = concurrency_for(client)
     plan = await resolve(client, plain, op, concurrency, offered)
