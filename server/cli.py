@@ -189,6 +189,12 @@ def open_state(settings: Settings):
     return store_for(settings)
 
 
+async def check_state(settings: Settings, store) -> None:
+    from .gate import check_store
+
+    await check_store(store, settings)
+
+
 def selected(settings: Settings):
     from .selection import SelectionError, select
 
@@ -250,6 +256,7 @@ async def serve_stdio(settings: Settings) -> None:
     from .stopping import StopOnSignal
 
     store = open_state(settings)
+    await check_state(settings, store)
     client = make_client(settings, store)
     audit = audit_for(settings, store)
     server = build_server(settings, client, store, audit)
@@ -283,6 +290,7 @@ async def serve_http(settings: Settings) -> None:
     except http.HttpConfigError as error:
         fail(str(error))
     store = open_state(settings)
+    await check_state(settings, store)
     client = make_client(settings, store)
     warm_in_background(settings, client)
     audit = audit_for(settings, store)

@@ -2,9 +2,11 @@
 
 A token is `base64url(claims).base64url(hmac_sha256(secret, claims))`. The claims name the purpose,
 the tool, a digest of its canonical arguments, the account (a keyed fingerprint of the API key), an
-expiry and a random id. Redeeming checks all of them and spends the id in the store (server/state.py)
-until the token expires: once across every process and replica that shares the store. The secret is
-the configured one, else the store's own, so processes sharing a store accept each other's tokens.
+expiry by the store's clock, the store's generation and a random id. Redeeming checks all of them and
+spends the id in the store (server/state.py) until the token expires: once across every process and
+replica that shares the store, and never again after the store started over (its generation changed).
+The secret is the configured one, else the store's own, so processes sharing a store accept each other's
+tokens.
 """
 
 from __future__ import annotations
@@ -20,11 +22,23 @@ from collections.abc import Callable
 from typing import Any
 
 from ..tools.schema import CONFIRMATION_TOKEN as TOKEN_ARGUMENT
-from .state import MemoryStore, Store, StoreUnavailable, account_fingerprint
+from .state import Deployment, MemoryStore, SpendUnknown, Store, StoreUnavailable, account_fingerprint
 
 
 class TokenRefused(Exception):
     """The token cannot confirm this call; the message says why, for the model and the user."""
+
+
+class SecretChanged(StoreUnavailable):
+    """The store's secret changed (it was set up anew) since the account a token is issued under was named."""
+
+
+REFUSALS = {
+    "used": "the confirmation token was already used; each token confirms one call once",
+    "expired": "the confirmation token has expired",
+    "stale": ("the confirmation token was issued before the server's confirmation store started over (or by a "
+              "server process that keeps confirmations in its own memory), so its single use cannot be checked"),
+}
 
 
 def split_token(arguments: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
@@ -53,16 +67,22 @@ class ConfirmationTokens:
 
     def __init__(self, secret: bytes | None = None, ttl_seconds: float = 300.0,
                  clock: Callable[[], float] = time.time, store: Store | None = None) -> None:
-        self._secret = secret
+        self._configured = secret
         self.ttl_seconds = ttl_seconds
-        self._clock = clock
-        self.store: Store = store or MemoryStore()
+        self.store: Store = store or MemoryStore(clock)
+        self._deployment: Deployment | None = None
+
+    async def refresh(self) -> Deployment:
+        """The store's secret, generation and clock now. Raises StoreUnavailable."""
+        self._deployment = await self.store.deployment()
+        return self._deployment
 
     async def secret(self) -> bytes:
-        """The signing secret: the configured one, else the store's (fetched once). Raises StoreUnavailable."""
-        if self._secret is None:
-            self._secret = await self.store.secret()
-        return self._secret
+        """The signing secret: the configured one, else the store's (fetched once, again when the store
+        started over). Raises StoreUnavailable."""
+        if self._configured is not None:
+            return self._configured
+        return (self._deployment or await self.refresh()).secret
 
     async def account(self, api_key: str | None) -> str:
         """The keyed fingerprint naming the Telnyx account of `api_key` (see state.account_fingerprint)."""
@@ -70,24 +90,34 @@ class ConfirmationTokens:
 
     async def issue(self, purpose: str, tool: str, arguments: dict[str, Any], *, account: str,
                     **extra: Any) -> tuple[str, float]:
-        """A token for exactly this call under `account`, and the time it expires (epoch seconds)."""
-        expires = self._clock() + self.ttl_seconds
+        """A token for exactly this call under `account`, and the time it expires (epoch seconds, by the
+        store's clock)."""
+        known = await self.secret()
+        now = await self.refresh()
+        secret = await self.secret()
+        if secret != known:  # `account` was keyed by the secret the store no longer holds
+            raise SecretChanged(f"{self.store.description} was set up anew just now; ask again")
+        expires = now.now + self.ttl_seconds
         claims = {"p": purpose, "t": tool, "d": canonical_digest(tool, arguments), "a": account, "e": expires,
-                  "i": secrets.token_urlsafe(12), **({"x": extra} if extra else {})}
+                  "g": now.generation, "i": secrets.token_urlsafe(12), **({"x": extra} if extra else {})}
         body = json.dumps(claims, sort_keys=True, separators=(",", ":")).encode()
-        return f"{_b64(body)}.{_b64(_sign(await self.secret(), body))}", expires
+        return f"{_b64(body)}.{_b64(_sign(secret, body))}", expires
 
     async def redeem(self, token: str, purpose: str, tool: str, arguments: dict[str, Any], *,
                      account: str) -> dict[str, Any]:
         """Check the token against this call and account, and spend it; returns its extra claims.
 
-        Raises TokenRefused, or StoreUnavailable when the store cannot say whether it was spent."""
+        Raises TokenRefused, or StoreUnavailable when the store cannot say whether it was spent (SpendUnknown
+        when it may now be spent)."""
         try:
             body_part, sig_part = token.split(".")
             body, signature = _unb64(body_part), _unb64(sig_part)
         except (ValueError, binascii.Error):
             raise TokenRefused("the confirmation token is malformed") from None
-        if not hmac.compare_digest(signature, _sign(await self.secret(), body)):
+        secret = await self.secret()
+        if not hmac.compare_digest(signature, _sign(secret, body)) and self._configured is None:
+            secret = (await self.refresh()).secret  # another replica may have set the store up anew
+        if not hmac.compare_digest(signature, _sign(secret, body)):
             raise TokenRefused("the confirmation token's signature does not match (altered or from another server)")
         claims = json.loads(body)
         if claims.get("p") != purpose:
@@ -98,10 +128,11 @@ class ConfirmationTokens:
         if claims.get("a") != account:
             raise TokenRefused("the token was issued under another Telnyx account (API key) and confirms "
                                "calls under that account only")
-        if self._clock() >= claims["e"]:
-            raise TokenRefused("the confirmation token has expired")
-        if not await self.store.spend(f"{purpose}:{claims['i']}", claims["e"]):
-            raise TokenRefused("the confirmation token was already used; each token confirms one call once")
+        spent = await self.store.spend(f"{purpose}:{claims['i']}", claims["e"], str(claims.get("g")))
+        if spent != "spent":
+            if spent == "stale":
+                self._deployment = None  # the store started over: its secret is read again
+            raise TokenRefused(REFUSALS[spent])
         return claims.get("x", {})
 
 
@@ -109,5 +140,5 @@ def _sign(secret: bytes, body: bytes) -> bytes:
     return hmac.new(secret, body, hashlib.sha256).digest()
 
 
-__all__ = ["TOKEN_ARGUMENT", "ConfirmationTokens", "StoreUnavailable", "TokenRefused", "canonical_digest",
-           "split_token"]
+__all__ = ["TOKEN_ARGUMENT", "ConfirmationTokens", "SecretChanged", "SpendUnknown", "StoreUnavailable", "TokenRefused",
+           "canonical_digest", "split_token"]

@@ -42,9 +42,9 @@ from ..tools.registry.model import Secret, StateUnknown
 from ..tools.words import clean
 from .apps import card_result, draws_apps
 from .audit import AuditLog, Confirmation, Outcome, audit_for
-from .confirm_token import TOKEN_ARGUMENT, ConfirmationTokens, TokenRefused, split_token
+from .confirm_token import TOKEN_ARGUMENT, ConfirmationTokens, SecretChanged, TokenRefused, split_token
 from .preview import Challenge, Preview, Reader, preview
-from .state import Store, StoreUnavailable, open_store
+from .state import MemoryStore, SpendUnknown, Store, StoreUnavailable, open_store
 from .settings import Settings
 
 Policy = Literal["elicit-or-token", "elicit-only", "off"]
@@ -128,8 +128,32 @@ class Gate:
         key = self.client.api_key_in_use() if hasattr(self.client, "api_key_in_use") else None
         return await self.tokens.account(key)
 
+    async def issue(self, purpose: str, name: str, arguments: dict[str, Any], **extra: Any) -> tuple[str, float]:
+        """A token for this call under the caller's account. Raises StoreUnavailable."""
+        account = await self.account()
+        try:
+            return await self.tokens.issue(purpose, name, arguments, account=account, **extra)
+        except SecretChanged:  # the store was set up anew since the account was named: name it again
+            return await self.tokens.issue(purpose, name, arguments, account=await self.account(), **extra)
+
+    async def redeem(self, token: str, purpose: str, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        """Check and spend the token of this call under the caller's account. Raises TokenRefused, StoreUnavailable."""
+        account = await self.account()
+        try:
+            return await self.tokens.redeem(token, purpose, name, arguments, account=account)
+        except TokenRefused:  # nothing is spent before the account matches: named under a secret read anew?
+            if await self.account() == account:
+                raise
+            return await self.tokens.redeem(token, purpose, name, arguments, account=await self.account())
+
     def _unavailable(self, subject: Subject, arguments: dict[str, Any], request_id: Any,
                      why: StoreUnavailable) -> ToolError:
+        if isinstance(why, SpendUnknown):
+            name = subject.tool.name
+            return self._stop(subject, arguments, request_id, "refused", "confirmation_unknown",
+                              f"Not run: the confirmation store did not answer in time ({why}), so whether this "
+                              f"confirmation is now used up is unknown. {NOTHING_SENT} Call {name} again without "
+                              f"{TOKEN_ARGUMENT} to be asked anew; the earlier confirmation may no longer work.")
         return self._stop(subject, arguments, request_id, "refused", "state_unavailable",
                           f"Not run: the server cannot reach its confirmation store ({why}), so it cannot make sure "
                           f"a confirmation is used only once. {NOTHING_SENT} Try again when the store is back; "
@@ -252,10 +276,9 @@ class Gate:
                              f"support), and the server's policy refuses such calls. {NOTHING_SENT} Run it from "
                              "a client that supports elicitation, or change the confirmation policy.")
         try:
-            account = await self.account()
             if token is not None:
                 try:
-                    claims = await self.tokens.redeem(str(token), CONFIRM_TOKEN, name, arguments, account=account)
+                    claims = await self.redeem(str(token), CONFIRM_TOKEN, name, arguments)
                 except TokenRefused as why:
                     raise self._stop(subject, arguments, request_id, "refused", "confirmation_refused",
                                      f"Not run: {why}. {NOTHING_SENT} Call {name} again without "
@@ -264,7 +287,7 @@ class Gate:
                 self._same_targets(subject, arguments, request_id, claims.get("binding"), subject.binding)
                 return Verdict(subject.tool, arguments, "token", request_id, kind=subject.kind)
             seen = await subject.preview()
-            raise await self._issue_token(subject, arguments, request_id, seen, account)
+            raise await self._issue_token(subject, arguments, request_id, seen)
         except StoreUnavailable as why:
             raise self._unavailable(subject, arguments, request_id, why) from None
 
@@ -276,11 +299,10 @@ class Gate:
                              f"asked, and the yes was for the set they saw. {NOTHING_SENT} Call "
                              f"{subject.tool.name} again (without {TOKEN_ARGUMENT}) to show the new set and ask anew.")
 
-    async def _issue_token(self, subject: Subject, arguments: dict[str, Any], request_id: Any, seen: Preview,
-                           account: str) -> ToolError:
+    async def _issue_token(self, subject: Subject, arguments: dict[str, Any], request_id: Any,
+                           seen: Preview) -> ToolError:
         name = subject.tool.name
-        token, expires = await self.tokens.issue(CONFIRM_TOKEN, name, arguments, account=account,
-                                                 **self._claims(subject))
+        token, expires = await self.issue(CONFIRM_TOKEN, name, arguments, **self._claims(subject))
         minutes = max(1, round(self.tokens.ttl_seconds / 60))
         typed = (f" Ask the user to type {seen.challenge.label} ({seen.challenge.expected}) before going on."
                  if seen.challenge else "")
@@ -328,11 +350,10 @@ class Gate:
         """2026-07-28: ask with an InputRequiredResult carrying a signed state; judge the answer it comes back with."""
         request_id = ctx.request_id
         name = subject.tool.name
-        account = await self.account()
         if params.request_state is None:
             seen = await subject.preview()
-            state, _ = await self.tokens.issue(ELICIT_STATE, name, arguments, account=account, **self._claims(subject),
-                                               expected=seen.challenge.expected if seen.challenge else None)
+            state, _ = await self.issue(ELICIT_STATE, name, arguments, **self._claims(subject),
+                                        expected=seen.challenge.expected if seen.challenge else None)
             self.record(name, subject.kind, arguments, "none", "awaiting_confirmation", request_id,
                         detail=seen.question, reveals=subject.reveals)
             ask = types.ElicitRequest(params=types.ElicitRequestFormParams(
@@ -340,7 +361,7 @@ class Gate:
             return Verdict(subject.tool, arguments, "none", request_id, kind=subject.kind,
                            reply=types.InputRequiredResult(input_requests={ANSWER_KEY: ask}, request_state=state))
         try:
-            claims = await self.tokens.redeem(params.request_state, ELICIT_STATE, name, arguments, account=account)
+            claims = await self.redeem(params.request_state, ELICIT_STATE, name, arguments)
         except TokenRefused as why:
             raise self._stop(subject, arguments, request_id, "refused", "confirmation_refused",
                              f"Not run: the confirmation round trip is not valid ({why}). {NOTHING_SENT} "
@@ -354,10 +375,9 @@ class Gate:
     async def _card(self, subject: Subject, arguments: dict[str, Any], request_id: Any) -> Verdict:
         name = subject.tool.name
         try:
-            account = await self.account()
             seen = await subject.preview()
-            token, expires = await self.tokens.issue(APP_CARD, name, arguments, account=account,
-                                                     expected=seen.challenge.expected if seen.challenge else None)
+            token, expires = await self.issue(APP_CARD, name, arguments,
+                                              expected=seen.challenge.expected if seen.challenge else None)
         except StoreUnavailable as why:
             raise self._unavailable(subject, arguments, request_id, why) from None
         self.record(name, subject.kind, arguments, "none", "awaiting_confirmation", request_id,
@@ -375,7 +395,7 @@ class Gate:
             raise self._stop(subject, arguments, request_id, "refused", "confirmation_refused",
                              f"{op.name} is not confirmed with a card on this server. {NOTHING_SENT}")
         try:
-            claims = await self.tokens.redeem(token, APP_CARD, op.name, arguments, account=await self.account())
+            claims = await self.redeem(token, APP_CARD, op.name, arguments)
         except TokenRefused as why:
             raise self._stop(subject, arguments, request_id, "refused", "confirmation_refused",
                              f"Not run: {why}. {NOTHING_SENT} Ask for {op.name} again to get a new card.") from None
@@ -416,11 +436,22 @@ async def _no_preview() -> Preview:
 def store_for(settings: Settings) -> Store:
     """The state store the settings name; stops the server at start when it cannot be opened."""
     try:
-        return open_store(settings.state_url, settings.state_dir)
+        return open_store(settings.state_url, settings.state_dir, timeout=settings.state_timeout)
     except (StoreUnavailable, ValueError) as error:
         print(f"telnyx-iot-mcp: {error}. Choose another place with --state-dir, or --state-url memory to keep "
               "confirmations in this process only.", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+async def check_store(store: Store, settings: Settings) -> None:
+    """Says at start, on stderr, what the chosen store cannot do for single use."""
+    if isinstance(store, MemoryStore) and settings.confirm_secret is not None:
+        log.warning("confirmations are kept in this process's memory (--state-url memory): a confirmation token "
+                    "works on this process only, whatever TELNYX_IOT_MCP_CONFIRM_SECRET says; processes that must "
+                    "accept each other's tokens share a SQLite file or a Redis")
+    check = getattr(store, "check", None)
+    if check is not None and (problem := await check()):
+        log.warning("%s", problem)
 
 
 def gate_for(settings: Settings, client: TelnyxClient, store: Store | None = None,

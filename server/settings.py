@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     # What outlives a call (server/state.py): unset = SQLite in state_dir; "memory"; "redis://host:port/db".
     state_url: str | None = None
     state_dir: str | None = None  # default $XDG_STATE_HOME/telnyx-iot-mcp, else ~/.local/state/telnyx-iot-mcp
+    state_timeout: float = Field(default=1.0, gt=0, le=30)  # seconds a Redis command may take before it fails
     audit_log: str | None = None  # file to append the audit log to (JSON lines)
     audit_reads: bool = True  # a line for every read too, not only changes, reveals and refusals
     # Tool selection: comma-separated names in the environment (TELNYX_IOT_MCP_TOOLSETS=sim_cards,actions).

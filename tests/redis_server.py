@@ -20,20 +20,22 @@ def _free_port() -> int:
 
 
 class RedisServer:
-    """`with RedisServer() as redis:` runs redis-server (no persistence) at redis.url until `stop()` or the end."""
+    """`with RedisServer() as redis:` runs redis-server (no persistence) at redis.url until `stop()` or the end.
+    `debug`: DEBUG commands allowed from loopback (DEBUG SLEEP makes a slow Redis), which Redis 7 refuses by default."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, debug: bool = False) -> None:
         if REDIS_SERVER is None:
             pytest.skip("redis-server is not installed (apt-get install redis-server; .ci/run does it)")
         self.port = _free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.dir = tempfile.mkdtemp(prefix="telnyx-iot-mcp-redis-")
         self.process: subprocess.Popen | None = None
+        self.options = ["--enable-debug-command", "local"] if debug else []
 
     def start(self) -> None:
         self.process = subprocess.Popen(
             [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", self.dir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             "--dir", self.dir, *self.options], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while not self._answers():
             if time.monotonic() > deadline or self.process.poll() is not None:

@@ -14,6 +14,7 @@ from telnyx_iot_mcp.server.audit import AuditLog, redact
 from telnyx_iot_mcp.server.confirm_token import ConfirmationTokens, TokenRefused, canonical_digest
 from telnyx_iot_mcp.server.gate import OFF_WARNING, gate_for
 from telnyx_iot_mcp.server.preview import TARGETS
+from telnyx_iot_mcp.server.state import MemoryStore
 from telnyx_iot_mcp.tools.registry import OPERATIONS
 from telnyx_iot_mcp.tools.request import build_request
 from telnyx_iot_mcp.tools.schema import CONFIRMATION_TOKEN, input_schema
@@ -142,11 +143,11 @@ async def test_a_round_trip_state_is_bound_to_its_arguments_and_single_use():
 
 @pytest.mark.anyio
 async def test_tokens_from_one_replica_work_on_another_with_the_same_secret_only():
-    args = {"sim_card_id": SIM_ID}
-    token, _ = await ConfirmationTokens(b"shared").issue("confirm", "disable_sim_card", args, account="a")
-    await ConfirmationTokens(b"shared").redeem(token, "confirm", "disable_sim_card", args, account="a")
+    args, store = {"sim_card_id": SIM_ID}, MemoryStore()  # replicas sharing one store
+    token, _ = await ConfirmationTokens(b"shared", store=store).issue("confirm", "disable_sim_card", args, account="a")
     with pytest.raises(TokenRefused, match="signature"):
-        await ConfirmationTokens(b"other").redeem(token, "confirm", "disable_sim_card", args, account="a")
+        await ConfirmationTokens(b"other", store=store).redeem(token, "confirm", "disable_sim_card", args, account="a")
+    await ConfirmationTokens(b"shared", store=store).redeem(token, "confirm", "disable_sim_card", args, account="a")
 
 
 @pytest.mark.anyio
@@ -203,8 +204,8 @@ async def test_flags_and_environment_reach_the_gate(monkeypatch, tmp_path):
                                  "--audit-log", str(tmp_path / "audit.jsonl")), client=None)
     assert (gate.policy, gate.tokens.ttl_seconds, gate.audit.path) == ("elicit-only", 60, str(tmp_path / "audit.jsonl"))
     token, _ = await gate.tokens.issue("confirm", "disable_sim_card", {}, account="a")
-    await ConfirmationTokens(b"a-secret-shared-by-replicas").redeem(token, "confirm", "disable_sim_card", {},
-                                                                    account="a")
+    await ConfirmationTokens(b"a-secret-shared-by-replicas", store=gate.tokens.store).redeem(
+        token, "confirm", "disable_sim_card", {}, account="a")
 
 
 # -- read-only ----------------------------------------------------------------------------------

@@ -76,11 +76,38 @@ def test_passwords_in_state_urls_are_not_shown():
 @pytest.mark.parametrize("kind", ["memory", "sqlite"])
 async def test_a_key_is_spent_once_until_it_expires(kind, tmp_path):
     store = MemoryStore() if kind == "memory" else SqliteStore(tmp_path / "s.db")
-    soon = __import__("time").time() + 60
-    assert await store.spend("confirm:a", soon) is True
-    assert await store.spend("confirm:a", soon) is False
-    assert await store.spend("elicit:a", soon) is True
+    now = await store.deployment()
+    soon = now.now + 60
+    assert await store.spend("confirm:a", soon, now.generation) == "spent"
+    assert await store.spend("confirm:a", soon, now.generation) == "used"
+    assert await store.spend("elicit:a", soon, now.generation) == "spent"
+    assert await store.spend("elicit:b", now.now - 1, now.generation) == "expired"
+    assert await store.spend("elicit:c", soon, "another-generation") == "stale"
+    assert await store.spend("elicit:b", soon, now.generation) == "spent"  # the refusals spent nothing
     await store.aclose()
+
+
+async def test_a_configured_secret_does_not_carry_memory_tokens_to_another_process():
+    args = {"sim_card_id": "8a6a63ec-24ed-46a4-ab4c-b2424a23d596"}
+    issuer = ConfirmationTokens(b"one-secret-for-every-process")
+    token, _ = await issuer.issue("confirm", "disable_sim_card", args, account="a")
+    for _ in range(3):  # as many processes, each with its own memory and the same secret
+        with pytest.raises(TokenRefused, match="started over|own memory"):
+            await ConfirmationTokens(b"one-secret-for-every-process").redeem(token, "confirm", "disable_sim_card",
+                                                                                args, account="a")
+    await issuer.redeem(token, "confirm", "disable_sim_card", args, account="a")
+
+
+async def test_a_sqlite_file_made_anew_refuses_the_tokens_of_the_old_one(tmp_path):
+    args = {"sim_card_id": "8a6a63ec-24ed-46a4-ab4c-b2424a23d596"}
+    secret = b"configured-secret-0123456789"
+    token, _ = await ConfirmationTokens(secret, store=SqliteStore(tmp_path / "s.db")).issue(
+        "confirm", "disable_sim_card", args, account="a")
+    for name in ("s.db", "s.db-wal", "s.db-shm"):
+        (tmp_path / name).unlink(missing_ok=True)
+    with pytest.raises(TokenRefused, match="started over"):
+        await ConfirmationTokens(secret, store=SqliteStore(tmp_path / "s.db")).redeem(
+            token, "confirm", "disable_sim_card", args, account="a")
 
 
 async def test_many_writers_on_one_sqlite_file_spend_a_key_once(tmp_path):
@@ -88,8 +115,9 @@ async def test_many_writers_on_one_sqlite_file_spend_a_key_once(tmp_path):
     wins = []
 
     async def race(store):
+        generation = (await store.deployment()).generation
         for n in range(30):
-            if await store.spend(f"k{n}", __import__("time").time() + 60):
+            if await store.spend(f"k{n}", __import__("time").time() + 60, generation) == "spent":
                 wins.append(n)
 
     async with anyio.create_task_group() as group:
