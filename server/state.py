@@ -28,7 +28,8 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
@@ -175,9 +176,10 @@ class SqliteStore:
         self._purged = 0.0
         try:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
-            self._db = sqlite3.connect(self.path, timeout=10.0, isolation_level=None, check_same_thread=False)
-            self._secret, self.generation = self._set_up()
+            with _one_at_a_time(self.path.parent):
+                os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+                self._db = sqlite3.connect(self.path, timeout=10.0, isolation_level=None, check_same_thread=False)
+                self._secret, self.generation = self._set_up()
         except (OSError, sqlite3.Error) as error:
             raise StoreUnavailable(f"the state file {self.path} cannot be opened ({_reason(error)})") from None
 
@@ -243,6 +245,23 @@ class SqliteStore:
     async def aclose(self) -> None:
         with self._lock:
             self._db.close()
+
+
+@contextmanager
+def _one_at_a_time(directory: Path) -> Iterator[None]:
+    """Holds an exclusive lock on `directory` (flock, where the system has it): processes that start at once
+    set up a new state file one after the other, as SQLite cannot make that step safe by itself."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: the retries of _set_up alone
+        yield
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def _reason(error: Exception) -> str:
