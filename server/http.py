@@ -29,6 +29,7 @@ from ..tools.errors import ToolError
 from ..tools.redact import MIN_SECRET_LENGTH, register_secret, request_api_key
 from ..tools.request import ApiRequest
 from .audit import AuditLog, audit_for, caller
+from .limits import Limits, Summarised, uvicorn_options
 from .settings import Settings
 from .stopping import StopOnSignal
 
@@ -135,12 +136,14 @@ class BearerTokenAuth:
         self.app = app
         self.expected = token.encode()
         self.audit = audit or AuditLog()
+        self.refusals = Summarised(self.audit)  # a flood of them is a few audit lines
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] == HEALTH_PATH or self._authorized(scope):
             await self.app(scope, receive, send)
             return
-        self.audit.refusal(f"HTTP {scope['method']} {scope['path']} without the server's access token")
+        self.refusals.refusal(f"HTTP {scope['method']} {scope['path']} without the server's access token",
+                              (scope.get("client") or (None,))[0])
         response = JSONResponse(
             {"error": "unauthorized", "message": "Send the server's access token as `Authorization: Bearer <token>`."},
             status_code=401, headers={"WWW-Authenticate": 'Bearer realm="telnyx-iot-mcp"'},
@@ -232,7 +235,9 @@ def create_http_app(server: Server, settings: Settings, *, token: str | None, au
         streamable_http_path=MCP_PATH, stateless_http=settings.stateless, json_response=False,
         max_request_body_size=settings.max_body_bytes, transport_security=transport_security(settings),
         host=settings.host, custom_starlette_routes=[Route(HEALTH_PATH, health, methods=["GET"])],
+        max_sessions=settings.http_max_sessions, session_idle_timeout=settings.http_session_idle,
     )
+    app = Limits(app, settings, sessions=not settings.stateless)
     app = ClientApiKey(app, allowed=settings.allow_client_api_key, audit=audit)
     if token:
         app = BearerTokenAuth(app, token, audit)
@@ -255,7 +260,8 @@ async def serve(app: ASGIApp, settings: Settings, stopper: StopOnSignal) -> None
     # log_config=None: uvicorn's own logging set-up (dictConfig) would close the stderr writer (server/logs.py);
     # its loggers pass their lines to that writer instead.
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", log_config=None,
-                            lifespan="on", server_header=False, timeout_graceful_shutdown=SHUTDOWN_GRACE)
+                            lifespan="on", server_header=False, timeout_graceful_shutdown=SHUTDOWN_GRACE,
+                            **uvicorn_options(settings))
     log.info("serving MCP on http://%s:%s%s (%s)", settings.host, settings.port, MCP_PATH,
              "stateless" if settings.stateless else "sessions")
     if settings.host in ("0.0.0.0", "::") and not settings.allowed_hosts:

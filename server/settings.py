@@ -55,6 +55,15 @@ class Settings(BaseSettings):
     http_token_file: str | None = None  # or a file holding it
     allowed_hosts: Annotated[list[str], NoDecode] = []  # Host header values to accept besides the bound address
     max_body_bytes: int = Field(default=1_048_576, gt=0)
+    # Bounds of the HTTP service (server/limits.py); the defaults fit a machine with 512 MiB to spare.
+    http_max_requests: int = Field(default=64, ge=1)  # POST/DELETE requests served at once; more get 503
+    http_body_memory: int = Field(default=32 * 1_048_576, ge=1_024)  # bytes of request bodies held at once
+    http_body_timeout: float = Field(default=30.0, gt=0)  # seconds for a request's body to arrive (else 408)
+    http_header_timeout: float = Field(default=10.0, gt=0)  # seconds for a request's headers to arrive
+    http_idle_timeout: float = Field(default=5.0, gt=0)  # seconds an idle keep-alive connection stays open
+    http_max_sessions: int = Field(default=1_000, ge=1)  # MCP sessions open at once, all clients
+    http_sessions_per_client: int = Field(default=100, ge=1)  # of them, held by one client address (else 429)
+    http_session_idle: float = Field(default=1_800.0, gt=0)  # seconds unused before a session is closed
     allow_client_api_key: bool = False  # accept a per-request Telnyx key in the X-Telnyx-Api-Key header
 
     def client_limits(self) -> dict[str, float | int]:

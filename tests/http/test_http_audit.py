@@ -59,3 +59,31 @@ def test_token_fingerprints_stay_the_same_across_restarts_without_a_configured_s
     first = refused_fingerprint(one)
     assert refused_fingerprint(one) == first
     assert refused_fingerprint(other) != first
+
+
+def test_a_flood_of_requests_without_the_token_is_a_few_audit_lines(tmp_path):
+    path = tmp_path / "audit.jsonl"
+    with ServedMcp(http_token=TOKEN, audit_log=str(path)) as served, httpx.Client() as client:
+        statuses = {client.post(served.url, json=INITIALIZE, headers=MCP_HEADERS).status_code for _ in range(500)}
+    assert statuses == {401}
+    refused = [e for e in lines_of(path) if e["outcome"] == "refused"]
+    assert len(refused) == 1 and "access token" in refused[0]["detail"]  # the rest are counted, not listed
+
+
+@pytest.mark.anyio
+async def test_the_refusals_of_a_flood_are_counted_in_one_line_when_its_window_ends(tmp_path):
+    import anyio
+
+    from telnyx_iot_mcp.server.audit import AuditLog
+    from telnyx_iot_mcp.server.limits import Summarised
+
+    path = tmp_path / "audit.jsonl"
+    summary = Summarised(AuditLog(str(path)), window=0.3)
+    for n in range(200):
+        summary.refusal("HTTP POST /mcp without the server's access token", f"10.0.0.{n % 3}")
+    await anyio.sleep(0.5)
+    summary.refusal("HTTP POST /mcp without the server's access token", "10.0.0.9")  # a new window
+    details = [e["detail"] for e in lines_of(path)]
+    assert details[0] == details[2] == "HTTP POST /mcp without the server's access token"
+    assert details[1].startswith("199 more HTTP requests without the server's access token in the last 0.3 s")
+    assert "10.0.0.0, 10.0.0.1, 10.0.0.2" in details[1] and len(details) == 3
