@@ -109,6 +109,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     call.add_argument("tool", help="tool name, as listed by `telnyx-iot-mcp tools`")
     call.add_argument("--args", dest="tool_args", metavar="JSON", default="{}", help="the arguments as a JSON object")
     add_selection_flags(call, argparse.SUPPRESS)
+    from .watch_command import add_parser as add_watch_parser
+
+    add_watch_parser(commands, add_selection_flags)
     return parser.parse_args(argv)
 
 
@@ -230,6 +233,21 @@ async def call_tool(settings: Settings, name: str, arguments_json: str) -> int:
         stopper.finish()
 
 
+async def watch_fleet(settings: Settings, args: argparse.Namespace) -> int:
+    from .watch_command import check, watch
+
+    problem = check(args)
+    if problem:
+        fail(problem)
+    client = make_client(settings)
+    try:
+        return await watch(settings, args, client)
+    except ValueError as error:
+        fail(str(error))
+    finally:
+        await client.aclose()
+
+
 def warm_in_background(settings: Settings, client) -> None:
     """What start-up leaves to the first call (httpx and stamina, the connection pool and its TLS context, the
     SDK's checks of a call), done in a thread while the server answers and the model reads the tool list, so
@@ -342,6 +360,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         return
     if args.command == "call":
         raise SystemExit(anyio.run(call_tool, settings, args.tool, args.tool_args))
+    if args.command == "watch":
+        raise SystemExit(anyio.run(watch_fleet, settings, args))
     try:
         anyio.run(serve_http if settings.transport == "http" else serve_stdio, settings)
     except KeyboardInterrupt:
