@@ -198,7 +198,11 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--state", metavar="PATH", default=None, help="SQLite file to keep the fleet in")
     sandbox.add_argument("--api-key-required", action="store_true",
                          help="answer 401 unless requests carry TELNYX_API_KEY as a bearer token")
-    ALL_FLAGS.update(("--search", "--args", "--state", "--api-key-required", "--version", "--help"))
+    from .watch_command import add_parser as add_watch_parser
+
+    add_watch_parser(commands, lambda sub, default: add_global_flags(sub, default, http=False))
+    for sub in [parser, *commands.choices.values()]:  # every flag any command has, for did-you-mean
+        ALL_FLAGS.update(name for action in sub._actions for name in action.option_strings)
     return parser
 
 
@@ -319,8 +323,9 @@ def selected(settings: Settings):
 
 
 async def call_tool(settings: Settings, name: str, arguments_text: str) -> int:
-    from .audit import caller, this_process
+    from .audit import audit_for, caller, this_process
     from .commands import call_once, parse_arguments, read_arguments
+    from .stopping import StopOnSignal
 
     try:
         arguments = parse_arguments(read_arguments(arguments_text, sys.stdin))
@@ -329,12 +334,39 @@ async def call_tool(settings: Settings, name: str, arguments_text: str) -> int:
     selected(settings)  # unknown tool names stop the command before any connection
     store = open_state(settings)
     client = make_client(settings, store)
+    audit = audit_for(settings, store)
     caller.set(this_process("terminal"))
+    # A stop signal (SIGTERM, Ctrl+C) cancels the call, so a change in flight still gets its end line.
+    stopper = StopOnSignal(audit, grace=STDIO_STOP_GRACE)
+    code = 1
     try:
-        return await call_once(build_server(settings, client, store), name, arguments, interactive=sys.stdin.isatty())
+        async with anyio.create_task_group() as group:
+            calling = anyio.CancelScope()
+            group.start_soon(stopper.watch, calling.cancel)
+            with calling:
+                code = await call_once(build_server(settings, client, store, audit), name, arguments,
+                                       interactive=sys.stdin.isatty())
+            group.cancel_scope.cancel()
+        return code
     finally:
         await client.aclose()
         await store.aclose()
+        stopper.finish()
+
+
+async def watch_fleet(settings: Settings, args: argparse.Namespace) -> int:
+    from .watch_command import check, watch
+
+    problem = check(args)
+    if problem:
+        fail(problem)
+    client = make_client(settings)
+    try:
+        return await watch(settings, args, client)
+    except ValueError as error:
+        fail(str(error))
+    finally:
+        await client.aclose()
 
 
 def warm_in_background(settings: Settings, client) -> None:
@@ -473,6 +505,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         from .doctor import doctor
 
         raise SystemExit(anyio.run(doctor, settings))
+    if args.command == "watch":
+        raise SystemExit(anyio.run(watch_fleet, settings, args))
     try:
         anyio.run(serve_http if settings.transport == "http" else serve_stdio, settings)
     except KeyboardInterrupt:
