@@ -167,3 +167,41 @@ async def test_a_plan_moving_35_sims_into_a_group_without_limits_runs_unasked():
     assert {s["id"] for s in await rig.sims(sim_card_group_id=target["id"])} == {s["id"] for s in members}
     assert {await rig.status(s["id"]) for s in members} == {"enabled"}
     await rig.aclose()
+
+
+async def _move_plan(rig: PlanRig, seen: list, group: str, target: str, mode: str = "legacy"):
+    async with Client(rig.server, mode=mode, elicitation_callback=asking("decline", seen)) as client:
+        return await client.call_tool("apply_to_sim_cards", {
+            "operation": "update_sim_card", "filter": {"sim_card_group_id": group},
+            "arguments": {"sim_card_group_id": target}})
+
+
+@pytest.mark.parametrize("mode", ERAS)
+async def test_sims_that_each_fit_a_shared_limit_but_not_together_ask(mode):
+    """Each SIM alone is well under the target's limit; moved as one plan they use more than it holds."""
+    rig, seen = PlanRig(policy="elicit-only"), []
+    group, members = await rig.group_of(20)
+    used = [float(s["current_billing_period_consumed_data"]["amount"]) for s in members]
+    cap = max(2 * max(used), 0.8 * sum(used))
+    assert max(used) + max(0.1 * max(used), 10) < cap < sum(used), "the fleet's use does not fit this case"
+    target = (await rig.direct.post("/sim_card_groups", json={"name": "Pool", "data_limit": {
+        "amount": f"{cap:.2f}", "unit": "MB"}})).json()["data"]
+    result = await _move_plan(rig, seen, group, target["id"], mode)
+    assert result.is_error and result.structured_content["error"]["kind"] == "declined"
+    assert len(seen) == 1 and "more than a setting" not in seen[0].message  # no SIM trips the rule alone
+    assert 'Moves 20 SIM cards into group "Pool": together with the group they used' in seen[0].message
+    assert "data stops at once for the whole group" in seen[0].message
+    assert rig.changes() == []
+    await rig.aclose()
+
+
+async def test_sims_that_fit_a_shared_limit_together_move_unasked():
+    rig, seen = PlanRig(policy="elicit-only"), []
+    group, members = await rig.group_of(20)
+    total = sum(float(s["current_billing_period_consumed_data"]["amount"]) for s in members)
+    target = (await rig.direct.post("/sim_card_groups", json={"name": "Pool", "data_limit": {
+        "amount": f"{2 * total + 20:.2f}", "unit": "MB"}})).json()["data"]
+    result = await _move_plan(rig, seen, group, target["id"])
+    assert not result.is_error, result.content[0].text
+    assert seen == [] and len(rig.changes()) == 20
+    await rig.aclose()

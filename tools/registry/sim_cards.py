@@ -112,10 +112,11 @@ async def _group_move(arguments: dict[str, Any], read: Read) -> str | None:
             raise StateUnknown("the data the SIM and the target group used this period")
         # Telnyx says both that a group's SIMs "share" its limit and that SIMs "exceeding it" stop: the sum
         # counts under either reading.
+        over = used + group_used >= limit
         if near(limit, used + group_used):
-            changes.append(f"its {mb_text(limit)} data limit is {'below' if used + group_used >= limit else 'just above'}"
-                           f" what the SIM ({mb_text(used)}) and the group ({mb_text(group_used)}) used this period, "
-                           f"so data stops {'at once' if used + group_used >= limit else 'soon'}")
+            changes.append(f"its {mb_text(limit)} data limit is {'below' if over else 'just above'} what the SIM "
+                           f"({mb_text(used)}) and the group ({mb_text(group_used)}) used this period, so data stops "
+                           f"{'at once' if over else 'soon'}")
     for field, what, (added, changed, removed) in GROUP_SETTINGS:
         before, after = current.get(field), target.get(field)
         if before == after:
@@ -130,6 +131,29 @@ async def _group_move(arguments: dict[str, Any], read: Read) -> str | None:
         return None
     name = quoted(target.get("name") or target_id)
     return f"Moves SIM {mask_iccid(sim.get('iccid'))} into group {name}: {'; '.join(changes)}."
+
+
+async def _group_move_together(arguments: dict[str, Any], sims: list[dict[str, Any]], read: Read) -> str | None:
+    """SIMs moved into one group as a plan: under the shared reading of its limit, their use adds up."""
+    target_id = arguments["sim_card_group_id"]
+    moving = [s for s in sims if s.get("sim_card_group_id") != target_id and status_of(s) in PASSING_DATA]
+    if len(moving) < 2:  # one SIM: its own test judged it
+        return None
+    target = await _group(read, target_id, "target")
+    limit = data_limit(target.get("data_limit"), "the target group's data limit")
+    if limit is None:
+        return None
+    used = [megabytes(s.get("current_billing_period_consumed_data")) for s in moving]
+    group_used = megabytes(target.get("consumed_data"))
+    if group_used is None or any(u is None for u in used):
+        raise StateUnknown("the data the SIMs and the target group used this period")
+    total = sum(used) + group_used  # type: ignore[arg-type]
+    if not near(limit, total):
+        return None
+    return (f"Moves {len(moving)} SIM cards into group {quoted(target.get('name') or target_id)}: together with the "
+            f"group they used {mb_text(total)} this period, {'over' if total >= limit else 'just under'} its "
+            f"{mb_text(limit)} data limit, which its SIMs share: data stops "
+            f"{'at once' if total >= limit else 'soon'} for the whole group.")
 
 
 async def _locks_out_device(arguments: dict[str, Any], read: Read) -> str | None:
@@ -166,7 +190,7 @@ LIMIT_NEAR_USE = Effect(
     kind="destructive", arguments=("data_limit",), test=_limit_near_use,
     when="a lower data limit stops an enabled SIM's data now or soon")
 GROUP_MOVE = Effect(
-    kind="destructive", arguments=("sim_card_group_id",), test=_group_move,
+    kind="destructive", arguments=("sim_card_group_id",), test=_group_move, together=_group_move_together,
     when="its new group's limit, blocklist or gateway would cut or re-route it")
 LOCKS_OUT_DEVICE = Effect(
     kind="destructive", arguments=("authorized_imeis",), test=_locks_out_device,
