@@ -232,8 +232,9 @@ def selected(settings: Settings):
 
 
 async def call_tool(settings: Settings, name: str, arguments_json: str) -> int:
-    from .audit import caller, this_process
+    from .audit import audit_for, caller, this_process
     from .commands import call_once, parse_arguments
+    from .stopping import StopOnSignal
 
     try:
         arguments = parse_arguments(arguments_json)
@@ -242,12 +243,24 @@ async def call_tool(settings: Settings, name: str, arguments_json: str) -> int:
     selected(settings)  # unknown tool names stop the command before any connection
     store = open_state(settings)
     client = make_client(settings, store)
+    audit = audit_for(settings, store)
     caller.set(this_process("terminal"))
+    # A stop signal (SIGTERM, Ctrl+C) cancels the call, so a change in flight still gets its end line.
+    stopper = StopOnSignal(audit, grace=STDIO_STOP_GRACE)
+    code = 1
     try:
-        return await call_once(build_server(settings, client, store), name, arguments, interactive=sys.stdin.isatty())
+        async with anyio.create_task_group() as group:
+            calling = anyio.CancelScope()
+            group.start_soon(stopper.watch, calling.cancel)
+            with calling:
+                code = await call_once(build_server(settings, client, store, audit), name, arguments,
+                                       interactive=sys.stdin.isatty())
+            group.cancel_scope.cancel()
+        return code
     finally:
         await client.aclose()
         await store.aclose()
+        stopper.finish()
 
 
 async def watch_fleet(settings: Settings, args: argparse.Namespace) -> int:
