@@ -302,10 +302,21 @@ class EventService:
         await self.state.aclose()
 
 
+async def declared(ctx: ServerRequestContext, call_next: Callable[[ServerRequestContext], Awaitable[Any]]) -> Any:
+    """Server middleware: `capabilities.events` in the handshake's answer, where ChatGPT looks for it (the SDK's
+    capabilities model has no such field; the draft's own place is the extension entry)."""
+    result = await call_next(ctx)
+    if ctx.method in ("initialize", "server/discover") and isinstance(result, dict):
+        result = dict(result)
+        result["capabilities"] = {**(result.get("capabilities") or {}), "events": {"listChanged": False}}
+    return result
+
+
 def serve_events(server: Server, service: EventService) -> None:
-    """Serve the events methods on `server` and advertise the extension."""
+    """Serve the events methods on `server` and advertise them (extension entry and `capabilities.events`)."""
     server.add_request_handler("events/list", EventParams, service.list_events)
     server.add_request_handler("events/poll", EventParams, service.poll)
     server.add_request_handler("events/subscribe", EventParams, service.subscribe)
     server.add_request_handler("events/unsubscribe", EventParams, service.unsubscribe)
     server.extensions[EXTENSION_ID] = {"delivery": ["poll", "webhook"]}
+    server.middleware.append(declared)

@@ -40,6 +40,12 @@ async def test_a_subscriber_receives_a_change_made_through_the_server(tmp_path):
             except httpx.HTTPError:
                 assert time.monotonic() < deadline and server.poll() is None, server.stderr.read()
                 time.sleep(0.2)
+        for version in ("2025-06-18", "2025-11-25"):  # ChatGPT reads capabilities.events from the handshake
+            answer = httpx.post(f"http://127.0.0.1:{port}/mcp", headers={"accept": "application/json, text/event-stream"},
+                                json={"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+                                    "protocolVersion": version, "capabilities": {},
+                                    "clientInfo": {"name": "t", "version": "1"}}}).text
+            assert '"events":{"listChanged":false}' in answer.replace(" ", "")
         async with Client(f"http://127.0.0.1:{port}/mcp") as client:
             await request(client, "events/subscribe", {
                 "name": "sim_card.status_changed", "arguments": {},
