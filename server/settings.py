@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     http_sessions_per_client: int = Field(default=100, ge=1)  # of them, held by one client address (else 429)
     http_session_idle: float = Field(default=1_800.0, gt=0)  # seconds unused before a session is closed
     allow_client_api_key: bool = False  # accept a per-request Telnyx key in the X-Telnyx-Api-Key header
+    # Fleet events (server/event_methods.py): how often the fleet is polled, and webhook targets.
+    watch_interval: float = Field(default=300.0, ge=1, le=86_400)  # seconds between polls of the fleet
+    allow_private_webhooks: bool = False  # webhook URLs on private or loopback addresses (tests, on-premises)
 
     def client_limits(self) -> dict[str, float | int]:
         """Timeouts, retry budget and size limits as TelnyxClient keyword arguments."""
