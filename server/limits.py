@@ -122,13 +122,12 @@ class Limits:
                     self._forget(session)
 
     def _used(self, session: str, change: int) -> None:
-        address = self.owner.get(session)
-        if address is None:
-            return
-        self.clients[address][session] = time.monotonic()
         self.busy[session] = self.busy.get(session, 0) + change
         if not self.busy[session]:
             del self.busy[session]
+        address = self.owner.get(session)
+        if address is not None:
+            self.clients[address][session] = time.monotonic()
 
     def _forget(self, session: str) -> None:
         address = self.owner.pop(session, None)

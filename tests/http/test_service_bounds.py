@@ -117,3 +117,33 @@ async def test_a_body_that_does_not_arrive_in_time_is_answered_408(tmp_path):
             answer = s.recv(4096)
             took = time.monotonic() - started
     assert answer.startswith(b"HTTP/1.1 408") and took < 3
+
+
+def test_a_client_at_its_session_limit_gets_room_back_when_it_ends_a_session():
+    from served_http import ServedMcp
+
+    with ServedMcp(http_sessions_per_client=2) as served, httpx.Client(timeout=30) as client:
+        opened = [client.post(served.url, json=INITIALIZE, headers=HEADERS) for _ in range(3)]
+        assert [a.status_code for a in opened] == [200, 200, 429]
+        assert opened[2].headers["retry-after"] == "60"
+        ended = client.delete(served.url, headers={**HEADERS, "mcp-session-id": opened[0].headers["mcp-session-id"],
+                                                   "mcp-protocol-version": "2025-11-25"})
+        assert ended.status_code < 300
+        assert client.post(served.url, json=INITIALIZE, headers=HEADERS).status_code == 200
+        assert client.post(served.url, json=INITIALIZE, headers=HEADERS).status_code == 429
+
+
+def test_a_request_beyond_the_body_memory_is_answered_503_with_retry_after():
+    from served_http import ServedMcp
+
+    with ServedMcp(stateless=True, http_body_memory=1_500_000) as served, \
+            socket.create_connection(("127.0.0.1", served.port)) as holding:
+        # one request holds 1 MB of the 1.5 MB budget while its body is on its way
+        holding.sendall(f"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{served.port}\r\nContent-Type: application/json\r\n"
+                        "Accept: application/json, text/event-stream\r\nContent-Length: 1000000\r\n\r\n{".encode())
+        time.sleep(0.3)
+        busy = httpx.post(served.url, content=big_call(1), headers=HEADERS, timeout=30)
+        small = httpx.post(served.url, json=INITIALIZE, headers=HEADERS, timeout=30)
+    assert busy.status_code == 503 and busy.headers["retry-after"] == "1"
+    assert "busy" in busy.json()["error"]["message"]
+    assert small.status_code == 200  # a small body still fits
