@@ -93,6 +93,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                       help="Host header values to accept besides the bound address (e.g. the load balancer's name)")
     http.add_argument("--allow-client-api-key", action="store_true", default=None,
                       help="let each request carry its own Telnyx key in the X-Telnyx-Api-Key header")
+    http.add_argument("--auth-issuer", metavar="URL", default=None,
+                      help="sign people in: accept only access tokens of this OAuth issuer (needs --resource-url)")
+    http.add_argument("--resource-url", metavar="URL", default=None,
+                      help="this server's MCP URL as clients reach it (e.g. https://iot.example.com/mcp): the "
+                           "audience tokens must be issued for")
+    http.add_argument("--metrics", action="store_true", default=None,
+                      help="serve Prometheus metrics at /metrics (keep the path private)")
     commands = parser.add_subparsers(dest="command")
     sandbox = commands.add_parser("sandbox", help="serve the sandbox's Telnyx-compatible HTTP API on 127.0.0.1")
     sandbox.add_argument("--host", default="127.0.0.1")
@@ -122,7 +129,8 @@ def load_settings(args: argparse.Namespace) -> Settings:
         "tools_mode": args.tools_mode,
         "transport": args.transport, "host": args.http_host, "port": args.http_port, "stateless": args.stateless,
         "http_token_file": args.http_token_file, "allowed_hosts": args.allowed_hosts,
-        "allow_client_api_key": args.allow_client_api_key,
+        "allow_client_api_key": args.allow_client_api_key, "auth_issuer": args.auth_issuer,
+        "resource_url": args.resource_url, "metrics": args.metrics,
     }.items() if v is not None}
     if flags.get("sandbox_state"):
         flags["sandbox"] = True
@@ -278,9 +286,11 @@ async def serve_http(settings: Settings) -> None:
     from .audit import audit_for
     from .stopping import StopOnSignal
 
+    from . import team
+
     try:
-        token = http.access_token(settings)
-    except http.HttpConfigError as error:
+        token = None if team.prepare(settings) else http.access_token(settings)
+    except (http.HttpConfigError, team.TeamConfigError) as error:
         fail(str(error))
     store = open_state(settings)
     client = make_client(settings, store)
@@ -288,7 +298,9 @@ async def serve_http(settings: Settings) -> None:
     audit = audit_for(settings, store)
     stopper = StopOnSignal(audit, grace=http.SHUTDOWN_GRACE + STDIO_STOP_GRACE + 3)
     try:
-        app = http.create_http_app(build_server(settings, client, store, audit), settings, token=token, audit=audit)
+        server = build_server(settings, client, store, audit)
+        app = http.create_http_app(server, settings, token=token, audit=audit, routes=team.routes(settings, store, client),
+                                   guard=team.guard(server, settings, audit))
         started()
         await http.serve(app, settings, stopper)
     finally:
