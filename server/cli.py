@@ -116,6 +116,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     call.add_argument("tool", help="tool name, as listed by `telnyx-iot-mcp tools`")
     call.add_argument("--args", dest="tool_args", metavar="JSON", default="{}", help="the arguments as a JSON object")
     add_selection_flags(call, argparse.SUPPRESS)
+    from .watch_command import add_parser as add_watch_parser
+
+    add_watch_parser(commands, add_selection_flags)
     return parser.parse_args(argv)
 
 
@@ -207,8 +210,9 @@ def selected(settings: Settings):
 
 
 async def call_tool(settings: Settings, name: str, arguments_json: str) -> int:
-    from .audit import caller, this_process
+    from .audit import audit_for, caller, this_process
     from .commands import call_once, parse_arguments
+    from .stopping import StopOnSignal
 
     try:
         arguments = parse_arguments(arguments_json)
@@ -217,12 +221,39 @@ async def call_tool(settings: Settings, name: str, arguments_json: str) -> int:
     selected(settings)  # unknown tool names stop the command before any connection
     store = open_state(settings)
     client = make_client(settings, store)
+    audit = audit_for(settings, store)
     caller.set(this_process("terminal"))
+    # A stop signal (SIGTERM, Ctrl+C) cancels the call, so a change in flight still gets its end line.
+    stopper = StopOnSignal(audit, grace=STDIO_STOP_GRACE)
+    code = 1
     try:
-        return await call_once(build_server(settings, client, store), name, arguments, interactive=sys.stdin.isatty())
+        async with anyio.create_task_group() as group:
+            calling = anyio.CancelScope()
+            group.start_soon(stopper.watch, calling.cancel)
+            with calling:
+                code = await call_once(build_server(settings, client, store, audit), name, arguments,
+                                       interactive=sys.stdin.isatty())
+            group.cancel_scope.cancel()
+        return code
     finally:
         await client.aclose()
         await store.aclose()
+        stopper.finish()
+
+
+async def watch_fleet(settings: Settings, args: argparse.Namespace) -> int:
+    from .watch_command import check, watch
+
+    problem = check(args)
+    if problem:
+        fail(problem)
+    client = make_client(settings)
+    try:
+        return await watch(settings, args, client)
+    except ValueError as error:
+        fail(str(error))
+    finally:
+        await client.aclose()
 
 
 def warm_in_background(settings: Settings, client) -> None:
@@ -341,6 +372,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         return
     if args.command == "call":
         raise SystemExit(anyio.run(call_tool, settings, args.tool, args.tool_args))
+    if args.command == "watch":
+        raise SystemExit(anyio.run(watch_fleet, settings, args))
     try:
         anyio.run(serve_http if settings.transport == "http" else serve_stdio, settings)
     except KeyboardInterrupt:

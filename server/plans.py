@@ -212,9 +212,9 @@ async def run(client: TelnyxClient, plan: Plan, *, concurrency: int, wait: bool 
     async def one(sim: dict[str, Any]) -> None:
         nonlocal finished
         recorder = RequestIdRecorder(client)
-        if on_send is not None:
-            on_send(sim)
         try:
+            if on_send is not None:  # its audit line: when it cannot be written, this SIM is not sent
+                on_send(sim)
             row = _result_row(sim, (await execute(recorder, plan.op, {**plan.arguments, "sim_card_id": sim["id"]}))["data"])
         except ToolError as error:
             unknown = MAY_HAVE_HAPPENED in str(error.payload.get("hint", ""))
