@@ -341,3 +341,41 @@ async def test_the_official_client_steps_up_when_a_call_needs_more(served, issue
     assert result.is_error is False, result
     assert [set(scope.split()) - {"openid"} for scope in approvals] == [{"iot:read"}, {"iot:read", "iot:write"}]
     assert jwt.decode(storage.tokens.access_token, options={"verify_signature": False})["scope"] == "iot:read iot:write"
+
+
+def test_the_console_script_serves_sign_in_and_metrics(issuer, tmp_path):
+    """The command as an operator runs it: flags and environment, the real Telnyx client path (the sandbox)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from issuer import free_port
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/mcp"
+    command = Path(sys.executable).parent / "telnyx-iot-mcp"
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path), "TELNYX_IOT_MCP_RESOURCE_URL": url}
+    server = subprocess.Popen([str(command), "--sandbox", "--transport", "http", "--port", str(port), "--metrics",
+                               "--auth-issuer", issuer.url], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except httpx.HTTPError:
+                assert server.poll() is None and time.monotonic() < deadline, server.stderr.read()
+                time.sleep(0.2)
+        assert httpx.post(url, json={}, headers={"Accept": "application/json, text/event-stream"}).status_code == 401
+        token = issuer.client_credentials("reader-bot", "iot:read", url)
+        served = type("Served", (), {"base": f"http://127.0.0.1:{port}"})()
+        session = Session(served, token)
+        assert session.open().status_code == 200
+        assert session.result(session.call("list_sim_card_groups", {}))["isError"] is False
+        scraped = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+        assert 'telnyx_iot_mcp_tool_calls_total{kind="read",outcome="ok",tool="list_sim_card_groups"} 1.0' in scraped
+    finally:
+        server.terminate()
+        server.wait(10)
