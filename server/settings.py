@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     auth_client_secret: SecretStr | None = None
     person_calls_per_minute: int = Field(default=120, ge=0)  # tool calls per signed-in person (0: no limit)
     metrics: bool = False  # Prometheus metrics at /metrics (server/metrics.py)
+    # Fleet events (server/event_methods.py): how often the fleet is polled, and webhook targets.
+    watch_interval: float = Field(default=300.0, ge=1, le=86_400)  # seconds between polls of the fleet
+    allow_private_webhooks: bool = False  # webhook URLs on private or loopback addresses (tests, on-premises)
 
     def client_limits(self) -> dict[str, float | int]:
         """Timeouts, retry budget and size limits as TelnyxClient keyword arguments."""
