@@ -206,7 +206,7 @@ def build_server(settings: Settings, client, store=None, audit=None, events: lis
         key = None if settings.sandbox else settings.api_key.get_secret_value()
         service = EventService(client, open_watch_state(settings.state_url, settings.state_dir), api_key=key,
                                interval=settings.watch_interval, allow_private=settings.allow_private_webhooks,
-                               caller=gate.account)
+                               caller=gate.caller)
         events.append(service)
     return create_server(client, selected(settings), tools_mode=settings.tools_mode, gate=gate, events=service)
 

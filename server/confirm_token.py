@@ -70,6 +70,10 @@ class ConfirmationTokens:
         """The keyed fingerprint naming the Telnyx account of `api_key` (see state.account_fingerprint)."""
         return account_fingerprint(await self.secret(), api_key)
 
+    async def person(self) -> str | None:
+        """The keyed fingerprint of the signed-in person of the current request (None without sign-in)."""
+        return _person(await self.secret())
+
     async def issue(self, purpose: str, tool: str, arguments: dict[str, Any], *, account: str,
                     **extra: Any) -> tuple[str, float]:
         """A token for exactly this call under `account`, and the time it expires (epoch seconds)."""

@@ -129,6 +129,13 @@ class Gate:
         key = self.client.api_key_in_use() if hasattr(self.client, "api_key_in_use") else None
         return await self.tokens.account(key)
 
+    async def caller(self) -> str:
+        """Whom something that lasts beyond a call belongs to (an event subscription): the Telnyx account, and
+        the signed-in person where there is one. Raises StoreUnavailable."""
+        account = await self.account()
+        person = await self.tokens.person()
+        return account if person is None else f"{account}/person-{person}"
+
     def _unavailable(self, subject: Subject, arguments: dict[str, Any], request_id: Any,
                      why: StoreUnavailable) -> ToolError:
         return self._stop(subject, arguments, request_id, "refused", "state_unavailable",

@@ -43,13 +43,15 @@ class ServedTeam:
         self.base = f"http://127.0.0.1:{self.port}"
         self.url = f"{self.base}/mcp"
         settings.setdefault("resource_url", self.url)
-        self.settings = Settings(host="127.0.0.1", port=self.port, transport="http", auth_issuer=issuer, **settings)
+        self.settings = Settings(host="127.0.0.1", port=self.port, transport="http", auth_issuer=issuer, sandbox=True,
+                                 allow_private_webhooks=True, state_url="memory", **settings)
         assert team.prepare(self.settings)
         self.upstream = CountingTransport(create_app())
         self.client = TelnyxClient(base_url="http://sandbox/v2", transport=self.upstream)
         self.store = MemoryStore()
         self.audit = audit_for(self.settings, self.store)
-        self.server = build_server(self.settings, self.client, self.store, self.audit)
+        self.events: list = []
+        self.server = build_server(self.settings, self.client, self.store, self.audit, self.events)
         app = create_http_app(self.server, self.settings, token=None, audit=self.audit,
                               routes=team.routes(self.settings, self.store, self.client),
                               guard=team.guard(self.server, self.settings, self.audit))

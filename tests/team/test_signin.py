@@ -21,6 +21,9 @@ from mcp.client.auth.extensions.client_credentials import ClientCredentialsOAuth
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata
 
+import sys
+from pathlib import Path
+
 from audit_lines import VALIDATOR
 from issuer import ALL, REDIRECT, Issuer, signing_key
 from served_team import ServedTeam, Session
@@ -28,6 +31,7 @@ from telnyx_iot_mcp.server import auth
 from telnyx_iot_mcp.server.selection import CATALOG
 
 pytestmark = pytest.mark.signin
+sys.path.insert(0, str(Path(__file__).parents[1] / "watch"))  # the webhook receiver of the events tests
 READS = sorted(name for name, entry in CATALOG.items() if entry.read_only)
 
 
@@ -379,3 +383,27 @@ def test_the_console_script_serves_sign_in_and_metrics(issuer, tmp_path):
     finally:
         server.terminate()
         server.wait(10)
+
+
+def test_an_event_subscription_belongs_to_the_person_who_made_it(served, issuer):
+    """Two people of one Telnyx account: one's webhook subscription cannot be removed or refreshed by the other."""
+    from test_mcp_events import Receiver, whsec
+
+    secret = whsec()
+    receiver = Receiver(secret)
+    try:
+        alice = Session(served, issuer.sign_in("lead", ALL, served.url))
+        bob = Session(served, issuer.client_credentials("lead-bot", ALL, served.url))
+        alice.open(), bob.open()
+        wanted = {"name": "sim_card.status_changed", "arguments": {},
+                  "delivery": {"mode": "webhook", "url": receiver.url, "secret": secret}}
+        made = alice.result(alice.post("events/subscribe", wanted))
+        refused = bob.post("events/unsubscribe", wanted).text
+        assert "no such subscription of yours" in refused
+        own = bob.result(bob.post("events/subscribe", wanted))  # the same request makes bob a subscription of his
+        assert own["id"] != made["id"]
+        assert alice.result(alice.post("events/unsubscribe", wanted)) == {}
+        assert "no such subscription of yours" in alice.post("events/unsubscribe", wanted).text
+        assert bob.result(bob.post("events/unsubscribe", wanted)) == {}
+    finally:
+        receiver.close()
