@@ -252,7 +252,9 @@ async def serve(app: ASGIApp, settings: Settings, stopper: StopOnSignal) -> None
         def capture_signals(self):  # type: ignore[override]  # the stopper handles signals, for stdio alike
             yield
 
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning",
+    # log_config=None: uvicorn's own logging set-up (dictConfig) would close the stderr writer (server/logs.py);
+    # its loggers pass their lines to that writer instead.
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", log_config=None,
                             lifespan="on", server_header=False, timeout_graceful_shutdown=SHUTDOWN_GRACE)
     log.info("serving MCP on http://%s:%s%s (%s)", settings.host, settings.port, MCP_PATH,
              "stateless" if settings.stateless else "sessions")
