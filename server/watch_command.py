@@ -24,6 +24,7 @@ from .events import DEFAULT_SILENT_HOURS, DEFAULT_THRESHOLD, EVENT_TYPES, Event,
 log = logging.getLogger("telnyx_iot_mcp.watch")
 UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 EXEC_TIMEOUT = 60.0
+CONSUMER = "terminal"
 
 
 def add_parser(commands: Any, selection_flags: Any) -> None:
@@ -152,8 +153,8 @@ async def _one_poll(watcher: Any, wanted: Subscription, out: TextIO, args: argpa
     except StoreUnavailable as error:
         log.warning("poll not recorded: %s", error)
         return
-    pending = await watcher.pending()
-    for event in pending:
-        if wanted.wants(event, watcher.sims.get(event.sim_card_id or "")):
-            emit(event, out, args.exec_command)
-    await watcher.delivered(pending)
+    while unread := await watcher.unread(CONSUMER):
+        for _, event in unread:
+            if wanted.wants(event, watcher.sims.get(event.sim_card_id or "")):
+                emit(event, out, args.exec_command)
+        await watcher.taken(CONSUMER, unread[-1][0])

@@ -2,9 +2,10 @@
 
 One poll reads the SIM list (every page, at the API's largest page size) and the first page of SIM card
 actions, whatever the number of subscribers: what a subscriber wants is chosen from the events afterwards.
-What the poll saw and the events it found are written to the watch state in one step (an outbox keyed by
-event id), then delivered and marked; a restart delivers what was found but not yet marked, and an event
-id already in the outbox is never queued again. With Redis, replicas elect one poller with a lease.
+What the poll saw and the events it found are written to the watch state in one step: a log where each
+event id is logged once, in order, its position being the cursor. Each consumer (the terminal command, a
+webhook subscription, an MCP client polling) reads the log after its cursor, so a restart neither repeats
+nor loses an event. With Redis, replicas share the state and elect one poller with a lease.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -36,21 +36,32 @@ SIM_FIELDS = ["id", "iccid", "status", "sim_card_group_id", "tags", "data_limit"
 
 
 class WatchState(Protocol):
+    """What the watcher keeps: its view of the fleet, an append-only log of events (each id once, numbered in
+    order: the number is the cursor), each consumer's cursor, webhook subscriptions, and the poller's lease."""
+
     async def load(self, account: str) -> dict[str, Any]: ...
     async def commit(self, account: str, state: dict[str, Any], events: list[Event]) -> list[Event]: ...
-    async def pending(self, account: str) -> list[Event]: ...
-    async def delivered(self, account: str, ids: Iterable[str]) -> None: ...
+    async def read(self, account: str, after: int, limit: int = 1000) -> list[tuple[int, Event]]: ...
+    async def head(self, account: str) -> int: ...
+    async def cursor(self, account: str, consumer: str) -> int | None: ...
+    async def set_cursor(self, account: str, consumer: str, seq: int) -> None: ...
+    async def subscriptions(self) -> dict[str, dict[str, Any]]: ...
+    async def put_subscription(self, sub_id: str, value: dict[str, Any] | None) -> None: ...
     async def lead(self, account: str, holder: str, seconds: float) -> bool: ...
     async def aclose(self) -> None: ...
 
 
-def _event(row: str) -> Event:
+def _event(row: str | bytes) -> Event:
     value = json.loads(row)
     return Event(value["id"], value["type"], value["time"], value.get("sim_card_id"), value.get("data") or {})
 
 
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
 class SqliteWatchState:
-    """The watch state in a SQLite file beside the server's state: one process polls (a lock file says which)."""
+    """The watch state in a SQLite file beside the server's state (owner-only: it holds webhook secrets)."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
@@ -67,8 +78,11 @@ class SqliteWatchState:
                     time.sleep(0.05 * (attempt + 1))
             self._db.executescript("""
                 CREATE TABLE IF NOT EXISTS watch_state (account TEXT PRIMARY KEY, value TEXT NOT NULL);
-                CREATE TABLE IF NOT EXISTS watch_events (account TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL,
-                    queued REAL NOT NULL, delivered REAL, PRIMARY KEY (account, id)) WITHOUT ROWID;
+                CREATE TABLE IF NOT EXISTS watch_events (seq INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL,
+                    id TEXT NOT NULL, body TEXT NOT NULL, queued REAL NOT NULL, UNIQUE (account, id));
+                CREATE TABLE IF NOT EXISTS watch_cursors (account TEXT NOT NULL, consumer TEXT NOT NULL,
+                    seq INTEGER NOT NULL, PRIMARY KEY (account, consumer)) WITHOUT ROWID;
+                CREATE TABLE IF NOT EXISTS watch_subscriptions (id TEXT PRIMARY KEY, value TEXT NOT NULL);
                 CREATE TABLE IF NOT EXISTS watch_lease (account TEXT PRIMARY KEY, holder TEXT NOT NULL,
                     until REAL NOT NULL);
             """)
@@ -82,68 +96,103 @@ class SqliteWatchState:
         except sqlite3.Error as error:
             raise StoreUnavailable(f"the watch state {self.path} cannot be used ({error})") from None
 
+    def _transaction(self, work):
+        def run(db: sqlite3.Connection):
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(db)
+                db.execute("COMMIT")
+                return result
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return self._run(run)
+
     async def load(self, account: str) -> dict[str, Any]:
         row = self._run(lambda db: db.execute("SELECT value FROM watch_state WHERE account = ?", (account,)).fetchone())
         return json.loads(row[0]) if row else {}
 
     async def commit(self, account: str, state: dict[str, Any], events: list[Event]) -> list[Event]:
-        """Save what the poll saw and queue its events; returns those not queued before."""
+        """Save what the poll saw and log its events, in one step; returns the events not logged before."""
         now = time.time()
 
         def work(db: sqlite3.Connection) -> list[Event]:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                db.execute("INSERT OR REPLACE INTO watch_state (account, value) VALUES (?, ?)",
-                           (account, json.dumps(state, separators=(",", ":"))))
-                fresh = [e for e in events if db.execute(
-                    "INSERT OR IGNORE INTO watch_events (account, id, body, queued) VALUES (?, ?, ?, ?)",
-                    (account, e.id, json.dumps(e.as_json()), now)).rowcount == 1]
-                db.execute("DELETE FROM watch_events WHERE delivered IS NOT NULL AND delivered < ?", (now - KEEP_EVENTS,))
-                db.execute("COMMIT")
-                return fresh
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-        return self._run(work)
+            db.execute("INSERT OR REPLACE INTO watch_state (account, value) VALUES (?, ?)", (account, _json(state)))
+            fresh = [e for e in events if db.execute(
+                "INSERT OR IGNORE INTO watch_events (account, id, body, queued) VALUES (?, ?, ?, ?)",
+                (account, e.id, _json(e.as_json()), now)).rowcount == 1]
+            db.execute("DELETE FROM watch_events WHERE queued < ?", (now - KEEP_EVENTS,))
+            return fresh
+        return self._transaction(work)
 
-    async def pending(self, account: str) -> list[Event]:
+    async def read(self, account: str, after: int, limit: int = 1000) -> list[tuple[int, Event]]:
         rows = self._run(lambda db: db.execute(
-            "SELECT body FROM watch_events WHERE account = ? AND delivered IS NULL ORDER BY queued, id",
-            (account,)).fetchall())
-        return [_event(r[0]) for r in rows]
+            "SELECT seq, body FROM watch_events WHERE account = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (account, after, limit)).fetchall())
+        return [(seq, _event(body)) for seq, body in rows]
 
-    async def delivered(self, account: str, ids: Iterable[str]) -> None:
-        now = time.time()
-        self._run(lambda db: db.executemany("UPDATE watch_events SET delivered = ? WHERE account = ? AND id = ?",
-                                            [(now, account, i) for i in ids]))
+    async def head(self, account: str) -> int:
+        row = self._run(lambda db: db.execute("SELECT MAX(seq) FROM watch_events WHERE account = ?",
+                                              (account,)).fetchone())
+        return row[0] or 0
+
+    async def cursor(self, account: str, consumer: str) -> int | None:
+        row = self._run(lambda db: db.execute("SELECT seq FROM watch_cursors WHERE account = ? AND consumer = ?",
+                                              (account, consumer)).fetchone())
+        return row[0] if row else None
+
+    async def set_cursor(self, account: str, consumer: str, seq: int) -> None:
+        self._run(lambda db: db.execute("INSERT OR REPLACE INTO watch_cursors (account, consumer, seq) VALUES (?, ?, ?)",
+                                        (account, consumer, seq)))
+
+    async def subscriptions(self) -> dict[str, dict[str, Any]]:
+        rows = self._run(lambda db: db.execute("SELECT id, value FROM watch_subscriptions").fetchall())
+        return {i: json.loads(v) for i, v in rows}
+
+    async def put_subscription(self, sub_id: str, value: dict[str, Any] | None) -> None:
+        if value is None:
+            self._run(lambda db: db.execute("DELETE FROM watch_subscriptions WHERE id = ?", (sub_id,)))
+        else:
+            self._run(lambda db: db.execute("INSERT OR REPLACE INTO watch_subscriptions (id, value) VALUES (?, ?)",
+                                            (sub_id, _json(value))))
 
     async def lead(self, account: str, holder: str, seconds: float) -> bool:
         now = time.time()
 
         def work(db: sqlite3.Connection) -> bool:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                row = db.execute("SELECT holder, until FROM watch_lease WHERE account = ?", (account,)).fetchone()
-                mine = row is None or row[0] == holder or row[1] < now
-                if mine:
-                    db.execute("INSERT OR REPLACE INTO watch_lease (account, holder, until) VALUES (?, ?, ?)",
-                               (account, holder, now + seconds))
-                db.execute("COMMIT")
-                return mine
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-        return self._run(work)
+            row = db.execute("SELECT holder, until FROM watch_lease WHERE account = ?", (account,)).fetchone()
+            mine = row is None or row[0] == holder or row[1] < now
+            if mine:
+                db.execute("INSERT OR REPLACE INTO watch_lease (account, holder, until) VALUES (?, ?, ?)",
+                           (account, holder, now + seconds))
+            return mine
+        return self._transaction(work)
 
     async def aclose(self) -> None:
         with self._lock:
             self._db.close()
 
 
+# Log one poll's events atomically: each id once (a marker key kept as long as events are), numbered in order.
+_COMMIT = """
+redis.call('SET', KEYS[1], ARGV[1])
+local fresh = {}
+for i = 3, #ARGV, 2 do
+  if redis.call('SET', KEYS[4] .. ARGV[i], 1, 'NX', 'EX', ARGV[2]) then
+    local seq = redis.call('INCR', KEYS[3])
+    redis.call('ZADD', KEYS[2], seq, cjson.encode({seq, ARGV[i + 1]}))
+    table.insert(fresh, ARGV[i])
+  end
+end
+return fresh
+"""
+
+
 class RedisWatchState:
-    """The watch state shared by replicas: a hash of what was seen, an outbox list, a lease for one poller."""
+    """The watch state shared by replicas (the same keys whichever replica polls); one poller holds a lease."""
 
     PREFIX = "telnyx-iot-mcp:watch:"
+    MAX_LOGGED = 100_000  # events kept per account, newest
 
     def __init__(self, url: str) -> None:
         import redis.asyncio as redis
@@ -166,30 +215,43 @@ class RedisWatchState:
         return json.loads(raw) if raw else {}
 
     async def commit(self, account: str, state: dict[str, Any], events: list[Event]) -> list[Event]:
-        async def work(r) -> list[Event]:
-            async with r.pipeline(transaction=True) as pipe:
-                pipe.set(self._key(account, "state"), json.dumps(state, separators=(",", ":")))
-                for event in events:  # an id queued once is never queued again (kept as long as delivered events)
-                    pipe.set(self._key(account, f"id:{event.id}"), 1, nx=True, ex=int(KEEP_EVENTS))
-                results = await pipe.execute()
-            fresh = [e for e, added in zip(events, results[1:]) if added]
-            if fresh:
-                await r.rpush(self._key(account, "outbox"), *[json.dumps(e.as_json()) for e in fresh])
-            return fresh
-        return await self._call(work)
+        args: list[Any] = [_json(state), int(KEEP_EVENTS)]
+        for event in events:
+            args += [event.id, _json(event.as_json())]
+        keys = [self._key(account, p) for p in ("state", "log", "seq", "id:")]
+        fresh = await self._call(lambda r: r.eval(_COMMIT, len(keys), *keys, *args))
+        await self._call(lambda r: r.zremrangebyrank(self._key(account, "log"), 0, -self.MAX_LOGGED - 1))
+        ids = {f.decode() if isinstance(f, bytes) else f for f in fresh or []}
+        return [e for e in events if e.id in ids]
 
-    async def pending(self, account: str) -> list[Event]:
-        rows = await self._call(lambda r: r.lrange(self._key(account, "outbox"), 0, -1))
-        return [_event(row) for row in rows]
+    async def read(self, account: str, after: int, limit: int = 1000) -> list[tuple[int, Event]]:
+        rows = await self._call(lambda r: r.zrangebyscore(self._key(account, "log"), f"({after}", "+inf",
+                                                           start=0, num=limit))
+        found = []
+        for row in rows:
+            seq, body = json.loads(row)
+            found.append((int(seq), _event(body)))
+        return found
 
-    async def delivered(self, account: str, ids: Iterable[str]) -> None:
-        done = set(ids)
+    async def head(self, account: str) -> int:
+        return int(await self._call(lambda r: r.get(self._key(account, "seq"))) or 0)
 
-        async def work(r) -> None:
-            for row in await r.lrange(self._key(account, "outbox"), 0, -1):
-                if _event(row).id in done:
-                    await r.lrem(self._key(account, "outbox"), 1, row)
-        await self._call(work)
+    async def cursor(self, account: str, consumer: str) -> int | None:
+        raw = await self._call(lambda r: r.hget(self._key(account, "cursors"), consumer))
+        return int(raw) if raw is not None else None
+
+    async def set_cursor(self, account: str, consumer: str, seq: int) -> None:
+        await self._call(lambda r: r.hset(self._key(account, "cursors"), consumer, seq))
+
+    async def subscriptions(self) -> dict[str, dict[str, Any]]:
+        rows = await self._call(lambda r: r.hgetall(self.PREFIX + "subscriptions"))
+        return {(k.decode() if isinstance(k, bytes) else k): json.loads(v) for k, v in rows.items()}
+
+    async def put_subscription(self, sub_id: str, value: dict[str, Any] | None) -> None:
+        if value is None:
+            await self._call(lambda r: r.hdel(self.PREFIX + "subscriptions", sub_id))
+        else:
+            await self._call(lambda r: r.hset(self.PREFIX + "subscriptions", sub_id, _json(value)))
 
     async def lead(self, account: str, holder: str, seconds: float) -> bool:
         async def work(r) -> bool:
@@ -260,11 +322,12 @@ class Watcher:
             "polled_at": now, "sims": {k: v.as_json() for k, v in seen.items()}, "running": sorted(running),
         }, events)
 
-    async def pending(self) -> list[Event]:
-        return await self.state.pending(self.account)
+    async def unread(self, consumer: str, limit: int = 1000) -> list[tuple[int, Event]]:
+        """Events `consumer` has not taken yet, oldest first (all logged ones for a new consumer)."""
+        return await self.state.read(self.account, await self.state.cursor(self.account, consumer) or 0, limit)
 
-    async def delivered(self, events: Iterable[Event]) -> None:
-        await self.state.delivered(self.account, [e.id for e in events])
+    async def taken(self, consumer: str, seq: int) -> None:
+        await self.state.set_cursor(self.account, consumer, seq)
 
     async def lead(self, seconds: float) -> bool:
         return await self.state.lead(self.account, self.holder, seconds)

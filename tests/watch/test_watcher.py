@@ -66,15 +66,14 @@ async def test_first_poll_learns_and_nothing_repeats_after_a_restart(tmp_path):
     assert {e.type for e in first} == {THRESHOLD}  # statuses and networks seen first are not changes
     assert {e.sim_card_id for e in first} == expected
     assert await watcher.poll() == []  # the same conditions: nothing new
-    pending = await watcher.pending()
-    assert {e.id for e in pending} == {e.id for e in first}
-    await watcher.delivered(pending)
+    assert {e.id for _, e in await watcher.unread("me")} == {e.id for e in first}
+    await watcher.taken("me", await watcher.state.head("acct"))
     await watcher.state.aclose()
 
     again = Watcher(client, SqliteWatchState(tmp_path / "w.db"), "acct", thresholds=(80,), silent_hours=(24,),
                     clock=clock)
-    await again.poll()
-    assert await again.pending() == []  # a restart: the conditions already reported stay reported
+    assert await again.poll() == []
+    assert await again.unread("me") == []  # a restart: the conditions already reported stay reported
     await client.aclose()
 
 
@@ -84,7 +83,7 @@ async def test_status_change_finished_action_and_silence(tmp_path):
     watcher = Watcher(client, SqliteWatchState(tmp_path / "w.db"), "acct", thresholds=(80,), silent_hours=(24,),
                       clock=clock)
     await watcher.poll()
-    await watcher.delivered(await watcher.pending())
+    await watcher.taken("me", await watcher.state.head("acct"))
     enabled = [d for d in sims(app).values() if d["status"]["value"] == "enabled" and not over(d, 80)]
     target, quiet = enabled[0], enabled[2]
 
@@ -96,14 +95,14 @@ async def test_status_change_finished_action_and_silence(tmp_path):
     use(app, quiet, float(quiet["current_billing_period_consumed_data"]["amount"]) + 5)
     await watcher.poll()
     by_type = {}
-    for e in await watcher.pending():
+    for _, e in await watcher.unread("me"):
         by_type.setdefault(e.type, []).append(e)
     assert [e.sim_card_id for e in by_type[STATUS]] == [target["id"]]
     assert by_type[STATUS][0].data["from"] == "enabled" and by_type[STATUS][0].data["to"] == "disabled"
     assert [e.data["action_type"] for e in by_type[ACTION]] == ["disable"]
     assert by_type[ACTION][0].data["status"] == "completed"
     assert SILENT not in by_type
-    await watcher.delivered(await watcher.pending())
+    await watcher.taken("me", await watcher.state.head("acct"))
 
     clock.now += 23 * 3600
     assert [e for e in await watcher.poll() if e.type == SILENT] == []  # 23 hours: not yet
@@ -124,9 +123,8 @@ async def test_upstream_requests_per_poll_do_not_grow_with_subscribers(tmp_path)
         subscriptions = [Subscription(sim_card_group_id=groups[i % len(groups)]) for i in range(count)]
         before = transport.requests
         await watcher.poll()
-        pending = await watcher.pending()
-        delivered = sum(1 for s in subscriptions for e in pending if s.wants(e, watcher.sims.get(e.sim_card_id)))
-        assert delivered >= 0
+        for subscription in subscriptions:
+            [e for _, e in await watcher.unread("x") if subscription.wants(e, watcher.sims.get(e.sim_card_id))]
         assert transport.requests - before == 4  # 3 pages of 250 SIMs and one page of actions, whoever listens
     await client.aclose()
 
@@ -139,7 +137,7 @@ async def test_ten_thousand_sims_every_seeded_event_once_across_two_replicas_on_
                             clock=clock) for _ in range(2)]
         assert await replicas[0].lead(60) and not await replicas[1].lead(60)  # one poller at a time
         await replicas[0].poll()
-        await replicas[0].delivered(await replicas[0].pending())
+        await replicas[0].taken("me", await replicas[0].state.head("acct"))
         seeded = [d for d in sims(app).values() if d["status"]["value"] == "enabled" and not over(d, 80)
                   and d.get("data_limit")][:50]
         for doc in seeded:
@@ -147,11 +145,11 @@ async def test_ten_thousand_sims_every_seeded_event_once_across_two_replicas_on_
         # the first poller is gone; the other takes over the lease once it lapses, and polls the same state
         await replicas[1].state.lead("acct", replicas[1].holder, 60) or None
         found = await replicas[1].poll() + await replicas[0].poll()
-        pending = await replicas[1].pending()
-        assert sorted(e.sim_card_id for e in pending) == sorted(d["id"] for d in seeded)
-        assert len({e.id for e in found}) == len(seeded)  # both computed them; each is queued once
-        await replicas[1].delivered(pending)
-        assert await replicas[0].pending() == []
+        unread = await replicas[1].unread("me")
+        assert sorted(e.sim_card_id for _, e in unread) == sorted(d["id"] for d in seeded)
+        assert len(found) == len(seeded)  # both computed them; each is logged once
+        await replicas[1].taken("me", unread[-1][0])
+        assert await replicas[0].unread("me") == []
         for replica in replicas:
             await replica.state.aclose()
     await client.aclose()
