@@ -466,9 +466,11 @@ async def serve_stdio(settings: Settings) -> None:
 async def serve_http(settings: Settings) -> None:
     from . import http
     from .audit import audit_for
+    from .sessions import hide_session_ids
     from .stopping import StopOnSignal
     from . import team
 
+    hide_session_ids()
     try:
         token = None if team.prepare(settings) else http.access_token(settings)
     except (http.HttpConfigError, team.TeamConfigError) as error:
