@@ -23,7 +23,6 @@ from mcp.types import INVALID_REQUEST
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-
 from .audit import AuditLog
 from .auth import principal_of
 
