@@ -205,3 +205,22 @@ async def test_sims_that_fit_a_shared_limit_together_move_unasked():
     assert not result.is_error, result.content[0].text
     assert seen == [] and len(rig.changes()) == 20
     await rig.aclose()
+
+
+@pytest.mark.parametrize("name, words", [("Berlin Warehouse", "wireless blocklist"),
+                                         ("Smart Meters", "private wireless gateway")])
+async def test_on_the_sandbox_a_move_under_a_blocklist_or_gateway_asks_and_one_to_a_plain_group_does_not(name, words):
+    rig, seen = PlanRig(policy="elicit-only"), []
+    _, (sim,) = await rig.group_of(1)
+    groups = (await rig.direct.get("/sim_card_groups", params={"filter[name]": name})).json()["data"]
+    open_group = (await rig.direct.post("/sim_card_groups", json={"name": "Open"})).json()["data"]
+    async with Client(rig.server, mode="legacy", elicitation_callback=asking("decline", seen)) as client:
+        asked = await client.call_tool("update_sim_card", {"sim_card_id": sim["id"],
+                                                           "sim_card_group_id": groups[0]["id"]})
+        assert asked.is_error and len(seen) == 1 and f"{words} " in seen[0].message and " applies (" in seen[0].message
+        assert rig.changes() == []
+        moved = await client.call_tool("update_sim_card", {"sim_card_id": sim["id"],
+                                                           "sim_card_group_id": open_group["id"]})
+    assert not moved.is_error and len(seen) == 1, moved.content[0].text
+    assert (await rig.direct.get(f"/sim_cards/{sim['id']}")).json()["data"]["sim_card_group_id"] == open_group["id"]
+    await rig.aclose()
