@@ -11,6 +11,8 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
+import socket
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -239,7 +241,23 @@ def create_http_app(server: Server, settings: Settings, *, token: str | None, au
     return AuditCaller(app, audit, token_required=bool(token))
 
 
-async def serve(app: ASGIApp, settings: Settings, stopper: StopOnSignal) -> None:
+def bind(settings: Settings) -> socket.socket:
+    """The listening socket, bound before the app is built so that a free port (`--port 0`) is known to the
+    Host header checks. Raises OSError when the address cannot be bound."""
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((settings.host.strip("[]"), settings.port))
+        sock.listen(2048)  # connections from now on wait for the server rather than being refused
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+async def serve(app: ASGIApp, settings: Settings, stopper: StopOnSignal, sock: socket.socket) -> None:
     """Serve `app` until a stop signal (seen by `stopper`): new connections are refused, calls in flight get
     SHUTDOWN_GRACE seconds to finish, then they are cancelled (and audited as such)."""
     import contextlib
@@ -254,8 +272,10 @@ async def serve(app: ASGIApp, settings: Settings, stopper: StopOnSignal) -> None
 
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning",
                             lifespan="on", server_header=False, timeout_graceful_shutdown=SHUTDOWN_GRACE)
-    log.info("serving MCP on http://%s:%s%s (%s)", settings.host, settings.port, MCP_PATH,
-             "stateless" if settings.stateless else "sessions")
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    # Said whatever the log level: with --port 0 this line is the only way to learn the port.
+    print(f"telnyx-iot-mcp: serving MCP on http://{host}:{sock.getsockname()[1]}{MCP_PATH} "
+          f"({'stateless' if settings.stateless else 'sessions'})", file=sys.stderr, flush=True)
     if settings.host in ("0.0.0.0", "::") and not settings.allowed_hosts:
         log.warning("bound to all addresses but only loopback Host headers are accepted: list the names "
                     "clients use with --allowed-hosts (TELNYX_IOT_MCP_ALLOWED_HOSTS)")
@@ -266,7 +286,7 @@ async def serve(app: ASGIApp, settings: Settings, stopper: StopOnSignal) -> None
 
     async with anyio.create_task_group() as group:
         group.start_soon(stopper.watch, stop)
-        await server.serve()
+        await server.serve(sockets=[sock])
         group.cancel_scope.cancel()
 
 
