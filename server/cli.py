@@ -458,8 +458,10 @@ async def serve_stdio(settings: Settings) -> None:
 async def serve_http(settings: Settings) -> None:
     from . import http
     from .audit import audit_for
+    from .sessions import hide_session_ids
     from .stopping import StopOnSignal
 
+    hide_session_ids()
     try:
         token = http.access_token(settings)
     except http.HttpConfigError as error:

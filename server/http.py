@@ -31,6 +31,7 @@ from ..tools.errors import ToolError
 from ..tools.redact import MIN_SECRET_LENGTH, register_secret, request_api_key
 from ..tools.request import ApiRequest
 from .audit import AuditLog, audit_for, caller
+from .sessions import SessionOwners, fingerprint
 from .settings import Settings
 from .stopping import StopOnSignal
 
@@ -105,8 +106,8 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
 
 
 class AuditCaller:
-    """Names the caller of each HTTP request for the audit log: its address, MCP session and a keyed
-    fingerprint of the access token it carried (never the token)."""
+    """Names the caller of each HTTP request for the audit log: its address, and keyed fingerprints of its MCP
+    session and of the access token it carried (never the session id or the token)."""
 
     def __init__(self, app: ASGIApp, audit: AuditLog, *, token_required: bool) -> None:
         self.app = app
@@ -122,7 +123,7 @@ class AuditCaller:
         who = {"transport": "http", "address": (scope.get("client") or (None,))[0],
                "token": await self.audit.fingerprint("token", presented.strip().decode("latin-1"))
                if self.token_required and presented.strip() else None,
-               "session": session.decode("latin-1") if session else None}
+               "session": fingerprint(session.decode("latin-1")) if session else None}
         reset = caller.set(who)
         try:
             await self.app(scope, receive, send)
@@ -235,6 +236,8 @@ def create_http_app(server: Server, settings: Settings, *, token: str | None, au
         max_request_body_size=settings.max_body_bytes, transport_security=transport_security(settings),
         host=settings.host, custom_starlette_routes=[Route(HEALTH_PATH, health, methods=["GET"])],
     )
+    if not settings.stateless:
+        app = SessionOwners(app, audit, token_required=bool(token), key_header=CLIENT_API_KEY_HEADER)
     app = ClientApiKey(app, allowed=settings.allow_client_api_key, audit=audit)
     if token:
         app = BearerTokenAuth(app, token, audit)
@@ -270,7 +273,9 @@ async def serve(app: ASGIApp, settings: Settings, stopper: StopOnSignal, sock: s
         def capture_signals(self):  # type: ignore[override]  # the stopper handles signals, for stdio alike
             yield
 
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning",
+    # log_config=None: uvicorn's own logging set-up (dictConfig) would close the stderr writer (server/logs.py);
+    # its loggers pass their lines to that writer instead.
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", log_config=None,
                             lifespan="on", server_header=False, timeout_graceful_shutdown=SHUTDOWN_GRACE)
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     # Said whatever the log level: with --port 0 this line is the only way to learn the port.
