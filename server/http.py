@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
+from collections.abc import Callable, Sequence
 import socket
 import sys
 from pathlib import Path
@@ -32,6 +33,7 @@ from ..tools.redact import MIN_SECRET_LENGTH, register_secret, request_api_key
 from ..tools.request import ApiRequest
 from .audit import AuditLog, audit_for, caller
 from .limits import Limits, Summarised, uvicorn_options
+from .sessions import SessionOwners, fingerprint
 from .settings import Settings
 from .stopping import StopOnSignal
 
@@ -106,8 +108,8 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
 
 
 class AuditCaller:
-    """Names the caller of each HTTP request for the audit log: its address, MCP session and a keyed
-    fingerprint of the access token it carried (never the token)."""
+    """Names the caller of each HTTP request for the audit log: its address, and keyed fingerprints of its MCP
+    session and of the access token it carried (never the session id or the token)."""
 
     def __init__(self, app: ASGIApp, audit: AuditLog, *, token_required: bool) -> None:
         self.app = app
@@ -123,7 +125,7 @@ class AuditCaller:
         who = {"transport": "http", "address": (scope.get("client") or (None,))[0],
                "token": await self.audit.fingerprint("token", presented.strip().decode("latin-1"))
                if self.token_required and presented.strip() else None,
-               "session": session.decode("latin-1") if session else None}
+               "session": fingerprint(session.decode("latin-1")) if session else None}
         reset = caller.set(who)
         try:
             await self.app(scope, receive, send)
@@ -221,9 +223,11 @@ class RequestKeyClient(TelnyxClient):
         return await super().send(request)
 
 
-def create_http_app(server: Server, settings: Settings, *, token: str | None, audit: AuditLog | None = None) -> ASGIApp:
+def create_http_app(server: Server, settings: Settings, *, token: str | None, audit: AuditLog | None = None,
+                    routes: Sequence[Route] = (), guard: Callable[[ASGIApp], ASGIApp] | None = None) -> ASGIApp:
     """The ASGI app: MCP at /mcp (token-protected when `token` is set) and GET /healthz (always open).
-    `audit` records refused requests (default: the log the settings name)."""
+    `audit` records refused requests (default: the log the settings name). `routes` are served besides (sign-in
+    metadata, metrics); `guard` stands in front of MCP instead of the static token (sign-in, server/team.py)."""
     audit = audit or audit_for(settings)
     tool_count: list[int] = []
 
@@ -236,12 +240,16 @@ def create_http_app(server: Server, settings: Settings, *, token: str | None, au
     app: ASGIApp = server.streamable_http_app(
         streamable_http_path=MCP_PATH, stateless_http=settings.stateless, json_response=False,
         max_request_body_size=settings.max_body_bytes, transport_security=transport_security(settings),
-        host=settings.host, custom_starlette_routes=[Route(HEALTH_PATH, health, methods=["GET"])],
+        host=settings.host, custom_starlette_routes=[Route(HEALTH_PATH, health, methods=["GET"]), *routes],
         max_sessions=settings.http_max_sessions, session_idle_timeout=settings.http_session_idle,
     )
+    if not settings.stateless:
+        app = SessionOwners(app, audit, token_required=bool(token), key_header=CLIENT_API_KEY_HEADER)
     app = Limits(app, settings, sessions=not settings.stateless)
     app = ClientApiKey(app, allowed=settings.allow_client_api_key, audit=audit)
-    if token:
+    if guard is not None:
+        app = guard(app)
+    elif token:
         app = BearerTokenAuth(app, token, audit)
     return AuditCaller(app, audit, token_required=bool(token))
 
