@@ -39,6 +39,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import metrics
 from .audit import AuditLog
 from .auth import IssuerTokenVerifier, Principal, principal_of
+from .limits import Summarised
 from .scopes import ALL_SCOPES, SCOPES, missing_scope
 
 WINDOW = 60.0  # seconds of a person's call budget
@@ -97,6 +98,7 @@ class SignIn:
         self.exposed = exposed
         self.judge = judge
         self.audit = audit
+        self.unauthenticated = Summarised(audit)  # a flood of them is a few audit lines
         self.budgets = Budgets(per_minute) if per_minute else None
         self.max_body_bytes = max_body_bytes
 
@@ -108,7 +110,8 @@ class SignIn:
         result = await self.backend.authenticate(HTTPConnection(scope))
         if result is None:
             why = "an access token this server does not accept" if presented else "no access token"
-            self.audit.refusal(f"HTTP {scope['method']} {scope['path']} with {why}")
+            self.unauthenticated.refusal(f"HTTP {scope['method']} {scope['path']} with {why}",
+                                         (scope.get("client") or (None,))[0])
             metrics.refused("invalid_token" if presented else "no_token")
             await self._challenge(scope, receive, send, 401, "invalid_token" if presented else None,
                                   "Sign in: send an access token issued for this server" if not presented else

@@ -146,7 +146,7 @@ class Limits:
 
 
 class Summarised:
-    """Audits a flood of alike refusals (requests without the access token) as a few lines: the first in each
+    """Audits a flood of alike refusals (requests without a valid access token) as a few lines: the first in each
     `window` seconds, then one line counting the rest of that window and their addresses."""
 
     def __init__(self, audit: AuditLog, window: float = 60.0) -> None:
@@ -154,6 +154,7 @@ class Summarised:
         self.window = window
         self.until = 0.0
         self.more = 0
+        self.first = ""
         self.addresses: set[str] = set()
 
     def refusal(self, detail: str, address: str | None) -> None:
@@ -164,13 +165,14 @@ class Summarised:
                 self.addresses.add(address or "unknown")
             return
         self.until = now + self.window
+        self.first = detail
         self.audit.refusal(detail)
         # The count is written when the window ends, outside any request (its caller is the server itself).
         asyncio.get_running_loop().call_later(self.window, self._count, context=contextvars.Context())
 
     def _count(self) -> None:
         if self.more:
-            self.audit.refusal(f"{self.more} more HTTP requests without the server's access token in the last "
+            self.audit.refusal(f"{self.more} more HTTP requests refused alike ({self.first}) in the last "
                                f"{self.window:g} s, from {', '.join(sorted(self.addresses))}"
                                + (" and others" if len(self.addresses) >= 100 else ""))
         self.more = 0

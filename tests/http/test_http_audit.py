@@ -85,5 +85,6 @@ async def test_the_refusals_of_a_flood_are_counted_in_one_line_when_its_window_e
     summary.refusal("HTTP POST /mcp without the server's access token", "10.0.0.9")  # a new window
     details = [e["detail"] for e in lines_of(path)]
     assert details[0] == details[2] == "HTTP POST /mcp without the server's access token"
-    assert details[1].startswith("199 more HTTP requests without the server's access token in the last 0.3 s")
+    assert details[1].startswith("199 more HTTP requests refused alike (HTTP POST /mcp without the server's access "
+                                 "token) in the last 0.3 s")
     assert "10.0.0.0, 10.0.0.1, 10.0.0.2" in details[1] and len(details) == 3
