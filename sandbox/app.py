@@ -61,6 +61,8 @@ class Sandbox:
         self.store.meta["seeded_at"] = now
         for coll, docs in fleet.build(seed, sim_count).items():
             for doc in docs:
+                if coll == "sim_cards":  # what its usage history is scaled to (sandbox/usage.py)
+                    doc["_seeded_mb"] = doc["current_billing_period_consumed_data"]["amount"]
                 offset = doc.pop("_t0_offset", None)
                 if offset is not None:
                     doc["_t0"] = now - offset
