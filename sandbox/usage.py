@@ -74,7 +74,7 @@ class Profile:
     stop_at: float  # no session starts at or after this (silenced, disabled, cut off); inf = keeps sending
     base: float  # MB on an ordinary day, before scaling
     weekly: tuple[float, ...]  # factor per weekday, Monday first
-    trend: float  # growth per day, relative to the seeding day
+    trend: float  # growth per day, relative to the first day of the history
     home: tuple[str, str]
     roams: tuple[tuple[str, str], ...]  # networks it roams on now and then
     trip: tuple[int, tuple[str, str]] | None  # from this day on, on a network it never used before
@@ -95,13 +95,13 @@ class Profile:
     def network(self, day: int) -> tuple[str, str]:
         if self.trip is not None and day >= self.trip[0]:
             return self.trip[1]
-        if self.roams and _unit(self.key, day, 3) < 0.3:
+        if self.roams and _unit(self.key, day, 3) < 0.5:
             return self.roams[_mix(self.key, day, 4) % len(self.roams)]
         return self.home
 
     def raw(self, day: int) -> float:
         """MB on `day` before scaling: base x weekday x trend x noise (x the spike)."""
-        amount = self.base * self.weekly[(day + 3) % 7] * max(0.2, 1.0 + self.trend * (day - self.anchor_day))
+        amount = self.base * self.weekly[(day + 3) % 7] * (1.0 + self.trend * (day - self.anchor_day + HISTORY_DAYS))
         amount *= math.exp(0.2 * _normal(self.key, day, 5))
         if self.spike is not None and self.spike[0] == day:
             amount *= self.spike[1]
@@ -175,7 +175,7 @@ class History:
         else:
             base, weekly = 30.0, (1.0, 1.0, 1.0, 1.0, 1.0, 0.7, 0.6)
         base *= 0.5 + _unit(key, 10)
-        trend = 0.01 + 0.02 * _unit(key, 12) if _unit(key, 11) < 0.2 else 0.0
+        trend = 0.005 + 0.01 * _unit(key, 12) if _unit(key, 11) < 0.2 else 0.0  # linear growth, per day
         home = (sim.get("current_mcc", "310"), sim.get("current_mnc", "260"))
         roams: tuple[tuple[str, str], ...] = ()
         if "tracker" in tags:
