@@ -30,6 +30,10 @@ def _iso(t: float) -> str:
     return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _minute(t: float) -> str:
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
 def _date(value: str, name: str) -> date:
     try:
         return date.fromisoformat(value)
@@ -116,17 +120,16 @@ async def find_usage_anomalies(client: TelnyxClient, arguments: dict[str, Any],
     kinds = set(arguments.get("kinds") or KINDS)
     hours = arguments.get("silent_hours", detectors.SILENT_HOURS)
     findings = anomalies(fleet, start, end, until, kinds, hours)
-    if "new_network" in kinds:
-        names = await operator_names(api, {(f["mcc"], f["mnc"]) for f in findings if f["kind"] == "new_network"})
-        for f in findings:
-            if f["kind"] == "new_network":
-                known = names.get((f["mcc"], f["mnc"]), {})
-                f.update({k: v for k, v in (("operator", known.get("name")), ("country", known.get("country"))) if v})
     resolved = {"start": start.isoformat(), "end": end.isoformat()}
     page, listed = capped(findings, arguments, resolved)
+    networks = {(f["mcc"], f["mnc"]) for f in page if f.get("kind") == "new_network" and "mcc" in f}
+    names = await operator_names(api, networks) if networks else {}
     counts = {k: sum(1 for f in findings if f["kind"] == k) for k in KINDS if k in kinds}
     meta = {**_read_meta(api, fleet, start, end, until), "baseline": {
         "start": baseline_start.isoformat(), "end": (start - timedelta(days=1)).isoformat()}, "counts": counts, **listed}
+    if names:  # each new network's operator and country, once
+        meta["networks"] = {f"{mcc}-{mnc}": " ".join(filter(None, (v.get("name"), f"({v['country']})" if v.get("country")
+                                                                    else None))) for (mcc, mnc), v in sorted(names.items())}
     meta["summary"] = (
         f"{len(findings)} findings ({', '.join(f'{n} {k}' for k, n in counts.items())}) among {len(fleet.sims)} SIM "
         f"cards, {start}..{end} against the {BASELINE_DAYS} days before; {fleet.records} records read in "
@@ -154,31 +157,29 @@ def anomalies(fleet: Fleet, start: date, end: date, until: float, kinds: set[str
     group_usual = {g: median(v) for g, v in usual_by_group.items()}
     found: list[dict[str, Any]] = []
     for sim in fleet.sims.values():
-        head = {"sim_card_id": sim.id, "iccid": sim.iccid, "group": _group(fleet, sim)}
+        head = {"sim_card_id": sim.id, "iccid": sim.iccid}
         baseline = baselines[sim.id]
         days = [d for d in window_days if sim.first_day is not None and d >= sim.first_day]
         if "spike" in kinds:
             for s in detectors.spikes(baseline, [sim.days.get(d, 0.0) for d in days],
                                       group_usual=group_usual.get(sim.group_id)):
                 found.append({"kind": "spike", **head, "date": as_date(days[s.day]).isoformat(), "mb": round(s.mb, 1),
-                              "usual_mb": round(s.usual_mb, 1), "ratio": round(s.ratio, 1),
-                              **({"score": s.score} if s.score is not None else {"against": "group"})})
+                              "usual_mb": round(s.usual_mb, 1), **({} if s.score is not None else {"against": "group"})})
         if "silent" in kinds and sim.status in (None, "enabled"):
             quiet = detectors.silence(sim.last_seen, until, baseline, hours=hours)
             if quiet is not None and sim.last_seen is not None:
-                found.append({"kind": "silent", **head, "date": _iso(sim.last_seen)[:10], "last_seen": _iso(sim.last_seen),
-                              "hours": quiet.hours, "usual_mb": round(quiet.usual_mb, 1)})
+                found.append({"kind": "silent", **head, "last_seen": _minute(sim.last_seen), "hours": round(quiet.hours),
+                              "usual_mb": round(quiet.usual_mb, 1)})
         if "new_network" in kinds:
             known = {(mcc, mnc) for (d, mcc, mnc) in sim.networks if d < window_days[0]}
             sessions = [detectors.Session(c[2], mcc, mnc, c[0], c[1]) for (d, mcc, mnc), c in sim.networks.items()
                         if d >= window_days[0]]
             for n in detectors.new_networks(known, sessions, known_days=sum(1 for x in baseline if x > 0)):
-                found.append({"kind": "new_network", **head, "date": _iso(n.first_seen)[:10],
-                              "first_seen": _iso(n.first_seen), "mcc": n.mcc, "mnc": n.mnc, "mb": round(n.mb, 1),
-                              "cost": round(n.cost, 4)})
+                found.append({"kind": "new_network", **head, "date": _minute(n.first_seen)[:10], "mcc": n.mcc,
+                              "mnc": n.mnc, "mb": round(n.mb, 1)})
     order = {k: n for n, k in enumerate(KINDS)}
     found.sort(key=lambda f: (f["sim_card_id"], order[f["kind"]], f.get("mcc", "") + f.get("mnc", "")))
-    found.sort(key=lambda f: f["date"], reverse=True)
+    found.sort(key=lambda f: (f.get("date") or f["last_seen"])[:10], reverse=True)
     return found
 
 
