@@ -155,12 +155,13 @@ PLAN_TOOLS = {"apply_to_sim_cards"}
 
 
 def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTool] | None = None, *,
-                  gate: Gate | None = None, tools_mode: str = "static") -> Server:
+                  gate: Gate | None = None, tools_mode: str = "static", events: Any = None) -> Server:
     """An MCP server exposing `operations` (default: the whole catalog) that calls Telnyx through `client`.
 
     `tools_mode="dynamic"` lists three tools instead (search, describe, call) over the same operations.
 
-    `gate` decides which calls need a person's yes (default: ask, or a confirmation token)."""
+    `gate` decides which calls need a person's yes (default: ask, or a confirmation token).
+    `events` (an event_methods.EventService) serves the fleet's events (MCP Events) besides the tools."""
     gate = gate or Gate(client)
     catalog = operations if operations is not None else [*OPERATIONS.values(), *LOCAL_TOOLS.values()]
     exposed = {op.name: op for op in catalog}
@@ -349,4 +350,8 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
     if not traced():
         server.middleware.clear()  # the SDK's OpenTelemetry span per message: nothing records it
     server.middleware.append(in_wire_form)
+    if events is not None:
+        from .event_methods import serve_events
+
+        serve_events(server, events)
     return server

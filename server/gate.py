@@ -211,15 +211,18 @@ class Gate:
         verdict.reveals = reveals
         return verdict
 
-    async def effects(self, op: Operation, arguments: dict[str, Any], read: Reader) -> tuple[str, list[str]]:
+    async def effects(self, op: Operation, arguments: dict[str, Any], read: Reader,
+                      together: list[dict[str, Any]] | None = None) -> tuple[str, list[str]]:
         """The class `op`'s effect rules raise this call to, and their reasons (none: the class stands).
-        A rule that cannot read the state it needs counts as tripped: the person is asked."""
+        A rule that cannot read the state it needs counts as tripped: the person is asked.
+        `together`: a plan's SIM cards, judged by the rules' `together` tests (what they do as one)."""
         kinds, reasons = [], []
         for effect in op.effects:
-            if not effect.applies(arguments):
+            if not effect.applies(arguments) or (together is not None and effect.together is None):
                 continue
             try:
-                reason = await effect.test(arguments, read)
+                reason = await (effect.test(arguments, read) if together is None
+                                else effect.together(arguments, together, read))
             except ToolError as error:
                 reason = (f"Whether {effect.when} could not be checked (reading the current state failed: "
                           f"{clean(error.message, 160)}), so the server asks.")

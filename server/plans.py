@@ -211,9 +211,9 @@ async def run(client: TelnyxClient, plan: Plan, *, concurrency: int, wait: bool 
     async def one(sim: dict[str, Any]) -> None:
         nonlocal finished
         recorder = RequestIdRecorder(client)
-        if on_send is not None:
-            on_send(sim)
         try:
+            if on_send is not None:  # its audit line: when it cannot be written, this SIM is not sent
+                on_send(sim)
             row = _result_row(sim, (await execute(recorder, plan.op, {**plan.arguments, "sim_card_id": sim["id"]}))["data"])
         except ToolError as error:
             unknown = MAY_HAVE_HAPPENED in str(error.payload.get("hint", ""))
@@ -282,12 +282,15 @@ async def judge(gate: Gate, plan: Plan, concurrency: int) -> tuple[str, list[str
 
     judged = await _bounded(plan.todo, one, concurrency)
     tripped = [(kind, reasons) for kind, reasons in judged if reasons]
-    if not tripped:
+    kind_together, as_one = await gate.effects(op, plan.arguments, read, together=plan.todo)
+    if not tripped and not as_one:
         return op.kind, [], False
-    kind = "destructive" if any(k == "destructive" for k, _ in tripped) else tripped[0][0]
+    kinds = [k for k, _ in tripped] + ([kind_together] if as_one else [])
+    kind = "destructive" if "destructive" in kinds else kinds[0]
     shown = [r for _, reasons in tripped[:3] for r in reasons]
     more = f" ({len(tripped) - 3} more SIM cards like these)" if len(tripped) > 3 else ""
-    return kind, [f"For {len(tripped)} of {len(plan.todo)} SIM cards this is more than a setting:", *shown, more], True
+    head = [f"For {len(tripped)} of {len(plan.todo)} SIM cards this is more than a setting:"] if tripped else []
+    return kind, [*head, *shown, more, *as_one], True
 
 
 async def decide(ctx: ServerRequestContext, params: types.CallToolRequestParams, gate: Gate,
