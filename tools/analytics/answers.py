@@ -97,6 +97,8 @@ def capped(items: list[dict[str, Any]], arguments: dict[str, Any], resolved: dic
 def _read_meta(client: Clocked, fleet: Fleet, start: date, end: date, until: float) -> dict[str, Any]:
     meta = {"window": {"start": start.isoformat(), "end": end.isoformat(), "until": _iso(until)},
             "sim_cards": len(fleet.sims), "records": fleet.records, "requests": client.requests}
+    if fleet.unreadable:
+        meta["unreadable_records"] = fleet.unreadable  # left out: no readable time
     if len(fleet.currency) > 1:
         meta["currencies"] = sorted(fleet.currency)  # costs are added as numbers; say when they mix
     return meta

@@ -75,6 +75,7 @@ class Fleet:
     records: int = 0
     currency: set[str] = field(default_factory=set)
     not_in_scope: int = 0  # records of SIMs outside the filters (read because the API cannot filter by tags)
+    unreadable: int = 0  # records without a readable time: left out, and counted in the answer
 
 
 def seconds(value: str) -> float:
@@ -123,6 +124,8 @@ async def read_groups(client: Clocked) -> dict[str, dict[str, Any]]:
 
     def add(batch: list[dict[str, Any]]) -> None:
         for g in batch:
+            if not isinstance(g, dict) or not isinstance(g.get("id"), str):
+                continue
             groups[g["id"]] = {"name": g.get("name") or g["id"], "limit_mb": megabytes(g.get("data_limit"))}
 
     await pages(client, "list_sim_card_groups", {}, add)
@@ -134,7 +137,8 @@ def sim_of(record: dict[str, Any]) -> Sim:
     return Sim(
         id=record["id"], iccid=record.get("iccid"),
         status=status.get("value") if isinstance(status, dict) else status,
-        group_id=record.get("sim_card_group_id"), tags=list(record.get("tags") or []),
+        group_id=record.get("sim_card_group_id"),
+        tags=[t for t in record["tags"] if isinstance(t, str)] if isinstance(record.get("tags"), list) else [],
         used_mb=megabytes(record.get("current_billing_period_consumed_data")) or 0.0,
         limit_mb=megabytes(record.get("data_limit")),
     )
@@ -149,7 +153,8 @@ async def read_sims(client: Clocked, scope: dict[str, Any], progress: Progress |
         async def one(sim_id: str) -> None:
             async with limiter:
                 found = await execute(client, OPERATIONS["get_sim_card"], {"sim_card_id": sim_id}, whole=True)
-            sims[sim_id] = sim_of(found["data"])
+            if isinstance(found.get("data"), dict):
+                sims[sim_id] = sim_of({**found["data"], "id": sim_id})
 
         async with anyio.create_task_group() as tg:
             for sim_id in scope["sim_card_ids"]:
@@ -159,7 +164,8 @@ async def read_sims(client: Clocked, scope: dict[str, Any], progress: Progress |
 
     def add(batch: list[dict[str, Any]]) -> None:
         for record in batch:
-            sims[record["id"]] = sim_of(record)
+            if isinstance(record, dict) and isinstance(record.get("id"), str):
+                sims[record["id"]] = sim_of(record)
 
     arguments: dict[str, Any] = {"fields": SIM_FIELDS}
     if scope.get("sim_card_group_id"):
@@ -177,20 +183,28 @@ def _in_scope(sim: Sim, scope: dict[str, Any]) -> bool:
 
 
 def add_record(fleet: Fleet, record: dict[str, Any]) -> None:
-    sim = fleet.sims.get(record.get("sim_card_id") or "")
+    if not isinstance(record, dict):
+        fleet.unreadable += 1
+        return
+    sim = fleet.sims.get(str(record.get("sim_card_id") or ""))
     if sim is None:
         fleet.not_in_scope += 1
         return
+    try:
+        start = seconds(str(record["created_at"]))
+        day = day_number(start)
+        duration = float(record.get("duration_seconds") or 0)
+    except (KeyError, TypeError, ValueError, OverflowError, OSError):
+        fleet.unreadable += 1
+        return
     fleet.records += 1
-    start = seconds(record["created_at"])
-    day = day_number(start)
     mb = sum(megabytes(record.get(k)) or 0.0 for k in ("uplink_data", "downlink_data"))
-    cost_field = record.get("cost") or {}
+    cost_field = record["cost"] if isinstance(record.get("cost"), dict) else {}
     try:
         cost = float(cost_field.get("amount") or 0)  # a string in the API description, a number in old examples
     except (TypeError, ValueError):
         cost = 0.0
-    if cost_field.get("currency"):
+    if isinstance(cost_field.get("currency"), str):
         fleet.currency.add(cost_field["currency"])
     sim.days[day] += mb
     sim.cost[day] += cost
@@ -200,7 +214,7 @@ def add_record(fleet: Fleet, record: dict[str, Any]) -> None:
     cell[1] += cost
     cell[2] = min(cell[2], start)
     cell[3] += 1
-    ended = start + float(record.get("duration_seconds") or 0)
+    ended = start + duration
     sim.last_seen = ended if sim.last_seen is None else max(sim.last_seen, ended)
     sim.first_day = day if sim.first_day is None else min(sim.first_day, day)
 
@@ -240,7 +254,8 @@ async def operator_names(client: Clocked, networks: set[tuple[str, str]]) -> dic
 
     def add(batch: list[dict[str, Any]]) -> None:
         for o in batch:
-            names[(str(o.get("mcc")), str(o.get("mnc")))] = {"name": o.get("name"), "country": o.get("country_code")}
+            if isinstance(o, dict):
+                names[(str(o.get("mcc")), str(o.get("mnc")))] = {"name": o.get("name"), "country": o.get("country_code")}
 
     async with anyio.create_task_group() as tg:
         for mcc in sorted({mcc for mcc, _ in networks if mcc}):
