@@ -191,6 +191,8 @@ class History:
             trip = (a - 1 - _mix(key, 33) % 5, unused[_mix(key, 34) % len(unused)])
         if silent_from is not None:
             stop_at = silent_from * DAY
+        elif "_silent_at" in sim:
+            stop_at = sim["_silent_at"]
         elif status in ACTIVE:
             stop_at = math.inf
         else:  # stopped sending a few days before seeding, but not before this billing period began
@@ -201,6 +203,13 @@ class History:
                           silent_from=silent_from, anchor_day=a, seeded_at=self.seeded_at,
                           target=float(sim.get("_seeded_mb", sim["current_billing_period_consumed_data"]["amount"])))
         return profile
+
+    def silence(self, sim: Doc, at: float) -> None:
+        """The SIM's device goes quiet at `at`: no session starts after it (for tests and demos)."""
+        sim["_silent_at"] = at
+        self.sb.store.put("sim_cards", sim)
+        if sim["id"] in self.profiles:
+            self.profiles[sim["id"]].stop_at = min(self.profiles[sim["id"]].stop_at, at)
 
     # -- sessions ----------------------------------------------------------------------
 
