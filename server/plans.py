@@ -31,7 +31,7 @@ from mcp.server import ServerRequestContext
 from ..tools.local import APPLY_TO_SIM_CARDS
 from .audit import RequestIdRecorder
 from .confirm_token import split_token
-from .gate import Gate, Subject, Verdict
+from .gate import CardAnswer, Gate, Subject, Verdict
 from .preview import Challenge, Preview, Reader
 from .selection import CATALOG
 
@@ -294,7 +294,8 @@ async def judge(gate: Gate, plan: Plan, concurrency: int) -> tuple[str, list[str
 
 
 async def decide(ctx: ServerRequestContext, params: types.CallToolRequestParams, gate: Gate,
-                 arguments: dict[str, Any], offered: Container[str] = CATALOG) -> tuple[Verdict, Plan]:
+                 arguments: dict[str, Any], offered: Container[str] = CATALOG,
+                 card: CardAnswer | None = None) -> tuple[Verdict, Plan]:
     """Check the plan, resolve its SIM cards and ask once, bound to the resolved set: the verdict (or the
     question to answer now, in `verdict.reply`) and the plan it is for. Raises ToolError."""
     client, request_id = gate.client, ctx.request_id
@@ -319,7 +320,7 @@ async def decide(ctx: ServerRequestContext, params: types.CallToolRequestParams,
         return (await resolve(client, plain, op, concurrency, offered)).fingerprint()
 
     subject = Subject(APPLY_TO_SIM_CARDS, kind, shown, binding=plan.fingerprint(), rebind=again)
-    return await gate.confirm(ctx, params, subject, plain, token), plan
+    return await gate.confirm(ctx, params, subject, plain, token, card), plan
 
 
 def unanswered_note(offered: Container[str]) -> str:
