@@ -8,6 +8,7 @@ from typing import Any
 from ..tools.local import APPLY_TO_SIM_CARDS, LOCAL_TOOLS, PLAN_OPERATIONS, LocalTool
 from ..tools.registry import OPERATIONS, TOOLSETS, Operation
 from ..tools.schema import published_input_schema
+from ..tools.suggest import did_you_mean
 from .settings import Settings
 
 Entry = Operation | LocalTool
@@ -21,7 +22,8 @@ class SelectionError(ValueError):
 def _unknown(kind: str, names: list[str], known: list[str]) -> None:
     missing = [n for n in names if n not in known]
     if missing:
-        raise SelectionError(f"unknown {kind} {', '.join(missing)}; choose from: {', '.join(known)}")
+        raise SelectionError(f"unknown {kind} {', '.join(missing)}{did_you_mean(missing, known)}; "
+                             f"choose from: {', '.join(known)}")
 
 
 def select(settings: Settings) -> list[Entry]:
