@@ -95,6 +95,19 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, gt=0, description="Largest HTTP request body; larger ones get 413.")
     allow_client_api_key: bool = Field(
         default=False, description="Each HTTP request may carry its own Telnyx key in the X-Telnyx-Api-Key header.")
+    # Sign-in for a team (server/auth.py, server/guard.py): tokens of this issuer, for this server's URL.
+    auth_issuer: str | None = Field(
+        default=None, description="Sign people in: accept only access tokens of this OAuth issuer (its URL).")
+    resource_url: str | None = Field(
+        default=None,
+        description="This server's MCP endpoint as clients reach it (e.g. https://iot.example.com/mcp): the "
+                    "audience tokens must be issued for.")
+    auth_client_id: str | None = Field(
+        default=None, description="This server's own client at the issuer, to introspect opaque tokens.")
+    auth_client_secret: SecretStr | None = Field(default=None, description="That client's secret.")
+    person_calls_per_minute: int = Field(default=120, ge=0,
+                                         description="Tool calls per signed-in person per minute (0: no limit).")
+    metrics: bool = Field(default=False, description="Serve Prometheus metrics at /metrics (keep the path private).")
     # Fleet events (server/event_methods.py): how often the fleet is polled, and webhook targets.
     watch_interval: float = Field(default=300.0, ge=1, le=86_400,
                                   description="Seconds between polls of the fleet for events.")
@@ -120,6 +133,21 @@ class Settings(BaseSettings):
         if not key:
             raise ValueError(f"TELNYX_API_KEY_FILE {self.api_key_file!r} is empty")
         self.api_key = SecretStr(key)
+        return self
+
+    @model_validator(mode="after")
+    def _sign_in_complete(self) -> Settings:
+        if self.auth_issuer and not self.resource_url:
+            raise ValueError("TELNYX_IOT_MCP_AUTH_ISSUER needs TELNYX_IOT_MCP_RESOURCE_URL (--resource-url): this "
+                             "server's MCP URL as clients reach it, which the tokens must be issued for")
+        if self.resource_url and not self.auth_issuer:
+            raise ValueError("TELNYX_IOT_MCP_RESOURCE_URL is only used with TELNYX_IOT_MCP_AUTH_ISSUER (--auth-issuer)")
+        for name in ("auth_issuer", "resource_url"):
+            value = getattr(self, name)
+            if value and not value.startswith(("https://", "http://")):
+                raise ValueError(f"{name}: {value!r} is not an http(s) URL")
+        if bool(self.auth_client_id) != bool(self.auth_client_secret):
+            raise ValueError("set TELNYX_IOT_MCP_AUTH_CLIENT_ID and TELNYX_IOT_MCP_AUTH_CLIENT_SECRET together")
         return self
 
     @field_validator("confirm_secret")
