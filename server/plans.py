@@ -289,9 +289,9 @@ async def judge(gate: Gate, plan: Plan, concurrency: int) -> tuple[str, list[str
     kinds = [k for k, _ in tripped] + ([kind_together] if as_one else [])
     kind = "destructive" if "destructive" in kinds else kinds[0]
     shown = [r for _, reasons in tripped[:3] for r in reasons]
-    more = f" ({len(tripped) - 3} more SIM cards like these)" if len(tripped) > 3 else ""
+    more = [f"({len(tripped) - 3} more SIM cards like these)"] if len(tripped) > 3 else []
     head = [f"For {len(tripped)} of {len(plan.todo)} SIM cards this is more than a setting:"] if tripped else []
-    return kind, [*head, *shown, more, *as_one], True
+    return kind, [*head, *shown, *more, *as_one], True
 
 
 async def decide(ctx: ServerRequestContext, params: types.CallToolRequestParams, gate: Gate,

@@ -97,16 +97,19 @@ class Settings(BaseSettings):
         default=False, description="Each HTTP request may carry its own Telnyx key in the X-Telnyx-Api-Key header.")
     # Sign-in for a team (server/auth.py, server/guard.py): tokens of this issuer, for this server's URL.
     auth_issuer: str | None = Field(
-        default=None, description="Sign people in: accept only access tokens of this OAuth issuer (its URL).")
+        default=None,
+        description="People sign in: only access tokens of this OAuth issuer are accepted "
+                    "([One server for a team](team.md)).")
     resource_url: str | None = Field(
         default=None,
-        description="This server's MCP endpoint as clients reach it (e.g. https://iot.example.com/mcp): the "
-                    "audience tokens must be issued for.")
+        description="This server's MCP URL as clients reach it (e.g. https://iot.example.com/mcp), the audience "
+                    "tokens must be issued for (with TELNYX_IOT_MCP_AUTH_ISSUER).")
     auth_client_id: str | None = Field(
-        default=None, description="This server's own client at the issuer, to introspect opaque tokens.")
-    auth_client_secret: SecretStr | None = Field(default=None, description="That client's secret.")
-    person_calls_per_minute: int = Field(default=120, ge=0,
-                                         description="Tool calls per signed-in person per minute (0: no limit).")
+        default=None, description="This server's own client at the issuer, to check opaque tokens by introspection.")
+    auth_client_secret: SecretStr | None = Field(default=None, description="Its secret; never a flag.")
+    person_calls_per_minute: int = Field(
+        default=120, ge=0,
+        description="Tool calls per signed-in person per minute (0: no limit); over it, 429 with Retry-After.")
     metrics: bool = Field(default=False, description="Serve Prometheus metrics at /metrics (keep the path private).")
     # Fleet events (server/event_methods.py): how often the fleet is polled, and webhook targets.
     watch_interval: float = Field(default=300.0, ge=1, le=86_400,
