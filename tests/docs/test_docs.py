@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from telnyx_iot_mcp.server.cli import build_parser, env_name
+from telnyx_iot_mcp.server.cli import SETTINGS_PAGE, build_parser, env_name, page_with_settings
 from telnyx_iot_mcp.server.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,6 +75,11 @@ def test_the_link_check_finds_dead_links(tmp_path):
     page = tmp_path / "a.md"
     assert list(links(page)) == ["#here-it-is", "b.md", "a.md#nowhere"]
     assert "here-it-is" in anchors(page) and "nowhere" not in anchors(page)
+
+
+def test_the_settings_table_is_current():
+    page = SETTINGS_PAGE.read_text(encoding="utf-8")
+    assert page_with_settings(page) == page, "run `python scripts/update_generated.py` and review the diff"
 
 
 def test_every_setting_and_flag_is_on_the_settings_page():
