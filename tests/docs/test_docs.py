@@ -107,6 +107,6 @@ def test_the_sdk_example_runs_against_the_sandbox():
     assert len(sims) == 3 and {s["status"]["value"] for s in sims} == {"enabled"}
 
 
-@pytest.mark.parametrize("example", sorted((ROOT / "examples").glob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize("example", sorted((ROOT / "examples").rglob("*.py")), ids=lambda p: p.name)
 def test_every_example_compiles(example, tmp_path):
     py_compile.compile(str(example), cfile=str(tmp_path / "out.pyc"), doraise=True)
