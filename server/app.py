@@ -29,7 +29,7 @@ from .audit import RequestIdRecorder, current_call, new_call_id
 from .state import StoreUnavailable
 from .gate import Gate, Verdict
 from .dynamic import DYNAMIC_NAMES, DYNAMIC_TOOLS, describe, search, tool_problems
-from . import plans
+from . import journal, plans
 from .prompting import prompt_handlers
 from .wire import in_wire_form, sent_once, traced
 
@@ -70,8 +70,23 @@ INSTRUCTIONS = instructions([*OPERATIONS, *LOCAL_TOOLS], dynamic=False)  # the w
 DYNAMIC_INSTRUCTIONS = instructions([*OPERATIONS, *LOCAL_TOOLS], dynamic=True)
 
 
-def tool_for(op: Operation) -> types.Tool:
+UNDO = "undo_change"
+
+
+def recovery(op: Operation) -> dict[str, Any] | None:
+    """SEP-3172's recovery metadata (draft): a change of `op` is compensated by undo_change with its change_id."""
+    compensation = getattr(op, "compensation", None)  # local tools have none
+    if compensation is None or not compensation.reversible:
+        return None
+    return {"strategy": "compensation", "compensatingOperation": {
+        "operationId": UNDO, "parameters": {"change_id": "$response.body#/change_id"}}}
+
+
+def tool_for(op: Operation, *, undoable: bool = False) -> types.Tool:
+    """`undoable`: the server offers undo_change, so the tool's _meta says how its changes are undone."""
+    meta = {"recovery": recovery(op)} if undoable and recovery(op) else None
     return types.Tool(
+        meta=meta,
         name=op.name,
         title=op.title,
         description=op.tool_description,
@@ -116,6 +131,7 @@ def internal_error(name: str) -> types.CallToolResult:
 
 
 LOCAL_HANDLERS = {"wait_for_action": wait_for_action, "show_fleet_dashboard": fleet_dashboard}
+JOURNAL_READS = {"list_changes": journal.list_changes, "get_change": journal.show_change}
 GUIDANCE_KEYS = ("message", "hint", "note")  # where a result tells the model what to call next
 
 
@@ -152,16 +168,20 @@ PLAN_TOOLS = {"apply_to_sim_cards"}
 
 
 def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTool] | None = None, *,
-                  gate: Gate | None = None, tools_mode: str = "static") -> Server:
+                  gate: Gate | None = None, tools_mode: str = "static",
+                  changes: journal.Journal | None = None) -> Server:
     """An MCP server exposing `operations` (default: the whole catalog) that calls Telnyx through `client`.
 
     `tools_mode="dynamic"` lists three tools instead (search, describe, call) over the same operations.
 
-    `gate` decides which calls need a person's yes (default: ask, or a confirmation token)."""
+    `gate` decides which calls need a person's yes (default: ask, or a confirmation token); `changes` journals
+    every change (default: in the gate's state store)."""
     gate = gate or Gate(client)
+    changes = changes or journal.journal_for(gate.tokens.store)
     catalog = operations if operations is not None else [*OPERATIONS.values(), *LOCAL_TOOLS.values()]
     exposed = {op.name: op for op in catalog}
-    tools = DYNAMIC_TOOLS if tools_mode == "dynamic" else [tool_for(op) for op in exposed.values()]
+    tools = DYNAMIC_TOOLS if tools_mode == "dynamic" else [tool_for(op, undoable=UNDO in exposed)
+                                                           for op in exposed.values()]
     tools = [apps.with_app(t) if t.name == "show_fleet_dashboard" else t for t in tools]
     # Hosts that draw MCP Apps also get the confirmation card on every call that can be gated, and its tool.
     drawn = {"call_operation"} | {op.name for op in exposed.values() if isinstance(op, Operation) and op.gated}
@@ -252,11 +272,23 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
     async def run_verdict(ctx: ServerRequestContext, op: Operation, verdict: Verdict) -> types.CallToolResult:
         """Send a call the gate let through: a send line before, an end line once Telnyx answered."""
         sent = RequestIdRecorder(client)
+        revealed = {secret.field for secret in verdict.reveals}
+        if op.read_only:
+            answer = await run(sent, op, verdict.arguments, ctx.session.report_progress, revealed=revealed)
+            gate.finish(verdict, "ok", sent.request_id)
+            return text_result(answer.payload, text=answer.text)
+        change = await journal.Recorder.start(
+            changes, await journal.single_rows(client, op, verdict.arguments), tool=op.name, operation=op.name,
+            arguments=verdict.arguments, confirmation=verdict.confirmation)
+        target = next(iter(change.rows.values())).get("id")
         gate.sending(verdict)
-        answer = await run(sent, op, verdict.arguments, ctx.session.report_progress,
-                           revealed={secret.field for secret in verdict.reveals})
+        async with journal.ending(change, target, sent):
+            answer = await run(sent, op, verdict.arguments, ctx.session.report_progress, revealed=revealed)
         gate.finish(verdict, "ok", sent.request_id)
-        return text_result(answer.payload, text=answer.text)
+        await change.answered(target, "done", sent.request_id, id=journal.created_id(op, answer.payload) or target)
+        await change.end("done")
+        payload, text = journal.with_change_id(answer.payload, answer.text, change.change_id)
+        return text_result(payload, text=text)
 
     async def run_local(ctx: ServerRequestContext, tool: LocalTool,
                         arguments: dict[str, Any]) -> types.CallToolResult | types.InputRequiredResult:
@@ -266,7 +298,10 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
             return Verdict(tool, arguments, "not-needed", ctx.request_id, kind=tool.kind)
 
         async def send(verdict: Verdict) -> types.CallToolResult:
-            answer = text_result(await LOCAL_HANDLERS[tool.name](client, arguments, ctx.session.report_progress))
+            if tool.name in JOURNAL_READS:
+                answer = text_result(await JOURNAL_READS[tool.name](changes, await account_of_call(), arguments))
+            else:
+                answer = text_result(await LOCAL_HANDLERS[tool.name](client, arguments, ctx.session.report_progress))
             gate.finish(verdict, "ok")
             return answer
 
@@ -284,7 +319,7 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
             return verdict
 
         async def send(verdict: Verdict) -> types.CallToolResult:
-            return text_result(await plans.carry_out(ctx, gate, verdict, resolved[-1], exposed))
+            return text_result(await plans.carry_out(ctx, gate, verdict, resolved[-1], exposed, changes))
 
         return await audited(ctx, tool, arguments, decide, send)
 

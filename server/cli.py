@@ -109,6 +109,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     call.add_argument("tool", help="tool name, as listed by `telnyx-iot-mcp tools`")
     call.add_argument("--args", dest="tool_args", metavar="JSON", default="{}", help="the arguments as a JSON object")
     add_selection_flags(call, argparse.SUPPRESS)
+    changes = commands.add_parser("changes", help="list the recent changes in the change journal, or show one "
+                                                  "(the state before, what was sent, each outcome)")
+    changes.add_argument("change_id", nargs="?", default=None, help="a change_id to show whole, as JSON")
+    changes.add_argument("--limit", type=int, default=20, help="how many recent changes to list (1-100)")
     return parser.parse_args(argv)
 
 
@@ -179,8 +183,11 @@ def build_server(settings: Settings, client, store=None, audit=None):
 
     from .gate import gate_for
 
+    from .journal import journal_for
+
     gate = gate_for(settings, client, store, audit)
-    return create_server(client, selected(settings), tools_mode=settings.tools_mode, gate=gate)
+    return create_server(client, selected(settings), tools_mode=settings.tools_mode, gate=gate,
+                         changes=journal_for(gate.tokens.store, settings.change_retention_days))
 
 
 def open_state(settings: Settings):
@@ -212,6 +219,24 @@ async def call_tool(settings: Settings, name: str, arguments_json: str) -> int:
     caller.set(this_process("terminal"))
     try:
         return await call_once(build_server(settings, client, store), name, arguments, interactive=sys.stdin.isatty())
+    finally:
+        await client.aclose()
+        await store.aclose()
+
+
+async def show_changes(settings: Settings, change_id: str | None, limit: int) -> int:
+    """`telnyx-iot-mcp changes`: the journal's recent changes as a table, or one change as JSON."""
+    from .audit import caller, this_process
+    from .commands import changes_table, call_once
+
+    store = open_state(settings)
+    client = make_client(settings, store)
+    caller.set(this_process("terminal"))
+    try:
+        server = build_server(settings, client, store)
+        if change_id:
+            return await call_once(server, "get_change", {"change_id": change_id}, interactive=False)
+        return await changes_table(server, max(1, min(limit, 100)))
     finally:
         await client.aclose()
         await store.aclose()
@@ -329,6 +354,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         return
     if args.command == "call":
         raise SystemExit(anyio.run(call_tool, settings, args.tool, args.tool_args))
+    if args.command == "changes":
+        raise SystemExit(anyio.run(show_changes, settings, args.change_id, args.limit))
     try:
         anyio.run(serve_http if settings.transport == "http" else serve_stdio, settings)
     except KeyboardInterrupt:

@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     state_url: str | None = None
     state_dir: str | None = None  # default $XDG_STATE_HOME/telnyx-iot-mcp, else ~/.local/state/telnyx-iot-mcp
     audit_log: str | None = None  # file to append the audit log to (JSON lines)
+    change_retention_days: float = Field(default=30.0, gt=0, le=3650)  # how long the change journal keeps a change
     audit_reads: bool = True  # a line for every read too, not only changes, reveals and refusals
     # Tool selection: comma-separated names in the environment (TELNYX_IOT_MCP_TOOLSETS=sim_cards,actions).
     toolsets: Annotated[list[str], NoDecode] = []  # empty: every toolset

@@ -3,7 +3,7 @@
 from functools import partial
 
 from . import shapes
-from .model import Operation, amount_unit, body, pages, path_id, query, uuid
+from .model import Compensation, irreversible, restores, Operation, amount_unit, body, pages, path_id, query, uuid
 
 op = partial(Operation, toolset="data_usage_notifications")
 
@@ -22,6 +22,7 @@ OPERATIONS = [
     ),
     op(
         name="create_data_usage_notification", title="Create a data usage notification", method="POST",
+        compensation=Compensation(deletes="delete_data_usage_notification"),
         path="/sim_card_data_usage_notifications",
         description="Alert when a SIM's data this billing period passes a threshold.",
         search_words=(
@@ -44,6 +45,7 @@ OPERATIONS = [
     ),
     op(
         name="update_data_usage_notification", title="Update a data usage notification", method="PATCH",
+        compensation=restores("get_data_usage_notification", "notification_id", {"sim_card_id": "sim_card_id", "threshold": "threshold"}, "update_data_usage_notification"),
         path="/sim_card_data_usage_notifications/{notification_id}",
         description="Change an alert's threshold or SIM.",
         search_words=("change alert threshold", "move alert to another sim", "edit usage alert"),
@@ -57,6 +59,7 @@ OPERATIONS = [
     ),
     op(
         name="delete_data_usage_notification", title="Delete a data usage notification", method="DELETE",
+        compensation=irreversible("A deleted notification cannot be restored; create it again."),
         path="/sim_card_data_usage_notifications/{notification_id}",
         description="Delete a data usage alert; overuse goes unnoticed.",
         search_words=("remove usage alert", "stop notifying", "stop alerts", "delete alert"),
