@@ -168,14 +168,15 @@ PLAN_TOOLS = {"apply_to_sim_cards"}
 
 
 def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTool] | None = None, *,
-                  gate: Gate | None = None, tools_mode: str = "static",
+                  gate: Gate | None = None, tools_mode: str = "static", events: Any = None,
                   changes: journal.Journal | None = None) -> Server:
     """An MCP server exposing `operations` (default: the whole catalog) that calls Telnyx through `client`.
 
     `tools_mode="dynamic"` lists three tools instead (search, describe, call) over the same operations.
 
-    `gate` decides which calls need a person's yes (default: ask, or a confirmation token); `changes` journals
-    every change (default: in the gate's state store)."""
+    `gate` decides which calls need a person's yes (default: ask, or a confirmation token).
+    `events` (an event_methods.EventService) serves the fleet's events (MCP Events) besides the tools.
+    `changes` journals every change (default: in the gate's state store)."""
     gate = gate or Gate(client)
     changes = changes or journal.journal_for(gate.tokens.store)
     catalog = operations if operations is not None else [*OPERATIONS.values(), *LOCAL_TOOLS.values()]
@@ -277,11 +278,11 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
             answer = await run(sent, op, verdict.arguments, ctx.session.report_progress, revealed=revealed)
             gate.finish(verdict, "ok", sent.request_id)
             return text_result(answer.payload, text=answer.text)
+        gate.sending(verdict)
         change = await journal.Recorder.start(
             changes, await journal.single_rows(client, op, verdict.arguments), tool=op.name, operation=op.name,
             arguments=verdict.arguments, confirmation=verdict.confirmation)
         target = next(iter(change.rows.values())).get("id")
-        gate.sending(verdict)
         async with journal.ending(change, target, sent):
             answer = await run(sent, op, verdict.arguments, ctx.session.report_progress, revealed=revealed)
         gate.finish(verdict, "ok", sent.request_id)
@@ -381,4 +382,8 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
     if not traced():
         server.middleware.clear()  # the SDK's OpenTelemetry span per message: nothing records it
     server.middleware.append(in_wire_form)
+    if events is not None:
+        from .event_methods import serve_events
+
+        serve_events(server, events)
     return server

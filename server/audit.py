@@ -20,7 +20,8 @@ fingerprint of the access token, the client's address and session; for stdio the
 replaced, and every secret is masked wherever it appears. schema/audit-line.schema.json documents a line.
 
 Lines go to the `telnyx_iot_mcp.audit` logger (stderr, info level) and, when a path is set, are
-appended to that file.
+appended to that file. A change is never made unrecorded: when the file cannot take an `ask` or `send`
+line, the call stops with an `audit_unavailable` tool error and nothing is sent; reads still run.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from functools import cached_property
 from typing import Any, Literal
 
 from ..tools.client import ApiResponse, TelnyxClient
+from ..tools.errors import ToolError
 from ..tools.redact import redact_json
 from ..tools.request import ApiRequest
 from .settings import Settings
@@ -125,6 +127,7 @@ class AuditLog:
             "request_id": request_id, "api_request_id": api_request_id,
             **({"reveals": list(reveals)} if reveals else {}), **({"detail": detail} if detail else {}),
         })
+        self._write(entry, line, before_change=event != "end")
         if event == "send" or (event == "end" and self._in_flight):
             sent = (call, tool, json.dumps(arguments, sort_keys=True, default=str))
             with self._lock:
@@ -132,18 +135,28 @@ class AuditLog:
                     self._in_flight[sent] = entry
                 else:
                     self._in_flight.pop(sent, None)
-        self._write(entry, line)
         return entry
 
-    def _write(self, entry: dict[str, Any], line: str | None = None) -> None:
+    def _write(self, entry: dict[str, Any], line: str | None = None, *, before_change: bool = False) -> None:
+        """Log the line and append it to the file. A line written `before_change` (ask, send) that the file
+        cannot take stops the change: ToolError, nothing sent. An end line is reported and the call stands."""
         line = line or json.dumps(entry, ensure_ascii=False, default=str)
-        log.info("%s", line)
+        failed = None
         if self.path:
             try:
                 with self._lock, open(self.path, "a", encoding="utf-8") as file:
                     file.write(line + "\n")
-            except OSError as error:  # the call itself has happened (or not): report, do not fail it
-                log.error("audit log %s cannot be written (%s); the line above is not in it", self.path, error.strerror)
+            except OSError as error:
+                failed = error.strerror or type(error).__name__
+        if failed and before_change:
+            log.error("audit log %s cannot be written (%s): %s of %s refused, nothing sent", self.path, failed,
+                      entry["event"], entry["tool"])
+            raise ToolError("audit_unavailable", f"Not run: the server's audit log cannot be written ({failed}), and "
+                            "no change is made without its record. Nothing was sent to Telnyx. Reads still work; "
+                            "the operator must fix the audit log (its disk or permissions).")
+        log.info("%s", line)
+        if failed:
+            log.error("audit log %s cannot be written (%s); the line above is not in it", self.path, failed)
 
     def in_flight(self, call: str | None = None) -> int:
         """How many changes (of `call`, else of any call) were sent and have no end line yet."""

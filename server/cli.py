@@ -93,6 +93,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                       help="Host header values to accept besides the bound address (e.g. the load balancer's name)")
     http.add_argument("--allow-client-api-key", action="store_true", default=None,
                       help="let each request carry its own Telnyx key in the X-Telnyx-Api-Key header")
+    events = parser.add_argument_group("Fleet events (MCP Events: events/poll and webhooks)")
+    events.add_argument("--watch-interval", type=float, default=None, metavar="SECONDS",
+                        help="seconds between polls of the fleet for events (default 300)")
+    events.add_argument("--allow-private-webhooks", action="store_true", default=None,
+                        help="accept webhook URLs on private or loopback addresses (tests, on-premises receivers)")
     commands = parser.add_subparsers(dest="command")
     sandbox = commands.add_parser("sandbox", help="serve the sandbox's Telnyx-compatible HTTP API on 127.0.0.1")
     sandbox.add_argument("--host", default="127.0.0.1")
@@ -113,6 +118,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                                                   "(the state before, what was sent, each outcome)")
     changes.add_argument("change_id", nargs="?", default=None, help="a change_id to show whole, as JSON")
     changes.add_argument("--limit", type=int, default=20, help="how many recent changes to list (1-100)")
+    from .watch_command import add_parser as add_watch_parser
+
+    add_watch_parser(commands, add_selection_flags)
     return parser.parse_args(argv)
 
 
@@ -127,6 +135,7 @@ def load_settings(args: argparse.Namespace) -> Settings:
         "transport": args.transport, "host": args.http_host, "port": args.http_port, "stateless": args.stateless,
         "http_token_file": args.http_token_file, "allowed_hosts": args.allowed_hosts,
         "allow_client_api_key": args.allow_client_api_key,
+        "watch_interval": args.watch_interval, "allow_private_webhooks": args.allow_private_webhooks,
     }.items() if v is not None}
     if flags.get("sandbox_state"):
         flags["sandbox"] = True
@@ -176,9 +185,10 @@ def make_client(settings: Settings, store=None):
     return TelnyxClient(api_key=key, **options)
 
 
-def build_server(settings: Settings, client, store=None, audit=None):
+def build_server(settings: Settings, client, store=None, audit=None, events: list | None = None):
     """The MCP server the settings ask for, whatever the transport; confirmations are spent in `store`
-    (default: the store the settings name), calls are recorded in `audit` (default: the settings' log)."""
+    (default: the store the settings name), calls are recorded in `audit` (default: the settings' log).
+    With `events` (a list), the server also serves the fleet's events; their service is appended to it."""
     from .app import create_server
 
     from .gate import gate_for
@@ -186,8 +196,31 @@ def build_server(settings: Settings, client, store=None, audit=None):
     from .journal import journal_for
 
     gate = gate_for(settings, client, store, audit)
-    return create_server(client, selected(settings), tools_mode=settings.tools_mode, gate=gate,
+    service = None
+    if events is not None and (settings.sandbox or settings.api_key):
+        from .event_methods import EventService
+        from .watcher import open_watch_state
+
+        key = None if settings.sandbox else settings.api_key.get_secret_value()
+        service = EventService(client, open_watch_state(settings.state_url, settings.state_dir), api_key=key,
+                               interval=settings.watch_interval, allow_private=settings.allow_private_webhooks,
+                               caller=gate.account)
+        events.append(service)
+    return create_server(client, selected(settings), tools_mode=settings.tools_mode, gate=gate, events=service,
                          changes=journal_for(gate.tokens.store, settings.change_retention_days))
+
+
+async def deliver_events(events: list, serving) -> None:
+    """Run the event delivery beside `serving` (a coroutine function), stopping it when serving ends."""
+    if not events:
+        return await serving()
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(events[0].run)
+            await serving()
+            group.cancel_scope.cancel()
+    finally:
+        await events[0].aclose()
 
 
 def open_state(settings: Settings):
@@ -206,8 +239,9 @@ def selected(settings: Settings):
 
 
 async def call_tool(settings: Settings, name: str, arguments_json: str) -> int:
-    from .audit import caller, this_process
+    from .audit import audit_for, caller, this_process
     from .commands import call_once, parse_arguments
+    from .stopping import StopOnSignal
 
     try:
         arguments = parse_arguments(arguments_json)
@@ -216,12 +250,39 @@ async def call_tool(settings: Settings, name: str, arguments_json: str) -> int:
     selected(settings)  # unknown tool names stop the command before any connection
     store = open_state(settings)
     client = make_client(settings, store)
+    audit = audit_for(settings, store)
     caller.set(this_process("terminal"))
+    # A stop signal (SIGTERM, Ctrl+C) cancels the call, so a change in flight still gets its end line.
+    stopper = StopOnSignal(audit, grace=STDIO_STOP_GRACE)
+    code = 1
     try:
-        return await call_once(build_server(settings, client, store), name, arguments, interactive=sys.stdin.isatty())
+        async with anyio.create_task_group() as group:
+            calling = anyio.CancelScope()
+            group.start_soon(stopper.watch, calling.cancel)
+            with calling:
+                code = await call_once(build_server(settings, client, store, audit), name, arguments,
+                                       interactive=sys.stdin.isatty())
+            group.cancel_scope.cancel()
+        return code
     finally:
         await client.aclose()
         await store.aclose()
+        stopper.finish()
+
+
+async def watch_fleet(settings: Settings, args: argparse.Namespace) -> int:
+    from .watch_command import check, watch
+
+    problem = check(args)
+    if problem:
+        fail(problem)
+    client = make_client(settings)
+    try:
+        return await watch(settings, args, client)
+    except ValueError as error:
+        fail(str(error))
+    finally:
+        await client.aclose()
 
 
 async def show_changes(settings: Settings, change_id: str | None, limit: int) -> int:
@@ -277,7 +338,8 @@ async def serve_stdio(settings: Settings) -> None:
     store = open_state(settings)
     client = make_client(settings, store)
     audit = audit_for(settings, store)
-    server = build_server(settings, client, store, audit)
+    events: list = []
+    server = build_server(settings, client, store, audit, events)
     warm_in_background(settings, client)
     started()
     caller.set(this_process("stdio"))  # one client: the process that started this one
@@ -290,7 +352,7 @@ async def serve_stdio(settings: Settings) -> None:
             group.start_soon(stopper.watch, serving.cancel)
             with serving:
                 async with stdio_streams() as (read, write):
-                    await server.run(read, write, server.create_initialization_options())
+                    await deliver_events(events, lambda: server.run(read, write, server.create_initialization_options()))
             group.cancel_scope.cancel()
     finally:
         await client.aclose()
@@ -313,9 +375,11 @@ async def serve_http(settings: Settings) -> None:
     audit = audit_for(settings, store)
     stopper = StopOnSignal(audit, grace=http.SHUTDOWN_GRACE + STDIO_STOP_GRACE + 3)
     try:
-        app = http.create_http_app(build_server(settings, client, store, audit), settings, token=token, audit=audit)
+        events: list = []
+        app = http.create_http_app(build_server(settings, client, store, audit, events), settings, token=token,
+                                   audit=audit)
         started()
-        await http.serve(app, settings, stopper)
+        await deliver_events(events, lambda: http.serve(app, settings, stopper))
     finally:
         await client.aclose()
         await store.aclose()
@@ -356,6 +420,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise SystemExit(anyio.run(call_tool, settings, args.tool, args.tool_args))
     if args.command == "changes":
         raise SystemExit(anyio.run(show_changes, settings, args.change_id, args.limit))
+    if args.command == "watch":
+        raise SystemExit(anyio.run(watch_fleet, settings, args))
     try:
         anyio.run(serve_http if settings.transport == "http" else serve_stdio, settings)
     except KeyboardInterrupt:

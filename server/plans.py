@@ -217,9 +217,9 @@ async def run(client: TelnyxClient, plan: Plan, *, concurrency: int, wait: bool 
     async def one(sim: dict[str, Any]) -> None:
         nonlocal finished
         recorder = RequestIdRecorder(client)
-        if on_send is not None:
-            await _called(on_send(sim))
         try:
+            if on_send is not None:  # its audit line: when it cannot be written, this SIM is not sent
+                await _called(on_send(sim))
             row = _result_row(sim, (await execute(recorder, plan.op, {**plan.arguments, "sim_card_id": sim["id"]}))["data"])
         except ToolError as error:
             unknown = MAY_HAVE_HAPPENED in str(error.payload.get("hint", ""))
@@ -351,9 +351,9 @@ async def carry_out(ctx: ServerRequestContext, gate: Gate, verdict: Verdict, pla
         if changes is not None and plan.todo else None
 
     async def sending(sim: dict[str, Any]) -> None:
+        gate.sending(of_sim(sim))
         if change is not None:
             await change.sent(sim["id"])
-        gate.sending(of_sim(sim))
 
     async def answered(sim: dict[str, Any], row: dict[str, Any], api_request_id: str | None) -> None:
         gate.finish(of_sim(sim), SIM_OUTCOMES.get(row["outcome"], "error"), api_request_id,

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     allowed_hosts: Annotated[list[str], NoDecode] = []  # Host header values to accept besides the bound address
     max_body_bytes: int = Field(default=1_048_576, gt=0)
     allow_client_api_key: bool = False  # accept a per-request Telnyx key in the X-Telnyx-Api-Key header
+    # Fleet events (server/event_methods.py): how often the fleet is polled, and webhook targets.
+    watch_interval: float = Field(default=300.0, ge=1, le=86_400)  # seconds between polls of the fleet
+    allow_private_webhooks: bool = False  # webhook URLs on private or loopback addresses (tests, on-premises)
 
     def client_limits(self) -> dict[str, float | int]:
         """Timeouts, retry budget and size limits as TelnyxClient keyword arguments."""

@@ -74,13 +74,22 @@ def redact(text: str) -> str:
 
 
 def holds_secret(raw: bytes) -> bool:
-    """A quick look at a response body before it is parsed: does it hold a secret's beginning, its end, or
-    any run of 2 * FRAGMENT - 1 of its characters? (Then every string in it goes through `redact`.)"""
+    """A quick look at a response body before it is parsed: does it hold any run of FRAGMENT characters of a
+    secret? (Then every string in it goes through `redact`.) Every such run holds one of the secret's pieces of
+    FRAGMENT // 2 characters at offsets 0, 4, 8...: those are searched for, and where one is found, the runs of
+    FRAGMENT characters around it are compared, so short pieces that turn up by chance do not count."""
+    half = FRAGMENT // 2
     for secret in _active_secrets():
         data = secret.encode()
-        pieces = {data[i:i + FRAGMENT] for i in range(0, len(data) - FRAGMENT + 1, FRAGMENT)} | {data[-FRAGMENT:]}
-        if any(piece in raw for piece in pieces):
-            return True
+        for start in range(0, len(data) - half + 1, half):
+            piece = data[start:start + half]
+            at = raw.find(piece)
+            while at != -1:
+                for first in range(max(0, start - half), min(start, len(data) - FRAGMENT) + 1):
+                    begin = at - (start - first)
+                    if begin >= 0 and raw[begin:begin + FRAGMENT] == data[first:first + FRAGMENT]:
+                        return True
+                at = raw.find(piece, at + 1)
     return False
 
 

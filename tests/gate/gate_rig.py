@@ -21,8 +21,8 @@ class RecordedAudit(AuditLog):
         super().__init__(path)
         self.entries: list[dict[str, Any]] = []
 
-    def _write(self, entry: dict[str, Any], line: str | None = None) -> None:
-        super()._write(entry, line)
+    def _write(self, entry: dict[str, Any], line: str | None = None, **options: Any) -> None:
+        super()._write(entry, line, **options)
         self.entries.append(entry)
 
 

@@ -131,6 +131,53 @@ async def test_an_elicited_delete_cancelled_while_the_user_is_asked_leaves_lines
         assert [(e["event"], e["outcome"]) for e in lines] == [("end", "awaiting_confirmation")]
 
 
+FULL_DISK = "/dev/full"  # opens for appending; every write fails (ENOSPC), as on a full disk
+
+
+@pytest.mark.parametrize("mode", ERAS)
+async def test_an_audit_log_that_cannot_be_written_stops_every_change_and_lets_reads_run(mode):
+    api, asked = FakeApi(), []
+    client = api.client()
+    gate = Gate(client, tokens=ConfirmationTokens(b"audit-test-secret-0123"), audit=AuditLog(FULL_DISK))
+    async with Client(create_server(client, gate=gate), mode=mode,
+                      elicitation_callback=answering("accept", asked)) as session:
+        read = await session.call_tool("get_sim_card", {"sim_card_id": SIM_ID})
+        changes = [await session.call_tool(name, arguments) for name, arguments in (
+            ("update_sim_card", {"sim_card_id": SIM_ID, "tags": ["audited"]}),  # a plain write
+            ("delete_sim_card", {"sim_card_id": SIM_ID}),  # asked about first
+            ("apply_to_sim_cards", {"operation": "disable_sim_card", "sim_card_ids": [SIM_ID]}))]
+    assert not read.is_error, read.content[0].text
+    assert api.changes() == []
+    for result in changes:
+        said = result.content[0].text
+        assert result.is_error and "audit log cannot be written" in said and "Nothing was sent" in said, said
+        assert result.structured_content["error"]["kind"] == "audit_unavailable"
+    if mode == "legacy":  # the question is not even put: its own line comes first
+        assert asked == []
+
+
+async def test_a_plan_whose_audit_log_fails_midway_sends_no_sim_after_that(tmp_path):
+    """The plan's line was written; the log then fills up: every SIM not yet sent is not sent, and says why."""
+    from plan_rig import PlanRig
+
+    rig = PlanRig(policy="off", audit_path=str(tmp_path / "audit.jsonl"))
+    group, members = await rig.group_of(6)
+    written = AuditLog._write
+
+    def plan_line_then_full(self, entry, line=None, **options):
+        self.path = str(tmp_path / "audit.jsonl") if entry["tool"] == "apply_to_sim_cards" else FULL_DISK
+        written(self, entry, line, **options)
+
+    rig.audit._write = plan_line_then_full.__get__(rig.audit)
+    async with Client(rig.server, mode="auto") as client:
+        result = await client.call_tool("apply_to_sim_cards", {
+            "operation": "disable_sim_card", "filter": {"sim_card_group_id": group}})
+    rows = result.structured_content["data"]
+    assert [r["outcome"] for r in rows] == ["failed"] * 6 and "audit log" in rows[0]["reason"]
+    assert rig.changes() == []
+    await rig.aclose()
+
+
 async def test_refusals_are_recorded_read_only_policy_and_bad_tokens(tmp_path):
     path = tmp_path / "audit.jsonl"
     settings = cli.load_settings(cli.parse_args(["--sandbox", "--read-only"]))

@@ -301,11 +301,20 @@ def test_a_short_secret_or_an_unwritable_audit_log_stops_the_server_at_start(mon
 
 
 @pytest.mark.anyio
-async def test_an_audit_log_that_fails_later_does_not_hide_the_calls_result(tmp_path):
+async def test_an_audit_log_that_fails_after_the_change_was_sent_does_not_hide_the_calls_result(tmp_path):
+    """The send line is on record; the end line that cannot be written is reported, and the model still learns
+    what happened. (A log that cannot take the send line stops the change: tests/gate/test_audit.py.)"""
     rig, seen = Rig(), []
-    rig.gate.audit = AuditLog(str(tmp_path / "audit.jsonl"))
-    (tmp_path / "audit.jsonl").unlink()
-    (tmp_path / "audit.jsonl").mkdir()  # appending now fails
+    audit = rig.gate.audit = AuditLog(str(tmp_path / "audit.jsonl"))
+    written = audit._write
+
+    def full_after_the_send_line(entry, line=None, **options):
+        written(entry, line, **options)
+        if entry["event"] == "send":
+            audit.path = "/dev/full"  # appending now fails, as on a full disk
+
+    audit._write = full_after_the_send_line
     async with Client(rig.server, mode="auto", elicitation_callback=answering("accept", seen)) as client:
         result = await client.call_tool("disable_sim_card", {"sim_card_id": SIM_ID})
     assert not result.is_error and len(rig.api.gated()) == 1
+    assert "send" in (tmp_path / "audit.jsonl").read_text()

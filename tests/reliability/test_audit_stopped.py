@@ -123,3 +123,27 @@ async def test_http_server_stopped_mid_change_writes_an_unknown_end_line_and_exi
     send, _ = stopped_in_flight_lines(path)
     assert send["caller"]["transport"] == "http" and send["caller"]["token"].startswith("token-")
     assert API_KEY not in path.read_text() and TOKEN not in path.read_text()
+
+
+def test_the_call_command_stopped_mid_change_writes_an_unknown_end_line_and_exits(tmp_path):
+    """`telnyx-iot-mcp call` killed by SIGTERM (a CI job cancelled, a script's timeout) while its DELETE is in
+    flight: the call is cancelled, its send line gets its end line, and the command exits by the signal."""
+    path = tmp_path / "audit.jsonl"
+    with Upstream(default=reply(200, {"data": {"id": SIM_ID}})) as upstream:
+        upstream.play(hang(60))
+        process = subprocess.Popen(
+            [SCRIPT, "--confirm", "off", "--audit-log", str(path), "call", "delete_sim_card",
+             "--args", json.dumps({"sim_card_id": SIM_ID})], text=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, env=clean_env(TELNYX_API_KEY=API_KEY, TELNYX_BASE_URL=upstream.base_url))
+        try:
+            wait_until(lambda: upstream.seen)  # the DELETE has reached Telnyx, and is not answered
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=15)
+        finally:
+            process.kill()
+            stderr = process.communicate()[1]
+    assert [s.method for s in upstream.seen] == ["DELETE"]
+    assert process.returncode == -signal.SIGTERM, stderr
+    send, _ = stopped_in_flight_lines(path)
+    assert send["caller"]["transport"] == "terminal"
+    assert API_KEY not in path.read_text() and API_KEY not in stderr

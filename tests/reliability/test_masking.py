@@ -61,11 +61,13 @@ def test_a_limit_never_cuts_a_secret_into_a_piece_that_passes():
     assert cut_first_leaks > 20  # cutting, then masking whole keys (as the server once did) leaks at these offsets
 
 
-def test_a_body_holding_a_prefix_or_suffix_of_a_key_is_noticed():
+def test_a_body_holding_any_run_of_fragment_characters_of_a_key_is_noticed():
     register_secret(SERVER_KEY)
     for n in range(FRAGMENT, len(SERVER_KEY) + 1):
-        assert holds_secret(b'{"tags": ["' + SERVER_KEY[:n].encode() + b'"]}'), n
-        assert holds_secret(b'{"tags": ["' + SERVER_KEY[-n:].encode() + b'"]}'), n
+        for start in range(len(SERVER_KEY) - n + 1):  # runs of 9 to 14 characters inside the key once passed
+            assert holds_secret(b'{"tags": ["' + SERVER_KEY[start:start + n].encode() + b'"]}'), (start, n)
+    for start in range(len(SERVER_KEY) - FRAGMENT + 2):
+        assert not holds_secret(b'{"tags": ["' + SERVER_KEY[start:start + FRAGMENT - 1].encode() + b'"]}'), start
     assert not holds_secret(b'{"data": {"id": "' + SIM.encode() + b'"}}')
 
 
@@ -100,6 +102,10 @@ def echoes(key: str) -> list[tuple[int, Any, dict[str, str]]]:
         (200, {"data": [{"id": SIM, "tags": [key[3:3 + 2 * FRAGMENT]]}],
                "meta": {"page_number": 1, "page_size": 20, "total_pages": 1, "total_results": 1}}, {}),
     ]
+    for n in range(FRAGMENT, 2 * FRAGMENT):  # a run from inside the key, alone in a successful answer
+        cases += [(200, {"data": [{"id": SIM, "tags": [key[start:start + n]]}],
+                         "meta": {"page_number": 1, "page_size": 20, "total_pages": 1, "total_results": 1}}, {})
+                  for start in range(1, len(key) - n, 3)]
     return cases
 
 

@@ -1,0 +1,229 @@
+"""Fleet events: what the watcher reports when the fleet changes while nobody is asking.
+
+Telnyx sends no SIM events, so they are computed: each poll reads the fleet once, and `detect` compares it
+with what the previous poll saw. An event's id is derived from what happened (the SIM, the condition, the
+billing period or the new value), so the same occurrence gets the same id however often, and by whichever
+replica, it is computed: that is what makes emission once-only across restarts and failover.
+
+Each type has a subscription schema (what a subscriber may narrow it by) and a payload schema (`data`),
+compact and free of secrets: ids, ICCIDs, statuses, amounts, network codes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from ..tools.words import megabytes, status_of
+
+THRESHOLD = "sim_card.data_threshold_crossed"
+STATUS = "sim_card.status_changed"
+ACTION = "sim_card_action.finished"
+NETWORK = "sim_card.new_network"
+SILENT = "sim_card.silent"
+DEFAULT_THRESHOLD = 80.0
+DEFAULT_SILENT_HOURS = 24.0
+FINISHED = ("completed", "failed")
+
+_SIM_FILTERS = {
+    "sim_card_group_id": {"type": "string", "format": "uuid", "description": "Only SIMs in this group."},
+    "tags": {"type": "array", "items": {"type": "string", "maxLength": 128}, "maxItems": 20,
+             "description": "Only SIMs with all of these tags."},
+    "sim_card_ids": {"type": "array", "items": {"type": "string", "format": "uuid"}, "maxItems": 1000,
+                     "description": "Only these SIMs."},
+}
+_SIM_PAYLOAD = {"sim_card_id": {"type": "string"}, "iccid": {"type": ["string", "null"]},
+                "sim_card_group_id": {"type": ["string", "null"]}}
+
+
+def _schema(properties: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "properties": properties, "additionalProperties": False}
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    description: str
+    subscription: dict[str, Any]  # JSON Schema of a subscription's arguments
+    payload: dict[str, Any]  # JSON Schema of an event's `data`
+
+
+EVENT_TYPES: dict[str, EventType] = {t.name: t for t in (
+    EventType(THRESHOLD, "A SIM's data use this billing period crossed a percentage of its own data limit.",
+              _schema({**_SIM_FILTERS, "threshold": {"type": "number", "minimum": 1, "maximum": 100,
+                                                     "default": DEFAULT_THRESHOLD,
+                                                     "description": "Percent of the SIM's data limit."}}),
+              _schema({**_SIM_PAYLOAD, "threshold_percent": {"type": "number"}, "used_mb": {"type": "number"},
+                       "limit_mb": {"type": "number"}, "period": {"type": "string", "description": "YYYY-MM, UTC"}})),
+    EventType(STATUS, "A SIM's status changed (enabled, disabled, standby, data_limit_exceeded, ...).",
+              _schema(_SIM_FILTERS),
+              _schema({**_SIM_PAYLOAD, "from": {"type": "string"}, "to": {"type": "string"}})),
+    EventType(ACTION, "A SIM card action (enable, disable, standby, public IP, voice) completed or failed.",
+              _schema({"sim_card_ids": _SIM_FILTERS["sim_card_ids"]}),
+              _schema({"sim_card_id": {"type": ["string", "null"]}, "action_id": {"type": "string"},
+                       "action_type": {"type": ["string", "null"]}, "status": {"type": "string"},
+                       "reason": {"type": ["string", "null"]}})),
+    EventType(SILENT, "An enabled SIM that used to send data has sent none for a number of hours.",
+              _schema({**_SIM_FILTERS, "hours": {"type": "number", "minimum": 1, "maximum": 720,
+                                                 "default": DEFAULT_SILENT_HOURS}}),
+              _schema({**_SIM_PAYLOAD, "silent_since": {"type": "string"}, "hours": {"type": "number"}})),
+)}
+
+
+@dataclass(frozen=True)
+class Event:
+    id: str
+    type: str
+    time: str  # ISO 8601, UTC: when the watcher saw it
+    sim_card_id: str | None
+    data: dict[str, Any]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "type": self.type, "time": self.time, "sim_card_id": self.sim_card_id,
+                "data": self.data}
+
+
+def event_id(*parts: Any) -> str:
+    return "evt_" + hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()[:32]
+
+
+def period_of(moment: float) -> str:
+    """The billing period a moment falls in: the calendar month in UTC."""
+    return datetime.fromtimestamp(moment, timezone.utc).strftime("%Y-%m")
+
+
+def iso(moment: float) -> str:
+    return datetime.fromtimestamp(moment, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@dataclass
+class Seen:
+    """What the watcher remembers of one SIM between polls (kept in the state store)."""
+
+    status: str | None = None
+    networks: list[str] = field(default_factory=list)  # "mcc-mnc" seen, oldest first
+    used_mb: float | None = None
+    grew_at: float | None = None  # when its use this period last grew (None: never seen sending)
+    silences: list[float] = field(default_factory=list)  # the hours of silence reported since grew_at
+
+    def as_json(self) -> dict[str, Any]:
+        return {"s": self.status, "n": self.networks, "u": self.used_mb, "g": self.grew_at, "q": self.silences}
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any]) -> Seen:
+        return cls(value.get("s"), list(value.get("n") or []), value.get("u"), value.get("g"),
+                   list(value.get("q") or []))
+
+
+def _sim_data(sim: dict[str, Any]) -> dict[str, Any]:
+    return {"sim_card_id": sim.get("id"), "iccid": sim.get("iccid"), "sim_card_group_id": sim.get("sim_card_group_id")}
+
+
+def detect_sims(sims: list[dict[str, Any]], seen: dict[str, Seen], *, now: float, thresholds: tuple[float, ...], silent_hours: tuple[float, ...]) -> list[Event]:
+    """Events from one read of the SIM list, updating `seen` in place.
+
+    On the first poll the fleet is learned: statuses and networks seen for the first time are not changes;
+    a threshold already crossed is reported (its id holds the period, so once per period, also after a
+    restart). Silence needs a SIM seen sending first, so the first poll never reports one."""
+    events: list[Event] = []
+    stamp, period = iso(now), period_of(now)
+    for sim in sims:
+        sim_id = sim.get("id")
+        if not sim_id:
+            continue
+        before = seen.get(sim_id)
+        known = before is not None
+        state = before or Seen()
+        base = _sim_data(sim)
+        status = status_of(sim)
+        if known and status and state.status and status != state.status:
+            events.append(Event(event_id(STATUS, sim_id, state.status, status, sim.get("updated_at") or stamp),
+                                STATUS, stamp, sim_id, {**base, "from": state.status, "to": status}))
+        state.status = status or state.status
+
+        used = megabytes(sim.get("current_billing_period_consumed_data"))
+        limit = megabytes(sim.get("data_limit"))
+        if used is not None and limit:
+            for threshold in thresholds:
+                if used >= limit * threshold / 100:
+                    events.append(Event(event_id(THRESHOLD, sim_id, threshold, period), THRESHOLD, stamp, sim_id,
+                                        {**base, "threshold_percent": threshold, "used_mb": round(used, 2),
+                                         "limit_mb": round(limit, 2), "period": period}))
+        if used is not None:
+            if state.used_mb is not None and (used > state.used_mb or 0 < used < state.used_mb):
+                state.grew_at, state.silences = now, []  # it sent (a smaller amount: a new period began)
+            state.used_mb = used
+
+        if status == "enabled" and state.grew_at is not None:
+            quiet_hours = (now - state.grew_at) / 3600
+            for hours in silent_hours:
+                if quiet_hours >= hours and hours not in state.silences:
+                    events.append(Event(event_id(SILENT, sim_id, state.grew_at, hours), SILENT, stamp, sim_id,
+                                        {**base, "silent_since": iso(state.grew_at), "hours": hours}))
+                    state.silences.append(hours)
+        seen[sim_id] = state
+    return events
+
+
+def _moment(text: Any) -> float | None:
+    try:
+        return datetime.fromisoformat(str(text).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def detect_actions(actions: list[dict[str, Any]], running: set[str], *, now: float,
+                   since: float | None) -> list[Event]:
+    """Actions that finished since the last poll (`since`; None: this is the first, and what already finished
+    is history). `running` holds the ids seen in progress, updated in place."""
+    events: list[Event] = []
+    stamp = iso(now)
+    for action in actions:
+        action_id = action.get("id")
+        status = status_of(action)
+        if not action_id or not status:
+            continue
+        if status in FINISHED:
+            finished_at = _moment(action.get("updated_at"))
+            if action_id in running or (since is not None and (finished_at is None or finished_at >= since)):
+                events.append(Event(event_id(ACTION, action_id, status), ACTION, stamp, action.get("sim_card_id"), {
+                    "sim_card_id": action.get("sim_card_id"), "action_id": action_id,
+                    "action_type": action.get("action_type"), "status": status,
+                    "reason": (action.get("status") or {}).get("reason") if isinstance(action.get("status"), dict)
+                    else None}))
+            running.discard(action_id)
+        else:
+            running.add(action_id)
+    return events
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """What one subscriber wants: event types and the SIMs they concern. Empty means all."""
+
+    types: frozenset[str] = frozenset()
+    sim_card_group_id: str | None = None
+    tags: frozenset[str] = frozenset()
+    sim_card_ids: frozenset[str] = frozenset()
+    threshold: float = DEFAULT_THRESHOLD
+    silent_hours: float = DEFAULT_SILENT_HOURS
+
+    def wants(self, event: Event, sim: dict[str, Any] | None) -> bool:
+        if self.types and event.type not in self.types:
+            return False
+        if event.type == THRESHOLD and event.data.get("threshold_percent") != self.threshold:
+            return False
+        if event.type == SILENT and event.data.get("hours") != self.silent_hours:
+            return False
+        if self.sim_card_ids and event.sim_card_id not in self.sim_card_ids:
+            return False
+        if self.sim_card_group_id or self.tags:
+            if sim is None:  # an action of a SIM outside the list read: it cannot be matched, so it is left out
+                return False
+            if self.sim_card_group_id and sim.get("sim_card_group_id") != self.sim_card_group_id:
+                return False
+            if self.tags and not self.tags <= set(sim.get("tags") or ()):
+                return False
+        return True

@@ -1,0 +1,333 @@
+"""The watcher: polls the fleet for every subscriber at once and turns what changed into events, each once.
+
+One poll reads the SIM list (every page, at the API's largest page size) and the first page of SIM card
+actions, whatever the number of subscribers: what a subscriber wants is chosen from the events afterwards.
+What the poll saw and the events it found are written to the watch state in one step: a log where each
+event id is logged once, in order, its position being the cursor. Each consumer (the terminal command, a
+webhook subscription, an MCP client polling) reads the log after its cursor, so a restart neither repeats
+nor loses an event. With Redis, replicas share the state and elect one poller with a lease.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any, Protocol
+
+from ..tools.client import TelnyxClient
+from ..tools.dashboard import read_pages
+from .events import Event, Seen, detect_actions, detect_sims
+from .state import MEMORY_URLS, REDIS_SCHEMES, StoreUnavailable, default_state_dir
+
+WATCH_FILE = "watch.sqlite3"
+MAX_SIM_CARDS = 100_000
+ACTIONS_PER_POLL = 250
+CLOCK_SLACK = 300.0  # seconds: an action finished this long before the last poll still counts as new
+KEEP_EVENTS = 40 * 86400.0  # seconds delivered events are kept (longer than a billing period)
+SIM_FIELDS = ["id", "iccid", "status", "sim_card_group_id", "tags", "data_limit",
+              "current_billing_period_consumed_data", "current_mcc", "current_mnc", "updated_at"]
+
+
+class WatchState(Protocol):
+    """What the watcher keeps: its view of the fleet, an append-only log of events (each id once, numbered in
+    order: the number is the cursor), each consumer's cursor, webhook subscriptions, and the poller's lease."""
+
+    async def load(self, account: str) -> dict[str, Any]: ...
+    async def commit(self, account: str, state: dict[str, Any], events: list[Event]) -> list[Event]: ...
+    async def read(self, account: str, after: int, limit: int = 1000) -> list[tuple[int, Event]]: ...
+    async def head(self, account: str) -> int: ...
+    async def cursor(self, account: str, consumer: str) -> int | None: ...
+    async def set_cursor(self, account: str, consumer: str, seq: int) -> None: ...
+    async def subscriptions(self) -> dict[str, dict[str, Any]]: ...
+    async def put_subscription(self, sub_id: str, value: dict[str, Any] | None) -> None: ...
+    async def lead(self, account: str, holder: str, seconds: float) -> bool: ...
+    async def aclose(self) -> None: ...
+
+
+def _event(row: str | bytes) -> Event:
+    value = json.loads(row)
+    return Event(value["id"], value["type"], value["time"], value.get("sim_card_id"), value.get("data") or {})
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+class SqliteWatchState:
+    """The watch state in a SQLite file beside the server's state (owner-only: it holds webhook secrets)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        try:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+            self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+            for attempt in range(50):  # a first open by several processes at once: switching mode may be busy
+                try:
+                    self._db.execute("PRAGMA journal_mode=WAL")
+                    break
+                except sqlite3.OperationalError:
+                    time.sleep(0.05 * (attempt + 1))
+            self._db.executescript("""
+                CREATE TABLE IF NOT EXISTS watch_state (account TEXT PRIMARY KEY, value TEXT NOT NULL);
+                CREATE TABLE IF NOT EXISTS watch_events (seq INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL,
+                    id TEXT NOT NULL, body TEXT NOT NULL, queued REAL NOT NULL, UNIQUE (account, id));
+                CREATE TABLE IF NOT EXISTS watch_cursors (account TEXT NOT NULL, consumer TEXT NOT NULL,
+                    seq INTEGER NOT NULL, PRIMARY KEY (account, consumer)) WITHOUT ROWID;
+                CREATE TABLE IF NOT EXISTS watch_subscriptions (id TEXT PRIMARY KEY, value TEXT NOT NULL);
+                CREATE TABLE IF NOT EXISTS watch_lease (account TEXT PRIMARY KEY, holder TEXT NOT NULL,
+                    until REAL NOT NULL);
+            """)
+        except (OSError, sqlite3.Error) as error:
+            raise StoreUnavailable(f"the watch state {self.path} cannot be opened ({error})") from None
+
+    def _run(self, work):
+        try:
+            with self._lock:
+                return work(self._db)
+        except sqlite3.Error as error:
+            raise StoreUnavailable(f"the watch state {self.path} cannot be used ({error})") from None
+
+    def _transaction(self, work):
+        def run(db: sqlite3.Connection):
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(db)
+                db.execute("COMMIT")
+                return result
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return self._run(run)
+
+    async def load(self, account: str) -> dict[str, Any]:
+        row = self._run(lambda db: db.execute("SELECT value FROM watch_state WHERE account = ?", (account,)).fetchone())
+        return json.loads(row[0]) if row else {}
+
+    async def commit(self, account: str, state: dict[str, Any], events: list[Event]) -> list[Event]:
+        """Save what the poll saw and log its events, in one step; returns the events not logged before."""
+        now = time.time()
+
+        def work(db: sqlite3.Connection) -> list[Event]:
+            db.execute("INSERT OR REPLACE INTO watch_state (account, value) VALUES (?, ?)", (account, _json(state)))
+            fresh = [e for e in events if db.execute(
+                "INSERT OR IGNORE INTO watch_events (account, id, body, queued) VALUES (?, ?, ?, ?)",
+                (account, e.id, _json(e.as_json()), now)).rowcount == 1]
+            db.execute("DELETE FROM watch_events WHERE queued < ?", (now - KEEP_EVENTS,))
+            return fresh
+        return self._transaction(work)
+
+    async def read(self, account: str, after: int, limit: int = 1000) -> list[tuple[int, Event]]:
+        rows = self._run(lambda db: db.execute(
+            "SELECT seq, body FROM watch_events WHERE account = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (account, after, limit)).fetchall())
+        return [(seq, _event(body)) for seq, body in rows]
+
+    async def head(self, account: str) -> int:
+        row = self._run(lambda db: db.execute("SELECT MAX(seq) FROM watch_events WHERE account = ?",
+                                              (account,)).fetchone())
+        return row[0] or 0
+
+    async def cursor(self, account: str, consumer: str) -> int | None:
+        row = self._run(lambda db: db.execute("SELECT seq FROM watch_cursors WHERE account = ? AND consumer = ?",
+                                              (account, consumer)).fetchone())
+        return row[0] if row else None
+
+    async def set_cursor(self, account: str, consumer: str, seq: int) -> None:
+        self._run(lambda db: db.execute("INSERT OR REPLACE INTO watch_cursors (account, consumer, seq) VALUES (?, ?, ?)",
+                                        (account, consumer, seq)))
+
+    async def subscriptions(self) -> dict[str, dict[str, Any]]:
+        rows = self._run(lambda db: db.execute("SELECT id, value FROM watch_subscriptions").fetchall())
+        return {i: json.loads(v) for i, v in rows}
+
+    async def put_subscription(self, sub_id: str, value: dict[str, Any] | None) -> None:
+        if value is None:
+            self._run(lambda db: db.execute("DELETE FROM watch_subscriptions WHERE id = ?", (sub_id,)))
+        else:
+            self._run(lambda db: db.execute("INSERT OR REPLACE INTO watch_subscriptions (id, value) VALUES (?, ?)",
+                                            (sub_id, _json(value))))
+
+    async def lead(self, account: str, holder: str, seconds: float) -> bool:
+        now = time.time()
+
+        def work(db: sqlite3.Connection) -> bool:
+            row = db.execute("SELECT holder, until FROM watch_lease WHERE account = ?", (account,)).fetchone()
+            mine = row is None or row[0] == holder or row[1] < now
+            if mine:
+                db.execute("INSERT OR REPLACE INTO watch_lease (account, holder, until) VALUES (?, ?, ?)",
+                           (account, holder, now + seconds))
+            return mine
+        return self._transaction(work)
+
+    async def aclose(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+# Log one poll's events atomically: each id once (a marker key kept as long as events are), numbered in order.
+_COMMIT = """
+redis.call('SET', KEYS[1], ARGV[1])
+local fresh = {}
+for i = 3, #ARGV, 2 do
+  if redis.call('SET', KEYS[4] .. ARGV[i], 1, 'NX', 'EX', ARGV[2]) then
+    local seq = redis.call('INCR', KEYS[3])
+    redis.call('ZADD', KEYS[2], seq, cjson.encode({seq, ARGV[i + 1]}))
+    table.insert(fresh, ARGV[i])
+  end
+end
+return fresh
+"""
+
+
+class RedisWatchState:
+    """The watch state shared by replicas (the same keys whichever replica polls); one poller holds a lease."""
+
+    PREFIX = "telnyx-iot-mcp:watch:"
+    MAX_LOGGED = 100_000  # events kept per account, newest
+
+    def __init__(self, url: str) -> None:
+        import redis.asyncio as redis
+
+        self._redis = redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+
+    def _key(self, account: str, part: str) -> str:
+        return f"{self.PREFIX}{account}:{part}"
+
+    async def _call(self, work):
+        import redis
+
+        try:
+            return await work(self._redis)
+        except (redis.RedisError, OSError) as error:
+            raise StoreUnavailable(f"Redis cannot be used for the watch state ({type(error).__name__})") from None
+
+    async def load(self, account: str) -> dict[str, Any]:
+        raw = await self._call(lambda r: r.get(self._key(account, "state")))
+        return json.loads(raw) if raw else {}
+
+    async def commit(self, account: str, state: dict[str, Any], events: list[Event]) -> list[Event]:
+        args: list[Any] = [_json(state), int(KEEP_EVENTS)]
+        for event in events:
+            args += [event.id, _json(event.as_json())]
+        keys = [self._key(account, p) for p in ("state", "log", "seq", "id:")]
+        fresh = await self._call(lambda r: r.eval(_COMMIT, len(keys), *keys, *args))
+        await self._call(lambda r: r.zremrangebyrank(self._key(account, "log"), 0, -self.MAX_LOGGED - 1))
+        ids = {f.decode() if isinstance(f, bytes) else f for f in fresh or []}
+        return [e for e in events if e.id in ids]
+
+    async def read(self, account: str, after: int, limit: int = 1000) -> list[tuple[int, Event]]:
+        rows = await self._call(lambda r: r.zrangebyscore(self._key(account, "log"), f"({after}", "+inf",
+                                                           start=0, num=limit))
+        found = []
+        for row in rows:
+            seq, body = json.loads(row)
+            found.append((int(seq), _event(body)))
+        return found
+
+    async def head(self, account: str) -> int:
+        return int(await self._call(lambda r: r.get(self._key(account, "seq"))) or 0)
+
+    async def cursor(self, account: str, consumer: str) -> int | None:
+        raw = await self._call(lambda r: r.hget(self._key(account, "cursors"), consumer))
+        return int(raw) if raw is not None else None
+
+    async def set_cursor(self, account: str, consumer: str, seq: int) -> None:
+        await self._call(lambda r: r.hset(self._key(account, "cursors"), consumer, seq))
+
+    async def subscriptions(self) -> dict[str, dict[str, Any]]:
+        rows = await self._call(lambda r: r.hgetall(self.PREFIX + "subscriptions"))
+        return {(k.decode() if isinstance(k, bytes) else k): json.loads(v) for k, v in rows.items()}
+
+    async def put_subscription(self, sub_id: str, value: dict[str, Any] | None) -> None:
+        if value is None:
+            await self._call(lambda r: r.hdel(self.PREFIX + "subscriptions", sub_id))
+        else:
+            await self._call(lambda r: r.hset(self.PREFIX + "subscriptions", sub_id, _json(value)))
+
+    async def lead(self, account: str, holder: str, seconds: float) -> bool:
+        async def work(r) -> bool:
+            key = self._key(account, "lease")
+            if await r.set(key, holder, nx=True, px=int(seconds * 1000)):
+                return True
+            if (await r.get(key) or b"").decode() == holder:
+                await r.pexpire(key, int(seconds * 1000))
+                return True
+            return False
+        return await self._call(work)
+
+    async def aclose(self) -> None:
+        await self._redis.aclose()
+
+
+def open_watch_state(state_url: str | None, state_dir: str | None) -> WatchState:
+    """The watch state beside the server's state store: Redis when that is Redis, else a SQLite file."""
+    url = (state_url or "").strip()
+    scheme = url.split(":", 1)[0].lower()
+    if scheme in REDIS_SCHEMES:
+        return RedisWatchState(url)
+    if scheme == "sqlite":
+        path = url[len("sqlite:"):]
+        return SqliteWatchState(Path(path[2:] if path.startswith("//") else path).with_name(WATCH_FILE))
+    if url.lower() in MEMORY_URLS:
+        import tempfile
+
+        return SqliteWatchState(Path(tempfile.mkdtemp(prefix="telnyx-iot-watch-")) / WATCH_FILE)
+    return SqliteWatchState((Path(state_dir).expanduser() if state_dir else default_state_dir()) / WATCH_FILE)
+
+
+def account_key(api_key: str | None, scope: str = "") -> str:
+    """Whose fleet (and which selection of it) a watch state is about, without holding the key: a digest."""
+    digest = hmac.new(b"telnyx-iot-mcp watch account", (api_key or "sandbox").encode(), hashlib.sha256)
+    digest.update(b"\x1f" + scope.encode())
+    return digest.hexdigest()[:24]
+
+
+class Watcher:
+    """Polls one account's fleet; `poll` returns the events found (queued in the state before it returns)."""
+
+    def __init__(self, client: TelnyxClient, state: WatchState, account: str, *,
+                 thresholds: tuple[float, ...], silent_hours: tuple[float, ...], clock=time.time) -> None:
+        self.client = client
+        self.state = state
+        self.account = account
+        self.thresholds = tuple(sorted(set(thresholds)))
+        self.silent_hours = tuple(sorted(set(silent_hours)))
+        self.clock = clock
+        self.holder = secrets.token_hex(8)
+        self.sims: dict[str, dict[str, Any]] = {}  # the last SIM list read, for subscriptions by group or tag
+
+    async def poll(self) -> list[Event]:
+        """Read the fleet once; returns the events it found that were not queued before."""
+        now = self.clock()
+        saved = await self.state.load(self.account)
+        seen = {k: Seen.from_json(v) for k, v in (saved.get("sims") or {}).items()}
+        running = set(saved.get("running") or [])
+        last = saved.get("polled_at")
+        sims, _ = await read_pages(self.client, "list_sim_cards", {"fields": SIM_FIELDS}, MAX_SIM_CARDS)
+        actions, _ = await read_pages(self.client, "list_sim_card_actions", {}, ACTIONS_PER_POLL)
+        self.sims = {s["id"]: s for s in sims if s.get("id")}
+        events = detect_sims(sims, seen, now=now, thresholds=self.thresholds, silent_hours=self.silent_hours)
+        events += detect_actions(actions, running, now=now,
+                                 since=None if last is None else last - CLOCK_SLACK)
+        return await self.state.commit(self.account, {
+            "polled_at": now, "sims": {k: v.as_json() for k, v in seen.items()}, "running": sorted(running),
+        }, events)
+
+    async def unread(self, consumer: str, limit: int = 1000) -> list[tuple[int, Event]]:
+        """Events `consumer` has not taken yet, oldest first (all logged ones for a new consumer)."""
+        return await self.state.read(self.account, await self.state.cursor(self.account, consumer) or 0, limit)
+
+    async def taken(self, consumer: str, seq: int) -> None:
+        await self.state.set_cursor(self.account, consumer, seq)
+
+    async def lead(self, seconds: float) -> bool:
+        return await self.state.lead(self.account, self.holder, seconds)

@@ -1,0 +1,250 @@
+"""MCP Events through a real MCP client: events/list, events/poll, and signed webhooks to a receiver that checks them."""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from mcp import Client, types
+from mcp.shared.exceptions import MCPError
+from pydantic import TypeAdapter
+from standardwebhooks import Webhook, WebhookVerificationError
+
+from telnyx_iot_mcp.server.app import create_server
+from telnyx_iot_mcp.server.event_methods import CALLBACK_ERROR, INVALID_PARAMS, NOT_FOUND, EventService
+from telnyx_iot_mcp.server.watcher import SqliteWatchState
+from test_watcher import Clock, fleet, over, sims, use
+
+pytestmark = pytest.mark.anyio
+ANSWER = TypeAdapter(dict)
+
+
+def whsec() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+class Receiver:
+    """A webhook endpoint on loopback that verifies every delivery with standardwebhooks."""
+
+    def __init__(self, secret: str, *, echo: bool = True) -> None:
+        self.secret, self.echo = secret, echo
+        self.events: list[dict] = []
+        self.refused: list[str] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["content-length"]))
+                try:
+                    payload = Webhook(receiver.secret).verify(body, dict(self.headers))
+                except WebhookVerificationError as error:
+                    receiver.refused.append(str(error))
+                    self.send_response(400)
+                    self.end_headers()
+                    return
+                answer = b""
+                if payload.get("type") == "verification":
+                    answer = payload["challenge"].encode() if receiver.echo else b"ok"
+                else:
+                    receiver.events.append({**payload, "subscription": self.headers["X-MCP-Subscription-Id"]})
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+def service_for(tmp_path, client, clock, *, allow_private=True, caller="alice"):
+    async def who() -> str:
+        return caller
+
+    return EventService(client, SqliteWatchState(tmp_path / "watch.db"), api_key=None, interval=60,
+                        allow_private=allow_private, caller=who, clock=clock)
+
+
+class Raw(types.Request[dict, str]):
+    """A request of a method the SDK has no type for, its params sent as given."""
+
+
+async def request(client: Client, method: str, params: dict) -> dict:
+    return await client.session.send_request(Raw(method=method, params=params), ANSWER)
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_list_and_poll_through_an_mcp_client(tmp_path, mode):
+    clock = Clock()
+    app, _, api = fleet(clock=clock)
+    service = service_for(tmp_path, api, clock)
+    async with Client(create_server(api, events=service), mode=mode) as client:
+        if mode == "auto":  # extensions are declared from protocol 2026-07-28 on
+            assert "io.modelcontextprotocol/events" in (client.server_capabilities.extensions or {})
+        listed = (await request(client, "events/list", {}))["events"]
+        assert {e["name"] for e in listed} == {"sim_card.data_threshold_crossed", "sim_card.status_changed",
+                                               "sim_card_action.finished", "sim_card.silent"}
+        assert all(e["inputSchema"]["type"] == "object" and e["payloadSchema"]["type"] == "object" for e in listed)
+        start = await request(client, "events/poll", {"name": "sim_card.data_threshold_crossed",
+                                                      "arguments": {"threshold": 90}, "cursor": None})
+        assert start["events"] == [] and start["nextPollMs"] == 60_000
+        target = next(d for d in sims(app).values() if d.get("data_limit") and not over(d, 90))
+        use(app, target, float(target["data_limit"]["amount"]) * 0.95)
+        clock.now += 61
+        found = await request(client, "events/poll", {"name": "sim_card.data_threshold_crossed",
+                                                      "arguments": {"threshold": 90}, "cursor": start["cursor"]})
+        assert [e["data"]["sim_card_id"] for e in found["events"]] == [target["id"]]
+        assert found["events"][0]["data"]["threshold_percent"] == 90
+        again = await request(client, "events/poll", {"name": "sim_card.data_threshold_crossed",
+                                                      "arguments": {"threshold": 90}, "cursor": found["cursor"]})
+        assert again["events"] == []
+        with pytest.raises(MCPError) as bad:
+            await request(client, "events/poll", {"name": "sim_card.data_threshold_crossed",
+                                                  "arguments": {"threshold": 500}, "cursor": None})
+        assert bad.value.code == INVALID_PARAMS and "threshold" in bad.value.message
+        with pytest.raises(MCPError) as unknown:
+            await request(client, "events/poll", {"name": "sim_card.exploded", "cursor": None})
+        assert unknown.value.code == NOT_FOUND
+    await api.aclose()
+
+
+async def test_webhooks_are_signed_verified_and_bound_to_their_caller(tmp_path):
+    clock = Clock()
+    app, transport, api = fleet(clock=clock)
+    secret = whsec()
+    receiver = Receiver(secret)
+    service = service_for(tmp_path, api, clock)
+    try:
+        async with Client(create_server(api, events=service)) as client:
+            subscribed = await request(client, "events/subscribe", {
+                "name": "sim_card.status_changed", "arguments": {},
+                "delivery": {"mode": "webhook", "url": receiver.url, "secret": secret}, "ttlMs": 3_600_000})
+            assert subscribed["id"].startswith("sub_") and subscribed["refreshBefore"]
+            await service.deliver_once()  # the first poll learns the fleet: no status is a change yet
+            assert receiver.events == []
+            target = next(d for d in sims(app).values() if d["status"]["value"] == "enabled")
+            app.state.sandbox.store.put("sim_cards", {**target, "status": {"value": "disabled", "reason": ""}})
+            clock.now += 61
+            assert await service.deliver_once() == 1
+            assert [e["data"]["sim_card_id"] for e in receiver.events] == [target["id"]]
+            event = receiver.events[0]
+            assert event["name"] == "sim_card.status_changed" and event["subscription"] == subscribed["id"]
+            assert event["eventId"].startswith("evt_") and event["cursor"]
+            clock.now += 61
+            assert await service.deliver_once() == 0  # once
+
+            # Another caller holds nothing of alice's: it cannot remove her subscription.
+            service.caller = lambda: _value("mallory")
+            with pytest.raises(MCPError) as other:
+                await request(client, "events/unsubscribe", {"name": "sim_card.status_changed", "arguments": {},
+                                                             "delivery": {"url": receiver.url}})
+            assert other.value.code == NOT_FOUND
+            service.caller = lambda: _value("alice")
+            await request(client, "events/unsubscribe", {"name": "sim_card.status_changed", "arguments": {},
+                                                         "delivery": {"url": receiver.url}})
+            assert await service.state.subscriptions() == {}
+    finally:
+        receiver.close()
+        await api.aclose()
+
+
+async def _value(text: str) -> str:
+    return text
+
+
+def test_signatures_hold_only_for_the_exact_body():
+    from telnyx_iot_mcp.server.webhooks import signed
+
+    secret = whsec()
+    body = json.dumps({"eventId": "evt_1", "data": {"x": 1}}).encode()
+    headers = signed(secret, "evt_1", body, "sub_1")
+    assert Webhook(secret).verify(body, headers)["eventId"] == "evt_1"
+    with pytest.raises(WebhookVerificationError):
+        Webhook(secret).verify(body.replace(b"1}", b"2}"), headers)  # tampered
+    with pytest.raises(WebhookVerificationError):
+        Webhook(secret).verify(body, {**headers, "webhook-timestamp": str(int(headers["webhook-timestamp"]) - 3600)})
+    with pytest.raises(WebhookVerificationError):
+        Webhook(secret).verify(body, {k: v for k, v in headers.items() if k != "webhook-signature"})
+    with pytest.raises(WebhookVerificationError):
+        Webhook(whsec()).verify(body, headers)  # another secret
+
+
+@pytest.mark.parametrize("url, allow, says", [
+    ("http://127.0.0.1:9/hook", False, "private or local address"),
+    ("http://10.0.0.5/hook", False, "private or local address"),
+    ("https://169.254.169.254/latest/meta-data", False, "private or local address"),
+    ("https://user:pw@example.com/hook", True, "user name or password"),
+    ("ftp://example.com/hook", True, "https://"),
+])
+async def test_private_and_odd_targets_are_refused(tmp_path, url, allow, says):
+    clock = Clock()
+    _, _, api = fleet(clock=clock)
+    service = service_for(tmp_path, api, clock, allow_private=allow)
+    async with Client(create_server(api, events=service)) as client:
+        with pytest.raises(MCPError) as refused:
+            await request(client, "events/subscribe", {"name": "sim_card.silent", "arguments": {},
+                                                       "delivery": {"mode": "webhook", "url": url, "secret": whsec()}})
+        assert refused.value.code == INVALID_PARAMS and says in refused.value.message
+        assert await service.state.subscriptions() == {}
+    await api.aclose()
+
+
+async def test_an_endpoint_that_does_not_echo_the_challenge_is_not_subscribed(tmp_path):
+    clock = Clock()
+    _, _, api = fleet(clock=clock)
+    secret = whsec()
+    receiver = Receiver(secret, echo=False)
+    service = service_for(tmp_path, api, clock)
+    try:
+        async with Client(create_server(api, events=service)) as client:
+            with pytest.raises(MCPError) as refused:
+                await request(client, "events/subscribe", {
+                    "name": "sim_card.silent", "arguments": {},
+                    "delivery": {"mode": "webhook", "url": receiver.url, "secret": secret}})
+            assert refused.value.code == CALLBACK_ERROR and refused.value.data["reason"] == "challenge_failed"
+            with pytest.raises(MCPError) as weak:
+                await request(client, "events/subscribe", {
+                    "name": "sim_card.silent", "arguments": {},
+                    "delivery": {"mode": "webhook", "url": receiver.url, "secret": "whsec_c2hvcnQ="}})
+            assert weak.value.code == INVALID_PARAMS and "24 to 64" in weak.value.message
+        assert await service.state.subscriptions() == {}
+    finally:
+        receiver.close()
+        await api.aclose()
+
+
+async def test_upstream_requests_per_round_are_the_same_for_1_and_100_subscribers(tmp_path):
+    clock = Clock()
+    app, transport, api = fleet(sim_count=600, clock=clock)
+    secret = whsec()
+    receiver = Receiver(secret)
+    service = service_for(tmp_path, api, clock)
+    groups = sorted({d["sim_card_group_id"] for d in sims(app).values()})
+    cost = {}
+    try:
+        async with Client(create_server(api, events=service)) as client:
+            for count in (1, 100):
+                for i in range(count):
+                    await request(client, "events/subscribe", {
+                        "name": "sim_card.status_changed", "arguments": {"sim_card_group_id": groups[i % len(groups)],
+                                                                         "tags": [f"t{count}-{i}"]},
+                        "delivery": {"mode": "webhook", "url": receiver.url, "secret": secret}})
+                clock.now += 61
+                before = transport.requests
+                await service.deliver_once()
+                cost[count] = transport.requests - before
+                for sub_id in list(await service.state.subscriptions()):
+                    await service.state.put_subscription(sub_id, None)
+        assert cost[1] == cost[100] == 4  # 3 pages of 250 SIMs and a page of actions per poll
+    finally:
+        receiver.close()
+        await api.aclose()

@@ -1,0 +1,155 @@
+"""The watcher against the sandbox: each event once, the first poll learns the fleet, restarts repeat nothing."""
+
+from __future__ import annotations
+
+import anyio
+import httpx
+import pytest
+
+from redis_server import RedisServer
+from telnyx_iot_mcp.sandbox import create_app
+from telnyx_iot_mcp.server.events import ACTION, SILENT, STATUS, THRESHOLD, Subscription
+from telnyx_iot_mcp.server.watcher import RedisWatchState, SqliteWatchState, Watcher
+from telnyx_iot_mcp.tools.client import TelnyxClient
+
+pytestmark = pytest.mark.anyio
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_796_000_000.0  # mid-December 2026
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Counting(httpx.AsyncBaseTransport):
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner, self.requests = inner, 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests += 1
+        return await self.inner.handle_async_request(request)
+
+
+def fleet(sim_count: int = 48, clock: Clock | None = None):
+    app = create_app(sim_count=sim_count, action_delay=0.0, clock=clock or Clock())
+    transport = Counting(httpx.ASGITransport(app=app))
+    return app, transport, TelnyxClient(base_url="http://sandbox/v2", transport=transport)
+
+
+def sims(app) -> dict:
+    return app.state.sandbox.store.collection("sim_cards")
+
+
+def put(app, doc: dict, **fields) -> None:
+    app.state.sandbox.store.put("sim_cards", {**doc, **fields})
+
+
+def use(app, doc: dict, mb: float) -> None:
+    put(app, doc, current_billing_period_consumed_data={"amount": f"{mb:.2f}", "unit": "MB"})
+
+
+def over(doc: dict, percent: float) -> bool:
+    used = float(doc["current_billing_period_consumed_data"]["amount"])
+    return bool(doc.get("data_limit")) and used >= float(doc["data_limit"]["amount"]) * percent / 100
+
+
+async def test_first_poll_learns_and_nothing_repeats_after_a_restart(tmp_path):
+    clock = Clock()
+    app, _, client = fleet(clock=clock)
+    expected = {d["id"] for d in sims(app).values() if over(d, 80)}
+    assert expected, "the demo fleet has SIMs over 80% of their limit"
+    watcher = Watcher(client, SqliteWatchState(tmp_path / "w.db"), "acct", thresholds=(80,), silent_hours=(24,),
+                      clock=clock)
+    first = await watcher.poll()
+    assert {e.type for e in first} == {THRESHOLD}  # statuses and networks seen first are not changes
+    assert {e.sim_card_id for e in first} == expected
+    assert await watcher.poll() == []  # the same conditions: nothing new
+    assert {e.id for _, e in await watcher.unread("me")} == {e.id for e in first}
+    await watcher.taken("me", await watcher.state.head("acct"))
+    await watcher.state.aclose()
+
+    again = Watcher(client, SqliteWatchState(tmp_path / "w.db"), "acct", thresholds=(80,), silent_hours=(24,),
+                    clock=clock)
+    assert await again.poll() == []
+    assert await again.unread("me") == []  # a restart: the conditions already reported stay reported
+    await client.aclose()
+
+
+async def test_status_change_finished_action_and_silence(tmp_path):
+    clock = Clock()
+    app, _, client = fleet(clock=clock)
+    watcher = Watcher(client, SqliteWatchState(tmp_path / "w.db"), "acct", thresholds=(80,), silent_hours=(24,),
+                      clock=clock)
+    await watcher.poll()
+    await watcher.taken("me", await watcher.state.head("acct"))
+    enabled = [d for d in sims(app).values() if d["status"]["value"] == "enabled" and not over(d, 80)]
+    target, quiet = enabled[0], enabled[2]
+
+    response = await client._http.post(f"/sim_cards/{target['id']}/actions/disable")
+    assert response.status_code == 202, response.text
+    clock.now += 60
+    await watcher.poll()  # the action is seen in progress (or already done)
+    clock.now += 60
+    use(app, quiet, float(quiet["current_billing_period_consumed_data"]["amount"]) + 5)
+    await watcher.poll()
+    by_type = {}
+    for _, e in await watcher.unread("me"):
+        by_type.setdefault(e.type, []).append(e)
+    assert [e.sim_card_id for e in by_type[STATUS]] == [target["id"]]
+    assert by_type[STATUS][0].data["from"] == "enabled" and by_type[STATUS][0].data["to"] == "disabled"
+    assert [e.data["action_type"] for e in by_type[ACTION]] == ["disable"]
+    assert by_type[ACTION][0].data["status"] == "completed"
+    assert SILENT not in by_type
+    await watcher.taken("me", await watcher.state.head("acct"))
+
+    clock.now += 23 * 3600
+    assert [e for e in await watcher.poll() if e.type == SILENT] == []  # 23 hours: not yet
+    clock.now += 2 * 3600
+    silent = [e for e in await watcher.poll() if e.type == SILENT]
+    assert [e.sim_card_id for e in silent] == [quiet["id"]]  # only the one seen sending, then silent
+    clock.now += 3600
+    assert [e for e in await watcher.poll() if e.type == SILENT] == []  # once
+    await client.aclose()
+
+
+async def test_upstream_requests_per_poll_do_not_grow_with_subscribers(tmp_path):
+    app, transport, client = fleet(sim_count=600)
+    watcher = Watcher(client, SqliteWatchState(tmp_path / "w.db"), "acct", thresholds=(80,), silent_hours=(24,))
+    await watcher.poll()
+    groups = sorted({d["sim_card_group_id"] for d in sims(app).values()})
+    for count in (1, 100):
+        subscriptions = [Subscription(sim_card_group_id=groups[i % len(groups)]) for i in range(count)]
+        before = transport.requests
+        await watcher.poll()
+        for subscription in subscriptions:
+            [e for _, e in await watcher.unread("x") if subscription.wants(e, watcher.sims.get(e.sim_card_id))]
+        assert transport.requests - before == 4  # 3 pages of 250 SIMs and one page of actions, whoever listens
+    await client.aclose()
+
+
+async def test_ten_thousand_sims_every_seeded_event_once_across_two_replicas_on_redis():
+    clock = Clock()
+    app, _, client = fleet(sim_count=10_000, clock=clock)
+    with RedisServer() as redis:
+        replicas = [Watcher(client, RedisWatchState(redis.url), "acct", thresholds=(80,), silent_hours=(24,),
+                            clock=clock) for _ in range(2)]
+        assert await replicas[0].lead(60) and not await replicas[1].lead(60)  # one poller at a time
+        await replicas[0].poll()
+        await replicas[0].taken("me", await replicas[0].state.head("acct"))
+        seeded = [d for d in sims(app).values() if d["status"]["value"] == "enabled" and not over(d, 80)
+                  and d.get("data_limit")][:50]
+        for doc in seeded:
+            use(app, doc, float(doc["data_limit"]["amount"]) * 0.85)
+        # the first poller is gone; the other takes over the lease once it lapses, and polls the same state
+        await replicas[1].state.lead("acct", replicas[1].holder, 60) or None
+        found = await replicas[1].poll() + await replicas[0].poll()
+        unread = await replicas[1].unread("me")
+        assert sorted(e.sim_card_id for _, e in unread) == sorted(d["id"] for d in seeded)
+        assert len(found) == len(seeded)  # both computed them; each is logged once
+        await replicas[1].taken("me", unread[-1][0])
+        assert await replicas[0].unread("me") == []
+        for replica in replicas:
+            await replica.state.aclose()
+    await client.aclose()
