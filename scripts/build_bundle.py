@@ -26,8 +26,9 @@ from telnyx_iot_mcp.server.selection import CATALOG, TOOLSETS
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 REPOSITORY = PYPROJECT["project"]["urls"]["Repository"]
-# Besides the packages themselves: what pyproject.toml names (readme, license) for uv to build the project.
-PROJECT_FILES = ("pyproject.toml", "README.md", "LICENSE")
+# Besides the packages themselves: what pyproject.toml names (readme, license) for uv to build the project, and
+# uv.lock, so the host's uv installs the dependency versions the release was tested with (`uv run --frozen`).
+PROJECT_FILES = ("pyproject.toml", "README.md", "LICENSE", "uv.lock")
 
 # Settings the user fills in when installing, passed to the server as its environment variables.
 USER_CONFIG = {
@@ -78,7 +79,7 @@ def manifest() -> dict:
             "entry_point": "telnyx_iot_mcp/__main__.py",
             "mcp_config": {
                 "command": "uv",
-                "args": ["run", "--quiet", "--directory", "${__dirname}", "telnyx-iot-mcp"],
+                "args": ["run", "--quiet", "--frozen", "--directory", "${__dirname}", "telnyx-iot-mcp"],
                 "env": {variable: f"${{user_config.{name}}}" for name, (_, variable) in USER_CONFIG.items()},
             },
         },

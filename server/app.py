@@ -27,7 +27,7 @@ from ..tools.waiting import wait_for_action
 from . import apps
 from .audit import RequestIdRecorder, current_call, new_call_id
 from .state import StoreUnavailable
-from .gate import Gate, Verdict
+from .gate import CardAnswer, Gate, Verdict
 from .dynamic import DYNAMIC_NAMES, DYNAMIC_TOOLS, describe, search, tool_problems
 from . import journal, plans
 from .prompting import prompt_handlers
@@ -184,8 +184,8 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
     tools = DYNAMIC_TOOLS if tools_mode == "dynamic" else [tool_for(op, undoable=UNDO in exposed)
                                                            for op in exposed.values()]
     tools = [apps.with_app(t) if t.name == "show_fleet_dashboard" else t for t in tools]
-    # Hosts that draw MCP Apps also get the confirmation card on every call that can be gated, and its tool.
-    drawn = {"call_operation"} | {op.name for op in exposed.values() if isinstance(op, Operation) and op.gated}
+    # Hosts that draw MCP Apps also get the confirmation card on every call that may ask a person, and its tool.
+    drawn = {"call_operation"} | {op.name for op in exposed.values() if op.may_ask}
     app_tools = [apps.with_app(t) if t.name in drawn else t for t in tools]
     if any(t.name in drawn for t in tools):
         app_tools.append(apps.CONFIRM_CHANGE)
@@ -201,11 +201,12 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
             return None
 
     async def run_operation(ctx: ServerRequestContext, params: types.CallToolRequestParams, op: Operation,
-                            arguments: dict[str, Any]) -> types.CallToolResult | types.InputRequiredResult:
+                            arguments: dict[str, Any], card: CardAnswer | None = None,
+                            ) -> types.CallToolResult | types.InputRequiredResult:
         """The one call path of every operation: validate, gate, execute, shape the result."""
         async def decide() -> Verdict:
             check_arguments(op, arguments)
-            return await gate.check(ctx, params, op, arguments)
+            return await gate.check(ctx, params, op, arguments, card)
 
         return await audited(ctx, op, arguments, decide, lambda verdict: run_verdict(ctx, op, verdict))
 
@@ -255,20 +256,25 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
         finally:
             current_call.reset(audited_call)
 
-    async def run_confirmed(ctx: ServerRequestContext, arguments: dict[str, Any]) -> types.CallToolResult:
-        """confirm_change: the card's Confirm, for the exact call it showed; every check of the token path."""
+    async def run_confirmed(ctx: ServerRequestContext, params: types.CallToolRequestParams,
+                            ) -> types.CallToolResult | types.InputRequiredResult:
+        """confirm_change: the card's Confirm. The exact call the card showed runs through its own call path,
+        the card's answer in place of an elicited one: every check of that path applies (a plan resolves its
+        SIM cards again and runs only on the set the card showed)."""
+        arguments = dict(params.arguments or {})
         name, inner, token = arguments.get("tool"), arguments.get("arguments"), arguments.get("confirmation")
-        op = exposed.get(name) if isinstance(name, str) else None
-        if not isinstance(op, Operation) or not isinstance(inner, dict) or not isinstance(token, str):
-            return error_result(ToolError("invalid_arguments", f"{apps.CONFIRM_TOOL} takes the tool, arguments "
-                                          "and confirmation of a card this server showed. Nothing was sent."))
-
-        async def decide() -> Verdict:
-            check_arguments(op, inner)
-            return await gate.confirm_from_app(ctx, op, inner, token, arguments.get("typed"))
-
-        return await audited(ctx, op, inner, decide,  # type: ignore[return-value]  # the card path never asks again
-                             lambda verdict: run_verdict(ctx, op, verdict))
+        content = arguments.get("content") or {}
+        tool = exposed.get(name) if isinstance(name, str) else None
+        if tool is None or not tool.may_ask or not isinstance(inner, dict) or not isinstance(token, str) \
+                or not isinstance(content, dict):
+            return error_result(ToolError("invalid_arguments", f"{apps.CONFIRM_TOOL} takes the tool, arguments, "
+                                          "confirmation and form answer of a card this server showed. Nothing was sent."))
+        card = CardAnswer(token, content)
+        inner_params = params.model_copy(update={"name": tool.name, "arguments": inner})
+        inner = unfilled(tool.name, given(dict(inner)))
+        if isinstance(tool, LocalTool):
+            return await run_plan(ctx, inner_params, tool, inner, card)
+        return await run_operation(ctx, inner_params, tool, inner, card)
 
     async def run_verdict(ctx: ServerRequestContext, op: Operation, verdict: Verdict) -> types.CallToolResult:
         """Send a call the gate let through: a send line before, an end line once Telnyx answered."""
@@ -309,13 +315,14 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
         return await audited(ctx, tool, arguments, decide, send)
 
     async def run_plan(ctx: ServerRequestContext, params: types.CallToolRequestParams, tool: LocalTool,
-                       arguments: dict[str, Any]) -> types.CallToolResult | types.InputRequiredResult:
+                       arguments: dict[str, Any], card: CardAnswer | None = None,
+                       ) -> types.CallToolResult | types.InputRequiredResult:
         """A change plan: asked about once for the resolved set of SIM cards, then one request per SIM."""
         resolved: list[plans.Plan] = []
 
         async def decide() -> Verdict:
             check_arguments(tool, arguments)  # type: ignore[arg-type]  # uses the name only
-            verdict, plan = await plans.decide(ctx, params, gate, arguments, exposed)
+            verdict, plan = await plans.decide(ctx, params, gate, arguments, exposed, card)
             resolved.append(plan)
             return verdict
 
@@ -357,7 +364,7 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
         if tools_mode == "dynamic" and params.name in DYNAMIC_NAMES:
             return await run_dynamic(ctx, params)
         if params.name == apps.CONFIRM_TOOL and apps.draws_apps(ctx) and apps.CONFIRM_CHANGE in app_tools:
-            return await run_confirmed(ctx, dict(params.arguments or {}))
+            return await run_confirmed(ctx, params)
         op = exposed.get(params.name)
         if op is None:
             return unknown_tool(params.name, params.arguments)

@@ -1,12 +1,16 @@
 """MCP Apps (`io.modelcontextprotocol/ui`): the fleet dashboard and the confirmation card, for hosts that draw Apps.
 
 One self-contained HTML App (`ui/app.html`: no external scripts, fonts or requests, so the host's default
-content policy holds) draws whichever result it is given: the fleet dashboard, or, for a gated call from a
-host that renders Apps but cannot elicit, a card with the preview and Confirm / Cancel buttons.
+content policy holds) draws whichever result it is given: the fleet dashboard, or, for a call that needs a
+person's yes (by class, effect rule, change plan or secret reveal) from a host that renders Apps but cannot
+elicit, a card drawn from the very form request an elicitation would send (message and requested schema),
+with Confirm / Cancel buttons.
 
 Confirm calls `confirm_change`, a tool only the App may call (`visibility: ["app"]`, listed only to clients
-that declare the extension). Its token travels in the result's `_meta`, which hosts keep from the model, and
-is of a purpose the gated tool itself refuses: the model is given nothing it could confirm with by itself.
+that declare the extension), with the form's answer. Its token travels in the result's `_meta`, which hosts
+keep from the model, and is of a purpose the tool itself refuses: the model is given nothing it could confirm
+with by itself. The exact call then runs through the ordinary call path, its answer judged by the gate like
+an elicited one (server/gate.py).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ CONFIRM_CHANGE = types.Tool(
             "tool": {"type": "string"},
             "arguments": {"type": "object"},
             "confirmation": {"type": "string"},
-            "typed": {"type": "string"},
+            "content": {"type": "object", "description": "The answer to the card's form."},
         },
         "required": ["tool", "arguments", "confirmation"],
         "additionalProperties": False,
@@ -81,21 +85,22 @@ async def read_resource(ctx: ServerRequestContext, params: types.ReadResourceReq
         meta={"ui": {"csp": {}, "prefersBorder": True}})])
 
 
-def card_result(operation: str, arguments: dict[str, Any], token: str, question: str, summary: str,
-                challenge: Any, expires_at: str) -> types.CallToolResult:
-    """A gated call's answer to an Apps host that cannot elicit: text telling the model to wait, and the card."""
+def card_result(operation: str, arguments: dict[str, Any], token: str, ask: types.ElicitRequestFormParams,
+                summary: str, expires_at: str) -> types.CallToolResult:
+    """A call's answer to an Apps host that cannot elicit: text telling the model to wait, and the card, which
+    carries the form request an elicitation would have sent."""
     text = (f"Waiting for the user: they are shown a card to confirm or cancel this change. {summary} "
             "Nothing was sent to Telnyx. Do not call the tool again or try to confirm it yourself; the user's "
             "answer will come in the conversation.")
     card = {
         "tool": CONFIRM_TOOL, "operation": operation, "arguments": arguments, "token": token,
-        "question": question, "title": "Confirm this change", "expires_at": expires_at,
-        "challenge": {"label": challenge.label, "expected": challenge.expected} if challenge else None,
+        "title": "Confirm this change", "expires_at": expires_at,
+        "elicitation": ask.model_dump(mode="json", by_alias=True, exclude_none=True),
     }
     return types.CallToolResult(
         content=[types.TextContent(type="text", text=text)],
         structured_content={"confirmation": {"status": "awaiting_user", "operation": operation,
-                                             "question": question, "expires_at": expires_at}},
+                                             "question": ask.message, "expires_at": expires_at}},
         meta={CONFIRMATION_META: card},
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
+import re
 import sys
 from collections.abc import Sequence
 
@@ -34,116 +35,236 @@ def refuse_key_flags(argv: Sequence[str]) -> None:
                  "Set TELNYX_API_KEY, or TELNYX_API_KEY_FILE to a file holding the key.")
 
 
-def add_selection_flags(parser: argparse.ArgumentParser, default: object) -> None:
-    """Which tools to offer; on subcommands with default SUPPRESS so the flags work before or after the command."""
-    parser.add_argument("--sandbox", action="store_true", default=default,
-                        help="serve an offline demo fleet instead of the real API (no key needed)")
-    parser.add_argument("--read-only", action="store_true", default=default,
-                        help="offer only tools that read; every write, destructive or billable tool is removed")
-    parser.add_argument("--toolsets", metavar="NAME,...", default=default,
-                        help="offer only these toolsets (default all): " + ", ".join(TOOLSETS))
-    parser.add_argument("--tools", metavar="NAME,...", default=default,
-                        help="offer these tools (alone, or on top of --toolsets)")
-    parser.add_argument("--exclude-tools", metavar="NAME,...", default=default, help="never offer these tools")
-    parser.add_argument("--tools-mode", choices=["static", "dynamic"], default=default,
-                        help="static: one MCP tool per operation (default); dynamic: three tools that search, "
-                             "describe and call them")
+EXAMPLES = """examples:
+  telnyx-iot-mcp --sandbox                       serve MCP over stdio on an offline demo fleet (no key)
+  telnyx-iot-mcp                                 serve MCP over stdio on Telnyx (TELNYX_API_KEY)
+  telnyx-iot-mcp --transport http --port 0       serve Streamable HTTP; the address is printed on stderr
+  telnyx-iot-mcp tools --search "pause billing"  which tool does what
+  telnyx-iot-mcp call list_sim_cards --sandbox --args '{"page_size": 3}'
+  telnyx-iot-mcp call get_sim_card --args @args.json
+  telnyx-iot-mcp doctor                          check the key, the state store and Telnyx, changing nothing
+  eval "$(telnyx-iot-mcp completion bash)"       tab completion (bash; zsh alike)
+
+Every flag can also be set in the environment: the variable is named after it in brackets.
+Docs: https://github.com/telnyx-iot-mcp/telnyx-iot-mcp/tree/main/docs
+"""
+
+KEY_ENV = {"api_key": "TELNYX_API_KEY", "base_url": "TELNYX_BASE_URL", "api_key_file": "TELNYX_API_KEY_FILE"}
+FLAG_OF: dict[str, str] = {}  # settings field -> the flag that sets it
 
 
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    refuse_key_flags(sys.argv[1:] if argv is None else argv)
-    parser = argparse.ArgumentParser(
-        prog="telnyx-iot-mcp", allow_abbrev=False,
-        description="MCP server for the Telnyx IoT API. Reads TELNYX_API_KEY from the environment.",
-    )
-    parser.add_argument("--version", action="version", version=f"telnyx-iot-mcp {__version__}")
-    add_selection_flags(parser, None)
-    parser.add_argument("--sandbox-state", metavar="PATH", default=None,
-                        help="keep the sandbox fleet in this SQLite file between runs")
-    parser.add_argument("--confirm", choices=["elicit-or-token", "elicit-only", "off"], default=None,
-                        help="before destructive or billable calls: ask the user (elicitation), else return a "
-                             "single-use confirmation token (default); elicit-only refuses when the client cannot "
-                             "ask; off asks nothing (only for automation that confirms elsewhere)")
-    parser.add_argument("--confirm-ttl", type=float, default=None, metavar="SECONDS",
-                        help="how long a confirmation token stays valid (default 300)")
-    parser.add_argument("--state-dir", metavar="DIR", default=None,
-                        help="where spent confirmation tokens and the server's secret are kept (default "
-                             "$XDG_STATE_HOME/telnyx-iot-mcp, else ~/.local/state/telnyx-iot-mcp)")
-    parser.add_argument("--state-url", metavar="URL", default=None,
-                        help="memory (this process only), sqlite:///PATH, or redis://HOST:PORT/DB to share "
-                             "confirmations and one request budget between replicas (default: SQLite in --state-dir)")
-    parser.add_argument("--rate-limit", type=float, default=None, metavar="PER_SECOND",
-                        help="start at most this many requests to Telnyx per second (shared by replicas with "
-                             "--state-url redis://...)")
-    parser.add_argument("--audit-log", metavar="PATH", default=None,
-                        help="append the audit log to this file: JSON lines for every change (before it is sent and how it ended) and every refusal")
-    parser.add_argument("--audit-reads", action=argparse.BooleanOptionalAction, default=None,
-                        help="also a line for every read (default on; --no-audit-reads keeps changes and refusals only)")
-    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
-    http = parser.add_argument_group("Streamable HTTP (the access token comes from TELNYX_IOT_MCP_HTTP_TOKEN "
-                                     "or --http-token-file, never from the command line)")
-    http.add_argument("--transport", choices=["stdio", "http"], default=None, help="default: stdio")
-    http.add_argument("--host", dest="http_host", default=None, help="address to bind (default 127.0.0.1)")
-    http.add_argument("--port", dest="http_port", type=int, default=None, help="port to bind (default 8000)")
-    http.add_argument("--stateless", action="store_true", default=None,
-                      help="keep no sessions, for several replicas behind a load balancer")
-    http.add_argument("--http-token-file", metavar="PATH", default=None,
-                      help="file holding the bearer token MCP clients must send")
-    http.add_argument("--allowed-hosts", default=None, metavar="HOST[:PORT],...",
-                      help="Host header values to accept besides the bound address (e.g. the load balancer's name)")
-    http.add_argument("--allow-client-api-key", action="store_true", default=None,
-                      help="let each request carry its own Telnyx key in the X-Telnyx-Api-Key header")
+def env_name(field: str) -> str:
+    """The environment variable of a settings field."""
+    return KEY_ENV.get(field) or f"TELNYX_IOT_MCP_{field.upper()}"
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with did-you-mean for flags and subcommands, and examples under --help."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        from ..tools.suggest import did_you_mean
+
+        unknown = re.match(r"unrecognized arguments: (.*)", message)
+        if unknown:
+            flags = [word.split("=", 1)[0] for word in unknown[1].split() if word.startswith("-")]
+            message += did_you_mean(flags, ALL_FLAGS)
+        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if choice:
+            message += did_you_mean([choice[1]], re.findall(r"'([^']*)'", choice[2]))
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+ALL_FLAGS: set[str] = set()
+
+
+def flag(parser, *names: str, field: str | None = None, default: object = None, **options) -> None:
+    """One flag; `field` is the setting it sets (its environment variable goes into the help)."""
+    if field:
+        options["help"] = f"{options.get('help', '')} [{env_name(field)}]".strip()
+        options.setdefault("dest", field)
+        FLAG_OF.setdefault(field, names[0])
+    ALL_FLAGS.update(parser.add_argument(*names, default=default, **options).option_strings)
+
+
+def add_global_flags(parser: argparse.ArgumentParser, default: object, *, http: bool = True) -> None:
+    """The flags every command takes; on subcommands with default SUPPRESS, so they work on either side of the
+    command (`telnyx-iot-mcp --sandbox call ...` and `telnyx-iot-mcp call ... --sandbox` alike)."""
+    on = {"action": "store_true"}
+    flag(parser, "--sandbox", field="sandbox", default=default, **on,
+         help="serve an offline demo fleet instead of the real API (no key needed)")
+    flag(parser, "--sandbox-state", field="sandbox_state", default=default, metavar="PATH",
+         help="keep the sandbox fleet in this SQLite file between runs")
+    flag(parser, "--read-only", field="read_only", default=default, **on,
+         help="offer only tools that read; every write, destructive or billable tool is removed")
+    flag(parser, "--toolsets", field="toolsets", default=default, metavar="NAME,...",
+         help="offer only these toolsets (default all): " + ", ".join(TOOLSETS))
+    flag(parser, "--tools", field="tools", default=default, metavar="NAME,...",
+         help="offer these tools (alone, or on top of --toolsets)")
+    flag(parser, "--exclude-tools", field="exclude_tools", default=default, metavar="NAME,...",
+         help="never offer these tools")
+    flag(parser, "--tools-mode", field="tools_mode", default=default, choices=["static", "dynamic"],
+         help="static: one MCP tool per operation (default); dynamic: three tools that search, describe and "
+              "call them")
+    flag(parser, "--confirm", field="confirm", default=default, choices=["elicit-or-token", "elicit-only", "off"],
+         help="before destructive or billable calls: ask the user (elicitation), else return a single-use "
+              "confirmation token (default); elicit-only refuses when the client cannot ask; off asks nothing "
+              "(only for automation that confirms elsewhere)")
+    flag(parser, "--confirm-ttl", field="confirm_ttl", default=default, type=float, metavar="SECONDS",
+         help="how long a confirmation token stays valid (default 300)")
+    flag(parser, "--state-dir", field="state_dir", default=default, metavar="DIR",
+         help="where spent confirmation tokens and the server's secret are kept (default "
+              "$XDG_STATE_HOME/telnyx-iot-mcp, else ~/.local/state/telnyx-iot-mcp)")
+    flag(parser, "--state-url", field="state_url", default=default, metavar="URL",
+         help="memory (this process only), sqlite:///PATH, or redis://HOST:PORT/DB to share confirmations and "
+              "one request budget between replicas (default: SQLite in --state-dir)")
+    flag(parser, "--rate-limit", field="rate_limit", default=default, type=float, metavar="PER_SECOND",
+         help="start at most this many requests to Telnyx per second (shared by replicas with --state-url "
+              "redis://...)")
+    flag(parser, "--audit-log", field="audit_log", default=default, metavar="PATH",
+         help="append the audit log to this file: JSON lines for every change (before it is sent and how it "
+              "ended) and every refusal")
+    flag(parser, "--audit-reads", field="audit_reads", default=default, action=argparse.BooleanOptionalAction,
+         help="also a line for every read (default on; --no-audit-reads keeps changes and refusals only)")
+    flag(parser, "--log-level", default=default, choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+         help="log lines on stderr from this level up (default INFO when serving, WARNING for commands)")
+    flag(parser, "-v", "--verbose", default=default, action="store_true",
+         help="commands (call, tools, doctor): show the log on stderr too, the audit lines among it")
+    if not http:
+        return
+    group = parser.add_argument_group("Streamable HTTP (the access token comes from TELNYX_IOT_MCP_HTTP_TOKEN "
+                                      "or --http-token-file, never from the command line)")
+    flag(group, "--transport", field="transport", default=default, choices=["stdio", "http"],
+         help="default: stdio")
+    flag(group, "--host", field="host", dest="http_host", default=default,
+         help="address to bind (default 127.0.0.1)")
+    flag(group, "--port", field="port", dest="http_port", default=default, type=int,
+         help="port to bind (default 8000; 0 picks a free one)")
+    flag(group, "--stateless", field="stateless", default=default, action="store_true",
+         help="keep no sessions, for several replicas behind a load balancer")
+    flag(group, "--http-token-file", field="http_token_file", default=default, metavar="PATH",
+         help="file holding the bearer token MCP clients must send")
+    flag(group, "--allowed-hosts", field="allowed_hosts", default=default, metavar="HOST[:PORT],...",
+         help="Host header values to accept besides the bound address (e.g. the load balancer's name)")
+    flag(group, "--allow-client-api-key", field="allow_client_api_key", default=default, action="store_true",
+         help="let each request carry its own Telnyx key in the X-Telnyx-Api-Key header")
     events = parser.add_argument_group("Fleet events (MCP Events: events/poll and webhooks)")
-    events.add_argument("--watch-interval", type=float, default=None, metavar="SECONDS",
-                        help="seconds between polls of the fleet for events (default 300)")
-    events.add_argument("--allow-private-webhooks", action="store_true", default=None,
-                        help="accept webhook URLs on private or loopback addresses (tests, on-premises receivers)")
-    commands = parser.add_subparsers(dest="command")
-    sandbox = commands.add_parser("sandbox", help="serve the sandbox's Telnyx-compatible HTTP API on 127.0.0.1")
+    flag(events, "--watch-interval", field="watch_interval", default=default, type=float, metavar="SECONDS",
+         help="seconds between polls of the fleet for events (default 300)")
+    flag(events, "--allow-private-webhooks", field="allow_private_webhooks", default=default, action="store_true",
+         help="accept webhook URLs on private or loopback addresses (tests, on-premises receivers)")
+
+
+SETTING_FLAGS = ("sandbox", "sandbox_state", "read_only", "toolsets", "tools", "exclude_tools", "tools_mode",
+                 "confirm", "confirm_ttl", "state_dir", "state_url", "rate_limit", "audit_log", "audit_reads",
+                 "transport", "http_host", "http_port", "stateless", "http_token_file", "allowed_hosts",
+                 "allow_client_api_key", "watch_interval", "allow_private_webhooks")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = Parser(prog="telnyx-iot-mcp", allow_abbrev=False, formatter_class=formatter, epilog=EXAMPLES,
+                    description="MCP server for the Telnyx IoT API. Reads TELNYX_API_KEY from the environment "
+                                "(or a file named by TELNYX_API_KEY_FILE).")
+    parser.add_argument("--version", action="version", version=f"telnyx-iot-mcp {__version__}")
+    add_global_flags(parser, None)
+    commands = parser.add_subparsers(dest="command", parser_class=Parser, metavar="COMMAND")
+
+    def command(name: str, help: str, examples: str, *, http: bool = True) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help, allow_abbrev=False, formatter_class=formatter,
+                                  epilog="examples:\n" + examples)
+        add_global_flags(sub, argparse.SUPPRESS, http=http)
+        return sub
+
+    tools = command("tools", "print the tool catalog (name, class, toolset, title)",
+                    "  telnyx-iot-mcp tools --read-only\n  telnyx-iot-mcp tools --search lst sim crads\n")
+    tools.add_argument("--search", nargs="+", metavar="WORDS",
+                       help="rank the tools for a request in plain words (typos forgiven), as dynamic mode's "
+                            "search_operations does")
+    call = command("call", "run one tool through the MCP server and print its result as JSON; calls that need "
+                           "confirmation ask on the terminal",
+                   "  telnyx-iot-mcp call list_sim_cards --sandbox --args '{\"page_size\": 3}'\n"
+                   "  telnyx-iot-mcp call get_sim_card --args @sim.json\n"
+                   "  echo '{\"sim_card_id\": \"...\"}' | telnyx-iot-mcp call get_sim_card --args -\n")
+    call.add_argument("tool", help="tool name, as listed by `telnyx-iot-mcp tools`")
+    call.add_argument("--args", dest="tool_args", metavar="JSON|@FILE|-", default="{}",
+                      help="the arguments: a JSON object, @FILE to read it from a file, or - to read it from stdin")
+    command("doctor", "check the API key, the state store and the connection to Telnyx, changing nothing",
+            "  telnyx-iot-mcp doctor\n  telnyx-iot-mcp doctor --state-url redis://localhost:6379/0\n")
+    completion = command("completion", "print a shell completion script",
+                         "  eval \"$(telnyx-iot-mcp completion bash)\"   # in ~/.bashrc\n"
+                         "  eval \"$(telnyx-iot-mcp completion zsh)\"    # in ~/.zshrc\n")
+    completion.add_argument("shell", choices=["bash", "zsh"])
+    sandbox = command("sandbox", "serve the sandbox's Telnyx-compatible HTTP API on 127.0.0.1",
+                      "  telnyx-iot-mcp sandbox --port 4010\n"
+                      "  TELNYX_BASE_URL=http://127.0.0.1:4010/v2 TELNYX_API_KEY=any telnyx-iot-mcp\n", http=False)
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=4010)
     sandbox.add_argument("--state", metavar="PATH", default=None, help="SQLite file to keep the fleet in")
     sandbox.add_argument("--api-key-required", action="store_true",
                          help="answer 401 unless requests carry TELNYX_API_KEY as a bearer token")
-    tools = commands.add_parser("tools", help="print the tool catalog (name, class, toolset, title)")
-    tools.add_argument("--search", nargs="+", metavar="WORDS",
-                       help="rank the tools for a request in plain words, as dynamic mode's search_operations does")
-    add_selection_flags(tools, argparse.SUPPRESS)
-    call = commands.add_parser("call", help="run one tool through the MCP server and print its result as JSON; "
-                                            "calls that need confirmation ask on the terminal")
-    call.add_argument("tool", help="tool name, as listed by `telnyx-iot-mcp tools`")
-    call.add_argument("--args", dest="tool_args", metavar="JSON", default="{}", help="the arguments as a JSON object")
-    add_selection_flags(call, argparse.SUPPRESS)
-    changes = commands.add_parser("changes", help="list the recent changes in the change journal, or show one "
-                                                  "(the state before, what was sent, each outcome)")
+    changes = command("changes", "list the recent changes in the change journal, or show one (the state "
+                                 "before, what was sent, each outcome)",
+                      "  telnyx-iot-mcp changes\n  telnyx-iot-mcp changes chg_0123456789abcdef\n")
     changes.add_argument("change_id", nargs="?", default=None, help="a change_id to show whole, as JSON")
     changes.add_argument("--limit", type=int, default=20, help="how many recent changes to list (1-100)")
     from .watch_command import add_parser as add_watch_parser
 
-    add_watch_parser(commands, add_selection_flags)
+    add_watch_parser(commands, lambda sub, default: add_global_flags(sub, default, http=False))
+    for sub in [parser, *commands.choices.values()]:  # every flag any command has, for did-you-mean
+        ALL_FLAGS.update(name for action in sub._actions for name in action.option_strings)
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    refuse_key_flags(argv)
+    parser = build_parser()
+    # A mistyped flag is named before argparse reads its value as a command ("--confirm-tl 3": invalid choice 3).
+    for token in argv:
+        if token == "--":
+            break
+        name = token.split("=", 1)[0]
+        if re.fullmatch(r"--[a-z][a-z-]*", name) and name not in ALL_FLAGS:
+            parser.error(f"unrecognized arguments: {name}")
     return parser.parse_args(argv)
 
 
+PLAIN_ERRORS = {  # pydantic's error types, in words
+    "greater_than_equal": "must be at least {ge}", "greater_than": "must be more than {gt}",
+    "less_than_equal": "must be at most {le}", "less_than": "must be less than {lt}",
+    "float_parsing": "must be a number", "int_parsing": "must be a whole number",
+    "float_type": "must be a number", "int_type": "must be a whole number",
+    "bool_parsing": "must be true or false (1/0, yes/no)", "literal_error": "must be one of {expected}",
+    "string_too_short": "must be at least {min_length} characters long",
+}
+
+
+def settings_problem(error: ValidationError, given: dict[str, object]) -> str:
+    """What is wrong, naming what the user set: the flag when given on the command line, else the variable."""
+    problems = []
+    for e in error.errors():
+        field = str(e["loc"][0]) if e["loc"] else ""
+        where = FLAG_OF.get(field, field) if field in given else env_name(field) if field else ""
+        template = PLAIN_ERRORS.get(e["type"])
+        try:
+            what = template.format(**e.get("ctx", {})) if template else e["msg"]
+        except (KeyError, IndexError):
+            what = e["msg"]
+        what = what.removeprefix("Value error, ")
+        problems.append(f"{where} {what}" if where else what)
+    return "; ".join(problems)
+
+
 def load_settings(args: argparse.Namespace) -> Settings:
-    flags = {k: v for k, v in {
-        "sandbox": args.sandbox, "sandbox_state": args.sandbox_state, "read_only": args.read_only,
-        "confirm": args.confirm, "confirm_ttl": args.confirm_ttl, "audit_log": args.audit_log,
-        "audit_reads": args.audit_reads,
-        "state_dir": args.state_dir, "state_url": args.state_url, "rate_limit": args.rate_limit,
-        "toolsets": args.toolsets, "tools": args.tools, "exclude_tools": args.exclude_tools,
-        "tools_mode": args.tools_mode,
-        "transport": args.transport, "host": args.http_host, "port": args.http_port, "stateless": args.stateless,
-        "http_token_file": args.http_token_file, "allowed_hosts": args.allowed_hosts,
-        "allow_client_api_key": args.allow_client_api_key,
-        "watch_interval": args.watch_interval, "allow_private_webhooks": args.allow_private_webhooks,
-    }.items() if v is not None}
+    renamed = {"http_host": "host", "http_port": "port"}
+    flags = {renamed.get(k, k): getattr(args, k) for k in SETTING_FLAGS if getattr(args, k, None) is not None}
     if flags.get("sandbox_state"):
         flags["sandbox"] = True
     try:
         return Settings(**flags)
     except ValidationError as error:
-        fail("invalid settings: " + "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in error.errors()))
+        fail("invalid settings: " + settings_problem(error, flags))
 
 
 def fail(message: str) -> None:
@@ -167,7 +288,7 @@ def make_client(settings: Settings, store=None):
         from ..sandbox import create_app, summary
 
         app = create_app(state_path=settings.sandbox_state)
-        print(summary(app), file=sys.stderr)
+        logging.getLogger("telnyx_iot_mcp").info("%s", summary(app))
         options.update(base_url=SANDBOX_BASE_URL, transport=httpx.ASGITransport(app=app))
     key = settings.api_key.get_secret_value().strip() if settings.api_key else ""
     if settings.api_key is not None and not key and not settings.sandbox:
@@ -238,13 +359,13 @@ def selected(settings: Settings):
         fail(str(error))
 
 
-async def call_tool(settings: Settings, name: str, arguments_json: str) -> int:
+async def call_tool(settings: Settings, name: str, arguments_text: str) -> int:
     from .audit import audit_for, caller, this_process
-    from .commands import call_once, parse_arguments
+    from .commands import call_once, parse_arguments, read_arguments
     from .stopping import StopOnSignal
 
     try:
-        arguments = parse_arguments(arguments_json)
+        arguments = parse_arguments(read_arguments(arguments_text, sys.stdin))
     except ValueError as error:
         fail(str(error))
     selected(settings)  # unknown tool names stop the command before any connection
@@ -363,12 +484,20 @@ async def serve_stdio(settings: Settings) -> None:
 async def serve_http(settings: Settings) -> None:
     from . import http
     from .audit import audit_for
+    from .sessions import hide_session_ids
     from .stopping import StopOnSignal
 
+    hide_session_ids()
     try:
         token = http.access_token(settings)
     except http.HttpConfigError as error:
         fail(str(error))
+    try:
+        sock = http.bind(settings)
+    except OSError as error:
+        fail(f"cannot listen on {settings.host}:{settings.port} ({error.strerror}); choose another --port "
+             "(0 picks a free one) or --host")
+    settings = settings.model_copy(update={"port": sock.getsockname()[1]})  # --port 0: the port it got
     store = open_state(settings)
     client = make_client(settings, store)
     warm_in_background(settings, client)
@@ -379,7 +508,7 @@ async def serve_http(settings: Settings) -> None:
         app = http.create_http_app(build_server(settings, client, store, audit, events), settings, token=token,
                                    audit=audit)
         started()
-        await deliver_events(events, lambda: http.serve(app, settings, stopper))
+        await deliver_events(events, lambda: http.serve(app, settings, stopper, sock))
     finally:
         await client.aclose()
         await store.aclose()
@@ -395,6 +524,15 @@ def serve_sandbox(args: argparse.Namespace, settings: Settings) -> None:
     serve(host=args.host, port=args.port, state_path=args.state, api_key=key)
 
 
+COMMANDS = ("tools", "call", "changes", "doctor", "completion")  # run once and print: the log only when asked
+
+
+def log_level(args: argparse.Namespace) -> str:
+    if args.log_level:
+        return args.log_level
+    return "WARNING" if args.command in COMMANDS and not args.verbose else "INFO"
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     # httpx's own command-line client, which httpx imports when it can: with rich and pygments installed
     # (as they often are) that is tens of milliseconds of every first call, for a program this one never runs.
@@ -402,8 +540,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     # stdout is the protocol channel in stdio mode: every log line goes to stderr, written by a thread of its own.
     if not logging.getLogger().handlers:  # else logging was set up by the program that embeds this one
-        logging.basicConfig(level=args.log_level, handlers=[BackgroundStderr(sys.stderr)])
+        logging.basicConfig(level=log_level(args), handlers=[BackgroundStderr(sys.stderr)])
     secure_logging()
+    if args.command == "completion":
+        from .completion import script
+
+        sys.stdout.write(script(args.shell, build_parser()))
+        return
     settings = load_settings(args)
     if args.command:
         started()  # the MCP servers resume the collector themselves, once built
@@ -420,6 +563,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise SystemExit(anyio.run(call_tool, settings, args.tool, args.tool_args))
     if args.command == "changes":
         raise SystemExit(anyio.run(show_changes, settings, args.change_id, args.limit))
+    if args.command == "doctor":
+        from .doctor import doctor
+
+        raise SystemExit(anyio.run(doctor, settings))
     if args.command == "watch":
         raise SystemExit(anyio.run(watch_fleet, settings, args))
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 import anyio
@@ -36,6 +37,18 @@ def _columns(rows: list[tuple[str, str, str, str]]) -> str:
     return "\n".join("  ".join([*(cell.ljust(w) for cell, w in zip(row[:3], widths)), row[3]]) for row in rows)
 
 
+def read_arguments(source: str, stdin: TextIO) -> str:
+    """The --args text: as given, from a file (@PATH) or from stdin (-)."""
+    if source == "-":
+        return stdin.read()
+    if source.startswith("@"):
+        try:
+            return Path(source[1:]).expanduser().read_text(encoding="utf-8")
+        except OSError as error:
+            raise ValueError(f"--args {source}: the file cannot be read ({error.strerror})") from None
+    return source
+
+
 def parse_arguments(text: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
@@ -44,6 +57,18 @@ def parse_arguments(text: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ValueError("--args must be a JSON object, e.g. '{\"sim_card_id\": \"...\"}'")
     return value
+
+
+def unknown_tool(name: str, offered: Sequence[str]) -> str | None:
+    """Why `name` cannot be called, with the closest names, when no tool has it; None for a catalog tool (the
+    server says why a tool these settings leave out is not offered, and records a refusal)."""
+    from ..tools.suggest import did_you_mean
+    from .selection import CATALOG
+
+    if name in offered or name in CATALOG:
+        return None
+    return (f"there is no tool {name}{did_you_mean([name], [*offered, *CATALOG])}; nothing was run. "
+            "`telnyx-iot-mcp tools` lists them, `telnyx-iot-mcp tools --search WORDS` finds one")
 
 
 def terminal_confirmation(prompt_in: TextIO, prompt_out: TextIO):
@@ -81,6 +106,10 @@ async def call_once(server: Any, name: str, arguments: dict[str, Any], *, intera
     """Runs one tool through the full MCP path (validation, gate) and prints its result as JSON; 1 on error."""
     callback = terminal_confirmation(sys.stdin, sys.stderr) if interactive else None
     async with Client(server, elicitation_callback=callback) as client:
+        problem = unknown_tool(name, [tool.name for tool in (await client.list_tools()).tools])
+        if problem:
+            print(f"telnyx-iot-mcp: {problem}", file=sys.stderr)
+            return 2
         result = await client.call_tool(name, arguments)
     if result.structured_content is not None:
         payload: Any = result.structured_content

@@ -11,9 +11,10 @@ How it asks depends on the client and the policy:
 - the client can elicit: the user is shown a preview of the real target and answers yes or no
   (form elicitation mid-call in protocol 2025-11-25 and older; `InputRequiredResult` plus a signed
   request state in 2026-07-28). The most dangerous calls make the user type a name or digits.
-- it cannot elicit but draws MCP Apps: the call answers with a confirmation card (server/apps.py); its
-  Confirm button runs the exact call once through `confirm_from_app`, and the model is given nothing to
-  confirm with.
+- it cannot elicit but draws MCP Apps: the call answers with a confirmation card (server/apps.py) that
+  carries the very form request an elicitation would; its Confirm button sends the form's answer with the
+  card's token, and the exact call runs again through this gate (`CardAnswer`), judged like an elicited
+  answer. The model is given nothing to confirm with.
 - it cannot, policy `elicit-or-token` (default): the call returns the preview and a single-use
   token bound to the exact call; repeating the call with the token runs it.
 - it cannot, policy `elicit-only`: the call is refused.
@@ -78,6 +79,14 @@ class Verdict:
     reveals: tuple[Secret, ...] = ()
 
 
+@dataclass(frozen=True)
+class CardAnswer:
+    """What a confirmation card's Confirm sends back: its token and the content of the form it drew."""
+
+    token: str
+    content: dict[str, Any]
+
+
 @dataclass
 class Subject:
     """What a person is asked about: a tool, the class it is judged at, and how to show it.
@@ -100,6 +109,11 @@ def _form(challenge: Challenge | None) -> dict[str, Any]:
             "description": f"Type exactly: {challenge.expected}"}}}
     return {"type": "object", "required": [ANSWER_KEY], "properties": {ANSWER_KEY: {
         "type": "boolean", "title": "Go ahead", "description": "Check to let this call run."}}}
+
+
+def form_request(seen: Preview) -> types.ElicitRequestFormParams:
+    """The one question about a call, as a form: elicited (both eras) or drawn by the App's card."""
+    return types.ElicitRequestFormParams(message=seen.question, requested_schema=_form(seen.challenge))
 
 
 def asks_by_form(ctx: ServerRequestContext) -> bool:
@@ -176,7 +190,7 @@ class Gate:
                              + NOTHING_SENT)
 
     async def check(self, ctx: ServerRequestContext, params: types.CallToolRequestParams, op: Operation,
-                    arguments: dict[str, Any]) -> Verdict:
+                    arguments: dict[str, Any], card: CardAnswer | None = None) -> Verdict:
         """Decide whether the validated call may run; raises ToolError when it may not."""
         request_id = ctx.request_id
         self.refuse_read_only(op, arguments, request_id)
@@ -188,7 +202,7 @@ class Gate:
             return Verdict(op, plain, "policy-off", request_id, kind=op.kind, reveals=reveals)
         read = Reader(self.client)
         kind, reasons = op.kind, []
-        answering = token is not None or params.request_state is not None
+        answering = token is not None or params.request_state is not None or card is not None
         if not op.gated and not answering:  # a write: its effect rules decide whether to ask
             kind, reasons = await self.effects(op, plain, read)
             if not reasons and not reveals:
@@ -207,19 +221,22 @@ class Gate:
                             error.payload["message"])
                 raise
 
-        verdict = await self.confirm(ctx, params, Subject(op, kind, shown, reveals=reveals), plain, token)
+        verdict = await self.confirm(ctx, params, Subject(op, kind, shown, reveals=reveals), plain, token, card)
         verdict.reveals = reveals
         return verdict
 
-    async def effects(self, op: Operation, arguments: dict[str, Any], read: Reader) -> tuple[str, list[str]]:
+    async def effects(self, op: Operation, arguments: dict[str, Any], read: Reader,
+                      together: list[dict[str, Any]] | None = None) -> tuple[str, list[str]]:
         """The class `op`'s effect rules raise this call to, and their reasons (none: the class stands).
-        A rule that cannot read the state it needs counts as tripped: the person is asked."""
+        A rule that cannot read the state it needs counts as tripped: the person is asked.
+        `together`: a plan's SIM cards, judged by the rules' `together` tests (what they do as one)."""
         kinds, reasons = [], []
         for effect in op.effects:
-            if not effect.applies(arguments):
+            if not effect.applies(arguments) or (together is not None and effect.together is None):
                 continue
             try:
-                reason = await effect.test(arguments, read)
+                reason = await (effect.test(arguments, read) if together is None
+                                else effect.together(arguments, together, read))
             except ToolError as error:
                 reason = (f"Whether {effect.when} could not be checked (reading the current state failed: "
                           f"{clean(error.message, 160)}), so the server asks.")
@@ -236,15 +253,19 @@ class Gate:
         return ("destructive" if "destructive" in kinds else kinds[0]), reasons
 
     async def confirm(self, ctx: ServerRequestContext, params: types.CallToolRequestParams, subject: Subject,
-                      arguments: dict[str, Any], token: Any = None) -> Verdict:
-        """Ask a person about `subject` (or check the token or round-trip state that carries their answer)."""
+                      arguments: dict[str, Any], token: Any = None, card: CardAnswer | None = None) -> Verdict:
+        """Ask a person about `subject` (or check the token, round-trip state or card answer that carries their
+        answer). Whatever made the call need a yes, the host gets the same treatment: elicitation where it can,
+        the card where it draws Apps, a token only where it can do neither."""
         request_id = ctx.request_id
         name = subject.tool.name
+        if card is not None:
+            return await self._from_card(subject, arguments, request_id, card)
         if self.policy == "off":
             return Verdict(subject.tool, arguments, "policy-off", request_id, kind=subject.kind)
         if asks_by_form(ctx):
             return await self._elicit(ctx, params, subject, arguments)
-        if draws_apps(ctx) and isinstance(subject.tool, Operation) and subject.tool.gated:  # cards: one call each
+        if draws_apps(ctx):  # the card: the model is given no token it could confirm with
             return await self._card(subject, arguments, request_id)
         if self.policy == "elicit-only":
             raise self._stop(subject, arguments, request_id, "refused", "confirmation_unavailable",
@@ -313,7 +334,8 @@ class Gate:
                           outcome="awaiting_confirmation", request_id=request_id, detail=seen.question,
                           reveals=tuple(s.what for s in subject.reveals))
         try:
-            answer = await ctx.session.elicit_form(seen.question, _form(seen.challenge), related_request_id=request_id)
+            ask = form_request(seen)
+            answer = await ctx.session.elicit_form(ask.message, ask.requested_schema, related_request_id=request_id)
         except Exception as error:  # the client failed to ask: treat as no answer
             raise self._stop(subject, arguments, request_id, "refused", "confirmation_failed",
                              f"Could not ask the user to confirm {name} ({type(error).__name__}). "
@@ -335,8 +357,7 @@ class Gate:
                                                expected=seen.challenge.expected if seen.challenge else None)
             self.record(name, subject.kind, arguments, "none", "awaiting_confirmation", request_id,
                         detail=seen.question, reveals=subject.reveals)
-            ask = types.ElicitRequest(params=types.ElicitRequestFormParams(
-                message=seen.question, requested_schema=_form(seen.challenge)))
+            ask = types.ElicitRequest(params=form_request(seen))
             return Verdict(subject.tool, arguments, "none", request_id, kind=subject.kind,
                            reply=types.InputRequiredResult(input_requests={ANSWER_KEY: ask}, request_state=state))
         try:
@@ -356,36 +377,37 @@ class Gate:
         try:
             account = await self.account()
             seen = await subject.preview()
-            token, expires = await self.tokens.issue(APP_CARD, name, arguments, account=account,
+            token, expires = await self.tokens.issue(APP_CARD, name, arguments, account=account, **self._claims(subject),
                                                      expected=seen.challenge.expected if seen.challenge else None)
         except StoreUnavailable as why:
             raise self._unavailable(subject, arguments, request_id, why) from None
         self.record(name, subject.kind, arguments, "none", "awaiting_confirmation", request_id,
-                    detail=f"confirmation card shown: {seen.summary}")
-        card = card_result(name, arguments, token, seen.question, seen.summary, seen.challenge,
+                    detail=f"confirmation card shown: {seen.summary}", reveals=subject.reveals)
+        card = card_result(name, arguments, token, form_request(seen), seen.summary,
                            datetime.fromtimestamp(expires, timezone.utc).isoformat(timespec="seconds"))
         return Verdict(subject.tool, arguments, "none", request_id, kind=subject.kind, reply=card)
 
-    async def confirm_from_app(self, ctx: ServerRequestContext, op: Operation, arguments: dict[str, Any],
-                               token: str, typed: str | None) -> Verdict:
-        """A person pressed Confirm on the card of exactly this call: check its token and spend it."""
-        request_id = ctx.request_id
-        subject = Subject(op, op.kind, _no_preview)
-        if self.read_only or not op.gated or self.policy == "off":
+    async def _from_card(self, subject: Subject, arguments: dict[str, Any], request_id: Any,
+                         card: CardAnswer) -> Verdict:
+        """A person pressed Confirm on the card of exactly this call: check its token, spend it, and judge the
+        form's answer as an elicited one; a plan must still resolve to the set the card showed."""
+        name = subject.tool.name
+        if self.read_only or self.policy == "off":
             raise self._stop(subject, arguments, request_id, "refused", "confirmation_refused",
-                             f"{op.name} is not confirmed with a card on this server. {NOTHING_SENT}")
+                             f"{name} is not confirmed with a card on this server. {NOTHING_SENT}")
         try:
-            claims = await self.tokens.redeem(token, APP_CARD, op.name, arguments, account=await self.account())
+            claims = await self.tokens.redeem(card.token, APP_CARD, name, arguments, account=await self.account())
         except TokenRefused as why:
             raise self._stop(subject, arguments, request_id, "refused", "confirmation_refused",
-                             f"Not run: {why}. {NOTHING_SENT} Ask for {op.name} again to get a new card.") from None
+                             f"Not run: {why}. {NOTHING_SENT} Ask for {name} again to get a new card.") from None
         except StoreUnavailable as why:
             raise self._unavailable(subject, arguments, request_id, why) from None
-        expected = claims.get("expected")
-        if expected is not None and (typed or "").strip() != expected:
-            raise self._stop(subject, arguments, request_id, "refused", "confirmation_mismatch",
-                             f"The text typed to confirm {op.name} did not match {expected!r}. {NOTHING_SENT}")
-        return Verdict(op, arguments, "app-card", request_id, kind=op.kind)
+        subject.kind = claims.get("kind", subject.kind)
+        answer = types.ElicitResult.model_construct(action="accept", content=card.content)
+        verdict = self._judge(subject, arguments, request_id, answer, claims.get("expected"))
+        self._same_targets(subject, arguments, request_id, claims.get("binding"), subject.binding)
+        verdict.confirmation = "app-card"
+        return verdict
 
     def _judge(self, subject: Subject, arguments: dict[str, Any], request_id: Any, answer: Any,
                expected: str | None) -> Verdict:

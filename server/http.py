@@ -11,6 +11,8 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
+import socket
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,7 @@ from ..tools.errors import ToolError
 from ..tools.redact import MIN_SECRET_LENGTH, register_secret, request_api_key
 from ..tools.request import ApiRequest
 from .audit import AuditLog, audit_for, caller
+from .sessions import SessionOwners, fingerprint
 from .settings import Settings
 from .stopping import StopOnSignal
 
@@ -103,8 +106,8 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
 
 
 class AuditCaller:
-    """Names the caller of each HTTP request for the audit log: its address, MCP session and a keyed
-    fingerprint of the access token it carried (never the token)."""
+    """Names the caller of each HTTP request for the audit log: its address, and keyed fingerprints of its MCP
+    session and of the access token it carried (never the session id or the token)."""
 
     def __init__(self, app: ASGIApp, audit: AuditLog, *, token_required: bool) -> None:
         self.app = app
@@ -120,7 +123,7 @@ class AuditCaller:
         who = {"transport": "http", "address": (scope.get("client") or (None,))[0],
                "token": await self.audit.fingerprint("token", presented.strip().decode("latin-1"))
                if self.token_required and presented.strip() else None,
-               "session": session.decode("latin-1") if session else None}
+               "session": fingerprint(session.decode("latin-1")) if session else None}
         reset = caller.set(who)
         try:
             await self.app(scope, receive, send)
@@ -233,13 +236,31 @@ def create_http_app(server: Server, settings: Settings, *, token: str | None, au
         max_request_body_size=settings.max_body_bytes, transport_security=transport_security(settings),
         host=settings.host, custom_starlette_routes=[Route(HEALTH_PATH, health, methods=["GET"])],
     )
+    if not settings.stateless:
+        app = SessionOwners(app, audit, token_required=bool(token), key_header=CLIENT_API_KEY_HEADER)
     app = ClientApiKey(app, allowed=settings.allow_client_api_key, audit=audit)
     if token:
         app = BearerTokenAuth(app, token, audit)
     return AuditCaller(app, audit, token_required=bool(token))
 
 
-async def serve(app: ASGIApp, settings: Settings, stopper: StopOnSignal) -> None:
+def bind(settings: Settings) -> socket.socket:
+    """The listening socket, bound before the app is built so that a free port (`--port 0`) is known to the
+    Host header checks. Raises OSError when the address cannot be bound."""
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((settings.host.strip("[]"), settings.port))
+        sock.listen(2048)  # connections from now on wait for the server rather than being refused
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+async def serve(app: ASGIApp, settings: Settings, stopper: StopOnSignal, sock: socket.socket) -> None:
     """Serve `app` until a stop signal (seen by `stopper`): new connections are refused, calls in flight get
     SHUTDOWN_GRACE seconds to finish, then they are cancelled (and audited as such)."""
     import contextlib
@@ -252,10 +273,14 @@ async def serve(app: ASGIApp, settings: Settings, stopper: StopOnSignal) -> None
         def capture_signals(self):  # type: ignore[override]  # the stopper handles signals, for stdio alike
             yield
 
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning",
+    # log_config=None: uvicorn's own logging set-up (dictConfig) would close the stderr writer (server/logs.py);
+    # its loggers pass their lines to that writer instead.
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", log_config=None,
                             lifespan="on", server_header=False, timeout_graceful_shutdown=SHUTDOWN_GRACE)
-    log.info("serving MCP on http://%s:%s%s (%s)", settings.host, settings.port, MCP_PATH,
-             "stateless" if settings.stateless else "sessions")
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    # Said whatever the log level: with --port 0 this line is the only way to learn the port.
+    print(f"telnyx-iot-mcp: serving MCP on http://{host}:{sock.getsockname()[1]}{MCP_PATH} "
+          f"({'stateless' if settings.stateless else 'sessions'})", file=sys.stderr, flush=True)
     if settings.host in ("0.0.0.0", "::") and not settings.allowed_hosts:
         log.warning("bound to all addresses but only loopback Host headers are accepted: list the names "
                     "clients use with --allowed-hosts (TELNYX_IOT_MCP_ALLOWED_HOSTS)")
@@ -266,7 +291,7 @@ async def serve(app: ASGIApp, settings: Settings, stopper: StopOnSignal) -> None
 
     async with anyio.create_task_group() as group:
         group.start_soon(stopper.watch, stop)
-        await server.serve()
+        await server.serve(sockets=[sock])
         group.cancel_scope.cancel()
 
 

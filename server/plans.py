@@ -32,7 +32,7 @@ from ..tools.local import APPLY_TO_SIM_CARDS
 from .audit import RequestIdRecorder
 from . import journal
 from .confirm_token import split_token
-from .gate import Gate, Subject, Verdict
+from .gate import CardAnswer, Gate, Subject, Verdict
 from .preview import Challenge, Preview, Reader
 from .selection import CATALOG
 
@@ -288,16 +288,20 @@ async def judge(gate: Gate, plan: Plan, concurrency: int) -> tuple[str, list[str
 
     judged = await _bounded(plan.todo, one, concurrency)
     tripped = [(kind, reasons) for kind, reasons in judged if reasons]
-    if not tripped:
+    kind_together, as_one = await gate.effects(op, plan.arguments, read, together=plan.todo)
+    if not tripped and not as_one:
         return op.kind, [], False
-    kind = "destructive" if any(k == "destructive" for k, _ in tripped) else tripped[0][0]
+    kinds = [k for k, _ in tripped] + ([kind_together] if as_one else [])
+    kind = "destructive" if "destructive" in kinds else kinds[0]
     shown = [r for _, reasons in tripped[:3] for r in reasons]
     more = f" ({len(tripped) - 3} more SIM cards like these)" if len(tripped) > 3 else ""
-    return kind, [f"For {len(tripped)} of {len(plan.todo)} SIM cards this is more than a setting:", *shown, more], True
+    head = [f"For {len(tripped)} of {len(plan.todo)} SIM cards this is more than a setting:"] if tripped else []
+    return kind, [*head, *shown, more, *as_one], True
 
 
 async def decide(ctx: ServerRequestContext, params: types.CallToolRequestParams, gate: Gate,
-                 arguments: dict[str, Any], offered: Container[str] = CATALOG) -> tuple[Verdict, Plan]:
+                 arguments: dict[str, Any], offered: Container[str] = CATALOG,
+                 card: CardAnswer | None = None) -> tuple[Verdict, Plan]:
     """Check the plan, resolve its SIM cards and ask once, bound to the resolved set: the verdict (or the
     question to answer now, in `verdict.reply`) and the plan it is for. Raises ToolError."""
     client, request_id = gate.client, ctx.request_id
@@ -322,7 +326,7 @@ async def decide(ctx: ServerRequestContext, params: types.CallToolRequestParams,
         return (await resolve(client, plain, op, concurrency, offered)).fingerprint()
 
     subject = Subject(APPLY_TO_SIM_CARDS, kind, shown, binding=plan.fingerprint(), rebind=again)
-    return await gate.confirm(ctx, params, subject, plain, token), plan
+    return await gate.confirm(ctx, params, subject, plain, token, card), plan
 
 
 def unanswered_note(offered: Container[str]) -> str:

@@ -12,6 +12,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
+
 from ..tools.client import TelnyxClient
 from ..tools.errors import ToolError
 from ..tools.executor import execute
@@ -52,11 +54,13 @@ class Reader:
     def __init__(self, client: TelnyxClient) -> None:
         self._client = client
         self._seen: dict[str, dict[str, Any]] = {}
+        self._reading: dict[str, anyio.Lock] = {}  # a plan's rules read one group for many SIMs at once
 
     async def result(self, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
         key = json.dumps([tool, arguments], sort_keys=True, default=str)
-        if key not in self._seen:
-            self._seen[key] = await execute(self._client, OPERATIONS[tool], arguments)
+        async with self._reading.setdefault(key, anyio.Lock()):
+            if key not in self._seen:
+                self._seen[key] = await execute(self._client, OPERATIONS[tool], arguments)
         return self._seen[key]
 
     async def __call__(self, tool: str, arguments: dict[str, Any]) -> Any:

@@ -105,6 +105,7 @@ class SearchIndex:
             self.lengths.append(sum(v for t, v in doc.items() if t[0] != "=" and "+" not in t))
         self.average = sum(self.lengths) / max(len(self.lengths), 1)
         frequency = Counter(term for doc in self.docs for term in doc)
+        self.frequency = frequency  # how many entries hold each term
         n = len(self.docs)
         self.idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in frequency.items()}
         self.stems = set(self.known.values())
@@ -115,18 +116,24 @@ class SearchIndex:
     def entry(self, name: str) -> Any:
         return self.by_name.get(name)
 
-    def _read(self, word: str) -> str | None:
-        """A query word as a stem the catalog holds, or as the closest known word when it holds none (a typo)."""
-        if stem(word) in self.stems or len(word) < 4:
-            return stem(word) if stem(word) in self.stems else None
-        close = difflib.get_close_matches(word, self.by_initial.get(word[0], []), n=1, cutoff=TYPO_CUTOFF)
-        return self.known[close[0]] if close else None
+    def _read(self, word: str) -> str:
+        """A query word as the catalog writes it: itself when the catalog holds its stem (or it is too short to
+        correct), else the closest word the catalog holds (a typo), else itself."""
+        if stem(word) in self.stems or len(word) < 3:
+            return word
+        close = difflib.get_close_matches(word, self.by_initial.get(word[0], []), n=5, cutoff=TYPO_CUTOFF)
+        if not close:
+            return word
+        # Equally close words ("lst": list, last, lost): the one more entries hold is the likelier meant.
+        best = difflib.SequenceMatcher(None, word, close[0]).ratio()
+        tied = [w for w in close if difflib.SequenceMatcher(None, word, w).ratio() == best]
+        return max(tied, key=lambda w: self.frequency[self.known[w]])
 
     def rank(self, query: str) -> list[Match]:
         """Entries that share a word with `query`, best first (ties in catalog order)."""
-        surface = [american(w) for w in words(query)]
-        read = [self._read(w) for w in surface]
-        query_terms = set(terms([s for s in read if s]) + [f"={w}" for w in surface])
+        surface = [self._read(american(w)) for w in words(query)]
+        stemmed = [stem(w) for w in surface]
+        query_terms = set(terms([s for s in stemmed if s in self.stems]) + [f"={w}" for w in surface])
         scored = []
         for position, (entry, doc, length) in enumerate(zip(self.entries, self.docs, self.lengths)):
             score = 0.0

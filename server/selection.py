@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..tools.local import LOCAL_TOOLS, LocalTool
 from ..tools.registry import OPERATIONS, TOOLSETS, Operation
+from ..tools.suggest import did_you_mean
 from .settings import Settings
 
 Entry = Operation | LocalTool
@@ -17,7 +18,8 @@ class SelectionError(ValueError):
 def _unknown(kind: str, names: list[str], known: list[str]) -> None:
     missing = [n for n in names if n not in known]
     if missing:
-        raise SelectionError(f"unknown {kind} {', '.join(missing)}; choose from: {', '.join(known)}")
+        raise SelectionError(f"unknown {kind} {', '.join(missing)}{did_you_mean(missing, known)}; "
+                             f"choose from: {', '.join(known)}")
 
 
 def select(settings: Settings) -> list[Entry]:

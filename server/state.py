@@ -168,25 +168,37 @@ def _reason(error: Exception) -> str:
     return getattr(error, "strerror", None) or str(error) or type(error).__name__
 
 
+def store_kind(state_url: str | None, state_dir: str | None = None) -> tuple[str, str]:
+    """Which store `state_url` names, without opening it: ("memory", ""), ("sqlite", path) or ("redis", url).
+
+    Raises ValueError for an unknown URL."""
+    url = (state_url or "").strip()
+    if url.lower() in MEMORY_URLS:
+        return "memory", ""
+    if not url:
+        return "sqlite", str(Path(state_dir).expanduser() / STATE_FILE if state_dir else default_state_dir() / STATE_FILE)
+    scheme = url.split(":", 1)[0].lower()
+    if scheme == "sqlite":
+        path = url[len("sqlite:"):]
+        return "sqlite", path[2:] if path.startswith("//") else path  # sqlite:///abs/path or sqlite:rel/path
+    if scheme in REDIS_SCHEMES:
+        return "redis", url
+    raise ValueError(f"state_url: {safe_url(url)!r} is not a store: use memory, sqlite:///PATH or redis://HOST:PORT/DB")
+
+
 def open_store(state_url: str | None, state_dir: str | None = None) -> Store:
     """The store `state_url` names (default: SQLite in `state_dir` or the default state directory).
 
     Raises StoreUnavailable when a SQLite file cannot be opened, ValueError for an unknown URL."""
-    url = (state_url or "").strip()
-    if url.lower() in MEMORY_URLS:
+    kind, where = store_kind(state_url, state_dir)
+    if kind == "memory":
         return MemoryStore()
-    if not url:
-        return SqliteStore(Path(state_dir).expanduser() / STATE_FILE if state_dir else default_state_dir() / STATE_FILE)
-    scheme = url.split(":", 1)[0].lower()
-    if scheme == "sqlite":
-        path = url[len("sqlite:"):]
-        return SqliteStore(path[2:] if path.startswith("//") else path)  # sqlite:///abs/path or sqlite:rel/path
-    if scheme in REDIS_SCHEMES:
-        from .state_redis import RedisStore
+    if kind == "sqlite":
+        return SqliteStore(where)
+    from .state_redis import RedisStore
 
-        return RedisStore(url)
-    raise ValueError(f"state_url: {safe_url(url)!r} is not a store: use memory, sqlite:///PATH or redis://HOST:PORT/DB")
+    return RedisStore(where)
 
 
 __all__ = ["MemoryStore", "SqliteStore", "Store", "StoreUnavailable", "account_fingerprint", "default_state_dir",
-           "open_store", "safe_url"]
+           "open_store", "safe_url", "store_kind"]

@@ -1,6 +1,7 @@
 """stdio served by the event loop itself: the MCP SDK's stdio transport hands every line read, every write and
 every flush to a worker thread (three thread hops per call); pipes, sockets and terminals can be read and
-written without blocking instead. Anything else (stdin from a file) is served by the SDK's transport."""
+written without blocking instead. Anything else (stdin from a file or /dev/null, which the loop cannot watch) is
+served by the SDK's transport. Only public APIs: the streams are anyio's own, which `Server.run` accepts."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from typing import Any
 
 import anyio
 import mcp_types as types
-from mcp.shared._context_streams import create_context_streams
 from mcp.shared.message import SessionMessage
 
 LINE_LIMIT = 1 << 26  # a request line longer than 64 MiB ends the connection
@@ -26,7 +26,8 @@ def loop_can_serve(fd: int) -> bool:
         mode = os.fstat(fd).st_mode
     except OSError:
         return False
-    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode)
+    # Of character devices only terminals can be watched: /dev/null and the like are refused by epoll.
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or (stat.S_ISCHR(mode) and os.isatty(fd))
 
 
 def claim(fd: int, diversion: int) -> int:
@@ -67,8 +68,8 @@ async def stdio_streams() -> AsyncIterator[tuple[Any, Any]]:
         stack.callback(writing.close)
         writer = asyncio.StreamWriter(writing, protocol, None, loop)
 
-        read_stream_writer, read_stream = create_context_streams[SessionMessage | Exception](0)
-        write_stream, write_stream_reader = create_context_streams[SessionMessage](0)
+        read_stream_writer, read_stream = anyio.create_memory_object_stream[SessionMessage | Exception](0)
+        write_stream, write_stream_reader = anyio.create_memory_object_stream[SessionMessage](0)
 
         async def stdin_reader() -> None:  # as the SDK's: a line that is not a message is passed on as the error
             try:

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from uuid import UUID
 
 from .schema import input_schema
+from .suggest import did_you_mean
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator, FormatChecker
@@ -138,7 +139,8 @@ def _describe(error: ValidationError) -> str:
             allowed = sorted(error.schema.get("properties", {}))
             extra = sorted(set(error.instance) - set(allowed)) if isinstance(error.instance, dict) else []
             return (f"{where or 'arguments'}: unknown {'argument' if not where else 'field'}"
-                    f"{'s' if len(extra) > 1 else ''} {', '.join(extra)}; allowed: {', '.join(allowed)}")
+                    f"{'s' if len(extra) > 1 else ''} {', '.join(extra)}{did_you_mean(extra, allowed)}; "
+                    f"allowed: {', '.join(allowed)}")
         case "format":
             what = {"uuid": "a UUID", "date-time": "an ISO 8601 date-time", "uri": "a URL"}[error.validator_value]
             return f"{where}: {value} is not {what}"

@@ -7,11 +7,14 @@ characters and line breaks removed and a length cap, so it can never read as the
 from __future__ import annotations
 
 import json
+import math
 import unicodedata
 from typing import Any
 
 MAX_QUOTED = 64
-UNITS_IN_MB = {"KB": 1 / 1024, "MB": 1.0, "GB": 1024.0, "TB": 1024.0 * 1024}
+# The units Telnyx documents for data amounts. Any other ("", "KB", "TB", "B") is not read: whether a KB is
+# 1000 or 1024 bytes, or what an empty unit means, is not documented, and a rule that needs the amount asks.
+UNITS_IN_MB = {"MB": 1.0, "GB": 1024.0}
 
 
 def clean(value: Any, limit: int = MAX_QUOTED) -> str:
@@ -36,15 +39,15 @@ def mask_iccid(iccid: Any) -> str:
 
 
 def megabytes(value: Any) -> float | None:
-    """{amount: "2048.1", unit: "MB"} in MB; None when it is missing or not a known amount and unit."""
+    """{amount: "2048.1", unit: "MB"} in MB; None when it is missing, or not a number in MB or GB exactly."""
     if not isinstance(value, dict) or value.get("amount") in (None, ""):
         return None
     try:
         amount = float(value["amount"])
     except (TypeError, ValueError):
         return None
-    factor = UNITS_IN_MB.get(str(value.get("unit") or "MB").upper())
-    return amount * factor if factor is not None and amount == amount else None
+    factor = UNITS_IN_MB.get(value.get("unit")) if isinstance(value.get("unit"), str) else None
+    return amount * factor if factor is not None and math.isfinite(amount) and amount >= 0 else None
 
 
 def data_amount(value: Any) -> str | None:
@@ -61,6 +64,8 @@ def data_amount(value: Any) -> str | None:
 
 
 def mb_text(mb: float) -> str:
+    if 0 < mb < 0.1:  # what is left above a SIM's use can be this small: "0.01 MB", not "0 MB"
+        return f"{mb:.2g} MB"
     return data_amount({"amount": mb, "unit": "MB"}) or f"{mb} MB"
 
 

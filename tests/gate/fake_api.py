@@ -26,6 +26,7 @@ NUMBER_ID = "2126210528794641864"
 ICCID = "89441000300000001234"
 GROUP_NAME = "Trackers"
 IMEI = "490154203237518"
+DROP = object()  # a field given this value in `overrides` or `by_id` is left out of the record
 GROUP_SIZES = {GROUP_ID: 12, EMPTY_GROUP_ID: 0}  # what list_sim_cards filtered by the group counts
 
 # Valid arguments for every gated tool (a test checks this covers exactly the registry's gated operations).
@@ -65,11 +66,12 @@ TYPED_SAMPLES: dict[str, tuple[dict[str, Any], str]] = {
 
 RECORDS: dict[str, dict[str, Any]] = {
     "get_sim_card": {"id": SIM_ID, "iccid": ICCID, "type": "esim", "status": {"value": "enabled"},
-                     "sim_card_group": {"id": GROUP_ID, "name": GROUP_NAME},
+                     "sim_card_group_id": GROUP_ID, "sim_card_group": {"id": GROUP_ID, "name": GROUP_NAME},
                      "current_billing_period_consumed_data": {"amount": "1228.8", "unit": "MB"},
                      "current_imei": IMEI},
     # The single-group endpoint does not return a SIM count: previews count with list_sim_cards.
-    "get_sim_card_group": {"id": GROUP_ID, "name": GROUP_NAME, "consumed_data": {"amount": "5000", "unit": "MB"}},
+    "get_sim_card_group": {"id": GROUP_ID, "name": GROUP_NAME, "consumed_data": {"amount": "5000", "unit": "MB"},
+                           "data_limit": None, "wireless_blocklist_id": None, "private_wireless_gateway_id": None},
     "get_wireless_blocklist": {"id": BLOCKLIST_ID, "name": "No roaming", "type": "country", "values": ["CA", "MX"]},
     "get_data_usage_notification": {"id": OTHER_ID, "sim_card_id": SIM_ID, "threshold": {"amount": "500", "unit": "MB"}},
     "get_mobile_voice_connection": {"id": "1293384261075731499", "connection_name": "Fleet voice", "active": True},
@@ -111,6 +113,7 @@ class Sent:
 class FakeApi:
     requests: list[Sent] = field(default_factory=list)
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)  # tool -> fields to change in its record
+    by_id: dict[str, dict[str, Any]] = field(default_factory=dict)  # an id in the path -> fields to change
     failing: set[str] = field(default_factory=set)  # tools answered with 403
     totals: bool = True  # lists say meta.total_results
 
@@ -129,6 +132,10 @@ class FakeApi:
         record = {**RECORDS.get(op.name, {"id": OTHER_ID}), **self.overrides.get(op.name, {})}
         if op.name == "get_sim_card_group" and EMPTY_GROUP_ID in request.url.path:
             record.update(id=EMPTY_GROUP_ID, name="Spare")
+        for target, fields in self.by_id.items():
+            if target in request.url.path:
+                record.update(fields)
+        record = {k: v for k, v in record.items() if v is not DROP}
         data: Any = [record] if op.returns_list else record
         payload: dict[str, Any] = {"data": data}
         if op.paginated:

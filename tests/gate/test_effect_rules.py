@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from fake_api import BLOCKLIST_ID, GROUP_ID, IMEI, NUMBER_ID, PROFILE_ID, SIM_ID
+from fake_api import BLOCKLIST_ID, GROUP_ID, IMEI, NUMBER_ID, OTHER_ID, PROFILE_ID, SIM_ID
 from gate_rig import ERAS, Rig, answering
 from telnyx_iot_mcp.tools.registry import OPERATIONS
 
@@ -17,11 +17,13 @@ pytestmark = pytest.mark.anyio
 CONNECTION = "1293384261075731499"
 HOOK = "https://hooks.example.com/voice"
 STATE = {  # the targets as the fake API shows them
-    "get_sim_card": {"status": {"value": "enabled"},
+    "get_sim_card": {"status": {"value": "enabled"}, "data_limit": {"amount": "262", "unit": "MB"},
                      "current_billing_period_consumed_data": {"amount": "259.7", "unit": "MB"}},
-    "get_mobile_voice_connection": {"webhook_event_url": HOOK},
+    "get_mobile_voice_connection": {"webhook_event_url": HOOK, "webhook_api_version": "2"},
+    "get_traffic_policy_profile": {"limit_bw_kbps": 1024},
     # a whitelist of one service and two IP ranges (fake_api), and a number with every paid feature off
     "get_mobile_phone_number": {"connection_id": CONNECTION, "caller_id_name_enabled": False,
+                                "inbound_call_screening": "disabled",
                                 "noise_suppression": "disabled", "inbound": {"interception_app_id": None},
                                 "call_forwarding": {"call_forwarding_enabled": False, "forwarding_type": "on-failure",
                                                     "forwards_to": None},
@@ -35,6 +37,11 @@ CASES: dict[str, tuple[str, dict[str, Any], str, dict[str, Any]]] = {
         "update_sim_card", {"sim_card_id": SIM_ID, "data_limit": {"amount": "1", "unit": "MB"}},
         "Lowers SIM 8944...1234's data limit to 1 MB; it used 259.7 MB this period, so its data stops at once.",
         {"sim_card_id": SIM_ID, "data_limit": {"amount": "1", "unit": "GB"}}),
+    "sim limit just above use": (  # 0.01 MB: seconds of data for an active device
+        "update_sim_card", {"sim_card_id": SIM_ID, "data_limit": {"amount": "259.71", "unit": "MB"}},
+        "Lowers SIM 8944...1234's data limit to 259.7 MB, only 0.01 MB above the 259.7 MB it used this period, so "
+        "its data stops soon.",
+        {"sim_card_id": SIM_ID, "data_limit": {"amount": "270", "unit": "MB"}}),  # a raise from 262 MB
     "imei lock without the current device": (
         "update_sim_card", {"sim_card_id": SIM_ID, "authorized_imeis": ["356938035643809"]},
         "without the device it is in now (IMEI ...7518), so that device loses service",
@@ -43,13 +50,46 @@ CASES: dict[str, tuple[str, dict[str, Any], str, dict[str, Any]]] = {
         "update_sim_card_group", {"sim_card_group_id": GROUP_ID, "data_limit": {"amount": "1", "unit": "GB"}},
         "Lowers group \"Trackers\"'s shared data limit to 1 GB; its SIMs used 4.9 GB this period",
         {"sim_card_group_id": GROUP_ID, "data_limit": {"amount": "10", "unit": "GB"}}),
+    "group limit just above use": (
+        "update_sim_card_group", {"sim_card_group_id": GROUP_ID, "data_limit": {"amount": "5010", "unit": "MB"}},
+        "shared data limit to 4.9 GB, only 10 MB above the 4.9 GB its SIMs used this period, so their data stops soon.",
+        {"sim_card_group_id": GROUP_ID, "data_limit": {"amount": "6", "unit": "GB"}}),
+    "group limit in a unit not read exactly": (
+        "update_sim_card_group", {"sim_card_group_id": GROUP_ID, "data_limit": {"amount": "1", "unit": "TB"}},
+        "(the new limit in MB or GB could not be read), so the server asks.",
+        {"sim_card_group_id": GROUP_ID, "data_limit": {"amount": "6144", "unit": "MB"}}),
+    "alert threshold raised": (
+        "update_data_usage_notification", {"notification_id": OTHER_ID, "threshold": {"amount": "2", "unit": "GB"}},
+        f"Data usage alert {OTHER_ID}: raises its threshold from 500 MB to 2 GB: use in between goes unnoticed.",
+        {"notification_id": OTHER_ID, "threshold": {"amount": "400", "unit": "MB"}}),
+    "alert moved to another sim": (
+        "update_data_usage_notification", {"notification_id": OTHER_ID, "sim_card_id": OTHER_ID},
+        f"moves it off SIM card {SIM_ID}, whose use then goes unwatched",
+        {"notification_id": OTHER_ID, "sim_card_id": SIM_ID}),
+    "voice channel limit of 0": (
+        "update_mobile_voice_connection", {"connection_id": CONNECTION, "inbound": {"channel_limit": 0}},
+        "sets its inbound channel limit to 0; no inbound call gets through",
+        {"connection_id": CONNECTION, "inbound": {"channel_limit": 5}}),
+    "voice webhook API version switched": (
+        "update_mobile_voice_connection", {"connection_id": CONNECTION, "webhook_api_version": "1"},
+        "call events (API version from \"2\" to \"1\"); the receiver that handles them now stops getting events it "
+        "can read.",
+        {"connection_id": CONNECTION, "webhook_api_version": "2", "webhook_timeout_secs": 10}),
+    "whitelist bandwidth lowered": (
+        "update_traffic_policy_profile", {"traffic_policy_profile_id": PROFILE_ID, "limit_bw_kbps": 512},
+        "(whitelist) slows traffic to 512 kbps from 1024 kbps: SIMs it applies to lose that traffic at once.",
+        {"traffic_policy_profile_id": PROFILE_ID, "limit_bw_kbps": 1024}),
+    "number call screening rejects calls": (
+        "update_mobile_phone_number", {"mobile_phone_number_id": NUMBER_ID, "inbound_call_screening": "reject_calls"},
+        "rejects inbound calls that fail call screening (caller reputation, unauthenticated caller ID)",
+        {"mobile_phone_number_id": NUMBER_ID, "inbound_call_screening": "flag_calls"}),
     "blocklist used by groups gains codes": (
         "update_wireless_blocklist", {"blocklist_id": BLOCKLIST_ID, "values": ["CA", "MX", "DE"]},
         "Adds DE to blocklist \"No roaming\", which 1 group use",
         {"blocklist_id": BLOCKLIST_ID, "values": ["CA"]}),
     "voice connection set inactive": (
         "update_mobile_voice_connection", {"connection_id": CONNECTION, "active": False},
-        "Sets voice connection \"Fleet voice\" inactive; calls through it stop.",
+        "Voice connection \"Fleet voice\": sets it inactive; calls through it stop.",
         {"connection_id": CONNECTION, "active": True}),
     "voice webhooks pointed elsewhere": (
         "update_mobile_voice_connection", {"connection_id": CONNECTION, "webhook_event_url": "https://evil.example/x"},
@@ -143,6 +183,14 @@ UNREADABLE = {  # a rule whose state read fails: the read tool made to fail
     "group limit below use": "get_sim_card_group",
     "blocklist used by groups gains codes": "get_wireless_blocklist",
     "voice connection set inactive": "get_mobile_voice_connection",
+    "voice channel limit of 0": "get_mobile_voice_connection",
+    "voice webhook API version switched": "get_mobile_voice_connection",
+    "sim limit just above use": "get_sim_card",
+    "group limit just above use": "get_sim_card_group",
+    "alert threshold raised": "get_data_usage_notification",
+    "alert moved to another sim": "get_data_usage_notification",
+    "whitelist bandwidth lowered": "get_traffic_policy_profile",
+    "number call screening rejects calls": "get_mobile_phone_number",
     "voice webhooks pointed elsewhere": "get_mobile_voice_connection",
     "traffic profile allows less": "get_traffic_policy_profile",
     "traffic profile changes type": "get_traffic_policy_profile",
@@ -193,3 +241,45 @@ async def test_enabling_a_sim_is_billable_and_asks():
     async with Client(rig.server, mode="auto", elicitation_callback=answering("decline", seen)) as client:
         result = await client.call_tool("enable_sim_card", {"sim_card_id": SIM_ID})
     assert result.is_error and "Billing for the SIM starts" in seen[0][0].message and rig.api.changes() == []
+
+
+PLANNED = sorted(case for case, (tool, _, _, _) in CASES.items() if tool == "update_sim_card")
+
+
+def as_plan(arguments: dict[str, Any]) -> dict[str, Any]:
+    inner = {k: v for k, v in arguments.items() if k != "sim_card_id"}
+    return {"operation": "update_sim_card", "sim_card_ids": [arguments["sim_card_id"]], "arguments": inner}
+
+
+@pytest.mark.parametrize("mode", ERAS)
+@pytest.mark.parametrize("case", PLANNED)
+async def test_a_plan_runs_the_same_rules_per_sim_and_a_no_sends_nothing(mode, case):
+    _, tripping, reason, _ = CASES[case]
+    rig, seen = rig_with_state(), []
+    async with Client(rig.server, mode=mode, elicitation_callback=answering("decline", seen)) as client:
+        result = await client.call_tool("apply_to_sim_cards", as_plan(tripping))
+    assert result.is_error and result.structured_content["error"]["kind"] == "declined"
+    assert len(seen) == 1 and reason in seen[0][0].message, seen[0][0].message
+    assert rig.api.changes() == []
+
+
+@pytest.mark.parametrize("case", PLANNED)
+async def test_a_plan_of_the_harmless_write_runs_without_asking(case):
+    _, _, _, harmless = CASES[case]
+    rig, seen = rig_with_state(), []
+    async with Client(rig.server, mode="legacy", elicitation_callback=answering("decline", seen)) as client:
+        result = await client.call_tool("apply_to_sim_cards", as_plan(harmless))
+    assert not result.is_error, result.content[0].text
+    assert seen == [] and len(changes_by(rig, "update_sim_card")) == 1
+
+
+def test_every_write_says_why_it_is_a_plain_write():
+    """A write's reason says why the calls it leaves unasked cut no service and bill nothing, and, when it has
+    effect rules, what they ask about: no reason shared with another write, none a bare formula."""
+    writes = [op for op in OPERATIONS.values() if op.kind == "write"]
+    reasons = [op.reason for op in writes]
+    assert len(set(reasons)) == len(reasons), sorted(r for r in reasons if reasons.count(r) > 1)
+    short = [op.name for op in writes if len(op.reason) < 40]
+    assert short == []
+    unsaid = [op.name for op in writes if op.effects and "ask" not in op.reason]
+    assert unsaid == []

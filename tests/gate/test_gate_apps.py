@@ -25,6 +25,16 @@ def card_of(result: types.CallToolResult) -> dict:
     return result.meta[CONFIRMATION_META]
 
 
+def answered(card: dict, typed: str | None = None) -> dict:
+    """confirm_change's arguments as the App sends them on Confirm: the form of the card, filled in (a tick, or
+    the text asked for, as the form's description says it, or `typed`)."""
+    content = {}
+    for key, field in card["elicitation"]["requestedSchema"]["properties"].items():
+        content[key] = True if field["type"] == "boolean" else (
+            typed if typed is not None else field["description"].removeprefix("Type exactly: "))
+    return {"tool": card["operation"], "arguments": card["arguments"], "confirmation": card["token"], "content": content}
+
+
 def model_facing(result: types.CallToolResult) -> str:
     return json.dumps([c.model_dump(mode="json") for c in result.content]) + json.dumps(result.structured_content)
 
@@ -73,7 +83,7 @@ async def test_the_card_gives_the_model_nothing_to_confirm_with_and_confirm_runs
         # The card's token is no confirmation token: the model cannot use it on the tool itself.
         misuse = await session.call_tool(name, {**arguments, CONFIRMATION_TOKEN: card["token"]})
         assert not misuse.is_error and CONFIRMATION_META in misuse.meta and rig.api.gated() == []
-        confirm = {"tool": card["operation"], "arguments": card["arguments"], "confirmation": card["token"]}
+        confirm = answered(card)
         done = await session.call_tool(card["tool"], confirm)
         again = await session.call_tool(card["tool"], confirm)
     assert card["operation"] == name and card["arguments"] == arguments
@@ -87,15 +97,16 @@ async def test_the_card_token_is_bound_to_its_call_and_expires():
     rig = Rig()
     async with Client(rig.server, extensions=APPS) as session:
         card = card_of(await session.call_tool("disable_sim_card", GATED_SAMPLES["disable_sim_card"]))
-        other = await session.call_tool(CONFIRM_TOOL, {"tool": "delete_sim_card", "arguments": card["arguments"],
-                                                       "confirmation": card["token"]})
-        changed = await session.call_tool(CONFIRM_TOOL, {"tool": "disable_sim_card", "arguments": {
-            "sim_card_id": "3d6a5d2e-5a0f-4c4b-9a59-9d0d1c3c1f13"}, "confirmation": card["token"]})
+        other = await session.call_tool(CONFIRM_TOOL, {**answered(card), "tool": "delete_sim_card"})
+        changed = await session.call_tool(CONFIRM_TOOL, {**answered(card), "arguments": {
+            "sim_card_id": "3d6a5d2e-5a0f-4c4b-9a59-9d0d1c3c1f13"}})
+        unticked = await session.call_tool(CONFIRM_TOOL, {**answered(card), "content": {"confirm": False}})
+        card = card_of(await session.call_tool("disable_sim_card", GATED_SAMPLES["disable_sim_card"]))
         rig.clock.now += 301
-        late = await session.call_tool(CONFIRM_TOOL, {"tool": "disable_sim_card", "arguments": card["arguments"],
-                                                      "confirmation": card["token"]})
+        late = await session.call_tool(CONFIRM_TOOL, answered(card))
     assert other.is_error and "different tool" in other.content[0].text
     assert changed.is_error and "different tool or different arguments" in changed.content[0].text
+    assert unticked.is_error and "did not tick" in unticked.content[0].text
     assert late.is_error and "expired" in late.content[0].text
     assert rig.api.gated() == []
 
@@ -106,12 +117,11 @@ async def test_the_most_dangerous_calls_need_the_typed_answer_on_the_card_too(na
     rig = Rig()
     async with Client(rig.server, extensions=APPS) as session:
         card = card_of(await session.call_tool(name, arguments))
-        wrong = await session.call_tool(CONFIRM_TOOL, {"tool": name, "arguments": arguments,
-                                                       "confirmation": card["token"], "typed": "nope"})
+        wrong = await session.call_tool(CONFIRM_TOOL, answered(card, "nope"))
         card = card_of(await session.call_tool(name, arguments))
-        right = await session.call_tool(CONFIRM_TOOL, {"tool": name, "arguments": arguments,
-                                                       "confirmation": card["token"], "typed": expected})
-    assert card["challenge"]["expected"] == expected
+        right = await session.call_tool(CONFIRM_TOOL, answered(card, expected))
+    field = card["elicitation"]["requestedSchema"]["properties"]["confirm"]
+    assert field["type"] == "string" and field["description"] == f"Type exactly: {expected}"
     assert wrong.is_error and "did not match" in wrong.content[0].text
     assert not right.is_error and len(rig.api.gated()) == 1
 
@@ -131,14 +141,12 @@ async def test_the_card_is_refused_in_read_only_mode_and_for_tools_that_are_not_
     rig = Rig()
     async with Client(rig.server, extensions=APPS) as session:
         card = card_of(await session.call_tool("disable_sim_card", GATED_SAMPLES["disable_sim_card"]))
-        ungated = await session.call_tool(CONFIRM_TOOL, {"tool": "list_sim_cards", "arguments": {},
-                                                         "confirmation": card["token"]})
+        ungated = await session.call_tool(CONFIRM_TOOL, {**answered(card), "tool": "list_sim_cards", "arguments": {}})
     read_only = Rig(read_only=True)
     read_only.tokens = rig.tokens
     read_only.gate.tokens = rig.tokens
     async with Client(read_only.server, extensions=APPS) as session:
-        refused = await session.call_tool(CONFIRM_TOOL, {"tool": "disable_sim_card", "arguments": card["arguments"],
-                                                         "confirmation": card["token"]})
+        refused = await session.call_tool(CONFIRM_TOOL, answered(card))
     assert ungated.is_error and rig.api.gated() == []
     assert refused.is_error and read_only.api.requests == []
 
@@ -155,8 +163,7 @@ async def test_dynamic_mode_draws_the_card_on_call_operation_too():
         shown = await session.call_tool("call_operation", {name_argument: "disable_sim_card",
                                                            "arguments": GATED_SAMPLES["disable_sim_card"]})
         card = card_of(shown)
-        done = await session.call_tool(CONFIRM_TOOL, {"tool": card["operation"], "arguments": card["arguments"],
-                                                      "confirmation": card["token"]})
+        done = await session.call_tool(CONFIRM_TOOL, answered(card))
     assert call.meta["ui"]["resourceUri"] == APP_URI and CONFIRM_TOOL in tools
     assert card["token"] not in model_facing(shown) and "Waiting for the user" in shown.content[0].text
     assert not done.is_error and len(rig.api.gated()) == 1

@@ -307,3 +307,27 @@ async def test_a_plan_cancelled_midway_ends_every_sim_in_flight_unknown_and_the_
     assert len({e["call"] for e in lines}) == 1 and lines[-1]["tool"] == "apply_to_sim_cards"
     assert "cancelled" in lines[-1]["detail"] and "may have taken effect" in lines[-1]["detail"]
     await rig.aclose()
+
+
+@pytest.mark.parametrize("mode", ERAS)
+async def test_an_apps_host_confirms_a_plan_on_its_card_bound_to_the_set_it_showed(mode):
+    from test_gate_apps import APPS, answered
+    from telnyx_iot_mcp.server.apps import CONFIRM_TOOL, CONFIRMATION_META
+
+    rig = PlanRig()
+    group, members = await rig.group_of(5)
+    plan = {"operation": "set_sim_card_standby", "filter": {"sim_card_group_id": group}}
+    async with Client(rig.server, mode=mode, extensions=APPS) as client:
+        first = (await client.call_tool("apply_to_sim_cards", plan)).meta[CONFIRMATION_META]
+        assert "5 SIM cards" in first["elicitation"]["message"] and rig.changes() == []
+        outsider = next(s for s in await rig.sims(status="enabled") if s["sim_card_group_id"] != group)
+        await rig.direct.patch(f"/sim_cards/{outsider['id']}", json={"sim_card_group_id": group})
+        stale = await client.call_tool(CONFIRM_TOOL, answered(first))
+        assert payload(stale)["error"]["kind"] == "targets_changed" and rig.changes() == []
+        second = (await client.call_tool("apply_to_sim_cards", plan)).meta[CONFIRMATION_META]
+        done = await client.call_tool(CONFIRM_TOOL, answered(second))
+    assert "6 SIM cards" in second["elicitation"]["message"]
+    assert not done.is_error and payload(done)["meta"] == {**payload(done)["meta"], "confirmation": "app-card",
+                                                           "counts": {"submitted": 6}}
+    assert len(rig.changes()) == 6
+    await rig.aclose()

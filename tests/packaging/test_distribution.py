@@ -144,6 +144,9 @@ def test_the_bundle_is_valid_and_its_manifest_says_what_claude_desktop_asks_for(
     directory, manifest = unpacked(bundle, tmp_path / "b")
     assert manifest["manifest_version"] == "0.4" and manifest["version"] == __version__
     assert manifest["server"]["type"] == "uv" and (directory / manifest["server"]["entry_point"]).is_file()
+    # The host's uv installs the locked versions, and changes nothing in the bundle's folder.
+    assert (directory / "uv.lock").read_bytes() == (ROOT / "uv.lock").read_bytes()
+    assert "--frozen" in manifest["server"]["mcp_config"]["args"]
     assert manifest["display_name"] and (directory / manifest["icon"]).read_bytes().startswith(b"\x89PNG")
     key = manifest["user_config"]["api_key"]
     assert key["sensitive"] is True and key["type"] == "string"

@@ -1,14 +1,42 @@
 """Data usage notifications: alerts when a SIM passes a data threshold."""
 
 from functools import partial
+from typing import Any
 
+from ..words import clean, mb_text, megabytes
 from . import shapes
-from .model import Compensation, irreversible, restores, Operation, amount_unit, body, pages, path_id, query, uuid
+from .model import Compensation, Effect, Operation, Read, StateUnknown, amount_unit, body, irreversible, pages, path_id, query, restores, uuid
 
 op = partial(Operation, toolset="data_usage_notifications")
 
 NOTIFICATION_ID = path_id("notification_id")
 THRESHOLD = amount_unit()
+
+
+async def _moves_out_of_reach(arguments: dict[str, Any], read: Read) -> str | None:
+    """What of the change leaves use unwatched that the alert watches now: its SIM losing it, or a higher
+    threshold (how much higher is too much cannot be told from one period's use, so any raise counts)."""
+    found = await read("get_data_usage_notification", {"notification_id": arguments["notification_id"]})
+    if not isinstance(found, dict):
+        raise StateUnknown("the alert")
+    weaker = []
+    if "sim_card_id" in arguments and arguments["sim_card_id"] != found.get("sim_card_id"):
+        weaker.append(f"moves it off SIM card {clean(found.get('sim_card_id') or 'unknown', 40)}, whose use then "
+                      "goes unwatched")
+    if "threshold" in arguments:
+        new, old = megabytes(arguments["threshold"]), megabytes(found.get("threshold"))
+        if new is None or old is None:
+            raise StateUnknown("the alert's threshold")
+        if new > old:
+            weaker.append(f"raises its threshold from {mb_text(old)} to {mb_text(new)}: use in between goes "
+                          "unnoticed")
+    if not weaker:
+        return None
+    return f"Data usage alert {clean(arguments['notification_id'], 40)}: {'; '.join(weaker)}."
+
+
+OUT_OF_REACH = Effect(kind="destructive", arguments=("sim_card_id", "threshold"), test=_moves_out_of_reach,
+                      when="it would move to another SIM or a higher threshold")
 
 OPERATIONS = [
     op(
@@ -49,7 +77,9 @@ OPERATIONS = [
         path="/sim_card_data_usage_notifications/{notification_id}",
         description="Change an alert's threshold or SIM.",
         search_words=("change alert threshold", "move alert to another sim", "edit usage alert"),
-        kind="write", reason="Changes an alert; can be changed back.",
+        kind="write", reason="A lower threshold only warns sooner. The effect rule asks when the alert would watch "
+                             "less, as its delete does: moved to another SIM, or a higher threshold.",
+        effects=(OUT_OF_REACH,),
         params=(
             NOTIFICATION_ID,
             body("sim_card_id", uuid()),

@@ -98,6 +98,9 @@ async def _reroutes_calls(arguments: dict[str, Any], read: Read) -> str | None:
                    or (was_on and target != target_was)):
             moved.append(f"forwards its calls ({clean(kind or 'always', 16)}) to {quoted(target or 'none', 32)}"
                          + (", so its device no longer rings" if kind == "always" else ""))
+    if arguments.get("inbound_call_screening") == "reject_calls" \
+            and found.get("inbound_call_screening") != "reject_calls":
+        moved.append("rejects inbound calls that fail call screening (caller reputation, unauthenticated caller ID)")
     if not moved:
         return None
     return f"Changes where the calls of {_number_name(found, arguments)} go: {'; '.join(moved)}."
@@ -105,8 +108,9 @@ async def _reroutes_calls(arguments: dict[str, Any], read: Read) -> str | None:
 
 STARTS_PAID = Effect(kind="billable", arguments=tuple(arg for arg, _, _ in PAID), test=_starts_paid_features,
                      when="it turns on forwarding, recording, CNAM listing, caller ID names or noise suppression")
-REROUTES = Effect(kind="destructive", arguments=("connection_id", "inbound", "outbound", "call_forwarding"),
-                  test=_reroutes_calls, when="its calls would go elsewhere")
+REROUTES = Effect(kind="destructive", arguments=("connection_id", "inbound", "outbound", "call_forwarding",
+                                                 "inbound_call_screening"),
+                  test=_reroutes_calls, when="its calls would go elsewhere or be rejected")
 
 
 OPERATIONS = [
@@ -146,7 +150,8 @@ OPERATIONS = [
                              "and cut nothing. The effect rules ask when a paid feature is turned on (a forwarded "
                              "call is a billed call leg; recording, CNAM listing, caller ID names and noise "
                              "suppression are billed) or when calls would go elsewhere (another connection, an "
-                             "interception application, a forwarding target or always-forwarding).",
+                             "interception application, a forwarding target or always-forwarding) or be rejected "
+                             "(call screening set to reject_calls; flag_calls lets them ring).",
         effects=(STARTS_PAID, REROUTES),
         wire_note=PATH_NOTE + " noise_suppression is a boolean here but an enum in the number's record; "
                               "the entry sends what the update accepts.",

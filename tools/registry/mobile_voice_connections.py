@@ -49,15 +49,24 @@ def _name(found: dict[str, Any], arguments: dict[str, Any]) -> str:
     return quoted(found.get("connection_name") or arguments["connection_id"])
 
 
-async def _turns_off(arguments: dict[str, Any], read: Read) -> str | None:
-    if arguments["active"] is not False:
+async def _stops_calls(arguments: dict[str, Any], read: Read) -> str | None:
+    zeroed = [side for side in ("inbound", "outbound") if (arguments.get(side) or {}).get("channel_limit") == 0]
+    if arguments.get("active") is not False and not zeroed:
         return None
     found = await _connection(arguments, read)
-    if found.get("active") not in (True, False):
-        raise StateUnknown("whether the connection is active")
-    if found["active"] is False:
+    stopped = []
+    if arguments.get("active") is False:
+        if found.get("active") not in (True, False):
+            raise StateUnknown("whether the connection is active")
+        if found["active"]:
+            stopped.append("sets it inactive; calls through it stop")
+    for side in zeroed:  # a limit that is not 0 now (or cannot be read) is one that lets calls through
+        now = found.get(side)
+        if not (isinstance(now, dict) and now.get("channel_limit") == 0):
+            stopped.append(f"sets its {side} channel limit to 0; no {side} call gets through")
+    if not stopped:
         return None
-    return f"Sets voice connection {_name(found, arguments)} inactive; calls through it stop."
+    return f"Voice connection {_name(found, arguments)}: {'; '.join(stopped)}."
 
 
 def _host(url: Any) -> str:
@@ -67,18 +76,23 @@ def _host(url: Any) -> str:
 async def _moves_webhooks(arguments: dict[str, Any], read: Read) -> str | None:
     found = await _connection(arguments, read)
     moved = [k for k in WEBHOOKS if k in arguments and arguments[k] != found.get(k)]
-    if not moved:
+    changes = [f"{clean(k.removeprefix('webhook_').replace('_', ' '))} from {_host(found.get(k))} to "
+               f"{_host(arguments[k])}" for k in moved]
+    version = arguments.get("webhook_api_version")
+    if version is not None and version != found.get("webhook_api_version"):
+        # a receiver reads one version's event format: another one breaks its call handling
+        changes.append(f"API version from {quoted(found.get('webhook_api_version') or 'unknown', 8)} to "
+                       f"{quoted(version, 8)}")
+    if not changes:
         return None
-    changes = "; ".join(f"{clean(k.removeprefix('webhook_').replace('_', ' '))} from {_host(found.get(k))} to "
-                        f"{_host(arguments[k])}" for k in moved)
-    return (f"Points voice connection {_name(found, arguments)}'s call events elsewhere ({changes}); "
-            "the receiver they go to now stops getting them.")
+    return (f"Changes voice connection {_name(found, arguments)}'s call events ({'; '.join(changes)}); "
+            "the receiver that handles them now stops getting events it can read.")
 
 
-TURNS_OFF = Effect(kind="destructive", arguments=("active",), test=_turns_off,
-                   when="active=false stops an active connection's calls")
-MOVES_WEBHOOKS = Effect(kind="destructive", arguments=WEBHOOKS, test=_moves_webhooks,
-                        when="its webhooks would point elsewhere")
+STOPS_CALLS = Effect(kind="destructive", arguments=("active", "inbound", "outbound"), test=_stops_calls,
+                     when="active=false or a channel limit of 0 stops its calls")
+MOVES_WEBHOOKS = Effect(kind="destructive", arguments=(*WEBHOOKS, "webhook_api_version"), test=_moves_webhooks,
+                        when="its webhooks would point elsewhere or change API version")
 
 OPERATIONS = [
     op(
@@ -119,8 +133,10 @@ OPERATIONS = [
             "change webhook", "channel limit", "deactivate voice connection", "rename voice connection",
             "inbound outbound limits",
         ),
-        kind="write", reason="Changes settings that can be changed back.",
-        effects=(TURNS_OFF, MOVES_WEBHOOKS),
+        kind="write", reason="A name, tags, timeouts or channel limits above 0 stop no call. The effect rules ask when "
+                             "calls would stop (active=false, a channel limit of 0) or call events would go to "
+                             "another receiver or in another API version, which a receiver may not read.",
+        effects=(STOPS_CALLS, MOVES_WEBHOOKS),
         params=(CONNECTION_ID, *settings(create=False)), returns=shapes.MOBILE_VOICE_CONNECTION,
     ),
     op(

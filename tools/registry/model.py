@@ -57,6 +57,9 @@ class Effect(BaseModel):
     when: str  # the rule in words, for the tool description, the README and the catalog
     arguments: tuple[str, ...] = ()  # the rule applies when the call has one of these (none: always)
     test: Callable[[dict[str, Any], Read], Awaitable[str | None]]
+    # A change plan's SIM cards (as read) add up to what no one of them does alone (SIMs moved into one group,
+    # against its shared limit): judged once per plan, beside `test` for each SIM.
+    together: Callable[[dict[str, Any], list[dict[str, Any]], Read], Awaitable[str | None]] | None = None
 
     def applies(self, arguments: dict[str, Any]) -> bool:
         return not self.arguments or any(name in arguments for name in self.arguments)

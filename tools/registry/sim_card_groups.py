@@ -6,7 +6,9 @@ from typing import Any
 
 from ..words import mb_text, megabytes, quoted
 from . import shapes
-from .model import Compensation, irreversible, restores, switches, Effect, Operation, Read, StateUnknown, amount_unit, body, boolean, pages, path_id, query, string, uuid
+from .model import (Compensation, Effect, Operation, Read, StateUnknown, amount_unit, body, boolean, irreversible, pages,
+                    path_id, query, restores, string, switches, uuid)
+from .sim_cards import data_limit, near, stops
 
 op = partial(Operation, toolset="sim_card_groups")
 
@@ -16,21 +18,26 @@ GROUP_DATA_LIMIT = amount_unit(units=None)
 
 
 
-async def _group_limit_below_use(arguments: dict[str, Any], read: Read) -> str | None:
+async def _group_limit_near_use(arguments: dict[str, Any], read: Read) -> str | None:
     limit = megabytes(arguments["data_limit"])
+    if limit is None:
+        raise StateUnknown("the new limit in MB or GB")
     group = await read("get_sim_card_group", {"sim_card_group_id": arguments["sim_card_group_id"]})
     used = megabytes(group.get("consumed_data")) if isinstance(group, dict) else None
-    if limit is None or used is None:
-        raise StateUnknown("the new limit (in MB or GB) or the data the group used this period")
-    if used < limit:
+    if used is None:
+        raise StateUnknown("the data the group used this period")
+    if not near(limit, used):
         return None
-    return (f"Lowers group {quoted(group.get('name') or arguments['sim_card_group_id'])}'s shared data limit to "
-            f"{mb_text(limit)}; its SIMs used {mb_text(used)} this period, so their data stops at once.")
+    current = data_limit(group.get("data_limit"), "the group's data limit now")
+    if current is not None and limit >= current:  # a raise stops nothing the current limit does not
+        return None
+    name = quoted(group.get("name") or arguments["sim_card_group_id"])
+    return stops(f"Lowers group {name}'s shared data limit to {mb_text(limit)}", limit, used, "its SIMs", "their")
 
 
-GROUP_LIMIT_BELOW_USE = Effect(
-    kind="destructive", arguments=("data_limit",), test=_group_limit_below_use,
-    when="a data limit under this period's use stops the SIMs' data")
+GROUP_LIMIT_NEAR_USE = Effect(
+    kind="destructive", arguments=("data_limit",), test=_group_limit_near_use,
+    when="a lower data limit stops the SIMs' data now or soon, or is not in MB or GB")
 
 OPERATIONS = [
     op(
@@ -56,7 +63,8 @@ OPERATIONS = [
             "new group", "make a group", "set up a group", "organize sims", "shared data limit", "pool",
             "group for a customer",
         ),
-        kind="write", reason="Creates an empty group; costs nothing.",
+        kind="write", reason="Creates an empty group; costs nothing and cuts no SIM until one moves in (a move asks "
+                             "when the group would cut its service).",
         params=(
             body("name", GROUP_NAME, required=True),
             body("data_limit", GROUP_DATA_LIMIT, "Shared, per billing period."),
@@ -83,8 +91,10 @@ OPERATIONS = [
             "rename group", "group data limit", "group data cap", "group quota", "raise group limit",
             "change group settings",
         ),
-        kind="write", reason="Changes settings that can be changed back.",
-        effects=(GROUP_LIMIT_BELOW_USE,),
+        kind="write", reason="A new name changes no service. The effect rule asks when a lower limit would stop the "
+                             "SIMs' data now or soon (within max(10% of the group's use, 10 MB)), or when its unit "
+                             "is not MB or GB and cannot be read exactly; a raised limit stops nothing.",
+        effects=(GROUP_LIMIT_NEAR_USE,),
         params=(
             GROUP_ID,
             body("name", GROUP_NAME),

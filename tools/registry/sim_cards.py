@@ -4,7 +4,7 @@ from functools import partial
 
 from typing import Any
 
-from ..words import mask_iccid, mb_text, megabytes, status_of
+from ..words import mask_iccid, mb_text, megabytes, quoted, status_of
 from . import shapes
 from .model import (
     ANY, Compensation, irreversible, restores, switches,
@@ -40,6 +40,37 @@ def status_back(status: str) -> Compensation:
 PASSING_DATA = ("enabled", "enabling")
 
 
+# A limit set this close above the use so far stops the data soon, not at once: it asks like one below use.
+# At a SIM's average pace so far, 10% of its use lasts a tenth of the days gone in the billing period (three
+# days at a month's end, hours at its start); the 10 MB floor covers SIMs that used little, for which 10 MB is
+# minutes of a camera's or a router's data. Used by the group rules too (sim_card_groups.py).
+MARGIN_SHARE, MARGIN_MB = 0.1, 10.0
+
+
+def near(limit: float, used: float) -> bool:
+    """A data limit of `limit` MB leaves less than the margin above `used` MB (or none)."""
+    return limit - used < max(MARGIN_SHARE * used, MARGIN_MB)
+
+
+def data_limit(value: Any, what: str) -> float | None:
+    """A data limit as a record shows it, in MB; None when none is set. Raises StateUnknown when one is set in
+    a way that cannot be read exactly (a unit other than MB or GB, a bare number)."""
+    if value is None or value == {} or (isinstance(value, dict) and value.get("amount") in (None, "")):
+        return None
+    mb = megabytes(value)
+    if mb is None:
+        raise StateUnknown(what)
+    return mb
+
+
+def stops(change: str, limit: float, used: float, who: str = "it", whose: str = "its") -> str:
+    """`change`, and when the data it caps stops: at once (`used` reached `limit`) or soon (within the margin)."""
+    if used >= limit:
+        return f"{change}; {who} used {mb_text(used)} this period, so {whose} data stops at once."
+    return (f"{change}, only {mb_text(limit - used)} above the {mb_text(used)} {who} used this period, so {whose} "
+            "data stops soon.")
+
+
 async def _sim(arguments: dict[str, Any], read: Read) -> dict[str, Any]:
     sim = await read("get_sim_card", {"sim_card_id": arguments["sim_card_id"]})
     if not isinstance(sim, dict) or status_of(sim) is None:
@@ -47,16 +78,97 @@ async def _sim(arguments: dict[str, Any], read: Read) -> dict[str, Any]:
     return sim
 
 
-async def _limit_below_use(arguments: dict[str, Any], read: Read) -> str | None:
+async def _limit_near_use(arguments: dict[str, Any], read: Read) -> str | None:
     limit = megabytes(arguments["data_limit"])
     sim = await _sim(arguments, read)
     used = megabytes(sim.get("current_billing_period_consumed_data"))
     if limit is None or used is None:
         raise StateUnknown("the new limit or the data the SIM used this period")
-    if status_of(sim) not in PASSING_DATA or used < limit:
+    if status_of(sim) not in PASSING_DATA or not near(limit, used):
         return None
-    return (f"Lowers SIM {mask_iccid(sim.get('iccid'))}'s data limit to {mb_text(limit)}; it used {mb_text(used)} "
-            "this period, so its data stops at once.")
+    current = data_limit(sim.get("data_limit"), "the SIM's data limit now")
+    if current is not None and limit >= current:  # a raise stops nothing the current limit does not
+        return None
+    return stops(f"Lowers SIM {mask_iccid(sim.get('iccid'))}'s data limit to {mb_text(limit)}", limit, used)
+
+
+async def _group(read: Read, group_id: Any, which: str) -> dict[str, Any]:
+    group = await read("get_sim_card_group", {"sim_card_group_id": group_id})
+    if not isinstance(group, dict) or not {"wireless_blocklist_id", "private_wireless_gateway_id"} <= group.keys():
+        raise StateUnknown(f"the {which} group's blocklist and gateway")
+    return group
+
+
+GROUP_SETTINGS = (  # what a SIM takes from its group besides the data limit: (field, name, when added/changed/removed)
+    ("wireless_blocklist_id", "wireless blocklist",
+     ("devices lose service where it blocks", "devices lose service where it blocks",
+      "the device may roam, and be billed, where it blocked")),
+    ("private_wireless_gateway_id", "private wireless gateway",
+     ("its data is routed to that private network; sessions reconnect",
+      "its data is re-routed; sessions reconnect", "it loses that private network")),
+)
+
+
+async def _group_move(arguments: dict[str, Any], read: Read) -> str | None:
+    target_id = arguments["sim_card_group_id"]
+    sim = await _sim(arguments, read)
+    current_id = sim.get("sim_card_group_id")
+    if current_id == target_id or status_of(sim) not in PASSING_DATA:  # no move, or no service to cut
+        return None
+    if not current_id:
+        raise StateUnknown("the SIM's group")
+    target, current = await _group(read, target_id, "target"), await _group(read, current_id, "current")
+    changes = []
+    limit = data_limit(target.get("data_limit"), "the target group's data limit")
+    if limit is not None:
+        used = megabytes(sim.get("current_billing_period_consumed_data"))
+        group_used = megabytes(target.get("consumed_data"))
+        if used is None or group_used is None:
+            raise StateUnknown("the data the SIM and the target group used this period")
+        # Telnyx says both that a group's SIMs "share" its limit and that SIMs "exceeding it" stop: the sum
+        # counts under either reading.
+        over = used + group_used >= limit
+        if near(limit, used + group_used):
+            changes.append(f"its {mb_text(limit)} data limit is {'below' if over else 'just above'} what the SIM "
+                           f"({mb_text(used)}) and the group ({mb_text(group_used)}) used this period, so data stops "
+                           f"{'at once' if over else 'soon'}")
+    for field, what, (added, changed, removed) in GROUP_SETTINGS:
+        before, after = current.get(field), target.get(field)
+        if before == after:
+            continue
+        if not before:
+            changes.append(f"{what} {quoted(after, 40)} applies ({added})")
+        elif not after:
+            changes.append(f"{what} {quoted(before, 40)} no longer applies ({removed})")
+        else:
+            changes.append(f"{what} {quoted(after, 40)} replaces {quoted(before, 40)} ({changed})")
+    if not changes:
+        return None
+    name = quoted(target.get("name") or target_id)
+    return f"Moves SIM {mask_iccid(sim.get('iccid'))} into group {name}: {'; '.join(changes)}."
+
+
+async def _group_move_together(arguments: dict[str, Any], sims: list[dict[str, Any]], read: Read) -> str | None:
+    """SIMs moved into one group as a plan: under the shared reading of its limit, their use adds up."""
+    target_id = arguments["sim_card_group_id"]
+    moving = [s for s in sims if s.get("sim_card_group_id") != target_id and status_of(s) in PASSING_DATA]
+    if len(moving) < 2:  # one SIM: its own test judged it
+        return None
+    target = await _group(read, target_id, "target")
+    limit = data_limit(target.get("data_limit"), "the target group's data limit")
+    if limit is None:
+        return None
+    used = [megabytes(s.get("current_billing_period_consumed_data")) for s in moving]
+    group_used = megabytes(target.get("consumed_data"))
+    if group_used is None or any(u is None for u in used):
+        raise StateUnknown("the data the SIMs and the target group used this period")
+    total = sum(used) + group_used  # type: ignore[arg-type]
+    if not near(limit, total):
+        return None
+    return (f"Moves {len(moving)} SIM cards into group {quoted(target.get('name') or target_id)}: together with the "
+            f"group they used {mb_text(total)} this period, {'over' if total >= limit else 'just under'} its "
+            f"{mb_text(limit)} data limit, which its SIMs share: data stops "
+            f"{'at once' if total >= limit else 'soon'} for the whole group.")
 
 
 async def _locks_out_device(arguments: dict[str, Any], read: Read) -> str | None:
@@ -89,9 +201,12 @@ ACTIVATION_CODE = Secret(
     field="activation_code", what="eSIM activation code", policy="ask",
     risk="Whoever holds it can download this SIM's profile onto a device of theirs, once, and use its service.")
 
-LIMIT_BELOW_USE = Effect(
-    kind="destructive", arguments=("data_limit",), test=_limit_below_use,
-    when="a data limit under this period's use stops an enabled SIM's data")
+LIMIT_NEAR_USE = Effect(
+    kind="destructive", arguments=("data_limit",), test=_limit_near_use,
+    when="a lower data limit stops an enabled SIM's data now or soon")
+GROUP_MOVE = Effect(
+    kind="destructive", arguments=("sim_card_group_id",), test=_group_move, together=_group_move_together,
+    when="its new group's limit, blocklist or gateway would cut or re-route it")
 LOCKS_OUT_DEVICE = Effect(
     kind="destructive", arguments=("authorized_imeis",), test=_locks_out_device,
     when="allowed IMEIs leave out the SIM's current device")
@@ -127,7 +242,9 @@ OPERATIONS = [
             "activate received sims", "add sims we hold", "claim sim cards", "onboard physical sims", "sims arrived",
             "bring sims into the account", "registration code",
         ),
-        kind="write", reason="Adds SIMs the user already owns; nothing is bought. Enabled ones bill: see effects.",
+        kind="write", reason="Adds SIMs the user already owns; nothing is bought. Enabled ones bill, and the effect rule "
+                             "asks. Registered disabled or on standby they pass no data: nothing bills, and the "
+                             "limit, blocklist or gateway of the group they join cuts nothing (enabling asks).",
         effects=(REGISTERS_ENABLED,),
         params=(
             body("registration_codes", REGISTRATION_CODES, required=True),
@@ -184,8 +301,12 @@ OPERATIONS = [
             "move sim to another group", "data cap", "data quota", "usage cap", "limit data on a sim", "tag a sim",
             "label", "lock sim to imei", "imei lock", "authorize imei", "bind sim to device", "change sim settings",
         ),
-        kind="write", reason="Changes settings that can be changed back.",
-        effects=(LIMIT_BELOW_USE, LOCKS_OUT_DEVICE),
+        kind="write", reason="Tags change no service. The effect rules ask when a lower limit would stop an enabled "
+                             "SIM's data now or soon (within max(10% of its use, 10 MB)), when the group it moves "
+                             "to has a limit that close to its use or another blocklist or gateway, or when allowed "
+                             "IMEIs leave out its device. A raised limit, a move between groups alike in these "
+                             "(Telnyx notes a short interruption, no cut) or IMEIs that keep its device cut nothing.",
+        effects=(LIMIT_NEAR_USE, GROUP_MOVE, LOCKS_OUT_DEVICE),
         params=(
             SIM_CARD_ID,
             body("sim_card_group_id", uuid()),

@@ -22,7 +22,7 @@ TARGETS = ("services", "ip_ranges", "domains")
 
 async def _narrows(arguments: dict[str, Any], read: Read) -> str | None:
     """What of the change lets less traffic through: another type, fewer allowed targets on a whitelist, more
-    blocked ones on a blacklist, a lower bandwidth on a throttle."""
+    blocked ones on a blacklist, a lower bandwidth on any profile."""
     found = await read("get_traffic_policy_profile", {"traffic_policy_profile_id": arguments["traffic_policy_profile_id"]})
     if not isinstance(found, dict) or found.get("type") not in ("whitelist", "blacklist", "throttling"):
         raise StateUnknown("the profile's type")
@@ -43,11 +43,11 @@ async def _narrows(arguments: dict[str, Any], read: Read) -> str | None:
             changed.append(f"stops allowing {len(gone)} {target.replace('_', ' ')} ({_few(gone)})")
         if old == "blacklist" and more:
             changed.append(f"blocks {len(more)} more {target.replace('_', ' ')} ({_few(more)})")
-    if old == "throttling" and "limit_bw_kbps" in arguments and arguments["limit_bw_kbps"]:
+    if arguments.get("limit_bw_kbps"):  # any type of profile can carry a bandwidth; 0 or null lifts it
         limit = found.get("limit_bw_kbps")
-        if limit is not None and not isinstance(limit, int):
+        if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool)):
             raise StateUnknown("the profile's bandwidth")
-        if limit is None or arguments["limit_bw_kbps"] < limit:
+        if not limit or arguments["limit_bw_kbps"] < limit:
             changed.append(f"slows traffic to {arguments['limit_bw_kbps']} kbps"
                            + (f" from {limit} kbps" if limit else " (no limit now)"))
     if not changed:
@@ -137,8 +137,8 @@ OPERATIONS = [
         ),
         kind="write", reason="Takes effect at once on every SIM it applies to, so the effect rule asks whenever "
                              "less traffic would pass (another type, a narrower whitelist, a longer blacklist, a "
-                             "lower bandwidth); a wider whitelist, a shorter blacklist or a lifted limit only lets "
-                             "more through.",
+                             "lower bandwidth on any type); a wider whitelist, a shorter blacklist or a lifted "
+                             "limit only lets more through.",
         effects=(NARROWS,),
         params=(
             PROFILE_ID,

@@ -131,7 +131,8 @@ OPERATIONS = [
             "add country to blocklist", "edit blocklist", "change blocked countries", "rename blocklist",
             "remove country from blocklist",
         ),
-        kind="write", reason="Edits a list; the type and its groups stay, and it can be edited back.",
+        kind="write", reason="Edits a list; the type and its groups stay. The effect rule asks when new codes would cut "
+                             "off devices in groups using it; removing codes only lets devices roam there again.",
         effects=(BLOCKS_MORE_FOR_GROUPS,),
         params=(
             BLOCKLIST_ID,
