@@ -15,8 +15,9 @@ read leaves one `end` line too (unless `reads` is off). `event` says which:
   end line, so only a kill that allows no clean-up (SIGKILL, power loss) leaves a `send` line alone.
 
 Each line names its `call` (shared by the lines of one tool call), the `caller` (for HTTP a keyed
-fingerprint of the access token, the client's address and session; for stdio the process) and the
-`account` (a keyed fingerprint of the Telnyx key, never the key). Arguments with secret names are
+fingerprint of the access token, the client's address and session; for stdio the process), the
+`principal` (with sign-in: the person's issuer and subject, their OAuth client, name or email when the token
+has them, and scopes; else null) and the `account` (a keyed fingerprint of the Telnyx key, never the key). Arguments with secret names are
 replaced, and every secret is masked wherever it appears. schema/audit-line.schema.json documents a line.
 
 Lines go to the `telnyx_iot_mcp.audit` logger (stderr, info level) and, when a path is set, are
@@ -45,6 +46,8 @@ from ..tools.client import ApiResponse, TelnyxClient
 from ..tools.errors import ToolError
 from ..tools.redact import redact_json
 from ..tools.request import ApiRequest
+from . import metrics
+from .auth import current_principal
 from .settings import Settings
 from .state import Store, StoreUnavailable
 
@@ -124,6 +127,7 @@ class AuditLog:
             "time": _now(), "event": event, "call": call,
             "tool": tool, "kind": kind, "arguments": redact(arguments), "confirmation": confirmation,
             "outcome": outcome, "caller": caller.get() or this_process("in-process"), "account": account,
+            "principal": principal.audit() if (principal := current_principal()) else None,
             "request_id": request_id, "api_request_id": api_request_id,
             **({"reveals": list(reveals)} if reveals else {}), **({"detail": detail} if detail else {}),
         })
@@ -135,6 +139,8 @@ class AuditLog:
                     self._in_flight[sent] = entry
                 else:
                     self._in_flight.pop(sent, None)
+        if event == "end":
+            metrics.call(tool, kind, outcome, confirmation)
         return entry
 
     def _write(self, entry: dict[str, Any], line: str | None = None, *, before_change: bool = False) -> None:
