@@ -29,7 +29,8 @@ from .audit import RequestIdRecorder, current_call, new_call_id
 from .state import StoreUnavailable
 from .gate import CardAnswer, Gate, Verdict
 from .dynamic import DYNAMIC_NAMES, DYNAMIC_TOOLS, describe, search, tool_problems
-from . import plans
+from . import plans, scopes
+from .preview import Reader
 from .prompting import prompt_handlers
 from .wire import in_wire_form, sent_once, traced
 
@@ -172,7 +173,7 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
     input_schemas = {tool.name: tool.input_schema for tool in app_tools}
 
     async def list_tools(ctx: ServerRequestContext, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
-        return types.ListToolsResult(tools=app_tools if apps.draws_apps(ctx) else tools)
+        return types.ListToolsResult(tools=scopes.listed(app_tools if apps.draws_apps(ctx) else tools, exposed))
 
     async def account_of_call() -> str | None:
         try:
@@ -305,9 +306,9 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
             return error_result(ToolError("invalid_arguments", f"Invalid arguments for {params.name}: "
                                           + "; ".join(found), problems=found))
         if params.name == "search_operations":
-            return text_result(search(exposed, arguments.get("query", ""), arguments.get("toolset"),
+            return text_result(search(scopes.offered(exposed), arguments.get("query", ""), arguments.get("toolset"),
                                       arguments.get("kind")))
-        op = exposed.get(arguments["operation"])
+        op = scopes.offered(exposed).get(arguments["operation"])
         if op is None:
             return unknown_tool(arguments["operation"], arguments.get("arguments"),
                                 "search_operations lists the operations offered here.")
@@ -336,6 +337,11 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
         if op is None:
             return unknown_tool(params.name, params.arguments)
         arguments = unfilled(op.name, given(dict(params.arguments or {})))
+        if op.name not in PLAN_TOOLS:  # a plan needs the scope of the class its SIMs are judged at (plans.decide)
+            try:
+                scopes.require(op.kind, op.name)
+            except ToolError as error:
+                return error_result(error)
         if isinstance(op, LocalTool):
             if op.name in PLAN_TOOLS:
                 return await run_plan(ctx, params, op, arguments)
@@ -352,6 +358,8 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
         # (to check Mcp-Param headers against the called tool's schema).
         get_tool_input_schema=input_schemas.get,
     )
+    server.scope_judge = lambda op, arguments: gate.effects(op, arguments, Reader(client))  # type: ignore[attr-defined]
+    server.exposed = exposed  # type: ignore[attr-defined]  # what the HTTP door (server/guard.py) judges calls by
     server.extensions[apps.EXTENSION_ID] = {"mimeTypes": [apps.APP_MIME_TYPE]}
     if not traced():
         server.middleware.clear()  # the SDK's OpenTelemetry span per message: nothing records it

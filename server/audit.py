@@ -15,10 +15,12 @@ read leaves one `end` line too (unless `reads` is off). `event` says which:
   end line, so only a kill that allows no clean-up (SIGKILL, power loss) leaves a `send` line alone.
 
 Each line names its `call` (shared by the lines of one tool call), the `caller` (for HTTP a keyed
-fingerprint of the access token, the client's address and session; for stdio the process) and the
-`account` (a keyed fingerprint of the Telnyx key, never the key). Arguments with secret names are
-replaced, and credentials are masked wherever they appear; secrets learned from calls (tools/redact.py) are
-masked in details and arguments, never in what identifies the call (IDENTIFYING_KEY). schema/audit-line.schema.json documents a line.
+fingerprint of the access token, the client's address and session; for stdio the process), the
+`principal` (with sign-in: the person's issuer and subject, their OAuth client, name or email when the token
+has them, and scopes; else null) and the `account` (a keyed fingerprint of the Telnyx key, never the key).
+Arguments with secret names are replaced, and credentials are masked wherever they appear; secrets learned
+from calls (tools/redact.py) are masked in details and arguments, never in what identifies the call
+(IDENTIFYING_KEY). schema/audit-line.schema.json documents a line.
 
 Lines go to the `telnyx_iot_mcp.audit` logger (stderr, info level) and, when a path is set, are
 appended to that file. A change is never made unrecorded: when the file cannot take an `ask` or `send`
@@ -47,6 +49,8 @@ from ..tools.errors import ToolError
 from ..tools.redact import learned_secrets_active, redact_json
 from ..tools.redact import redact as mask
 from ..tools.request import ApiRequest
+from . import metrics
+from .auth import current_principal
 from .settings import Settings
 from .state import Store, StoreUnavailable
 
@@ -143,6 +147,7 @@ class AuditLog:
             "time": _now(), "event": event, "call": call,
             "tool": tool, "kind": kind, "arguments": arguments_shown, "confirmation": confirmation,
             "outcome": outcome, "caller": caller.get() or this_process("in-process"), "account": account,
+            "principal": principal.audit() if (principal := current_principal()) else None,
             "request_id": request_id, "api_request_id": api_request_id,
             **({"reveals": list(reveals)} if reveals else {}), **({"detail": detail} if detail else {}),
         }, learned=False)
@@ -154,6 +159,8 @@ class AuditLog:
                     self._in_flight[sent] = entry
                 else:
                     self._in_flight.pop(sent, None)
+        if event == "end":
+            metrics.call(tool, kind, outcome, confirmation)
         return entry
 
     def _write(self, entry: dict[str, Any], line: str | None = None, *, before_change: bool = False) -> None:

@@ -1,4 +1,4 @@
-"""Generated views of the catalog: the golden snapshot of tools/list and the README's tool table."""
+"""Generated views of the catalog: the golden snapshot of tools/list and the tool table of docs/tools.md."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from .selection import CATALOG
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAPSHOT = ROOT / "tests" / "snapshots" / "tool_catalog.json"
-README = ROOT / "README.md"
+TOOLS_PAGE = ROOT / "docs" / "tools.md"
 TABLE_START, TABLE_END = "<!-- tool-table:start -->", "<!-- tool-table:end -->"
 
 
@@ -50,7 +50,8 @@ def tool_table() -> str:
     return "\n".join(lines)
 
 
-def readme_with_table(readme: str) -> str:
-    head, rest = readme.split(TABLE_START, 1)
+def page_with_table(page: str) -> str:
+    """`page` with the current tool table between its markers."""
+    head, rest = page.split(TABLE_START, 1)
     _, tail = rest.split(TABLE_END, 1)
     return f"{head}{TABLE_START}\n{tool_table()}\n{TABLE_END}{tail}"

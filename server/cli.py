@@ -148,6 +148,13 @@ def add_global_flags(parser: argparse.ArgumentParser, default: object, *, http: 
          help="Host header values to accept besides the bound address (e.g. the load balancer's name)")
     flag(group, "--allow-client-api-key", field="allow_client_api_key", default=default, action="store_true",
          help="let each request carry its own Telnyx key in the X-Telnyx-Api-Key header")
+    flag(group, "--auth-issuer", field="auth_issuer", default=default, metavar="URL",
+         help="sign people in: accept only access tokens of this OAuth issuer (needs --resource-url)")
+    flag(group, "--resource-url", field="resource_url", default=default, metavar="URL",
+         help="this server's MCP URL as clients reach it (e.g. https://iot.example.com/mcp): the audience tokens "
+              "must be issued for")
+    flag(group, "--metrics", field="metrics", default=default, action="store_true",
+         help="serve Prometheus metrics at /metrics (keep the path private)")
     events = parser.add_argument_group("Fleet events (MCP Events: events/poll and webhooks)")
     flag(events, "--watch-interval", field="watch_interval", default=default, type=float, metavar="SECONDS",
          help="seconds between polls of the fleet for events (default 300)")
@@ -158,7 +165,8 @@ def add_global_flags(parser: argparse.ArgumentParser, default: object, *, http: 
 SETTING_FLAGS = ("sandbox", "sandbox_state", "read_only", "toolsets", "tools", "exclude_tools", "tools_mode",
                  "confirm", "confirm_ttl", "state_dir", "state_url", "rate_limit", "audit_log", "audit_reads",
                  "transport", "http_host", "http_port", "stateless", "http_token_file", "allowed_hosts",
-                 "allow_client_api_key", "watch_interval", "allow_private_webhooks")
+                 "allow_client_api_key", "watch_interval", "allow_private_webhooks", "auth_issuer", "resource_url",
+                 "metrics")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -318,7 +326,7 @@ def build_server(settings: Settings, client, store=None, audit=None, events: lis
         key = None if settings.sandbox else settings.api_key.get_secret_value()
         service = EventService(client, open_watch_state(settings.state_url, settings.state_dir), api_key=key,
                                interval=settings.watch_interval, allow_private=settings.allow_private_webhooks,
-                               caller=gate.account)
+                               caller=gate.caller)
         events.append(service)
     return create_server(client, selected(settings), tools_mode=settings.tools_mode, gate=gate, events=service)
 
@@ -460,11 +468,12 @@ async def serve_http(settings: Settings) -> None:
     from .audit import audit_for
     from .sessions import hide_session_ids
     from .stopping import StopOnSignal
+    from . import team
 
     hide_session_ids()
     try:
-        token = http.access_token(settings)
-    except http.HttpConfigError as error:
+        token = None if team.prepare(settings) else http.access_token(settings)
+    except (http.HttpConfigError, team.TeamConfigError) as error:
         fail(str(error))
     try:
         sock = http.bind(settings)
@@ -479,8 +488,9 @@ async def serve_http(settings: Settings) -> None:
     stopper = StopOnSignal(audit, grace=http.SHUTDOWN_GRACE + STDIO_STOP_GRACE + 3)
     try:
         events: list = []
-        app = http.create_http_app(build_server(settings, client, store, audit, events), settings, token=token,
-                                   audit=audit)
+        server = build_server(settings, client, store, audit, events)
+        app = http.create_http_app(server, settings, token=token, audit=audit, routes=team.routes(settings, store, client),
+                                   guard=team.guard(server, settings, audit))
         started()
         await deliver_events(events, lambda: http.serve(app, settings, stopper, sock))
     finally:

@@ -1,8 +1,9 @@
-"""Single-use confirmation tokens bound to one exact tool call and one Telnyx account.
+"""Single-use confirmation tokens bound to one exact tool call, one Telnyx account and one person.
 
 A token is `base64url(claims).base64url(hmac_sha256(secret, claims))`. The claims name the purpose,
-the tool, a digest of its canonical arguments, the account (a keyed fingerprint of the API key), an
-expiry and a random id. Redeeming checks all of them and spends the id in the store (server/state.py)
+the tool, a digest of its canonical arguments, the account (a keyed fingerprint of the API key), the
+signed-in person it was issued to (a keyed fingerprint of their issuer, subject and OAuth client; none
+without sign-in), an expiry and a random id. Redeeming checks all of them and spends the id in the store (server/state.py)
 until the token expires: once across every process and replica that shares the store. The secret is
 the configured one, else the store's own, so processes sharing a store accept each other's tokens.
 """
@@ -20,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..tools.schema import CONFIRMATION_TOKEN as TOKEN_ARGUMENT
+from .auth import current_principal
 from .state import MemoryStore, Store, StoreUnavailable, account_fingerprint
 
 
@@ -68,14 +70,22 @@ class ConfirmationTokens:
         """The keyed fingerprint naming the Telnyx account of `api_key` (see state.account_fingerprint)."""
         return account_fingerprint(await self.secret(), api_key)
 
+    async def person(self) -> str | None:
+        """The keyed fingerprint of the signed-in person of the current request (None without sign-in)."""
+        return _person(await self.secret())
+
     async def issue(self, purpose: str, tool: str, arguments: dict[str, Any], *, account: str,
                     **extra: Any) -> tuple[str, float]:
         """A token for exactly this call under `account`, and the time it expires (epoch seconds)."""
         expires = self._clock() + self.ttl_seconds
+        secret = await self.secret()
         claims = {"p": purpose, "t": tool, "d": canonical_digest(tool, arguments), "a": account, "e": expires,
                   "i": secrets.token_urlsafe(12), **({"x": extra} if extra else {})}
+        who = _person(secret)
+        if who is not None:
+            claims["w"] = who
         body = json.dumps(claims, sort_keys=True, separators=(",", ":")).encode()
-        return f"{_b64(body)}.{_b64(_sign(await self.secret(), body))}", expires
+        return f"{_b64(body)}.{_b64(_sign(secret, body))}", expires
 
     async def redeem(self, token: str, purpose: str, tool: str, arguments: dict[str, Any], *,
                      account: str) -> dict[str, Any]:
@@ -98,11 +108,22 @@ class ConfirmationTokens:
         if claims.get("a") != account:
             raise TokenRefused("the token was issued under another Telnyx account (API key) and confirms "
                                "calls under that account only")
+        if claims.get("w") != _person(await self.secret()):
+            raise TokenRefused("the token was issued to another person (or to a call without sign-in) and "
+                               "confirms their calls only: whoever was asked must repeat the call")
         if self._clock() >= claims["e"]:
             raise TokenRefused("the confirmation token has expired")
         if not await self.store.spend(f"{purpose}:{claims['i']}", claims["e"]):
             raise TokenRefused("the confirmation token was already used; each token confirms one call once")
         return claims.get("x", {})
+
+
+def _person(secret: bytes) -> str | None:
+    """The signed-in person of the current request, as a keyed fingerprint (None without sign-in)."""
+    principal = current_principal()
+    if principal is None:
+        return None
+    return hmac.new(secret, f"person\0{principal.key}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def _sign(secret: bytes, body: bytes) -> bytes:

@@ -41,6 +41,7 @@ from ..tools.redact import register_secret
 from ..tools.registry import Operation
 from ..tools.registry.model import Secret, StateUnknown
 from ..tools.words import clean
+from . import metrics, scopes
 from .apps import card_result, draws_apps
 from .audit import AuditLog, Confirmation, Outcome, audit_for
 from .confirm_token import TOKEN_ARGUMENT, ConfirmationTokens, TokenRefused, split_token
@@ -142,6 +143,13 @@ class Gate:
         key = self.client.api_key_in_use() if hasattr(self.client, "api_key_in_use") else None
         return await self.tokens.account(key)
 
+    async def caller(self) -> str:
+        """Whom something that lasts beyond a call belongs to (an event subscription): the Telnyx account, and
+        the signed-in person where there is one. Raises StoreUnavailable."""
+        account = await self.account()
+        person = await self.tokens.person()
+        return account if person is None else f"{account}/person-{person}"
+
     def _unavailable(self, subject: Subject, arguments: dict[str, Any], request_id: Any,
                      why: StoreUnavailable) -> ToolError:
         return self._stop(subject, arguments, request_id, "refused", "state_unavailable",
@@ -155,6 +163,8 @@ class Gate:
         if not verdict.op.read_only or verdict.reveals or self.audit.reads:
             self.record(verdict.op.name, verdict.kind or verdict.op.kind, verdict.arguments, verdict.confirmation,
                         outcome, verdict.request_id, api_request_id, detail, reveals=verdict.reveals)
+        else:
+            metrics.call(verdict.op.name, verdict.op.kind, outcome, verdict.confirmation)
 
     def sending(self, verdict: Verdict) -> None:
         """Audit that a change is about to be sent: written before it can reach Telnyx, so it outlives a crash."""
@@ -189,6 +199,15 @@ class Gate:
                              f"{tool.name} is a {tool.kind} tool and this server runs read-only; it was not run. "
                              + NOTHING_SENT)
 
+    def require_scope(self, tool: Operation | LocalTool, kind: str, arguments: dict[str, Any], request_id: Any,
+                      what: str | None = None) -> None:
+        """Refuses a call judged at `kind` when the signed-in person's scopes do not allow it (server/scopes.py)."""
+        try:
+            scopes.require(kind, what or tool.name)
+        except ToolError as error:
+            self.record(tool.name, kind, arguments, "none", "refused", request_id, detail=error.message)
+            raise
+
     async def check(self, ctx: ServerRequestContext, params: types.CallToolRequestParams, op: Operation,
                     arguments: dict[str, Any], card: CardAnswer | None = None) -> Verdict:
         """Decide whether the validated call may run; raises ToolError when it may not."""
@@ -205,6 +224,7 @@ class Gate:
         answering = token is not None or params.request_state is not None or card is not None
         if not op.gated and not answering:  # a write: its effect rules decide whether to ask
             kind, reasons = await self.effects(op, plain, read)
+            self.require_scope(op, kind, plain, request_id)
             if not reasons and not reveals:
                 return Verdict(op, plain, "not-needed", request_id, kind=op.kind)
 

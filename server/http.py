@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
+from collections.abc import Callable, Sequence
 import socket
 import sys
 from pathlib import Path
@@ -219,9 +220,11 @@ class RequestKeyClient(TelnyxClient):
         return await super().send(request)
 
 
-def create_http_app(server: Server, settings: Settings, *, token: str | None, audit: AuditLog | None = None) -> ASGIApp:
+def create_http_app(server: Server, settings: Settings, *, token: str | None, audit: AuditLog | None = None,
+                    routes: Sequence[Route] = (), guard: Callable[[ASGIApp], ASGIApp] | None = None) -> ASGIApp:
     """The ASGI app: MCP at /mcp (token-protected when `token` is set) and GET /healthz (always open).
-    `audit` records refused requests (default: the log the settings name)."""
+    `audit` records refused requests (default: the log the settings name). `routes` are served besides (sign-in
+    metadata, metrics); `guard` stands in front of MCP instead of the static token (sign-in, server/team.py)."""
     audit = audit or audit_for(settings)
     tool_count: list[int] = []
 
@@ -234,12 +237,14 @@ def create_http_app(server: Server, settings: Settings, *, token: str | None, au
     app: ASGIApp = server.streamable_http_app(
         streamable_http_path=MCP_PATH, stateless_http=settings.stateless, json_response=False,
         max_request_body_size=settings.max_body_bytes, transport_security=transport_security(settings),
-        host=settings.host, custom_starlette_routes=[Route(HEALTH_PATH, health, methods=["GET"])],
+        host=settings.host, custom_starlette_routes=[Route(HEALTH_PATH, health, methods=["GET"]), *routes],
     )
     if not settings.stateless:
         app = SessionOwners(app, audit, token_required=bool(token), key_header=CLIENT_API_KEY_HEADER)
     app = ClientApiKey(app, allowed=settings.allow_client_api_key, audit=audit)
-    if token:
+    if guard is not None:
+        app = guard(app)
+    elif token:
         app = BearerTokenAuth(app, token, audit)
     return AuditCaller(app, audit, token_required=bool(token))
 

@@ -29,6 +29,7 @@ from mcp import types
 from mcp.server import ServerRequestContext
 
 from ..tools.local import APPLY_TO_SIM_CARDS
+from . import metrics
 from .audit import RequestIdRecorder
 from .confirm_token import split_token
 from .gate import CardAnswer, Gate, Subject, Verdict
@@ -288,9 +289,9 @@ async def judge(gate: Gate, plan: Plan, concurrency: int) -> tuple[str, list[str
     kinds = [k for k, _ in tripped] + ([kind_together] if as_one else [])
     kind = "destructive" if "destructive" in kinds else kinds[0]
     shown = [r for _, reasons in tripped[:3] for r in reasons]
-    more = f" ({len(tripped) - 3} more SIM cards like these)" if len(tripped) > 3 else ""
+    more = [f"({len(tripped) - 3} more SIM cards like these)"] if len(tripped) > 3 else []
     head = [f"For {len(tripped)} of {len(plan.todo)} SIM cards this is more than a setting:"] if tripped else []
-    return kind, [*head, *shown, more, *as_one], True
+    return kind, [*head, *shown, *more, *as_one], True
 
 
 async def decide(ctx: ServerRequestContext, params: types.CallToolRequestParams, gate: Gate,
@@ -305,6 +306,7 @@ async def decide(ctx: ServerRequestContext, params: types.CallToolRequestParams,
     concurrency = concurrency_for(client)
     plan = await resolve(client, plain, op, concurrency, offered)
     kind, reasons, asks = await judge(gate, plan, concurrency)
+    gate.require_scope(APPLY_TO_SIM_CARDS, kind, plain, request_id, what=f"{APPLY_TO_SIM_CARDS} with {op.name}")
     if not plan.todo:
         return Verdict(APPLY_TO_SIM_CARDS, plain, "not-needed", request_id, kind=kind), plan
     if not asks:
@@ -346,6 +348,7 @@ async def carry_out(ctx: ServerRequestContext, gate: Gate, verdict: Verdict, pla
                        kind=verdict.kind)
 
     def answered(sim: dict[str, Any], row: dict[str, Any], api_request_id: str | None) -> None:
+        metrics.plan_item(plan.op.name, row["outcome"])
         gate.finish(of_sim(sim), SIM_OUTCOMES.get(row["outcome"], "error"), api_request_id,
                     detail=f"apply_to_sim_cards: {row['outcome']}" + (f": {row['reason']}" if row.get("reason") else ""))
 

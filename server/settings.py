@@ -55,6 +55,13 @@ class Settings(BaseSettings):
     allowed_hosts: Annotated[list[str], NoDecode] = []  # Host header values to accept besides the bound address
     max_body_bytes: int = Field(default=1_048_576, gt=0)
     allow_client_api_key: bool = False  # accept a per-request Telnyx key in the X-Telnyx-Api-Key header
+    # Sign-in for a team (server/auth.py, server/guard.py): tokens of this issuer, for this server's URL.
+    auth_issuer: str | None = None  # the authorization server's issuer URL
+    resource_url: str | None = None  # this server's MCP endpoint as clients reach it, e.g. https://iot.example.com/mcp
+    auth_client_id: str | None = None  # this server's own client at the issuer, to introspect opaque tokens
+    auth_client_secret: SecretStr | None = None
+    person_calls_per_minute: int = Field(default=120, ge=0)  # tool calls per signed-in person (0: no limit)
+    metrics: bool = False  # Prometheus metrics at /metrics (server/metrics.py)
     # Fleet events (server/event_methods.py): how often the fleet is polled, and webhook targets.
     watch_interval: float = Field(default=300.0, ge=1, le=86_400)  # seconds between polls of the fleet
     allow_private_webhooks: bool = False  # webhook URLs on private or loopback addresses (tests, on-premises)
@@ -78,6 +85,21 @@ class Settings(BaseSettings):
         if not key:
             raise ValueError(f"TELNYX_API_KEY_FILE {self.api_key_file!r} is empty")
         self.api_key = SecretStr(key)
+        return self
+
+    @model_validator(mode="after")
+    def _sign_in_complete(self) -> Settings:
+        if self.auth_issuer and not self.resource_url:
+            raise ValueError("TELNYX_IOT_MCP_AUTH_ISSUER needs TELNYX_IOT_MCP_RESOURCE_URL (--resource-url): this "
+                             "server's MCP URL as clients reach it, which the tokens must be issued for")
+        if self.resource_url and not self.auth_issuer:
+            raise ValueError("TELNYX_IOT_MCP_RESOURCE_URL is only used with TELNYX_IOT_MCP_AUTH_ISSUER (--auth-issuer)")
+        for name in ("auth_issuer", "resource_url"):
+            value = getattr(self, name)
+            if value and not value.startswith(("https://", "http://")):
+                raise ValueError(f"{name}: {value!r} is not an http(s) URL")
+        if bool(self.auth_client_id) != bool(self.auth_client_secret):
+            raise ValueError("set TELNYX_IOT_MCP_AUTH_CLIENT_ID and TELNYX_IOT_MCP_AUTH_CLIENT_SECRET together")
         return self
 
     @field_validator("confirm_secret")

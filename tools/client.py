@@ -13,6 +13,7 @@ import math
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -88,6 +89,9 @@ def rate_limit_wait(headers: httpx.Headers) -> float | None:
 
 
 class TelnyxClient:
+    # Told of every request's operation, HTTP status (None: no answer) and seconds taken (server metrics).
+    on_response: Callable[[str | None, int | None, float], None] | None = None
+
     def __init__(self, *, base_url: str = DEFAULT_BASE_URL, api_key: str | None = None,
                  timeout: float = 30.0, transport: httpx.AsyncBaseTransport | None = None,
                  connect_timeout: float = 5.0, retry_budget: float = 60.0, max_attempts: int = 4,
@@ -209,12 +213,14 @@ class TelnyxClient:
                                                           check_tool(request.operation or ""))
         limit = min(self._attempt_timeout, deadline - time.monotonic())
         key = request_api_key.get()  # a caller's own key replaces the server's for this request
+        started, status = time.monotonic(), None
         try:
             with anyio.fail_after(max(limit, 0.0)):
                 async with self._http.stream(request.method, request.path, params=request.params or None,
                                              json=request.json,
                                              headers={"Authorization": f"Bearer {key}"} if key else None,
                                              ) as response:
+                    status = response.status_code
                     content = await self._read_capped(response)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise _Failure(transport_error(f"could not connect ({type(exc).__name__})"),
@@ -225,6 +231,9 @@ class TelnyxClient:
         except httpx.HTTPError as exc:
             raise _Failure(transport_error(f"the connection failed ({type(exc).__name__})", may_have_happened=maybe),
                            retryable=True) from None
+        finally:
+            if self.on_response is not None:
+                self.on_response(request.operation, status, time.monotonic() - started)
         return self._parse(response, content, maybe)
 
     async def _read_capped(self, response: httpx.Response) -> bytes:

@@ -12,6 +12,7 @@ from mcp import Client
 from fake_api import DROP, BLOCKLIST_ID, GATEWAY_ID, GROUP_ID, OTHER_ID, SIM_ID
 from gate_rig import ERAS, Rig, answering
 from plan_rig import PlanRig, asking
+from telnyx_iot_mcp.server.app import create_server
 
 pytestmark = pytest.mark.anyio
 
@@ -205,3 +206,36 @@ async def test_sims_that_fit_a_shared_limit_together_move_unasked():
     assert not result.is_error, result.content[0].text
     assert seen == [] and len(rig.changes()) == 20
     await rig.aclose()
+
+
+@pytest.mark.parametrize("name, words", [("Berlin Warehouse", "wireless blocklist"),
+                                         ("Smart Meters", "private wireless gateway")])
+async def test_on_the_sandbox_a_move_under_a_blocklist_or_gateway_asks_and_one_to_a_plain_group_does_not(name, words):
+    rig, seen = PlanRig(policy="elicit-only"), []
+    _, (sim,) = await rig.group_of(1)
+    groups = (await rig.direct.get("/sim_card_groups", params={"filter[name]": name})).json()["data"]
+    open_group = (await rig.direct.post("/sim_card_groups", json={"name": "Open"})).json()["data"]
+    async with Client(rig.server, mode="legacy", elicitation_callback=asking("decline", seen)) as client:
+        asked = await client.call_tool("update_sim_card", {"sim_card_id": sim["id"],
+                                                           "sim_card_group_id": groups[0]["id"]})
+        assert asked.is_error and len(seen) == 1 and f"{words} " in seen[0].message and " applies (" in seen[0].message
+        assert rig.changes() == []
+        moved = await client.call_tool("update_sim_card", {"sim_card_id": sim["id"],
+                                                           "sim_card_group_id": open_group["id"]})
+    assert not moved.is_error and len(seen) == 1, moved.content[0].text
+    assert (await rig.direct.get(f"/sim_cards/{sim['id']}")).json()["data"]["sim_card_group_id"] == open_group["id"]
+    await rig.aclose()
+
+
+@pytest.mark.parametrize("operation, arguments", [
+    ("update_sim_card", {"sim_card_id": SIM_ID, "sim_card_group_id": TARGET}),
+    ("apply_to_sim_cards", {"operation": "update_sim_card", "sim_card_ids": [SIM_ID],
+                            "arguments": {"sim_card_group_id": TARGET}}),
+])
+async def test_dynamic_mode_runs_the_same_rule(operation, arguments):
+    rig, seen = rig_for(NONE, {**NONE, **limit("200")}), []
+    server = create_server(rig.api.client(), None, gate=rig.gate, tools_mode="dynamic")
+    async with Client(server, mode="legacy", elicitation_callback=answering("decline", seen)) as client:
+        result = await client.call_tool("call_operation", {"operation": operation, "arguments": arguments})
+    assert result.is_error and len(seen) == 1 and "its 200 MB data limit is below" in seen[0][0].message
+    assert rig.api.changes() == []

@@ -69,3 +69,10 @@ def test_every_variable_in_server_json_is_one_the_server_reads_and_the_secrets_a
         url = package["transport"].get("url", "")
         for placeholder in re.findall(r"{(\w+)}", url):
             assert placeholder in {v["name"] for v in package["environmentVariables"]}
+
+
+def test_the_remote_entry_is_a_signed_in_streamable_http_server_with_its_variables_declared():
+    [remote] = ENTRY["remotes"]
+    assert remote["type"] == "streamable-http" and remote["url"].startswith("https://")
+    assert set(re.findall(r"{(\w+)}", remote["url"])) == set(remote["variables"])
+    assert all(v["isRequired"] for v in remote["variables"].values())

@@ -1,0 +1,84 @@
+"""Sign-in without an authorization server: the settings it needs, the scope each tool is listed under, and
+the per-person call budget."""
+
+from __future__ import annotations
+
+import pytest
+from mcp.server.auth.provider import AccessToken
+
+from telnyx_iot_mcp.server import cli, team
+from telnyx_iot_mcp.server.app import tool_for
+from telnyx_iot_mcp.server.auth import principal_of
+from telnyx_iot_mcp.server.guard import Budgets, header_text
+from telnyx_iot_mcp.server.scopes import SCOPES, listed
+from telnyx_iot_mcp.server.selection import CATALOG
+from telnyx_iot_mcp.server.settings import Settings
+from telnyx_iot_mcp.tools.registry import OPERATIONS
+
+ISSUER = "https://id.example.com"
+RESOURCE = "https://iot.example.com/mcp"
+
+
+def person(scopes: str):
+    return principal_of(AccessToken(token="t", client_id="c", scopes=scopes.split(), subject="s",
+                                    claims={"iss": ISSUER}))
+
+
+@pytest.mark.parametrize("scopes", ["", "iot:read", "iot:read iot:write", "iot:write iot:destructive",
+                                    "iot:read iot:write iot:destructive iot:billable"])
+def test_a_tool_is_listed_only_under_the_scope_of_its_class(scopes):
+    tools = [tool_for(op) for op in OPERATIONS.values()]
+    shown = {tool.name for tool in listed(tools, OPERATIONS, person(scopes))}
+    assert shown == {name for name, op in OPERATIONS.items() if SCOPES[op.kind] in scopes.split()}
+
+
+def test_without_sign_in_nothing_is_taken_away():
+    tools = [tool_for(op) for op in OPERATIONS.values()]
+    assert listed(tools, OPERATIONS) == tools
+
+
+def test_the_plan_tool_is_listed_to_whoever_may_change_sims():
+    from telnyx_iot_mcp.tools.local import APPLY_TO_SIM_CARDS
+
+    tool = tool_for(APPLY_TO_SIM_CARDS)
+    assert listed([tool], CATALOG, person("iot:read")) == []
+    assert listed([tool], CATALOG, person("iot:read iot:write")) == [tool]
+
+
+def test_sign_in_needs_the_resource_url_and_excludes_the_static_token(monkeypatch):
+    with pytest.raises(ValueError, match="RESOURCE_URL"):
+        Settings(auth_issuer=ISSUER)
+    with pytest.raises(ValueError, match="not an http"):
+        Settings(auth_issuer="id.example.com", resource_url=RESOURCE)
+    with pytest.raises(team.TeamConfigError, match="http_token"):
+        team.prepare(Settings(auth_issuer=ISSUER, resource_url=RESOURCE, http_token="x" * 32))
+    settings = Settings(auth_issuer=ISSUER, resource_url=RESOURCE, host="0.0.0.0")
+    assert team.prepare(settings) and "iot.example.com" in settings.allowed_hosts
+
+
+def test_the_flags_reach_the_settings(monkeypatch):
+    monkeypatch.delenv("TELNYX_IOT_MCP_HTTP_TOKEN", raising=False)
+    args = cli.parse_args(["--transport", "http", "--auth-issuer", ISSUER, "--resource-url", RESOURCE, "--metrics"])
+    settings = cli.load_settings(args)
+    assert (settings.auth_issuer, settings.resource_url, settings.metrics) == (ISSUER, RESOURCE, True)
+    monkeypatch.setenv("TELNYX_IOT_MCP_AUTH_ISSUER", ISSUER)
+    monkeypatch.setenv("TELNYX_IOT_MCP_RESOURCE_URL", RESOURCE)
+    monkeypatch.setenv("TELNYX_IOT_MCP_METRICS", "1")
+    assert Settings().auth_issuer == ISSUER and Settings().metrics
+
+
+def test_a_budget_resets_after_its_window():
+    now = [1000.0]
+    budgets = Budgets(2, clock=lambda: now[0])
+    assert budgets.take("a") == (True, 1, 60)
+    assert budgets.take("a") == (True, 0, 60)
+    now[0] += 20
+    assert budgets.take("a") == (False, 0, 40)
+    assert budgets.take("b")[0]
+    now[0] += 40
+    assert budgets.take("a") == (True, 1, 60)
+
+
+def test_header_text_is_plain_ascii_without_quotes():
+    assert header_text('Lowers "x" to 1 MB\n— now') == "Lowers 'x' to 1 MB ? now"
+    assert len(header_text("x" * 1000)) == 300
