@@ -13,6 +13,7 @@ from mcp import types
 from mcp.server import Server, ServerRequestContext
 
 from .. import __version__
+from ..tools.analytics.answers import find_usage_anomalies, forecast_data_limits, usage_report
 from ..tools.client import TelnyxClient
 from ..tools.dashboard import fleet_dashboard
 from ..tools.errors import ToolError
@@ -117,7 +118,9 @@ def internal_error(name: str) -> types.CallToolResult:
     return error_result(ToolError("internal", f"{name} failed inside the server; nothing more is known."))
 
 
-LOCAL_HANDLERS = {"wait_for_action": wait_for_action, "show_fleet_dashboard": fleet_dashboard}
+LOCAL_HANDLERS = {"wait_for_action": wait_for_action, "show_fleet_dashboard": fleet_dashboard,
+                  "find_usage_anomalies": find_usage_anomalies, "forecast_data_limits": forecast_data_limits,
+                  "usage_report": usage_report}
 GUIDANCE_KEYS = ("message", "hint", "note")  # where a result tells the model what to call next
 
 
