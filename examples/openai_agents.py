@@ -9,19 +9,17 @@ confirmation token, and the agent must ask you before repeating them (the server
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 
 from agents import Agent, Runner
 from agents.mcp import MCPServerStdio
 
-ARGS = ["telnyx-iot-mcp"] if os.environ.get("TELNYX_API_KEY") else ["telnyx-iot-mcp", "--sandbox"]
+from fleet_server import command_and_args, server_env
 
 
 async def main(question: str) -> None:
-    params = {"command": "uvx", "args": ARGS, "env": {k: v for k, v in os.environ.items() if k.startswith("TELNYX")}}
-    if os.environ.get("TELNYX_IOT_MCP_COMMAND"):  # a checkout's console script, until the package is published
-        params.update(command=os.environ["TELNYX_IOT_MCP_COMMAND"], args=ARGS[1:])
+    command, args = command_and_args()
+    params = {"command": command, "args": args, "env": server_env()}
     # A Telnyx call can take longer than the SDK's 5 s default, wait_for_action up to 50 s.
     async with MCPServerStdio(params=params, client_session_timeout_seconds=60) as fleet:
         agent = Agent(name="Fleet", instructions="You look after a fleet of IoT SIM cards.", mcp_servers=[fleet],

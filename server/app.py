@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Container, Iterable
 from typing import Any
 
 import anyio
@@ -13,6 +13,7 @@ from mcp import types
 from mcp.server import Server, ServerRequestContext
 
 from .. import __version__
+from ..tools.analytics.answers import find_usage_anomalies, forecast_data_limits, usage_report
 from ..tools.client import TelnyxClient
 from ..tools.dashboard import fleet_dashboard
 from ..tools.errors import ToolError
@@ -22,7 +23,7 @@ from ..tools.local import LOCAL_TOOLS, LocalTool
 from ..tools.paging import MAX_PAGES, MAX_RECORDS
 from ..tools.redact import redact_value
 from ..tools.registry import OPERATIONS, Operation
-from ..tools.schema import output_schema, published_input_schema, unfilled
+from ..tools.schema import output_schema, unfilled
 from ..tools.waiting import wait_for_action
 from . import apps
 from .audit import RequestIdRecorder, current_call, new_call_id
@@ -32,6 +33,7 @@ from .dynamic import DYNAMIC_NAMES, DYNAMIC_TOOLS, describe, search, tool_proble
 from . import plans, scopes
 from .preview import Reader
 from .prompting import prompt_handlers
+from .selection import CATALOG, offered_schema
 from .wire import in_wire_form, sent_once, traced
 
 log = logging.getLogger("telnyx_iot_mcp")
@@ -71,12 +73,12 @@ INSTRUCTIONS = instructions([*OPERATIONS, *LOCAL_TOOLS], dynamic=False)  # the w
 DYNAMIC_INSTRUCTIONS = instructions([*OPERATIONS, *LOCAL_TOOLS], dynamic=True)
 
 
-def tool_for(op: Operation) -> types.Tool:
+def tool_for(op: Operation | LocalTool, offered: Container[str] = CATALOG) -> types.Tool:
     return types.Tool(
         name=op.name,
         title=op.title,
         description=op.tool_description,
-        input_schema=published_input_schema(op.name),
+        input_schema=offered_schema(op.name, offered),
         output_schema=output_schema(op.name),
         annotations=types.ToolAnnotations(  # no title here: the tool's own title says it once
             read_only_hint=op.read_only,
@@ -116,7 +118,9 @@ def internal_error(name: str) -> types.CallToolResult:
     return error_result(ToolError("internal", f"{name} failed inside the server; nothing more is known."))
 
 
-LOCAL_HANDLERS = {"wait_for_action": wait_for_action, "show_fleet_dashboard": fleet_dashboard}
+LOCAL_HANDLERS = {"wait_for_action": wait_for_action, "show_fleet_dashboard": fleet_dashboard,
+                  "find_usage_anomalies": find_usage_anomalies, "forecast_data_limits": forecast_data_limits,
+                  "usage_report": usage_report}
 GUIDANCE_KEYS = ("message", "hint", "note")  # where a result tells the model what to call next
 
 
@@ -163,7 +167,7 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
     gate = gate or Gate(client)
     catalog = operations if operations is not None else [*OPERATIONS.values(), *LOCAL_TOOLS.values()]
     exposed = {op.name: op for op in catalog}
-    tools = DYNAMIC_TOOLS if tools_mode == "dynamic" else [tool_for(op) for op in exposed.values()]
+    tools = DYNAMIC_TOOLS if tools_mode == "dynamic" else [tool_for(op, exposed) for op in exposed.values()]
     tools = [apps.with_app(t) if t.name == "show_fleet_dashboard" else t for t in tools]
     # Hosts that draw MCP Apps also get the confirmation card on every call that may ask a person, and its tool.
     drawn = {"call_operation"} | {op.name for op in exposed.values() if op.may_ask}
@@ -311,7 +315,7 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
             return unknown_tool(arguments["operation"], arguments.get("arguments"),
                                 "search_operations lists the operations offered here.")
         if params.name == "describe_operation":
-            return text_result(describe(op))
+            return text_result(describe(op, exposed))
         # call_operation: exactly the static tool's path, so validation and the gate apply unchanged
         inner = params.model_copy(update={"name": op.name, "arguments": arguments.get("arguments") or {}})
         return via_call_operation(await call_tool(ctx, inner), exposed)

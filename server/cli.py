@@ -8,6 +8,7 @@ import logging
 import re
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import anyio
 from pydantic import ValidationError
@@ -217,6 +218,33 @@ def build_parser() -> argparse.ArgumentParser:
     for sub in [parser, *commands.choices.values()]:  # every flag any command has, for did-you-mean
         ALL_FLAGS.update(name for action in sub._actions for name in action.option_strings)
     return parser
+
+
+SETTINGS_PAGE = Path(__file__).resolve().parents[1] / "docs" / "settings.md"
+SETTINGS_START, SETTINGS_END = "<!-- settings-table:start -->", "<!-- settings-table:end -->"
+
+
+def settings_table() -> str:
+    """Every setting: its variable, its flag, its default and what it does (docs/settings.md)."""
+    build_parser()  # fills FLAG_OF
+
+    def default(value: object) -> str:
+        if value is None or value == []:
+            return "none"
+        return f"`{str(value).lower() if isinstance(value, bool) else value}`"
+
+    rows = ["| Variable | Flag | Default | What it does |", "|---|---|---|---|"]
+    for field, info in Settings.model_fields.items():
+        flag_name = f"`{FLAG_OF[field]}`" if field in FLAG_OF else ""
+        if info.annotation is bool and field in FLAG_OF and info.default is True:  # on by default: its off switch
+            flag_name += f", `--no-{FLAG_OF[field][2:]}`"
+        rows.append(f"| `{env_name(field)}` | {flag_name} | {default(info.default)} | {info.description} |")
+    return "\n".join(rows)
+
+
+def page_with_settings(page: str) -> str:
+    head, rest = page.split(SETTINGS_START, 1)
+    return f"{head}{SETTINGS_START}\n{settings_table()}\n{SETTINGS_END}{rest.split(SETTINGS_END, 1)[1]}"
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Container
 from functools import cache
 from typing import Any
 
@@ -11,7 +12,7 @@ from ..tools.registry import TOOLSETS
 from ..tools.schema import output_schema, published_input_schema, strict_ready
 from ..tools.validation import fits
 from .search import SearchIndex, catalog_index
-from .selection import Entry
+from .selection import CATALOG, Entry, offered_schema
 
 CLASSES = ("read", "write", "destructive", "billable")
 SEARCH_LIMIT = 20
@@ -131,11 +132,11 @@ def _summary(entry: Entry) -> dict[str, Any]:
             "description": _short(entry.description)}
 
 
-def describe(entry: Entry) -> dict[str, Any]:
+def describe(entry: Entry, offered: Container[str] = CATALOG) -> dict[str, Any]:
     return {
         "name": entry.name, "title": entry.title, "class": entry.kind, "toolset": entry.toolset,
         "description": entry.tool_description, "asks_confirmation": entry.may_ask,
         "annotations": {"read_only": entry.read_only, "destructive": entry.may_destroy,
                         "idempotent": entry.is_idempotent},
-        "input_schema": published_input_schema(entry.name), "output_schema": output_schema(entry.name),
+        "input_schema": offered_schema(entry.name, offered), "output_schema": output_schema(entry.name),
     }

@@ -34,7 +34,7 @@ from .audit import RequestIdRecorder
 from .confirm_token import split_token
 from .gate import CardAnswer, Gate, Subject, Verdict
 from .preview import Challenge, Preview, Reader
-from .selection import CATALOG
+from .selection import CATALOG, plan_operations
 
 TARGETS = ("sim_card_ids", "iccids", "filter")
 SAMPLE = 5
@@ -59,12 +59,17 @@ class Plan:
         return hashlib.sha256(json.dumps(rows, separators=(",", ":")).encode()).hexdigest()
 
 
-def check(arguments: dict[str, Any]) -> Operation:
-    """The plan's operation, after checking what the schema cannot say; raises invalid_arguments."""
+def check(arguments: dict[str, Any], offered: Container[str] = CATALOG) -> Operation:
+    """The plan's operation, after checking what the schema cannot say; raises invalid_arguments. A plan
+    runs only an operation the server offers (toolsets, --tools, --exclude-tools and read-only bind it)."""
     name = "apply_to_sim_cards"
     given = [t for t in TARGETS if t in arguments]
     if len(given) != 1:
         raise invalid_arguments(name, [f"give exactly one of {', '.join(TARGETS)} (got {', '.join(given) or 'none'})"])
+    if arguments["operation"] not in offered:
+        runs = ", ".join(plan_operations(offered)) or "none"
+        raise invalid_arguments(name, [f"operation: {arguments['operation']} is not offered by this server's "
+                                       f"configuration, so no plan runs it (offered here: {runs})"])
     op = OPERATIONS[arguments["operation"]]
     inner = dict(arguments.get("arguments") or {})
     try:
@@ -302,7 +307,7 @@ async def decide(ctx: ServerRequestContext, params: types.CallToolRequestParams,
     client, request_id = gate.client, ctx.request_id
     gate.refuse_read_only(APPLY_TO_SIM_CARDS, arguments, request_id)
     token, plain = split_token(arguments)
-    op = check(plain)
+    op = check(plain, offered)
     concurrency = concurrency_for(client)
     plan = await resolve(client, plain, op, concurrency, offered)
     kind, reasons, asks = await judge(gate, plan, concurrency)

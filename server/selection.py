@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from ..tools.local import LOCAL_TOOLS, LocalTool
+from collections.abc import Container
+from typing import Any
+
+from ..tools.local import APPLY_TO_SIM_CARDS, LOCAL_TOOLS, PLAN_OPERATIONS, LocalTool
 from ..tools.registry import OPERATIONS, TOOLSETS, Operation
+from ..tools.schema import published_input_schema
 from ..tools.suggest import did_you_mean
 from .settings import Settings
 
@@ -33,9 +37,33 @@ def select(settings: Settings) -> list[Entry]:
     toolsets = set(settings.toolsets or TOOLSETS)
     if settings.tools and not settings.toolsets:
         toolsets = set()  # naming tools alone offers just those tools
-    return [
-        entry for entry in CATALOG.values()
+    chosen = {
+        name: entry for name, entry in CATALOG.items()
         if (entry.toolset in toolsets or entry.name in settings.tools)
         and entry.name not in settings.exclude_tools
         and (entry.read_only or not settings.read_only)
-    ]
+    }
+    if APPLY_TO_SIM_CARDS.name in chosen and not plan_operations(chosen):  # a plan could run nothing
+        if APPLY_TO_SIM_CARDS.name in settings.tools:
+            raise SelectionError(f"{APPLY_TO_SIM_CARDS.name} runs the selected SIM operations and none is selected; "
+                                 f"name some of {', '.join(PLAN_OPERATIONS)} too")
+        del chosen[APPLY_TO_SIM_CARDS.name]
+    return list(chosen.values())
+
+
+def plan_operations(offered: Container[str]) -> list[str]:
+    """The operations a change plan may run on a server offering `offered`: selection binds plans too."""
+    return [name for name in PLAN_OPERATIONS if name in offered]
+
+
+def offered_schema(name: str, offered: Container[str]) -> dict[str, Any]:
+    """The input schema a client is given for `name` on a server offering `offered`: the plan tool's
+    `operation` lists only the operations offered there."""
+    schema = published_input_schema(name)
+    if name != APPLY_TO_SIM_CARDS.name:
+        return schema
+    operations = plan_operations(offered)
+    if operations == list(PLAN_OPERATIONS):
+        return schema
+    properties = {**schema["properties"], "operation": {**schema["properties"]["operation"], "enum": operations}}
+    return {**schema, "properties": properties}

@@ -16,6 +16,7 @@ import re
 import secrets
 from collections import OrderedDict
 
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.streamable_http import MCP_SESSION_ID_HEADER
 from mcp.server.streamable_http_manager import DEFAULT_MAX_SESSIONS
 from mcp.types import INVALID_REQUEST
@@ -23,6 +24,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .audit import AuditLog
+from .auth import principal_of
 
 # Sessions live in this process only, so their fingerprints need no key that outlives it.
 _KEY = secrets.token_bytes(32)
@@ -75,7 +77,10 @@ class SessionOwners:
     def _owner(self, scope: Scope) -> bytes:
         token = _header(scope, b"authorization").partition(b" ")[2].strip() if self.token_required else b""
         key = _header(scope, self.key_header).strip()
-        return hmac.new(_KEY, token + b"\0" + key, hashlib.sha256).digest()
+        # Signed in (server/guard.py): the person, not their token, which changes when they sign in again for more
+        user = scope.get("user")
+        person = principal_of(user.access_token).key.encode() if isinstance(user, AuthenticatedUser) else b""
+        return hmac.new(_KEY, token + b"\0" + key + b"\0" + person, hashlib.sha256).digest()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -17,54 +17,105 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TELNYX_IOT_MCP_", extra="ignore", populate_by_name=True,
                                       hide_input_in_errors=True)  # an error must not print the key
 
-    api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("TELNYX_API_KEY", "api_key"))
-    base_url: str = Field(default=DEFAULT_BASE_URL, validation_alias=AliasChoices("TELNYX_BASE_URL", "base_url"))
-    api_key_file: str | None = Field(default=None, validation_alias=AliasChoices("TELNYX_API_KEY_FILE", "api_key_file"))
-    timeout: float = Field(default=30.0, gt=0, le=300)  # one attempt, first byte to last
-    connect_timeout: float = Field(default=5.0, gt=0, le=60)
-    retry_budget: float = Field(default=60.0, gt=0, le=600)  # a whole call, retries and waits included
-    max_attempts: int = Field(default=4, ge=1, le=10)
-    max_concurrency: int = Field(default=8, ge=1, le=256)  # requests in flight to Telnyx at once
-    rate_limit: float | None = Field(default=None, gt=0, le=10_000)  # requests started per second, at most
-    max_result_bytes: int = Field(default=200_000, ge=1_000)  # JSON text handed to the model per call
-    max_response_bytes: int = Field(default=8_000_000, ge=1_000)  # body read from Telnyx per request
-    read_only: bool = False
+    # Each field's description is its line on the settings page (docs/settings.md, scripts/update_generated.py).
+    api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("TELNYX_API_KEY", "api_key"),
+        description="Your Telnyx API key (required unless --sandbox); never on the command line.")
+    base_url: str = Field(
+        default=DEFAULT_BASE_URL, validation_alias=AliasChoices("TELNYX_BASE_URL", "base_url"),
+        description="API base URL (point it at `telnyx-iot-mcp sandbox` or a test server).")
+    api_key_file: str | None = Field(
+        default=None, validation_alias=AliasChoices("TELNYX_API_KEY_FILE", "api_key_file"),
+        description="Read the key from this file instead.")
+    timeout: float = Field(default=30.0, gt=0, le=300,
+                           description="Seconds one request to Telnyx may take (one attempt), first byte to last.")
+    connect_timeout: float = Field(default=5.0, gt=0, le=60, description="Seconds to open a connection.")
+    retry_budget: float = Field(default=60.0, gt=0, le=600,
+                                description="Seconds a whole tool call may take, retries and waits included.")
+    max_attempts: int = Field(default=4, ge=1, le=10, description="Attempts per request, the first included.")
+    max_concurrency: int = Field(
+        default=8, ge=1, le=256,
+        description="Requests in flight to Telnyx at once; further calls wait (within their budget).")
+    rate_limit: float | None = Field(
+        default=None, gt=0, le=10_000,
+        description="Requests started per second to Telnyx, at most; shared by all replicas with a Redis store.")
+    max_result_bytes: int = Field(
+        default=200_000, ge=1_000,
+        description="Largest result (JSON text) handed to the model per call; longer lists are cut, with a note.")
+    max_response_bytes: int = Field(default=8_000_000, ge=1_000,
+                                    description="Largest response body read from Telnyx per request.")
+    read_only: bool = Field(default=False, description="Offer only tools that read.")
     # Confirmation gate (server/gate.py): who says yes before destructive or billable calls.
-    confirm: Literal["elicit-or-token", "elicit-only", "off"] = "elicit-or-token"
-    confirm_secret: SecretStr | None = Field(default=None, min_length=16)  # HMAC key of tokens: same on every replica
-    confirm_ttl: float = Field(default=300.0, ge=10, le=3600)  # seconds a confirmation token stays valid
-    # What outlives a call (server/state.py): unset = SQLite in state_dir; "memory"; "redis://host:port/db".
-    state_url: str | None = None
-    state_dir: str | None = None  # default $XDG_STATE_HOME/telnyx-iot-mcp, else ~/.local/state/telnyx-iot-mcp
-    audit_log: str | None = None  # file to append the audit log to (JSON lines)
-    audit_reads: bool = True  # a line for every read too, not only changes, reveals and refusals
+    confirm: Literal["elicit-or-token", "elicit-only", "off"] = Field(
+        default="elicit-or-token",
+        description="Before destructive or billable calls: ask the user (elicitation), else return a single-use "
+                    "token; elicit-only refuses when the client cannot ask; off asks nothing.")
+    confirm_secret: SecretStr | None = Field(
+        default=None, min_length=16,
+        description="HMAC key of confirmation tokens (16+ characters), the same on every replica. Unset, the "
+                    "state store makes one once and keeps it.")
+    confirm_ttl: float = Field(default=300.0, ge=10, le=3600,
+                               description="Seconds a confirmation token stays valid.")
+    # What outlives a call (server/state.py).
+    state_url: str | None = Field(
+        default=None,
+        description="memory, sqlite:///PATH or redis://HOST:PORT/DB (the [redis] extra) to share confirmations "
+                    "and one request budget between replicas. Unset: SQLite in the state directory.")
+    state_dir: str | None = Field(
+        default=None,
+        description="Where the SQLite store keeps spent confirmations and the secret. Unset: "
+                    "$XDG_STATE_HOME/telnyx-iot-mcp, else ~/.local/state/telnyx-iot-mcp.")
+    audit_log: str | None = Field(default=None, description="Append the audit log to this file as JSON lines.")
+    audit_reads: bool = Field(
+        default=True, description="A line in the audit log for every read too, not only changes, reveals and refusals.")
     # Tool selection: comma-separated names in the environment (TELNYX_IOT_MCP_TOOLSETS=sim_cards,actions).
-    toolsets: Annotated[list[str], NoDecode] = []  # empty: every toolset
-    tools: Annotated[list[str], NoDecode] = []  # added to the toolsets' tools
-    exclude_tools: Annotated[list[str], NoDecode] = []
-    tools_mode: Literal["static", "dynamic"] = "static"
-    sandbox: bool = False
-    sandbox_state: str | None = None
+    toolsets: Annotated[list[str], NoDecode] = Field(default=[], description="Toolsets to offer; empty: all.")
+    tools: Annotated[list[str], NoDecode] = Field(
+        default=[], description="Tools to offer (alone, or on top of the toolsets).")
+    exclude_tools: Annotated[list[str], NoDecode] = Field(default=[], description="Tools never to offer.")
+    tools_mode: Literal["static", "dynamic"] = Field(
+        default="static", description="static: a tool per operation; dynamic: three tools (search, describe, call).")
+    sandbox: bool = Field(default=False,
+                          description="Serve an offline demo fleet instead of the real API (no key needed).")
+    sandbox_state: str | None = Field(default=None,
+                                      description="Keep the sandbox fleet in this SQLite file between runs.")
     # Streamable HTTP (`--transport http`); see server/http.py.
-    transport: Literal["stdio", "http"] = "stdio"
-    host: str = "127.0.0.1"
-    port: int = Field(default=8000, ge=0, le=65535)
-    stateless: bool = False  # no sessions: any replica behind a load balancer can answer any request
-    http_token: SecretStr | None = None  # bearer token MCP clients must send (required beyond loopback)
-    http_token_file: str | None = None  # or a file holding it
-    allowed_hosts: Annotated[list[str], NoDecode] = []  # Host header values to accept besides the bound address
-    max_body_bytes: int = Field(default=1_048_576, gt=0)
-    allow_client_api_key: bool = False  # accept a per-request Telnyx key in the X-Telnyx-Api-Key header
+    transport: Literal["stdio", "http"] = Field(default="stdio", description="stdio, or http for Streamable HTTP.")
+    host: str = Field(default="127.0.0.1", description="The address to bind over HTTP.")
+    port: int = Field(default=8000, ge=0, le=65535,
+                      description="The port to bind over HTTP; 0 picks a free one (printed on stderr).")
+    stateless: bool = Field(default=False, description="No sessions over HTTP: any replica can answer any request.")
+    http_token: SecretStr | None = Field(
+        default=None,
+        description="The bearer token MCP clients must send over HTTP (16+ characters; required beyond loopback); "
+                    "never a flag.")
+    http_token_file: str | None = Field(default=None, description="A file holding that token.")
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default=[], description="Host header values to accept besides the bound address.")
+    max_body_bytes: int = Field(default=1_048_576, gt=0, description="Largest HTTP request body; larger ones get 413.")
+    allow_client_api_key: bool = Field(
+        default=False, description="Each HTTP request may carry its own Telnyx key in the X-Telnyx-Api-Key header.")
     # Sign-in for a team (server/auth.py, server/guard.py): tokens of this issuer, for this server's URL.
-    auth_issuer: str | None = None  # the authorization server's issuer URL
-    resource_url: str | None = None  # this server's MCP endpoint as clients reach it, e.g. https://iot.example.com/mcp
-    auth_client_id: str | None = None  # this server's own client at the issuer, to introspect opaque tokens
-    auth_client_secret: SecretStr | None = None
-    person_calls_per_minute: int = Field(default=120, ge=0)  # tool calls per signed-in person (0: no limit)
-    metrics: bool = False  # Prometheus metrics at /metrics (server/metrics.py)
+    auth_issuer: str | None = Field(
+        default=None,
+        description="People sign in: only access tokens of this OAuth issuer are accepted "
+                    "([One server for a team](team.md)).")
+    resource_url: str | None = Field(
+        default=None,
+        description="This server's MCP URL as clients reach it (e.g. https://iot.example.com/mcp), the audience "
+                    "tokens must be issued for (with TELNYX_IOT_MCP_AUTH_ISSUER).")
+    auth_client_id: str | None = Field(
+        default=None, description="This server's own client at the issuer, to check opaque tokens by introspection.")
+    auth_client_secret: SecretStr | None = Field(default=None, description="Its secret; never a flag.")
+    person_calls_per_minute: int = Field(
+        default=120, ge=0,
+        description="Tool calls per signed-in person per minute (0: no limit); over it, 429 with Retry-After.")
+    metrics: bool = Field(default=False, description="Serve Prometheus metrics at /metrics (keep the path private).")
     # Fleet events (server/event_methods.py): how often the fleet is polled, and webhook targets.
-    watch_interval: float = Field(default=300.0, ge=1, le=86_400)  # seconds between polls of the fleet
-    allow_private_webhooks: bool = False  # webhook URLs on private or loopback addresses (tests, on-premises)
+    watch_interval: float = Field(default=300.0, ge=1, le=86_400,
+                                  description="Seconds between polls of the fleet for events.")
+    allow_private_webhooks: bool = Field(
+        default=False, description="Accept webhook URLs on private or loopback addresses (tests, on-premises).")
 
     def client_limits(self) -> dict[str, float | int]:
         """Timeouts, retry budget and size limits as TelnyxClient keyword arguments."""

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from telnyx_iot_mcp.server.cli import build_parser, env_name
+from telnyx_iot_mcp.server.cli import SETTINGS_PAGE, build_parser, env_name, page_with_settings
 from telnyx_iot_mcp.server.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,6 +77,11 @@ def test_the_link_check_finds_dead_links(tmp_path):
     assert "here-it-is" in anchors(page) and "nowhere" not in anchors(page)
 
 
+def test_the_settings_table_is_current():
+    page = SETTINGS_PAGE.read_text(encoding="utf-8")
+    assert page_with_settings(page) == page, "run `python scripts/update_generated.py` and review the diff"
+
+
 def test_every_setting_and_flag_is_on_the_settings_page():
     page = (DOCS / "settings.md").read_text(encoding="utf-8")
     missing = [env_name(field) for field in Settings.model_fields if env_name(field) not in page]
@@ -102,6 +107,6 @@ def test_the_sdk_example_runs_against_the_sandbox():
     assert len(sims) == 3 and {s["status"]["value"] for s in sims} == {"enabled"}
 
 
-@pytest.mark.parametrize("example", sorted((ROOT / "examples").glob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize("example", sorted((ROOT / "examples").rglob("*.py")), ids=lambda p: p.name)
 def test_every_example_compiles(example, tmp_path):
     py_compile.compile(str(example), cfile=str(tmp_path / "out.pyc"), doraise=True)

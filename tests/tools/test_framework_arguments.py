@@ -288,9 +288,10 @@ async def test_a_plan_result_names_only_tools_the_server_offers(selection):
     assert ("wait_for_action" in note) is ("wait_for_action" in offered)
 
 
-@pytest.mark.parametrize("tools", [None, ["apply_to_sim_cards"]], ids=["all", "only-the-plan"])
+@pytest.mark.parametrize("tools", [None, ["apply_to_sim_cards", "set_sim_card_standby"]], ids=["all", "only-the-plan"])
 async def test_a_plan_error_names_only_tools_the_server_offers(tools):
-    """A plan naming an unknown SIM is refused with a hint; `--tools apply_to_sim_cards` lists no list_sim_cards."""
+    """A plan naming an unknown SIM is refused with a hint; `--tools apply_to_sim_cards,set_sim_card_standby`
+    lists no list_sim_cards."""
     selected = select(Settings(tools=tools) if tools else Settings())
     offered = {entry.name for entry in selected}
     async with Client(create_server(mock_client(ApiMock(replies=[(404, {"errors": []})] * 3)),
