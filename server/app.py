@@ -21,7 +21,7 @@ from ..tools.executor import check_arguments, run
 from ..tools.validation import given
 from ..tools.local import LOCAL_TOOLS, LocalTool
 from ..tools.paging import MAX_PAGES, MAX_RECORDS
-from ..tools.redact import redact_value
+from ..tools.redact import call_secrets, redact_value
 from ..tools.registry import OPERATIONS, Operation
 from ..tools.schema import output_schema, unfilled
 from ..tools.waiting import wait_for_action
@@ -206,6 +206,7 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
         verdict: Verdict | None = None
         call = new_call_id()
         audited_call = current_call.set((call, None))
+        held = call_secrets.set(frozenset())  # the secrets this call sends (tools/secrets.py), for it alone
 
         def end_others(detail: str) -> int:  # the requests a plan had in flight besides its own line
             return gate.audit.end_in_flight(call, detail, other_than=verdict.op.name)
@@ -240,6 +241,7 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
             raise
         finally:
             current_call.reset(audited_call)
+            call_secrets.reset(held)
 
     async def run_confirmed(ctx: ServerRequestContext, params: types.CallToolRequestParams,
                             ) -> types.CallToolResult | types.InputRequiredResult:
