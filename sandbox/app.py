@@ -15,6 +15,7 @@ import math
 import sys
 import time
 import uuid
+from email.utils import formatdate
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -61,6 +62,8 @@ class Sandbox:
         self.store.meta["seeded_at"] = now
         for coll, docs in fleet.build(seed, sim_count).items():
             for doc in docs:
+                if coll == "sim_cards":  # what its usage history is scaled to (sandbox/usage.py)
+                    doc["_seeded_mb"] = doc["current_billing_period_consumed_data"]["amount"]
                 offset = doc.pop("_t0_offset", None)
                 if offset is not None:
                     doc["_t0"] = now - offset
@@ -109,7 +112,7 @@ class Sandbox:
         """Answer one request: status, JSON body and headers (`x-request-id`, `x-ratelimit-*`)."""
         now = self.store.now()
         limited, rate_headers = self.rate.take(now)
-        headers = {"x-request-id": str(uuid.uuid4()), **rate_headers}
+        headers = {"x-request-id": str(uuid.uuid4()), "date": formatdate(now, usegmt=True), **rate_headers}
         try:
             self._authorize(authorization)
             if limited:
@@ -231,7 +234,7 @@ def serve(host: str = "127.0.0.1", port: int = 8780, **create_app_kwargs: Any) -
 
     app = create_app(**create_app_kwargs)
     print(f"{summary(app)}; serving http://{host}:{port}{PREFIX}", file=sys.stderr, flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.run(app, host=host, port=port, log_level="warning", date_header=False)  # its own Date: the sandbox clock
 
 
 __all__ = ["Sandbox", "create_app", "serve", "summary"]

@@ -483,35 +483,3 @@ def mobile_phone_number(number_id: str, sim: Doc, *, created_at: str, connection
         "outbound": {"interception_app_id": None, "interception_app_name": None},
         "created_at": created_at, "updated_at": created_at,
     }
-
-
-def detail_records(seed: int, doc: Doc, group_name: str | None) -> list[dict[str, Any]]:
-    """A SIM's data sessions over the 30 days before FLEET_EPOCH, oldest first; deterministic per SIM.
-    Trackers roam now and then (Germany, France, Mexico); everyone else stays on its home network."""
-    rng = random.Random(f"{seed}:wdr:{doc['id']}")
-    if "current_imei" not in doc:
-        return []
-    home = (doc.get("current_mcc", "310"), doc.get("current_mnc", "260"))
-    roams = "tracker" in doc.get("tags", [])
-    records = []
-    t = FLEET_EPOCH - 30 * DAY + rng.uniform(0, DAY)
-    while t < FLEET_EPOCH:
-        mcc, mnc = home
-        if roams and rng.random() < 0.3:
-            mcc, mnc = rng.choice((("262", "01"), ("262", "02"), ("208", "01"), ("334", "020")))
-        up, down = rng.uniform(0.05, 4.0), rng.uniform(0.2, 25.0)
-        rate = DATA_RATE if (mcc, mnc) == home else ROAMING_RATE
-        duration = rng.uniform(120, 7200)
-        records.append({
-            "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "record_type": "wdr",
-            "created_at": iso(t), "duration_seconds": round(duration, 1), "sim_card_id": doc["id"],
-            "sim_group_id": doc.get("sim_card_group_id"), "sim_group_name": group_name,
-            "imsi": doc["imsi"], "phone_number": doc["msisdn"], "mcc": mcc, "mnc": mnc,
-            "uplink_data": {"amount": round(up, 3), "unit": "MB"},
-            "downlink_data": {"amount": round(down, 3), "unit": "MB"},
-            "cost": {"amount": f"{(up + down) * float(rate):.4f}", "currency": CURRENCY},
-            "rate": {"amount": rate, "currency": CURRENCY},
-            "_closed_at": iso(t + duration), "_tags": ",".join(doc.get("tags", [])),
-        })
-        t += rng.uniform(0.5, 3) * DAY
-    return records

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from . import fleet
 from .handlers import Call, megabytes, stamp
 from .store import Doc, iso
+from .usage import history
 
 if TYPE_CHECKING:
     from .app import Sandbox
@@ -156,7 +157,8 @@ def interrupt(sb: Sandbox, sim: Doc, reason: str, at: str) -> None:
 
 
 def settle(sb: Sandbox, now: float) -> None:
-    """Finish every piece of timed work whose time has come, in creation order."""
+    """Finish every piece of timed work whose time has come, in creation order; count the data used since."""
+    history(sb).advance(now)
     for coll, doc in sb.store.due(now):
         at = iso(doc.pop("_due"))
         if coll == "sim_card_actions":

@@ -158,6 +158,10 @@ class Store:
         self._views[(coll, *key)] = (version, built)
         return built
 
+    def version(self, coll: str) -> int:
+        """A number that changes whenever a document of `coll` does."""
+        return self._versions.get(coll, 0)
+
     def _changed(self, coll: str) -> None:
         self._versions[coll] = self._versions.get(coll, 0) + 1
 

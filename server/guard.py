@@ -125,15 +125,21 @@ class SignIn:
 
     async def _authorized(self, scope: Scope, receive: Receive, send: Send, principal: Principal,
                           credentials: AuthCredentials) -> None:
-        call, receive = await self._tool_call(scope, receive)
-        if call is None:
+        body, receive = await self._message(scope, receive)
+        method, params = body.get("method"), body.get("params")
+        name, arguments = (params.get("name"), params.get("arguments") or {}) if isinstance(params, dict) else (None, None)
+        call = method == "tools/call" and isinstance(name, str) and isinstance(arguments, dict)
+        lacking = None
+        if call:
+            lacking = await missing_scope(name, arguments, principal, self.exposed, self.judge)
+        elif isinstance(method, str) and method.startswith("events/") and SCOPES["read"] not in principal.scopes:
+            lacking = SCOPES["read"], f"{method} reads the fleet's events"
+        if not call and lacking is None:
             await self.app(scope, receive, send)
             return
-        name, arguments = call
-        lacking = await missing_scope(name, arguments, principal, self.exposed, self.judge)
         if lacking is not None:
             needed, why = lacking
-            self.audit.refusal(f"tools/call {name}: {why}; the caller lacks the scope {needed}")
+            self.audit.refusal(f"{f'tools/call {name}' if call else method}: {why}; the caller lacks the scope {needed}")
             metrics.refused("insufficient_scope")
             await self._challenge(scope, receive, send, 403, "insufficient_scope",
                                   f"{why}, which needs the scope {needed}",
@@ -162,10 +168,11 @@ class SignIn:
 
         await self.app(scope, receive, with_headers)
 
-    async def _tool_call(self, scope: Scope, receive: Receive) -> tuple[tuple[str, dict[str, Any]] | None, Receive]:
-        """The tool name and arguments of a POSTed tools/call, and a `receive` that replays the body read."""
+    async def _message(self, scope: Scope, receive: Receive) -> tuple[dict[str, Any], Receive]:
+        """The JSON-RPC message POSTed (empty when there is none, or it is too large or not JSON), and a
+        `receive` that replays the body read."""
         if scope["method"] != "POST":
-            return None, receive
+            return {}, receive
         chunks, size, more = [], 0, True
         messages: list[Message] = []
         while more:
@@ -184,17 +191,12 @@ class SignIn:
             return next(replay, None) or await receive()
 
         if more:
-            return None, replayed
+            return {}, replayed
         try:
             body = json.loads(b"".join(chunks))
         except ValueError:
-            return None, replayed
-        if not isinstance(body, dict) or body.get("method") != "tools/call" or not isinstance(body.get("params"), dict):
-            return None, replayed
-        name, arguments = body["params"].get("name"), body["params"].get("arguments") or {}
-        if not isinstance(name, str) or not isinstance(arguments, dict):
-            return None, replayed
-        return (name, arguments), replayed
+            return {}, replayed
+        return (body if isinstance(body, dict) else {}), replayed
 
     async def _challenge(self, scope: Scope, receive: Receive, send: Send, status: int, error: str | None,
                          description: str, scopes: str, needed: str | None = None) -> None:

@@ -10,7 +10,6 @@ The path is served on the MCP port without a token: keep it private (see docs/te
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 try:
@@ -107,11 +106,3 @@ def route(store: Any) -> Any:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return Route(METRICS_PATH, scrape, methods=["GET"])
-
-
-class Timer:
-    def __init__(self) -> None:
-        self.start = time.monotonic()
-
-    def seconds(self) -> float:
-        return time.monotonic() - self.start

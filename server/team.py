@@ -21,7 +21,10 @@ class TeamConfigError(ValueError):
 
 def prepare(settings: Settings) -> bool:
     """True when people sign in (`auth_issuer`); then the resource URL's host is an accepted Host header.
-    Raises TeamConfigError when a static access token is set too: one way in, not two."""
+    Raises TeamConfigError when a static access token is set too (one way in, not two), or metrics are asked
+    for without prometheus-client."""
+    if settings.metrics and metrics.enable() is None:
+        raise TeamConfigError("metrics: --metrics needs prometheus-client: pip install 'telnyx-iot-mcp[metrics]'")
     if not settings.auth_issuer:
         return False
     if settings.http_token is not None or settings.http_token_file:

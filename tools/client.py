@@ -46,6 +46,18 @@ class ApiResponse:
     status: int
     body: dict[str, Any]
     request_id: str | None
+    date: float | None = None  # the API's clock (its Date header), seconds
+
+
+def header_time(value: str | None) -> float | None:
+    """An HTTP date header as seconds; None if absent or unreadable."""
+    try:
+        when = parsedate_to_datetime(value) if value else None
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).timestamp()
 
 
 class _Failure(Exception):
@@ -261,7 +273,7 @@ class TelnyxClient:
                                retryable=True)
             if holds_secret(content):  # an upstream that echoes the Authorization header
                 body = redact_value(body)
-            return ApiResponse(status, body, request_id)
+            return ApiResponse(status, body, request_id, header_time(response.headers.get("date")))
         retry_after = response.headers.get("retry-after")
         wait = rate_limit_wait(response.headers) if status == 429 else None
         error = upstream_error(status, body, request_id=request_id,

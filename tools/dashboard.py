@@ -18,7 +18,7 @@ MAX_SIM_CARDS = 10_000  # read at most this many SIMs (40 requests); the payload
 MAX_LISTED = 50  # SIMs over their limit and actions listed by name
 SIM_FIELDS = ["id", "iccid", "status.value", "sim_card_group_id", "current_billing_period_consumed_data",
               "data_limit"]
-TO_MB = {"KB": 1 / 1024, "MB": 1.0, "GB": 1024.0, "TB": 1024.0 * 1024}
+TO_MB = {"B": 1 / 1024 / 1024, "KB": 1 / 1024, "MB": 1.0, "GB": 1024.0, "TB": 1024.0 * 1024}
 
 
 def megabytes(quantity: Any) -> float | None:

@@ -12,6 +12,8 @@ from .registry.model import CONFIRMATION_TOKEN, CONFIRMATION_TOKEN_SCHEMA, Kind,
 # One call waits at most this long: the official TypeScript client (Claude Desktop, VS Code, Cursor) gives up
 # on a request after 60 s by default, progress notifications or not. A longer wait is another call.
 MAX_WAIT_SECONDS = 50
+# The change journal's id of a change, in every changing tool's result (server/journal.py).
+CHANGE_ID = {"type": "string", "description": "undo_change or resume_change take it."}
 ACTION_KINDS = {  # kind argument -> the registry operation that reads one action of that kind
     "sim_card": "get_sim_card_action",
     "bulk": "get_bulk_sim_card_action",
@@ -192,6 +194,7 @@ APPLY_TO_SIM_CARDS = LocalTool(
                 "operation": {"type": "string"}, "total": {"type": "integer"}, "counts": {"type": "object"},
                 "confirmation": {"type": "string"}, "note": {"type": "string"},
             }},
+            "change_id": CHANGE_ID,
         },
     },
     is_idempotent=False,
@@ -201,4 +204,112 @@ APPLY_TO_SIM_CARDS = LocalTool(
                               *(f"filter.{name}" for name, schema in PLAN_FILTER.items() if text_or_list(schema))}),
 )
 
-LOCAL_TOOLS: dict[str, LocalTool] = {tool.name: tool for tool in (WAIT_FOR_ACTION, SHOW_FLEET_DASHBOARD, APPLY_TO_SIM_CARDS)}
+CHANGE_ID_ARGUMENT = string(max_length=40, pattern="^chg_[0-9a-f]{16}$")
+
+LIST_CHANGES = LocalTool(
+    name="list_changes",
+    title="List recent changes",
+    description="The changes this server sent in this account, newest first: change_id, tool, when, how they ended.",
+    toolset="sim_cards",
+    kind="read",
+    search_words=("history of changes", "what did i change", "recent changes", "undo history", "change log",
+                  "what was done"),
+    input={"type": "object", "properties": {"limit": integer(1, 100, default=20)}, "additionalProperties": False},
+    output={"type": "object", "properties": {"data": {"type": "array", "items": {"type": "object"}}}},
+)
+
+GET_CHANGE = LocalTool(
+    name="get_change",
+    title="Get one change",
+    description="One change with each resource it touched: the state before, what was sent, the outcome, "
+                "and whether it can be undone.",
+    toolset="sim_cards",
+    kind="read",
+    search_words=("what did that change do", "state before", "which sims were changed", "change details"),
+    input={"type": "object", "properties": {"change_id": CHANGE_ID_ARGUMENT}, "required": ["change_id"],
+           "additionalProperties": False},
+    output={"type": "object", "properties": {"data": {"type": "object"}}},
+)
+
+# The usage tools (tools/analytics): computed from detail records, the same scope, window and list arguments.
+ISO_DATE = string(max_length=10, pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+USAGE_SCOPE = {
+    "sim_card_group_id": uuid(),
+    "tags": array(string(max_length=128), max_items=20, description="SIMs with all these tags."),
+    "sim_card_ids": array(uuid(), max_items=100, uniqueItems=True),
+    "start": ISO_DATE | {"description": "First day (UTC), e.g. 2026-11-01."},
+    "end": ISO_DATE | {"description": "Last day, included; default today."},
+    "days": integer(1, 92, description="The last N days up to today, instead of start."),
+}
+USAGE_LIST = {
+    "limit": integer(1, 200, default=30),
+    "offset": integer(0, 100_000, default=0, description="From meta.next."),
+    "fields": {"type": "array", "items": {"type": "string", "pattern": r"^[a-z0-9_]+$", "maxLength": 64},
+               "maxItems": 20, "uniqueItems": True, "description": "Keys to keep in each item."},
+}
+USAGE_EMPTY = frozenset({"sim_card_group_id", "tags", "sim_card_ids", "start", "end", "fields"})
+USAGE_META = {"type": "object", "properties": {
+    "summary": {"type": "string"}, "window": {"type": "object"}, "sim_cards": {"type": "integer"},
+    "records": {"type": "integer"}, "requests": {"type": "integer"}, "total": {"type": "integer"},
+    "next": {"type": "object"}, "note": {"type": "string"},
+}}
+
+
+def _usage_tool(name: str, title: str, description: str, words: tuple[str, ...], properties: dict[str, Any],
+                data: dict[str, Any], empty: frozenset[str] = frozenset()) -> LocalTool:
+    return LocalTool(
+        name=name, title=title, description=description, toolset="detail_records", kind="read", search_words=words,
+        input={"type": "object", "properties": {**USAGE_SCOPE, **properties}, "additionalProperties": False},
+        output={"type": "object", "properties": {"data": data, "meta": USAGE_META}},
+        empty_is_unset=USAGE_EMPTY | empty,
+    )
+
+
+FINDING = {"type": "object", "properties": {
+    "kind": {"type": "string", "enum": ["spike", "silent", "new_network"]}, "sim_card_id": {"type": "string"},
+    "iccid": {"type": "string"}, "date": {"type": "string"}, "mb": {"type": "number"},
+}}
+FIND_USAGE_ANOMALIES = _usage_tool(
+    "find_usage_anomalies", "Find unusual data usage",
+    "SIMs whose data use was unusual in a window (default the last 7 days, against the 28 before), from detail "
+    "records: spike (a day far above its usual), silent (nothing for silent_hours from a SIM that used to send), "
+    "new_network (a network it never used: roaming). Each finding has the SIM, ICCID and the numbers behind it.",
+    ("anomaly", "unusual usage", "sudden increase in data", "ten times its normal", "went silent",
+     "stopped sending", "offline tracker", "roaming on a new network", "usage spike", "which sim is misbehaving"),
+    {"kinds": array(enum("spike", "silent", "new_network"), max_items=3, uniqueItems=True),
+     "silent_hours": integer(6, 720, default=48), **USAGE_LIST},
+    {"type": "array", "items": FINDING}, frozenset({"kinds"}),
+)
+FORECAST_DATA_LIMITS = _usage_tool(
+    "forecast_data_limits", "Forecast when data limits run out",
+    "Per SIM and group: the data burn rate (last 28 days by default) and the day its data limit (the SIM's or "
+    "its group's, the stricter) is reached, exhausts_on (null if not within a year), and whether that is before "
+    "the billing period (the calendar month, UTC) ends. SIMs running out soonest first.",
+    ("run out of data", "will exceed the limit", "before the end of the month", "burn rate", "projected usage",
+     "when will it hit the cap", "forecast", "data left"),
+    USAGE_LIST,
+    {"type": "object", "properties": {
+        "sim_cards": {"type": "array", "items": {"type": "object", "properties": {
+            "sim_card_id": {"type": "string"}, "iccid": {"type": "string"}, "burn_mb_per_day": {"type": "number"},
+            "exhausts_on": {"type": ["string", "null"]}, "before_period_end": {"type": "boolean"}}}},
+        "groups": {"type": "array"}}},
+)
+USAGE_REPORT = _usage_tool(
+    "usage_report", "Report data usage and cost",
+    "Data (MB) and cost over a window (default this billing period) from detail records: totals, by group, "
+    "country (MCC), operator, day, and the top SIMs; each list most data first, capped at top.",
+    ("usage report", "data by country", "roaming cost by country", "cost per group", "monthly usage",
+     "which sims used the most data", "used more than 1 GB this month", "spend by operator", "usage per day",
+     "bill breakdown"),
+    {"by": array(enum("group", "country", "operator", "day", "group_day", "sim"), max_items=6, uniqueItems=True,
+                 description="Breakdowns; default all but group_day (per day and group)."),
+     "top": integer(1, 100, default=10)},
+    {"type": "object", "properties": {"totals": {"type": "object"}, "by_group": {"type": "array"},
+                                      "by_country": {"type": "array"}, "by_operator": {"type": "array"},
+                                      "by_day": {"type": "array"}, "top_sim_cards": {"type": "array"}}},
+    frozenset({"by"}),
+)
+
+LOCAL_TOOLS: dict[str, LocalTool] = {tool.name: tool for tool in (
+    WAIT_FOR_ACTION, SHOW_FLEET_DASHBOARD, APPLY_TO_SIM_CARDS, FIND_USAGE_ANOMALIES, FORECAST_DATA_LIMITS,
+    USAGE_REPORT, LIST_CHANGES, GET_CHANGE)}

@@ -17,7 +17,7 @@ async def main() -> None:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     print(sock.getsockname()[1], flush=True)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", date_header=False))
     serving = asyncio.create_task(server.serve(sockets=[sock]))
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)  # until the parent closes our stdin
     server.should_exit = True

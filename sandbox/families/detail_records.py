@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .. import fleet
+from .. import fleet, usage
 from ..handlers import Call, Handlers, Result, page, require, stamp
 from ..lifecycle import due_time, finisher
 from ..store import Doc, iso, public
@@ -20,16 +20,13 @@ SEARCH_FIELDS = ("id", "mcc", "mnc", "imsi", "sim_group_name", "sim_group_id", "
 DATE_RANGES = {"last_week": 7, "this_week": 7, "last_month": 30, "this_month": 30, "yesterday": 1, "today": 1}
 
 
-def all_records(sb: Sandbox) -> list[dict[str, Any]]:
-    """Every SIM's sessions, oldest first (generated on demand from the seed, like connectivity logs)."""
-    groups = {g["id"]: g["name"] for g in sb.store.all("sim_card_groups")}
-    records = [r for sim in sb.store.all("sim_cards")
-               for r in fleet.detail_records(sb.seed, sim, groups.get(sim.get("sim_card_group_id")))]
-    return sorted(records, key=lambda r: r["created_at"])
+def records(sb: Sandbox, call: Call, start: float | None, end: float | None, match: dict[str, Any]) -> Any:
+    """The sessions in [start, end) of the SIMs and networks `match` names, oldest first, made page by page."""
+    return usage.history(sb).listing(call.now, start, end, match)
 
 
-def _time(value: str, name: str) -> str:
-    """An ISO 8601 date or date-time, as a sortable UTC string."""
+def _time(value: str, name: str) -> float:
+    """An ISO 8601 date or date-time, as a UTC timestamp."""
     from datetime import datetime, timezone
 
     try:
@@ -39,31 +36,48 @@ def _time(value: str, name: str) -> str:
                             "2026-11-01T00:00:00Z", parameter=name) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return iso(parsed.timestamp())
+    return parsed.timestamp()
 
 
-def _sorted(records: list[dict[str, Any]], sort: list[str], name: str) -> list[dict[str, Any]]:
+def _sorted(items: Any, sort: list[str], name: str) -> Any:
+    """Oldest first as listed, newest first reversed; any other order needs every record made."""
+    for key in sort:
+        if key.lstrip("-") not in ("created_at", "duration_seconds", "mcc", "mnc", "sim_card_id", "imsi"):
+            raise unprocessable(f"{name}: cannot sort by {key.lstrip('-')!r}", parameter=name)
+    if sort in (["created_at"], []):
+        return items
+    if sort == ["-created_at"]:
+        return Reversed(items)
+    records = items[0:len(items)]
     for key in reversed(sort):
-        field = key.lstrip("-")
-        if field not in ("created_at", "duration_seconds", "mcc", "mnc", "sim_card_id", "imsi"):
-            raise unprocessable(f"{name}: cannot sort by {field!r}", parameter=name)
-        records = sorted(records, key=lambda r: r[field], reverse=key.startswith("-"))
+        records = sorted(records, key=lambda r: r[key.lstrip("-")], reverse=key.startswith("-"))
     return records
+
+
+class Reversed:
+    """A listing newest first, still made page by page."""
+
+    def __init__(self, items: Any) -> None:
+        self.items = items
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, window: slice) -> list[dict[str, Any]]:
+        start, stop, _ = window.indices(len(self))
+        n = len(self.items)
+        return self.items[n - stop:n - start][::-1]
 
 
 @handles("GetPaginatedWdrs")
 def list_wireless_detail_records(sb: Sandbox, call: Call) -> Result:
-    records = all_records(sb)
-    if call.q("start_date"):
-        start = _time(call.q("start_date"), "start_date")
-        records = [r for r in records if r["created_at"] >= start]
-    if call.q("end_date"):
-        end = _time(call.q("end_date"), "end_date")
-        records = [r for r in records if r["created_at"] < end]
-    for name in SEARCH_FIELDS:
-        if call.q(name) is not None:
-            records = [r for r in records if r[name] == call.q(name)]
-    return page(call, _sorted(records, call.q("sort") or ["created_at"], "sort"), public)
+    start = _time(call.q("start_date"), "start_date") if call.q("start_date") else None
+    end = _time(call.q("end_date"), "end_date") if call.q("end_date") else None
+    match = {name: call.q(name) for name in SEARCH_FIELDS if name != "id" and call.q(name) is not None}
+    listed = records(sb, call, start, end, match)
+    if call.q("id") is not None:  # one record by id: look through them all
+        listed = [r for r in listed[0:len(listed)] if r["id"] == call.q("id")]
+    return page(call, _sorted(listed, call.q("sort") or ["created_at"], "sort"), public)
 
 
 def usage_record(record: dict[str, Any]) -> dict[str, Any]:
@@ -84,20 +98,24 @@ def usage_record(record: dict[str, Any]) -> dict[str, Any]:
 def list_sim_card_usage_records(sb: Sandbox, call: Call) -> Result:
     if call.q("filter[record_type]") != "wireless":  # the sandbox has SIM records only
         return page(call, [], usage_record)
-    records = all_records(sb)
     days = DATE_RANGES.get(call.q("filter[date_range]") or "")
     if call.q("filter[date_range]") and days is None:
         return page(call, [], usage_record)  # ranges in the future
-    if days is not None:
-        records = [r for r in records if r["created_at"] >= iso(fleet.FLEET_EPOCH - days * fleet.DAY)]
+    start = call.now - days * fleet.DAY if days is not None else None
+    end = None
+    match: dict[str, Any] = {}
     for name, value in call.query.items():
         if name.endswith("[gte]"):
-            records = [r for r in records if r["created_at"] >= _time(value, name)]
+            start = max(start or 0.0, _time(value, name))
         elif name.endswith("[lte]"):
-            records = [r for r in records if r["created_at"] <= _time(value, name)]
+            end = _time(value, name) + 1e-3
         elif name.startswith("filter[") and name[7:-1] in SEARCH_FIELDS:
-            records = [r for r in records if r[name[7:-1]] == value]
-    return page(call, _sorted(records, call.q("sort") or ["-created_at"], "sort"), usage_record)
+            match[name[7:-1]] = value
+    record_id = match.pop("id", None)
+    listed: Any = records(sb, call, start, end, match)
+    if record_id is not None:
+        listed = [r for r in listed[0:len(listed)] if r["id"] == record_id]
+    return page(call, _sorted(listed, call.q("sort") or ["-created_at"], "sort"), usage_record)
 
 
 @handles("GetWdrReports")
@@ -108,8 +126,8 @@ def list_wdr_reports(sb: Sandbox, call: Call) -> Result:
 @handles("CreateWdrReport")
 def create_wdr_report(sb: Sandbox, call: Call) -> Result:
     body = call.body or {}
-    end = _time(body["end_time"], "end_time") if body.get("end_time") else iso(call.now)
-    start = _time(body["start_time"], "start_time") if body.get("start_time") else iso(call.now - 30 * fleet.DAY)
+    end = iso(_time(body["end_time"], "end_time")) if body.get("end_time") else iso(call.now)
+    start = iso(_time(body["start_time"], "start_time")) if body.get("start_time") else iso(call.now - 30 * fleet.DAY)
     if start >= end:
         raise unprocessable("start_time must be before end_time", pointer="/start_time")
     doc: Doc = {"id": sb.store.new_id(), "record_type": "detail_records_report", "start_time": start,

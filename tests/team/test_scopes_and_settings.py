@@ -1,14 +1,19 @@
-"""Sign-in without an authorization server: the settings it needs, the scope each tool is listed under, and
-the per-person call budget."""
+"""Sign-in without an authorization server: the settings it needs, the scope each tool is listed under, the
+per-person call budget, and confirmations bound to the person."""
 
 from __future__ import annotations
 
+import anyio
 import pytest
+from hypothesis import given, settings as hypothesis_settings, strategies as st
+from mcp.server.auth.middleware.auth_context import auth_context_var
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
 
 from telnyx_iot_mcp.server import cli, team
 from telnyx_iot_mcp.server.app import tool_for
 from telnyx_iot_mcp.server.auth import principal_of
+from telnyx_iot_mcp.server.confirm_token import ConfirmationTokens, TokenRefused
 from telnyx_iot_mcp.server.guard import Budgets, header_text
 from telnyx_iot_mcp.server.scopes import SCOPES, listed
 from telnyx_iot_mcp.server.selection import CATALOG
@@ -82,3 +87,48 @@ def test_a_budget_resets_after_its_window():
 def test_header_text_is_plain_ascii_without_quotes():
     assert header_text('Lowers "x" to 1 MB\n— now') == "Lowers 'x' to 1 MB ? now"
     assert len(header_text("x" * 1000)) == 300
+
+PEOPLE = st.tuples(st.sampled_from([ISSUER, "https://other-id.example.com"]),
+                   st.sampled_from(["alice", "bob", "carol"]), st.sampled_from(["assistant", "cli", "bot"]))
+CALLS = st.tuples(st.sampled_from(["disable_sim_card", "delete_sim_card", "apply_to_sim_cards"]),
+                  st.dictionaries(st.sampled_from(["sim_card_id", "operation", "iccids"]),
+                                  st.text(max_size=8), max_size=3))
+
+
+def signed_in(who: tuple[str, str, str] | None):
+    if who is None:
+        return auth_context_var.set(None)
+    issuer, subject, client = who
+    token = AccessToken(token="t", client_id=client, scopes=["iot:read"], subject=subject, claims={"iss": issuer})
+    return auth_context_var.set(AuthenticatedUser(token))
+
+
+@hypothesis_settings(max_examples=150, deadline=None)
+@given(PEOPLE | st.none(), PEOPLE | st.none(), CALLS, st.sampled_from(["confirm", "elicit", "app-card"]))
+def test_a_token_issued_to_one_person_confirms_nothing_for_another(alice, bob, call, purpose):
+    """Confirmation tokens, round-trip states and card tokens (plans included) over generated people and calls:
+    anyone but the person they were issued to (another subject, client or issuer; or no sign-in) is refused;
+    the person they were issued to is not."""
+    tool, arguments = call
+    tokens = ConfirmationTokens(b"s" * 32)
+
+    async def run() -> None:
+        reset = signed_in(alice)
+        try:
+            token, _ = await tokens.issue(purpose, tool, arguments, account="acct-1")
+        finally:
+            auth_context_var.reset(reset)
+        reset = signed_in(bob)
+        try:
+            if bob != alice:
+                with pytest.raises(TokenRefused, match="another person"):
+                    await tokens.redeem(token, purpose, tool, arguments, account="acct-1")
+        finally:
+            auth_context_var.reset(reset)
+        reset = signed_in(alice)
+        try:
+            await tokens.redeem(token, purpose, tool, arguments, account="acct-1")  # still good for its person
+        finally:
+            auth_context_var.reset(reset)
+
+    anyio.run(run)

@@ -407,3 +407,17 @@ def test_an_event_subscription_belongs_to_the_person_who_made_it(served, issuer)
         assert bob.result(bob.post("events/unsubscribe", wanted)) == {}
     finally:
         receiver.close()
+
+
+def test_a_token_without_iot_read_lists_no_reads_and_reads_no_events(served, issuer):
+    token = issuer.client_credentials("writer-bot", "iot:write", served.url)
+    session = Session(served, token)
+    assert session.open().status_code == 200
+    listed = session.tools()
+    assert listed and all(CATALOG[name].kind == "write" for name in listed if name != "apply_to_sim_cards")
+    assert "list_sim_cards" not in listed
+    for method, params in [("events/list", {}), ("events/poll", {"name": "sim_card.status_changed", "arguments": {}})]:
+        answer = session.post(method, params)
+        assert answer.status_code == 403 and answer.json()["scope"] == "iot:read", (method, answer.text)
+    refused = session.call("get_sim_card", {"sim_card_id": "8a6a63ec-24ed-46a4-ab4c-b2424a23d596"})
+    assert refused.status_code == 403 and refused.json()["scope"] == "iot:read"

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from redis_server import RedisServer
-from telnyx_iot_mcp.sandbox import create_app
+from telnyx_iot_mcp.sandbox import create_app, usage
 from telnyx_iot_mcp.server.events import ACTION, SILENT, STATUS, THRESHOLD, Subscription
 from telnyx_iot_mcp.server.watcher import RedisWatchState, SqliteWatchState, Watcher
 from telnyx_iot_mcp.tools.client import TelnyxClient
@@ -93,6 +93,7 @@ async def test_status_change_finished_action_and_silence(tmp_path):
     await watcher.poll()  # the action is seen in progress (or already done)
     clock.now += 60
     use(app, quiet, float(quiet["current_billing_period_consumed_data"]["amount"]) + 5)
+    usage.history(app.state.sandbox).silence(sims(app)[quiet["id"]], clock.now)  # the sandbox's SIMs send daily; this one stops
     await watcher.poll()
     by_type = {}
     for _, e in await watcher.unread("me"):
