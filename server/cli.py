@@ -137,9 +137,9 @@ def add_global_flags(parser: argparse.ArgumentParser, default: object, *, http: 
                                       "or --http-token-file, never from the command line)")
     flag(group, "--transport", field="transport", default=default, choices=["stdio", "http"],
          help="default: stdio")
-    flag(group, "--host", field="host", dest="http_host", default=default,
+    flag(group, "--host", field="host", dest="http_host", default=default, metavar="HOST",
          help="address to bind (default 127.0.0.1)")
-    flag(group, "--port", field="port", dest="http_port", default=default, type=int,
+    flag(group, "--port", field="port", dest="http_port", default=default, type=int, metavar="PORT",
          help="port to bind (default 8000; 0 picks a free one)")
     flag(group, "--stateless", field="stateless", default=default, action="store_true",
          help="keep no sessions, for several replicas behind a load balancer")
@@ -212,6 +212,11 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--state", metavar="PATH", default=None, help="SQLite file to keep the fleet in")
     sandbox.add_argument("--api-key-required", action="store_true",
                          help="answer 401 unless requests carry TELNYX_API_KEY as a bearer token")
+    changes = command("changes", "list the recent changes in the change journal, or show one (the state "
+                                 "before, what was sent, each outcome)",
+                      "  telnyx-iot-mcp changes\n  telnyx-iot-mcp changes chg_0123456789abcdef\n")
+    changes.add_argument("change_id", nargs="?", default=None, help="a change_id to show whole, as JSON")
+    changes.add_argument("--limit", type=int, default=20, help="how many recent changes to list (1-100)")
     from .watch_command import add_parser as add_watch_parser
 
     add_watch_parser(commands, lambda sub, default: add_global_flags(sub, default, http=False))
@@ -268,6 +273,7 @@ PLAIN_ERRORS = {  # pydantic's error types, in words
     "float_type": "must be a number", "int_type": "must be a whole number",
     "bool_parsing": "must be true or false (1/0, yes/no)", "literal_error": "must be one of {expected}",
     "string_too_short": "must be at least {min_length} characters long",
+    "too_short": "must be at least {min_length} characters long",
 }
 
 
@@ -283,7 +289,7 @@ def settings_problem(error: ValidationError, given: dict[str, object]) -> str:
         except (KeyError, IndexError):
             what = e["msg"]
         what = what.removeprefix("Value error, ")
-        problems.append(f"{where} {what}" if where else what)
+        problems.append(what if not where else f"{where} {what}" if what.startswith("must") else f"{where}: {what}")
     return "; ".join(problems)
 
 
@@ -345,6 +351,8 @@ def build_server(settings: Settings, client, store=None, audit=None, events: lis
 
     from .gate import gate_for
 
+    from .journal import journal_for
+
     gate = gate_for(settings, client, store, audit)
     service = None
     if events is not None and (settings.sandbox or settings.api_key):
@@ -356,7 +364,8 @@ def build_server(settings: Settings, client, store=None, audit=None, events: lis
                                interval=settings.watch_interval, allow_private=settings.allow_private_webhooks,
                                caller=gate.caller)
         events.append(service)
-    return create_server(client, selected(settings), tools_mode=settings.tools_mode, gate=gate, events=service)
+    return create_server(client, selected(settings), tools_mode=settings.tools_mode, gate=gate, events=service,
+                         changes=journal_for(gate.tokens.store, settings.change_retention_days))
 
 
 async def deliver_events(events: list, serving) -> None:
@@ -432,6 +441,24 @@ async def watch_fleet(settings: Settings, args: argparse.Namespace) -> int:
         fail(str(error))
     finally:
         await client.aclose()
+
+
+async def show_changes(settings: Settings, change_id: str | None, limit: int) -> int:
+    """`telnyx-iot-mcp changes`: the journal's recent changes as a table, or one change as JSON."""
+    from .audit import caller, this_process
+    from .commands import changes_table, call_once
+
+    store = open_state(settings)
+    client = make_client(settings, store)
+    caller.set(this_process("terminal"))
+    try:
+        server = build_server(settings, client, store)
+        if change_id:
+            return await call_once(server, "get_change", {"change_id": change_id}, interactive=False)
+        return await changes_table(server, max(1, min(limit, 100)))
+    finally:
+        await client.aclose()
+        await store.aclose()
 
 
 def warm_in_background(settings: Settings, client) -> None:
@@ -536,7 +563,7 @@ def serve_sandbox(args: argparse.Namespace, settings: Settings) -> None:
     serve(host=args.host, port=args.port, state_path=args.state, api_key=key)
 
 
-COMMANDS = ("tools", "call", "doctor", "completion")  # run once and print: the log only when asked
+COMMANDS = ("tools", "call", "changes", "doctor", "completion")  # run once and print: the log only when asked
 
 
 def log_level(args: argparse.Namespace) -> str:
@@ -573,6 +600,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         return
     if args.command == "call":
         raise SystemExit(anyio.run(call_tool, settings, args.tool, args.tool_args))
+    if args.command == "changes":
+        raise SystemExit(anyio.run(show_changes, settings, args.change_id, args.limit))
     if args.command == "doctor":
         from .doctor import doctor
 
