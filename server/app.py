@@ -280,6 +280,8 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
         card = CardAnswer(token, content)
         inner_params = params.model_copy(update={"name": tool.name, "arguments": inner})
         inner = unfilled(tool.name, given(dict(inner)))
+        if isinstance(tool, LocalTool) and tool.name in CHANGE_TOOLS:
+            return await run_change_tool(ctx, inner_params, tool, inner, card)
         if isinstance(tool, LocalTool):
             return await run_plan(ctx, inner_params, tool, inner, card)
         return await run_operation(ctx, inner_params, tool, inner, card)
@@ -340,14 +342,15 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
         return await audited(ctx, tool, arguments, decide, send)
 
     async def run_change_tool(ctx: ServerRequestContext, params: types.CallToolRequestParams, tool: LocalTool,
-                              arguments: dict[str, Any]) -> types.CallToolResult | types.InputRequiredResult:
+                              arguments: dict[str, Any], card: CardAnswer | None = None,
+                              ) -> types.CallToolResult | types.InputRequiredResult:
         """undo_change and resume_change: a plan made from a journaled change, asked about once."""
         decided: list[tuple[dict[str, Any], list[undo.Step]]] = []
 
         async def decide() -> Verdict:
             check_arguments(tool, arguments)  # type: ignore[arg-type]  # uses the name only
             verdict, change, steps = await undo.decide(ctx, params, gate, changes, tool, arguments,
-                                                       await account_of_call(), exposed)
+                                                       await account_of_call(), exposed, card)
             decided.append((change, steps))
             return verdict
 
