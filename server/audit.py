@@ -17,8 +17,10 @@ read leaves one `end` line too (unless `reads` is off). `event` says which:
 Each line names its `call` (shared by the lines of one tool call), the `caller` (for HTTP a keyed
 fingerprint of the access token, the client's address and session; for stdio the process), the
 `principal` (with sign-in: the person's issuer and subject, their OAuth client, name or email when the token
-has them, and scopes; else null) and the `account` (a keyed fingerprint of the Telnyx key, never the key). Arguments with secret names are
-replaced, and every secret is masked wherever it appears. schema/audit-line.schema.json documents a line.
+has them, and scopes; else null) and the `account` (a keyed fingerprint of the Telnyx key, never the key).
+Arguments with secret names are replaced, and credentials are masked wherever they appear; secrets learned
+from calls (tools/redact.py) are masked in details and arguments, never in what identifies the call
+(IDENTIFYING_KEY). schema/audit-line.schema.json documents a line.
 
 Lines go to the `telnyx_iot_mcp.audit` logger (stderr, info level) and, when a path is set, are
 appended to that file. A change is never made unrecorded: when the file cannot take an `ask` or `send`
@@ -44,7 +46,8 @@ from typing import Any, Literal
 
 from ..tools.client import ApiResponse, TelnyxClient
 from ..tools.errors import ToolError
-from ..tools.redact import redact_json
+from ..tools.redact import learned_secrets_active, redact_json
+from ..tools.redact import redact as mask
 from ..tools.request import ApiRequest
 from . import metrics
 from .auth import current_principal
@@ -59,6 +62,10 @@ Outcome = Literal["ok", "error", "unknown", "declined", "cancelled", "refused", 
 
 SECRET_KEY = re.compile(r"secret|password|token|credential|private_key|^access_key$|api_key", re.IGNORECASE)
 REDACTED = "[redacted]"
+# Argument names that say what a call acts on (sim_card_id, sim_card_ids, iccid, id): in the audit log they are
+# masked by name (SECRET_KEY) and by credentials only, never by a learned secret (tools/redact.py), so a caller
+# cannot blank out the record of a change by sending its ids as a migration source's credentials.
+IDENTIFYING_KEY = re.compile(r"ids?$", re.IGNORECASE)
 
 # Who is calling, set by the transport for the requests it serves (server/http.py, server/cli.py), and the
 # tool call being served with the account it runs under (server/app.py).
@@ -73,6 +80,15 @@ def redact(value: Any) -> Any:
     if isinstance(value, list):
         return [redact(v) for v in value]
     return value
+
+
+def _unlearned(value: Any, key: str = "") -> Any:
+    """`value` (arguments) with learned secrets masked, except in the fields that name what the call acts on."""
+    if isinstance(value, dict):
+        return {k: v if IDENTIFYING_KEY.search(str(k)) else _unlearned(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unlearned(v, key) for v in value]
+    return mask(value) if isinstance(value, str) else value
 
 
 def this_process(transport: str) -> dict[str, Any]:
@@ -123,14 +139,18 @@ class AuditLog:
                api_request_id: str | None = None, detail: str | None = None, event: Event = "end",
                reveals: tuple[str, ...] = ()) -> dict[str, Any]:
         call, account = current_call.get() or (new_call_id(), None)
+        arguments_shown = redact(arguments)
+        if learned_secrets_active():  # never over what identifies the call: tool, ids, account, caller, call
+            arguments_shown = _unlearned(arguments_shown)
+            detail = mask(detail) if detail else detail
         entry, line = redact_json({
             "time": _now(), "event": event, "call": call,
-            "tool": tool, "kind": kind, "arguments": redact(arguments), "confirmation": confirmation,
+            "tool": tool, "kind": kind, "arguments": arguments_shown, "confirmation": confirmation,
             "outcome": outcome, "caller": caller.get() or this_process("in-process"), "account": account,
             "principal": principal.audit() if (principal := current_principal()) else None,
             "request_id": request_id, "api_request_id": api_request_id,
             **({"reveals": list(reveals)} if reveals else {}), **({"detail": detail} if detail else {}),
-        })
+        }, learned=False)
         self._write(entry, line, before_change=event != "end")
         if event == "send" or (event == "end" and self._in_flight):
             sent = (call, tool, json.dumps(arguments, sort_keys=True, default=str))

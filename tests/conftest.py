@@ -23,6 +23,7 @@ def secrets_of_this_test_only():
     before = set(redact._secrets)
     yield
     redact._secrets.intersection_update(before)
+    redact._learned.clear()
 
 
 @pytest.fixture

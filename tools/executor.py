@@ -11,7 +11,7 @@ from .paging import Progress, fetch_all_pages, page_size_limit, resume_at, takes
 from .registry import Operation
 from .request import build_request
 from .result_size import Answer, RecordBudget, fit_result
-from .secrets import remember, withhold
+from .secrets import hold, remember, withhold
 from .shaping import trim
 from .validation import problems
 
@@ -20,7 +20,7 @@ API_PAGE_SIZE = 20  # what the API sends when a call names no page_size
 
 def check_arguments(op: Operation, arguments: dict[str, Any]) -> None:
     if isinstance(op, Operation):  # local tools carry no secrets
-        remember(op, arguments)
+        hold(op, arguments)
     found = problems(op.name, arguments)
     if found:
         raise invalid_arguments(op.name, found)
@@ -35,6 +35,7 @@ async def run(client: TelnyxClient, op: Operation, arguments: dict[str, Any],
     `whole`: no size cap, for reads the server consumes itself (the cap is for what a model reads)."""
     async def fetch(page_arguments: dict[str, Any]) -> dict[str, Any]:
         response = await client.send(build_request(op, page_arguments))
+        remember(op, page_arguments)  # sent and accepted: its secrets are masked from now on, in this account
         result: dict[str, Any] = {"data": withhold(op, response.body.get("data"), revealed)}
         failed = partial_errors(response.body)
         if failed:  # a 202 that partly failed: what was refused is as much the answer as what was done
