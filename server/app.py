@@ -24,6 +24,7 @@ from ..tools.paging import MAX_PAGES, MAX_RECORDS
 from ..tools.redact import call_secrets, redact_value
 from ..tools.registry import OPERATIONS, Operation
 from ..tools.schema import output_schema, unfilled
+from ..tools.suggest import did_you_mean
 from ..tools.waiting import wait_for_action
 from . import apps
 from .audit import RequestIdRecorder, current_call, new_call_id
@@ -358,7 +359,7 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
 
     def unknown_tool(name: str, arguments: dict[str, Any] | None, hint: str | None = None) -> types.CallToolResult:
         why = "is not offered by this server's configuration" if name in OPERATIONS or name in LOCAL_TOOLS \
-            else "does not exist"
+            else f"does not exist{did_you_mean([name], exposed)}"
         known = OPERATIONS.get(name) or LOCAL_TOOLS.get(name)
         if gate.read_only and known is not None and not known.read_only:
             why = f"is a {known.kind} tool and this server runs read-only; nothing was sent"

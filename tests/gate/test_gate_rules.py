@@ -293,7 +293,7 @@ def test_a_short_secret_or_an_unwritable_audit_log_stops_the_server_at_start(mon
     with pytest.raises(SystemExit):
         settings_for()
     err = capsys.readouterr().err
-    assert "confirm_secret" in err and "short-s3cret" not in err
+    assert "TELNYX_IOT_MCP_CONFIRM_SECRET must be at least 16 characters" in err and "short-s3cret" not in err
     monkeypatch.delenv("TELNYX_IOT_MCP_CONFIRM_SECRET")
     with pytest.raises(SystemExit):
         gate_for(settings_for("--audit-log", str(tmp_path / "missing-dir" / "audit.jsonl")), client=None)
