@@ -92,7 +92,8 @@ async def test_list_and_poll_through_an_mcp_client(tmp_path, mode):
             assert "io.modelcontextprotocol/events" in (client.server_capabilities.extensions or {})
         listed = (await request(client, "events/list", {}))["events"]
         assert {e["name"] for e in listed} == {"sim_card.data_threshold_crossed", "sim_card.status_changed",
-                                               "sim_card_action.finished", "sim_card.silent"}
+                                               "sim_card_action.finished", "sim_card.silent",
+                                               "sim_card.usage_anomaly", "sim_card.new_network"}
         assert all(e["inputSchema"]["type"] == "object" and e["payloadSchema"]["type"] == "object" for e in listed)
         start = await request(client, "events/poll", {"name": "sim_card.data_threshold_crossed",
                                                       "arguments": {"threshold": 90}, "cursor": None})
