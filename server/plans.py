@@ -223,7 +223,8 @@ async def _called(result: Awaitable[None] | None) -> None:
 
 async def run(client: TelnyxClient, plan: Plan, *, concurrency: int, wait: bool = False,
               progress: Progress | None = None, on_send: SimSent | None = None, on_answer: SimAnswered | None = None,
-              wait_seconds: int = 120, poll_seconds: float = 3) -> list[dict[str, Any]]:
+              wait_seconds: int = 120, poll_seconds: float = 3,
+              stopping: Callable[[], str | None] | None = None) -> list[dict[str, Any]]:
     """Send the plan, one request per SIM; one failure never stops the others, and nothing is sent twice.
 
     `on_send(sim)` is called just before a SIM's request is sent and `on_answer(sim, row, api_request_id)` once
@@ -237,6 +238,9 @@ async def run(client: TelnyxClient, plan: Plan, *, concurrency: int, wait: bool 
     async def one(sim: dict[str, Any]) -> None:
         nonlocal finished
         recorder = RequestIdRecorder(client)
+        if stopping is not None and stopping():  # the server is stopping: no SIM starts from now on
+            results[sim["id"]] = _outcome(sim, "not_started", reason=f"not sent: {stopping()}")
+            return
         try:
             if on_send is not None:  # its audit line: when it cannot be written, this SIM is not sent
                 await _called(on_send(sim))
@@ -408,7 +412,7 @@ async def carry_out(ctx: ServerRequestContext, gate: Gate, verdict: Verdict, pla
         gate.sending(verdict)
     rows = await run(gate.client, plan, concurrency=concurrency_for(gate.client),
                      wait=bool(verdict.arguments.get("wait")), progress=ctx.session.report_progress, on_send=sending,
-                     on_answer=answered)
+                     on_answer=answered, stopping=lambda: gate.audit.stopping)
     tally = counts(rows)
     gate.finish(verdict, "unknown" if tally.get("unknown") else "error" if tally.get("failed") else "ok",
                 detail=f"{op.name} on {len(plan.sims)} SIM cards: "
@@ -420,7 +424,11 @@ async def carry_out(ctx: ServerRequestContext, gate: Gate, verdict: Verdict, pla
                         if "wait_for_action" in offered else "") + "call again with wait=true next time.")
     if tally.get("unknown"):
         meta["note"] = unanswered_note(offered)
+    if tally.get("not_started"):
+        meta["note"] = (f"The server was stopping: {tally['not_started']} SIM cards were not started. Apply the plan "
+                        "again once it is back: SIMs already done are skipped.")
     if change is None:
         return {"data": rows, "meta": meta}
-    await change.end("unknown" if tally.get("unknown") else "done", counts=tally)
+    await change.end("unknown" if tally.get("unknown") else "stopped" if tally.get("not_started") else "done",
+                     counts=tally)
     return {"change_id": change.change_id, "data": rows, "meta": meta} if change.change_id else {"data": rows, "meta": meta}

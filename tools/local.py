@@ -187,7 +187,8 @@ APPLY_TO_SIM_CARDS = LocalTool(
         "properties": {
             "data": {"type": "array", "description": "One outcome per SIM card.", "items": {"type": "object", "properties": {
                 "sim_card_id": {"type": "string"}, "iccid": {"type": "string"},
-                "outcome": {"type": "string", "enum": ["done", "submitted", "failed", "skipped", "unknown"]},
+                "outcome": {"type": "string", "enum": ["done", "submitted", "failed", "skipped", "unknown",
+                                                       "not_started"]},
                 "action_id": {"type": "string"}, "status": {"type": "string"}, "reason": {"type": "string"},
             }}},
             "meta": {"type": "object", "properties": {
