@@ -30,7 +30,7 @@ from .audit import RequestIdRecorder, current_call, new_call_id
 from .state import StoreUnavailable
 from .gate import CardAnswer, Gate, Verdict
 from .dynamic import DYNAMIC_NAMES, DYNAMIC_TOOLS, describe, search, tool_problems
-from . import plans, scopes
+from . import journal, plans, scopes
 from .preview import Reader
 from .prompting import prompt_handlers
 from .selection import CATALOG, offered_schema
@@ -73,8 +73,23 @@ INSTRUCTIONS = instructions([*OPERATIONS, *LOCAL_TOOLS], dynamic=False)  # the w
 DYNAMIC_INSTRUCTIONS = instructions([*OPERATIONS, *LOCAL_TOOLS], dynamic=True)
 
 
+UNDO = "undo_change"
+
+
+def recovery(op: Operation | LocalTool) -> dict[str, Any] | None:
+    """SEP-3172's recovery metadata (draft): a change of `op` is compensated by undo_change with its change_id."""
+    compensation = getattr(op, "compensation", None)  # local tools have none
+    if compensation is None or not compensation.reversible:
+        return None
+    return {"strategy": "compensation", "compensatingOperation": {
+        "operationId": UNDO, "parameters": {"change_id": "$response.body#/change_id"}}}
+
+
 def tool_for(op: Operation | LocalTool, offered: Container[str] = CATALOG) -> types.Tool:
+    """When undo_change is offered too, the tool's _meta says how its changes are undone."""
+    meta = {"recovery": recovery(op)} if UNDO in offered and recovery(op) else None
     return types.Tool(
+        meta=meta,
         name=op.name,
         title=op.title,
         description=op.tool_description,
@@ -121,6 +136,7 @@ def internal_error(name: str) -> types.CallToolResult:
 LOCAL_HANDLERS = {"wait_for_action": wait_for_action, "show_fleet_dashboard": fleet_dashboard,
                   "find_usage_anomalies": find_usage_anomalies, "forecast_data_limits": forecast_data_limits,
                   "usage_report": usage_report}
+JOURNAL_READS = {"list_changes": journal.list_changes, "get_change": journal.show_change}
 GUIDANCE_KEYS = ("message", "hint", "note")  # where a result tells the model what to call next
 
 
@@ -157,14 +173,17 @@ PLAN_TOOLS = {"apply_to_sim_cards"}
 
 
 def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTool] | None = None, *,
-                  gate: Gate | None = None, tools_mode: str = "static", events: Any = None) -> Server:
+                  gate: Gate | None = None, tools_mode: str = "static", events: Any = None,
+                  changes: journal.Journal | None = None) -> Server:
     """An MCP server exposing `operations` (default: the whole catalog) that calls Telnyx through `client`.
 
     `tools_mode="dynamic"` lists three tools instead (search, describe, call) over the same operations.
 
     `gate` decides which calls need a person's yes (default: ask, or a confirmation token).
-    `events` (an event_methods.EventService) serves the fleet's events (MCP Events) besides the tools."""
+    `events` (an event_methods.EventService) serves the fleet's events (MCP Events) besides the tools.
+    `changes` journals every change (default: in the gate's state store)."""
     gate = gate or Gate(client)
+    changes = changes or journal.journal_for(gate.tokens.store)
     catalog = operations if operations is not None else [*OPERATIONS.values(), *LOCAL_TOOLS.values()]
     exposed = {op.name: op for op in catalog}
     tools = DYNAMIC_TOOLS if tools_mode == "dynamic" else [tool_for(op, exposed) for op in exposed.values()]
@@ -266,11 +285,23 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
     async def run_verdict(ctx: ServerRequestContext, op: Operation, verdict: Verdict) -> types.CallToolResult:
         """Send a call the gate let through: a send line before, an end line once Telnyx answered."""
         sent = RequestIdRecorder(client)
+        revealed = {secret.field for secret in verdict.reveals}
+        if op.read_only:
+            answer = await run(sent, op, verdict.arguments, ctx.session.report_progress, revealed=revealed)
+            gate.finish(verdict, "ok", sent.request_id)
+            return text_result(answer.payload, text=answer.text)
         gate.sending(verdict)
-        answer = await run(sent, op, verdict.arguments, ctx.session.report_progress,
-                           revealed={secret.field for secret in verdict.reveals})
+        change = await journal.Recorder.start(
+            changes, await journal.single_rows(client, op, verdict.arguments), tool=op.name, operation=op.name,
+            arguments=verdict.arguments, confirmation=verdict.confirmation)
+        target = next(iter(change.rows.values())).get("id")
+        async with journal.ending(change, target, sent):
+            answer = await run(sent, op, verdict.arguments, ctx.session.report_progress, revealed=revealed)
         gate.finish(verdict, "ok", sent.request_id)
-        return text_result(answer.payload, text=answer.text)
+        await change.answered(target, "done", sent.request_id, id=journal.created_id(op, answer.payload) or target)
+        await change.end("done")
+        payload, text = journal.with_change_id(answer.payload, answer.text, change.change_id)
+        return text_result(payload, text=text)
 
     async def run_local(ctx: ServerRequestContext, tool: LocalTool,
                         arguments: dict[str, Any]) -> types.CallToolResult | types.InputRequiredResult:
@@ -280,7 +311,10 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
             return Verdict(tool, arguments, "not-needed", ctx.request_id, kind=tool.kind)
 
         async def send(verdict: Verdict) -> types.CallToolResult:
-            answer = text_result(await LOCAL_HANDLERS[tool.name](client, arguments, ctx.session.report_progress))
+            if tool.name in JOURNAL_READS:
+                answer = text_result(await JOURNAL_READS[tool.name](changes, await account_of_call(), arguments))
+            else:
+                answer = text_result(await LOCAL_HANDLERS[tool.name](client, arguments, ctx.session.report_progress))
             gate.finish(verdict, "ok")
             return answer
 
@@ -299,7 +333,7 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
             return verdict
 
         async def send(verdict: Verdict) -> types.CallToolResult:
-            return text_result(await plans.carry_out(ctx, gate, verdict, resolved[-1], exposed))
+            return text_result(await plans.carry_out(ctx, gate, verdict, resolved[-1], exposed, changes))
 
         return await audited(ctx, tool, arguments, decide, send)
 

@@ -212,6 +212,11 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--state", metavar="PATH", default=None, help="SQLite file to keep the fleet in")
     sandbox.add_argument("--api-key-required", action="store_true",
                          help="answer 401 unless requests carry TELNYX_API_KEY as a bearer token")
+    changes = command("changes", "list the recent changes in the change journal, or show one (the state "
+                                 "before, what was sent, each outcome)",
+                      "  telnyx-iot-mcp changes\n  telnyx-iot-mcp changes chg_0123456789abcdef\n")
+    changes.add_argument("change_id", nargs="?", default=None, help="a change_id to show whole, as JSON")
+    changes.add_argument("--limit", type=int, default=20, help="how many recent changes to list (1-100)")
     from .watch_command import add_parser as add_watch_parser
 
     add_watch_parser(commands, lambda sub, default: add_global_flags(sub, default, http=False))
@@ -345,6 +350,8 @@ def build_server(settings: Settings, client, store=None, audit=None, events: lis
 
     from .gate import gate_for
 
+    from .journal import journal_for
+
     gate = gate_for(settings, client, store, audit)
     service = None
     if events is not None and (settings.sandbox or settings.api_key):
@@ -356,7 +363,8 @@ def build_server(settings: Settings, client, store=None, audit=None, events: lis
                                interval=settings.watch_interval, allow_private=settings.allow_private_webhooks,
                                caller=gate.caller)
         events.append(service)
-    return create_server(client, selected(settings), tools_mode=settings.tools_mode, gate=gate, events=service)
+    return create_server(client, selected(settings), tools_mode=settings.tools_mode, gate=gate, events=service,
+                         changes=journal_for(gate.tokens.store, settings.change_retention_days))
 
 
 async def deliver_events(events: list, serving) -> None:
@@ -432,6 +440,24 @@ async def watch_fleet(settings: Settings, args: argparse.Namespace) -> int:
         fail(str(error))
     finally:
         await client.aclose()
+
+
+async def show_changes(settings: Settings, change_id: str | None, limit: int) -> int:
+    """`telnyx-iot-mcp changes`: the journal's recent changes as a table, or one change as JSON."""
+    from .audit import caller, this_process
+    from .commands import changes_table, call_once
+
+    store = open_state(settings)
+    client = make_client(settings, store)
+    caller.set(this_process("terminal"))
+    try:
+        server = build_server(settings, client, store)
+        if change_id:
+            return await call_once(server, "get_change", {"change_id": change_id}, interactive=False)
+        return await changes_table(server, max(1, min(limit, 100)))
+    finally:
+        await client.aclose()
+        await store.aclose()
 
 
 def warm_in_background(settings: Settings, client) -> None:
@@ -536,7 +562,7 @@ def serve_sandbox(args: argparse.Namespace, settings: Settings) -> None:
     serve(host=args.host, port=args.port, state_path=args.state, api_key=key)
 
 
-COMMANDS = ("tools", "call", "doctor", "completion")  # run once and print: the log only when asked
+COMMANDS = ("tools", "call", "changes", "doctor", "completion")  # run once and print: the log only when asked
 
 
 def log_level(args: argparse.Namespace) -> str:
@@ -573,6 +599,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         return
     if args.command == "call":
         raise SystemExit(anyio.run(call_tool, settings, args.tool, args.tool_args))
+    if args.command == "changes":
+        raise SystemExit(anyio.run(show_changes, settings, args.change_id, args.limit))
     if args.command == "doctor":
         from .doctor import doctor
 

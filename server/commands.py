@@ -126,3 +126,20 @@ async def call_once(server: Any, name: str, arguments: dict[str, Any], *, intera
         print(f"telnyx-iot-mcp: {name} failed: {text}", file=sys.stderr)
         return 1
     return 0
+
+
+async def changes_table(server: Any, limit: int, out: TextIO | None = None) -> int:
+    """One line per recent change: id, when, tool, operation, how it ended."""
+    async with Client(server) as client:
+        result = await client.call_tool("list_changes", {"limit": limit})
+    if result.is_error:
+        text = " ".join(c.text for c in result.content if isinstance(c, types.TextContent))
+        print(f"telnyx-iot-mcp: the change journal cannot be read: {text}", file=sys.stderr)
+        return 1
+    rows = [(c["change_id"], c["time"][:19].replace("T", " "), c["status"],
+             f"{c['operation']}" + (f" via {c['tool']}" if c["tool"] != c["operation"] else "")
+             + (f" {json.dumps(c['counts'])}" if c.get("counts") else "") + (f" (undoes {c['undoes']})" if c.get("undoes") else ""))
+            for c in (result.structured_content or {}).get("data", [])]
+    (out or sys.stdout).write(_columns([("CHANGE", "TIME (UTC)", "STATUS", "WHAT")] + rows)
+                              + f"\n\n{len(rows)} changes; `telnyx-iot-mcp changes CHANGE` shows one\n")
+    return 0

@@ -31,6 +31,7 @@ from mcp.server import ServerRequestContext
 from ..tools.local import APPLY_TO_SIM_CARDS
 from . import metrics
 from .audit import RequestIdRecorder
+from . import journal
 from .confirm_token import split_token
 from .gate import CardAnswer, Gate, Subject, Verdict
 from .preview import Challenge, Preview, Reader
@@ -197,8 +198,13 @@ def _outcome(sim: dict[str, Any], outcome: str, **details: Any) -> dict[str, Any
     return row
 
 
-SimSent = Callable[[dict[str, Any]], None]
-SimAnswered = Callable[[dict[str, Any], dict[str, Any], str | None], None]
+SimSent = Callable[[dict[str, Any]], Awaitable[None] | None]
+SimAnswered = Callable[[dict[str, Any], dict[str, Any], str | None], Awaitable[None] | None]
+
+
+async def _called(result: Awaitable[None] | None) -> None:
+    if result is not None:
+        await result
 
 
 async def run(client: TelnyxClient, plan: Plan, *, concurrency: int, wait: bool = False,
@@ -219,14 +225,14 @@ async def run(client: TelnyxClient, plan: Plan, *, concurrency: int, wait: bool 
         recorder = RequestIdRecorder(client)
         try:
             if on_send is not None:  # its audit line: when it cannot be written, this SIM is not sent
-                on_send(sim)
+                await _called(on_send(sim))
             row = _result_row(sim, (await execute(recorder, plan.op, {**plan.arguments, "sim_card_id": sim["id"]}))["data"])
         except ToolError as error:
             unknown = MAY_HAVE_HAPPENED in str(error.payload.get("hint", ""))
             row = _outcome(sim, "unknown" if unknown else "failed", reason=error.message,
                            hint=error.payload.get("hint") if unknown else None)
         if on_answer is not None:
-            on_answer(sim, row, recorder.request_id)
+            await _called(on_answer(sim, row, recorder.request_id))
         if wait and row["outcome"] == "submitted":
             row = await _follow(client, sim, row, wait_seconds, poll_seconds)
         results[sim["id"]] = row
@@ -342,7 +348,7 @@ SIM_OUTCOMES = {"done": "ok", "submitted": "ok", "unknown": "unknown"}  # a SIM'
 
 
 async def carry_out(ctx: ServerRequestContext, gate: Gate, verdict: Verdict, plan: Plan,
-                    offered: Container[str] = CATALOG) -> dict[str, Any]:
+                    offered: Container[str] = CATALOG, changes: journal.Journal | None = None) -> dict[str, Any]:
     """Send a plan the gate let through. Audit lines: the plan's send line, a send and an end line per SIM,
     the plan's end line. A plan cancelled or failing midway is ended by the caller's audit (server/app.py),
     from the lines still in flight. The notes name only tools in `offered` (the tools the server lists)."""
@@ -352,15 +358,26 @@ async def carry_out(ctx: ServerRequestContext, gate: Gate, verdict: Verdict, pla
         return Verdict(op, {**plan.arguments, "sim_card_id": sim["id"]}, verdict.confirmation, verdict.request_id,
                        kind=verdict.kind)
 
-    def answered(sim: dict[str, Any], row: dict[str, Any], api_request_id: str | None) -> None:
+    change = await journal.plan_recorder(changes, gate.client, plan, verdict, concurrency_for(gate.client)) \
+        if changes is not None and plan.todo else None
+
+    async def sending(sim: dict[str, Any]) -> None:
+        gate.sending(of_sim(sim))
+        if change is not None:
+            await change.sent(sim["id"])
+
+    async def answered(sim: dict[str, Any], row: dict[str, Any], api_request_id: str | None) -> None:
         metrics.plan_item(plan.op.name, row["outcome"])
         gate.finish(of_sim(sim), SIM_OUTCOMES.get(row["outcome"], "error"), api_request_id,
                     detail=f"apply_to_sim_cards: {row['outcome']}" + (f": {row['reason']}" if row.get("reason") else ""))
+        if change is not None:
+            await change.answered(sim["id"], row["outcome"], api_request_id, action_id=row.get("action_id"),
+                                  reason=row.get("reason"))
 
     if plan.todo:
         gate.sending(verdict)
     rows = await run(gate.client, plan, concurrency=concurrency_for(gate.client),
-                     wait=bool(verdict.arguments.get("wait")), progress=ctx.session.report_progress, on_send=lambda sim: gate.sending(of_sim(sim)),
+                     wait=bool(verdict.arguments.get("wait")), progress=ctx.session.report_progress, on_send=sending,
                      on_answer=answered)
     tally = counts(rows)
     gate.finish(verdict, "unknown" if tally.get("unknown") else "error" if tally.get("failed") else "ok",
@@ -373,4 +390,7 @@ async def carry_out(ctx: ServerRequestContext, gate: Gate, verdict: Verdict, pla
                         if "wait_for_action" in offered else "") + "call again with wait=true next time.")
     if tally.get("unknown"):
         meta["note"] = unanswered_note(offered)
-    return {"data": rows, "meta": meta}
+    if change is None:
+        return {"data": rows, "meta": meta}
+    await change.end("unknown" if tally.get("unknown") else "done", counts=tally)
+    return {"change_id": change.change_id, "data": rows, "meta": meta} if change.change_id else {"data": rows, "meta": meta}

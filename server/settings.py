@@ -66,6 +66,8 @@ class Settings(BaseSettings):
         description="Where the SQLite store keeps spent confirmations and the secret. Unset: "
                     "$XDG_STATE_HOME/telnyx-iot-mcp, else ~/.local/state/telnyx-iot-mcp.")
     audit_log: str | None = Field(default=None, description="Append the audit log to this file as JSON lines.")
+    change_retention_days: float = Field(default=30.0, gt=0, le=3650,
+                                         description="Days the change journal keeps each change (for undo and resume).")
     audit_reads: bool = Field(
         default=True, description="A line in the audit log for every read too, not only changes, reveals and refusals.")
     # Tool selection: comma-separated names in the environment (TELNYX_IOT_MCP_TOOLSETS=sim_cards,actions).

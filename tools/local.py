@@ -12,6 +12,8 @@ from .registry.model import CONFIRMATION_TOKEN, CONFIRMATION_TOKEN_SCHEMA, Kind,
 # One call waits at most this long: the official TypeScript client (Claude Desktop, VS Code, Cursor) gives up
 # on a request after 60 s by default, progress notifications or not. A longer wait is another call.
 MAX_WAIT_SECONDS = 50
+# The change journal's id of a change, in every changing tool's result (server/journal.py).
+CHANGE_ID = {"type": "string", "description": "undo_change or resume_change take it."}
 ACTION_KINDS = {  # kind argument -> the registry operation that reads one action of that kind
     "sim_card": "get_sim_card_action",
     "bulk": "get_bulk_sim_card_action",
@@ -192,6 +194,7 @@ APPLY_TO_SIM_CARDS = LocalTool(
                 "operation": {"type": "string"}, "total": {"type": "integer"}, "counts": {"type": "object"},
                 "confirmation": {"type": "string"}, "note": {"type": "string"},
             }},
+            "change_id": CHANGE_ID,
         },
     },
     is_idempotent=False,
@@ -199,6 +202,33 @@ APPLY_TO_SIM_CARDS = LocalTool(
     # selectors it does not use. A filter left with no field is still refused, never read as "every SIM".
     empty_is_unset=frozenset({"sim_card_ids", "iccids",
                               *(f"filter.{name}" for name, schema in PLAN_FILTER.items() if text_or_list(schema))}),
+)
+
+CHANGE_ID_ARGUMENT = string(max_length=40, pattern="^chg_[0-9a-f]{16}$")
+
+LIST_CHANGES = LocalTool(
+    name="list_changes",
+    title="List recent changes",
+    description="The changes this server sent in this account, newest first: change_id, tool, when, how they ended.",
+    toolset="sim_cards",
+    kind="read",
+    search_words=("history of changes", "what did i change", "recent changes", "undo history", "change log",
+                  "what was done"),
+    input={"type": "object", "properties": {"limit": integer(1, 100, default=20)}, "additionalProperties": False},
+    output={"type": "object", "properties": {"data": {"type": "array", "items": {"type": "object"}}}},
+)
+
+GET_CHANGE = LocalTool(
+    name="get_change",
+    title="Get one change",
+    description="One change with each resource it touched: the state before, what was sent, the outcome, "
+                "and whether it can be undone.",
+    toolset="sim_cards",
+    kind="read",
+    search_words=("what did that change do", "state before", "which sims were changed", "change details"),
+    input={"type": "object", "properties": {"change_id": CHANGE_ID_ARGUMENT}, "required": ["change_id"],
+           "additionalProperties": False},
+    output={"type": "object", "properties": {"data": {"type": "object"}}},
 )
 
 # The usage tools (tools/analytics): computed from detail records, the same scope, window and list arguments.
@@ -282,4 +312,4 @@ USAGE_REPORT = _usage_tool(
 
 LOCAL_TOOLS: dict[str, LocalTool] = {tool.name: tool for tool in (
     WAIT_FOR_ACTION, SHOW_FLEET_DASHBOARD, APPLY_TO_SIM_CARDS, FIND_USAGE_ANOMALIES, FORECAST_DATA_LIMITS,
-    USAGE_REPORT)}
+    USAGE_REPORT, LIST_CHANGES, GET_CHANGE)}

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from .local import LOCAL_TOOLS
+from .local import CHANGE_ID, LOCAL_TOOLS
 from .paging import takes_pages
 from .registry import OPERATIONS, Operation
 from .registry.model import CONFIRMATION_TOKEN, CONFIRMATION_TOKEN_SCHEMA, described, text_or_list
@@ -116,6 +116,8 @@ def _output_schema(op: Operation) -> dict[str, Any]:
     properties: dict[str, Any] = {"data": data}
     if op.paginated:
         properties["meta"] = PAGE_META
+    if not op.read_only:  # the change journal's id of the change (server/journal.py)
+        properties["change_id"] = CHANGE_ID
     return {"type": "object", "properties": properties}
 
 

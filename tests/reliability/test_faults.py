@@ -69,6 +69,14 @@ async def mcp(upstream) -> AsyncIterator[Client]:
         await client.aclose()
 
 
+# A change first reads the SIM's state for the change journal (server/journal.py), then sends once.
+STATE_BEFORE = reply(200, {"data": {"id": SIM, "status": {"value": "disabled"}}})
+
+
+def changes_sent(upstream: Upstream) -> int:
+    return sum(1 for seen in upstream.seen if seen.method != "GET")
+
+
 async def call(session: Client, tool: str, arguments: dict | None = None):
     result = await session.call_tool(tool, arguments or {})
     return result, result.structured_content or {}
@@ -126,10 +134,10 @@ async def test_429_asking_for_a_wait_beyond_the_cap_is_returned_not_waited(mcp, 
 
 
 async def test_429_on_a_change_is_not_retried(mcp, upstream):
-    upstream.play(reply(429, {}, headers={"Retry-After": "0"}))
+    upstream.play(STATE_BEFORE, reply(429, {}, headers={"Retry-After": "0"}))
     result, content = await call(mcp, "enable_sim_card", {"sim_card_id": SIM})
     assert result.is_error and error_of(content)["status"] == 429
-    assert len(upstream.seen) == 1
+    assert changes_sent(upstream) == 1
 
 
 @pytest.mark.parametrize("header", ["0", "1.5", "Wed, 21 Oct 2015 07:28:00 GMT", "soon", "", "-4", "nan", "1e400"])
@@ -165,10 +173,10 @@ async def test_server_error_on_a_read_gives_up_within_the_attempt_limit(mcp, ups
 
 @pytest.mark.parametrize("status", [500, 502, 503])
 async def test_server_error_on_a_change_is_never_repeated_and_says_how_to_check(mcp, upstream, status):
-    upstream.play(reply(status, {"errors": [{"title": "Internal error"}]}))
+    upstream.play(STATE_BEFORE, reply(status, {"errors": [{"title": "Internal error"}]}))
     result, content = await call(mcp, "enable_sim_card", {"sim_card_id": SIM})
     assert result.is_error
-    assert len(upstream.seen) == 1
+    assert changes_sent(upstream) == 1
     hint = error_of(content)["hint"]
     assert "may have reached Telnyx" in hint and "list_sim_card_actions" in hint
 
@@ -209,10 +217,10 @@ async def test_broken_answer_to_a_read_every_time_ends_in_a_network_error(mcp, u
 
 @BROKEN_ANSWERS
 async def test_broken_answer_to_a_change_is_never_repeated(mcp, upstream, fault):
-    upstream.play(fault(), reply(200, ACTION))
+    upstream.play(STATE_BEFORE, fault(), reply(200, ACTION))
     result, content = await call(mcp, "enable_sim_card", {"sim_card_id": SIM})
     assert result.is_error
-    assert len(upstream.seen) == 1
+    assert changes_sent(upstream) == 1
     error = error_of(content)
     assert "may have reached Telnyx" in error["hint"] and "list_sim_card_actions" in error["hint"]
     await assert_still_serving(mcp, upstream)
@@ -243,10 +251,10 @@ async def test_unusable_success_body_is_a_clear_error(mcp, upstream, body):
 
 
 async def test_unusable_success_body_for_a_change_says_it_may_have_happened(mcp, upstream):
-    upstream.play(reply(200, b"<html>OK</html>", content_type="text/html"))
+    upstream.play(STATE_BEFORE, reply(200, b"<html>OK</html>", content_type="text/html"))
     result, content = await call(mcp, "enable_sim_card", {"sim_card_id": SIM})
     assert "list_sim_card_actions" in error_of(content)["hint"]
-    assert len(upstream.seen) == 1
+    assert changes_sent(upstream) == 1
 
 
 # -- size limits ---------------------------------------------------------------------------------

@@ -95,6 +95,7 @@ async def test_paths_that_the_seed_document_gets_wrong(api_mock):
         await session.call_tool("list_mobile_voice_connections", {})
     await client.aclose()
     assert [(r.method, r.path) for r in api_mock.requests] == [
+        ("GET", f"/v2/wireless_blocklists/{SAMPLE_UUID}"),  # the state before, for the change journal
         ("PATCH", f"/v2/wireless_blocklists/{SAMPLE_UUID}"),
         ("GET", "/v2/mobile_voice_connections"),
     ]

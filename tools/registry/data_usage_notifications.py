@@ -5,7 +5,7 @@ from typing import Any
 
 from ..words import clean, mb_text, megabytes
 from . import shapes
-from .model import Effect, Operation, Read, StateUnknown, amount_unit, body, pages, path_id, query, uuid
+from .model import Compensation, Effect, Operation, Read, StateUnknown, amount_unit, body, irreversible, pages, path_id, query, restores, uuid
 
 op = partial(Operation, toolset="data_usage_notifications")
 
@@ -50,6 +50,7 @@ OPERATIONS = [
     ),
     op(
         name="create_data_usage_notification", title="Create a data usage notification", method="POST",
+        compensation=Compensation(deletes="delete_data_usage_notification"),
         path="/sim_card_data_usage_notifications",
         description="Alert when a SIM's data this billing period passes a threshold.",
         search_words=(
@@ -72,6 +73,7 @@ OPERATIONS = [
     ),
     op(
         name="update_data_usage_notification", title="Update a data usage notification", method="PATCH",
+        compensation=restores("get_data_usage_notification", "notification_id", {"sim_card_id": "sim_card_id", "threshold": "threshold"}, "update_data_usage_notification"),
         path="/sim_card_data_usage_notifications/{notification_id}",
         description="Change an alert's threshold or SIM.",
         search_words=("change alert threshold", "move alert to another sim", "edit usage alert"),
@@ -87,6 +89,7 @@ OPERATIONS = [
     ),
     op(
         name="delete_data_usage_notification", title="Delete a data usage notification", method="DELETE",
+        compensation=irreversible("A deleted notification cannot be restored; create it again."),
         path="/sim_card_data_usage_notifications/{notification_id}",
         description="Delete a data usage alert; overuse goes unnoticed.",
         search_words=("remove usage alert", "stop notifying", "stop alerts", "delete alert"),

@@ -3,7 +3,7 @@
 from functools import partial
 
 from . import shapes
-from .model import Operation, array, body, enum, integer, pages, path_id, query, string, uuid
+from .model import Compensation, irreversible, Operation, array, body, enum, integer, pages, path_id, query, string, uuid
 
 op = partial(Operation, toolset="detail_records")
 
@@ -86,6 +86,7 @@ OPERATIONS = [
     ),
     op(
         name="create_wdr_report", title="Create a wireless detail record report", method="POST",
+        compensation=Compensation(deletes="delete_wdr_report"),
         path="/wireless/detail_records_reports",
         description="Export a time window's detail records as a file (async: poll get_wdr_report until "
                     "complete, then download report_url).",
@@ -110,6 +111,7 @@ OPERATIONS = [
     ),
     op(
         name="delete_wdr_report", title="Delete a wireless detail record report", method="DELETE",
+        compensation=irreversible("A deleted report cannot be restored; request it again."),
         path="/wireless/detail_records_reports/{report_id}",
         description="Delete a report and its download.",
         search_words=(

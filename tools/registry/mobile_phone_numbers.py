@@ -6,6 +6,7 @@ from typing import Any
 from ..words import clean, quoted
 from . import shapes
 from .model import (
+    restores,
     Effect, Operation, Param, Read, StateUnknown, array, body, boolean, enum, nullable, obj, pages, string,
 )
 
@@ -137,6 +138,7 @@ OPERATIONS = [
     ),
     op(
         name="update_mobile_phone_number", title="Update a mobile number", method="PATCH",
+        compensation=restores("get_mobile_phone_number", "mobile_phone_number_id", {name: name for name in ("call_forwarding", "call_recording", "caller_id_name_enabled", "cnam_listing", "connection_id", "customer_reference", "inbound", "outbound", "inbound_call_screening", "noise_suppression", "tags")}, "update_mobile_phone_number"),
         path="/mobile_phone_numbers/{mobile_phone_number_id}",
         description="Change a mobile number's call settings, voice connection or tags.",
         search_words=(

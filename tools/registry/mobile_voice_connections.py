@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from ..words import clean, quoted
 from . import shapes
 from .model import (
+    Compensation, irreversible, restores,
     Effect, Operation, Read, StateUnknown, array, body, boolean, enum, integer, nullable, obj, pages, path_id, query,
     string,
 )
@@ -109,6 +110,7 @@ OPERATIONS = [
     ),
     op(
         name="create_mobile_voice_connection", title="Create a mobile voice connection", method="POST",
+        compensation=Compensation(deletes="delete_mobile_voice_connection"),
         path="/mobile_voice_connections",
         description="Create a voice connection for SIM calls (webhooks, channel limits).",
         search_words=("new voice connection", "set up calling", "voice webhook url", "enable sim calls"),
@@ -124,6 +126,7 @@ OPERATIONS = [
     ),
     op(
         name="update_mobile_voice_connection", title="Update a mobile voice connection", method="PATCH",
+        compensation=restores("get_mobile_voice_connection", "connection_id", {name: name for name in ("connection_name", "active", "tags", "inbound", "outbound", "webhook_event_url", "webhook_event_failover_url", "webhook_api_version", "webhook_timeout_secs")}, "update_mobile_voice_connection"),
         path="/mobile_voice_connections/{connection_id}",
         description="Change a voice connection's settings.",
         search_words=(
@@ -138,6 +141,7 @@ OPERATIONS = [
     ),
     op(
         name="delete_mobile_voice_connection", title="Delete a mobile voice connection", method="DELETE",
+        compensation=irreversible("A deleted voice connection cannot be restored."),
         path="/mobile_voice_connections/{connection_id}",
         description="Delete a voice connection; its calls stop.",
         search_words=("remove voice connection", "get rid of voice connection"),

@@ -90,6 +90,89 @@ class Secret(BaseModel):
         return f"Reveals the {self.what} to the assistant and this conversation. {self.risk}".strip()
 
 
+ANY = "(any value)"  # in what a change leaves: the field holds some value, whichever
+Undo = tuple[str, dict[str, Any]]  # the operation that puts a resource back, and its arguments but the target
+
+
+class Compensation(BaseModel):
+    """How a change made by this operation is put back (its "recovery"), or why it cannot be.
+
+    A reversible change: `reads` (a read operation taking the same `target` argument) returns the resource as it
+    is; `fields` are the dotted paths of that record the operation changes, kept in the change journal before it
+    is sent; `left(arguments)` is what a successful call leaves there (ANY: some value); `undo(before,
+    arguments)` is the call that puts the fields back (a string: why this one cannot be). A create is undone by
+    deleting what it made: `deletes` names that operation, `created` the created record's id field.
+    `irreversible`: why nothing can put it back, and what it cost. `skips`: a plan leaves out resources
+    already as `left` says (already enabled, already holding a public IP)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    reads: str = ""
+    target: str = ""
+    fields: tuple[str, ...] = ()
+    left: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    undo: Callable[[dict[str, Any], dict[str, Any]], Undo | str] | None = None
+    deletes: str = ""
+    created: str = "id"
+    irreversible: str = ""
+    skips: bool = False
+
+    @property
+    def reversible(self) -> bool:
+        return not self.irreversible
+
+    def changed(self, arguments: dict[str, Any]) -> tuple[str, ...]:
+        """The fields this call changes (a partial update changes only the fields it names)."""
+        return tuple(self.left(arguments)) if self.left is not None else self.fields
+
+
+def dig(record: Any, path: str) -> Any:
+    """The value at a dotted path of a record (None where any part is missing)."""
+    for part in path.split("."):
+        if not isinstance(record, dict):
+            return None
+        record = record.get(part)
+    return record
+
+
+def matches(value: Any, expected: Any) -> bool:
+    """A field holds what a change left: the same value, or any value for ANY (data amounts compared as numbers)."""
+    if expected is ANY:
+        return value not in (None, "", [])
+    if isinstance(expected, dict) and isinstance(value, dict) and set(expected) == {"amount", "unit"}:
+        try:
+            return (float(value.get("amount")), value.get("unit")) == (float(expected["amount"]), expected["unit"])
+        except (TypeError, ValueError):
+            return False
+    if isinstance(expected, list) and isinstance(value, list):
+        return sorted(map(str, expected)) == sorted(map(str, value))
+    return value == expected or (expected in ([], None) and value in ([], None))
+
+
+def irreversible(why: str) -> Compensation:
+    return Compensation(irreversible=why)
+
+
+def restores(reads: str, target: str, fields: dict[str, str], operation: str) -> Compensation:
+    """A partial update: each argument given (`fields`: argument -> record path) is set back to its value before
+    (None where it had none: cleared where the API can clear it)."""
+    def left(arguments: dict[str, Any]) -> dict[str, Any]:
+        return {path: arguments[name] for name, path in fields.items() if name in arguments}
+
+    def undo(before: dict[str, Any], arguments: dict[str, Any]) -> Undo | str:
+        return operation, {name: before.get(path) for name, path in fields.items() if name in arguments}
+
+    return Compensation(reads=reads, target=target, fields=tuple(fields.values()), left=left, undo=undo)
+
+
+def switches(reads: str, target: str, path: str, leaves: Callable[[dict[str, Any]], Any],
+             back: Callable[[Any], Undo | str], *, skips: bool = False) -> Compensation:
+    """A setting an action switches: `leaves(arguments)` is what it leaves at `path`; `back(value before)` is the
+    call that restores that value (a string: why none can)."""
+    return Compensation(reads=reads, target=target, fields=(path,), left=lambda arguments: {path: leaves(arguments)},
+                        undo=lambda before, arguments: back(before.get(path)), skips=skips)
+
+
 class Param(BaseModel):
     """One tool argument and where it goes on the wire."""
 
@@ -132,6 +215,7 @@ class Operation(BaseModel):
     effects: tuple[Effect, ...] = ()  # rules that raise one call above `kind` (see Effect)
     sets_status: str | None = None  # the SIM status a successful call leads to (a plan skips SIMs already there)
     secrets: tuple[Secret, ...] = ()  # secret fields of its answers and the rule for each (see Secret)
+    compensation: Compensation | None = None  # how its changes are undone, or why not (see Compensation)
 
     @model_validator(mode="after")
     def _check(self) -> Operation:

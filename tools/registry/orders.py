@@ -3,7 +3,7 @@
 from functools import partial
 
 from . import shapes
-from .model import Operation, body, integer, pages, path_id, query, string
+from .model import irreversible, Operation, body, integer, pages, path_id, query, string
 
 op = partial(Operation, toolset="orders")
 
@@ -49,6 +49,7 @@ OPERATIONS = [
     ),
     op(
         name="create_sim_card_order", title="Order SIM cards", method="POST", path="/sim_card_orders",
+        compensation=irreversible("An order is charged and shipped; Telnyx support can cancel one."),
         description="Order physical SIMs shipped to a saved address (charged).",
         search_words=(
             "buy physical sims", "order sims", "ship sims", "send sims to address", "purchase sim cards",

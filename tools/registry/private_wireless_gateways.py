@@ -3,7 +3,7 @@
 from functools import partial
 
 from . import shapes
-from .model import Operation, body, pages, path_id, query, string, uuid
+from .model import Compensation, irreversible, Operation, body, pages, path_id, query, string, uuid
 
 op = partial(Operation, toolset="private_wireless_gateways")
 
@@ -31,6 +31,7 @@ OPERATIONS = [
     ),
     op(
         name="create_private_wireless_gateway", title="Create a private wireless gateway", method="POST",
+        compensation=Compensation(deletes="delete_private_wireless_gateway"),
         path="/private_wireless_gateways",
         description="Provision a gateway on a Telnyx network (async, ~15 min: poll "
                     "get_private_wireless_gateway until provisioned).",
@@ -60,6 +61,7 @@ OPERATIONS = [
     ),
     op(
         name="delete_private_wireless_gateway", title="Delete a private wireless gateway", method="DELETE",
+        compensation=irreversible("A deleted gateway cannot be restored."),
         path="/private_wireless_gateways/{private_wireless_gateway_id}",
         description="Decommission a gateway; groups routed through it lose that network.",
         search_words=(

@@ -6,7 +6,8 @@ from typing import Any
 
 from ..words import mb_text, megabytes, quoted
 from . import shapes
-from .model import Effect, Operation, Read, StateUnknown, amount_unit, body, boolean, pages, path_id, query, string, uuid
+from .model import (Compensation, Effect, Operation, Read, StateUnknown, amount_unit, body, boolean, irreversible, pages,
+                    path_id, query, restores, string, switches, uuid)
 from .sim_cards import data_limit, near, stops
 
 op = partial(Operation, toolset="sim_card_groups")
@@ -56,6 +57,7 @@ OPERATIONS = [
     ),
     op(
         name="create_sim_card_group", title="Create a SIM card group", method="POST", path="/sim_card_groups",
+        compensation=Compensation(deletes="delete_sim_card_group"),
         description="Create a group of SIMs sharing a data limit, gateway, blocklist.",
         search_words=(
             "new group", "make a group", "set up a group", "organize sims", "shared data limit", "pool",
@@ -82,6 +84,7 @@ OPERATIONS = [
     ),
     op(
         name="update_sim_card_group", title="Update a SIM card group", method="PATCH",
+        compensation=restores("get_sim_card_group", "sim_card_group_id", {"name": "name", "data_limit": "data_limit"}, "update_sim_card_group"),
         path="/sim_card_groups/{sim_card_group_id}",
         description="Rename a group or change its data limit.",
         search_words=(
@@ -101,6 +104,7 @@ OPERATIONS = [
     ),
     op(
         name="delete_sim_card_group", title="Delete a SIM card group", method="DELETE",
+        compensation=irreversible("A deleted SIM card group cannot be restored."),
         path="/sim_card_groups/{sim_card_group_id}",
         description="Delete a group; its SIMs move to the default group and lose its settings. "
                     "The default group cannot be deleted.",
@@ -111,6 +115,7 @@ OPERATIONS = [
     ),
     op(
         name="set_group_private_wireless_gateway", title="Put a group on a private wireless gateway", method="POST",
+        compensation=switches("get_sim_card_group", "sim_card_group_id", "private_wireless_gateway_id", lambda a: a["private_wireless_gateway_id"], lambda was: ("set_group_private_wireless_gateway", {"private_wireless_gateway_id": was}) if was else ("remove_group_private_wireless_gateway", {})),
         path="/sim_card_groups/{sim_card_group_id}/actions/set_private_wireless_gateway",
         description="Route a group's data via a private wireless gateway; sessions reconnect.",
         search_words=("pwg", "private network", "route traffic", "private apn", "assign gateway to group", "vpn"),
@@ -120,6 +125,7 @@ OPERATIONS = [
     ),
     op(
         name="remove_group_private_wireless_gateway", title="Take a group off its private wireless gateway",
+        compensation=switches("get_sim_card_group", "sim_card_group_id", "private_wireless_gateway_id", lambda _: None, lambda was: ("set_group_private_wireless_gateway", {"private_wireless_gateway_id": was}) if was else "it had no gateway"),
         method="POST", path="/sim_card_groups/{sim_card_group_id}/actions/remove_private_wireless_gateway",
         description="Take a group off its private gateway; devices lose that network.",
         search_words=(
@@ -130,6 +136,7 @@ OPERATIONS = [
     ),
     op(
         name="set_group_wireless_blocklist", title="Apply a wireless blocklist to a group", method="POST",
+        compensation=switches("get_sim_card_group", "sim_card_group_id", "wireless_blocklist_id", lambda a: a["wireless_blocklist_id"], lambda was: ("set_group_wireless_blocklist", {"wireless_blocklist_id": was}) if was else ("remove_group_wireless_blocklist", {})),
         path="/sim_card_groups/{sim_card_group_id}/actions/set_wireless_blocklist",
         description="Stop a group's SIMs from roaming in a blocklist's countries or networks.",
         search_words=(
@@ -142,6 +149,7 @@ OPERATIONS = [
     ),
     op(
         name="remove_group_wireless_blocklist", title="Remove a group's wireless blocklist", method="POST",
+        compensation=switches("get_sim_card_group", "sim_card_group_id", "wireless_blocklist_id", lambda _: None, lambda was: ("set_group_wireless_blocklist", {"wireless_blocklist_id": was}) if was else "it had no blocklist"),
         path="/sim_card_groups/{sim_card_group_id}/actions/remove_wireless_blocklist",
         description="Lift a group's blocklist; its SIMs may roam anywhere again.",
         search_words=(

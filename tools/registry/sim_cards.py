@@ -7,6 +7,7 @@ from typing import Any
 from ..words import mask_iccid, mb_text, megabytes, quoted, status_of
 from . import shapes
 from .model import (
+    ANY, Compensation, irreversible, restores, switches,
     Effect, Operation, Read, Secret, StateUnknown, amount_unit, array, body, boolean, enum, pages, path_id, query, string,
     uuid,
 )
@@ -20,6 +21,20 @@ REGISTRATION_CODES = array(string(max_length=64), min_items=1, max_items=1000)
 VOICE_CONNECTION_NOTE = "Default: the account's voice connection."
 VOICE_NOTE = ("Not in the API description this server was built from: reconstructed from Telnyx's SDKs (Aug 2026) "
               "and API reference pages. Unverified: the 202 status and the error responses.")
+
+# The operation that puts a SIM back into each status it can be put back into.
+STATUS_SETTERS = {"enabled": "enable_sim_card", "disabled": "disable_sim_card", "standby": "set_sim_card_standby"}
+
+
+def status_back(status: str) -> Compensation:
+    """A status action is undone by the action that sets the status the SIM had before."""
+    def back(was: Any) -> tuple[str, dict[str, Any]] | str:
+        if was == status:
+            return "it was already " + status
+        return (STATUS_SETTERS[was], {}) if was in STATUS_SETTERS else f"it was {was}, which no action sets back"
+
+    return switches("get_sim_card", "sim_card_id", "status.value", lambda _: status, back, skips=True)
+
 
 # Statuses in which a SIM passes data now (or is about to): a limit below its use stops it at once.
 PASSING_DATA = ("enabled", "enabling")
@@ -202,6 +217,7 @@ REGISTERS_ENABLED = Effect(
 OPERATIONS = [
     op(
         name="purchase_esims", title="Purchase eSIMs", method="POST", path="/actions/purchase/esims",
+        compensation=irreversible("Bought eSIMs are charged; delete_sim_card removes one, the charge stays."),
         description="Buy eSIMs for the account (charged per eSIM); any that could not be bought are in `errors`.",
         search_words=(
             "buy esim", "new esims", "get more esims", "provision esims", "add esims", "embedded sim",
@@ -220,6 +236,7 @@ OPERATIONS = [
     ),
     op(
         name="register_sim_cards", title="Register SIM cards", method="POST", path="/actions/register/sim_cards",
+        compensation=irreversible("Registered SIMs stay in the account; enabled ones billed from then on."),
         description="Add physical SIMs you hold by registration code; codes that fail are in `errors`.",
         search_words=(
             "activate received sims", "add sims we hold", "claim sim cards", "onboard physical sims", "sims arrived",
@@ -278,6 +295,7 @@ OPERATIONS = [
     ),
     op(
         name="update_sim_card", title="Update a SIM card", method="PATCH", path="/sim_cards/{sim_card_id}",
+        compensation=restores("get_sim_card", "sim_card_id", {name: name for name in ("sim_card_group_id", "tags", "data_limit", "authorized_imeis")}, "update_sim_card"),
         description="Change a SIM's group, tags, data limit or allowed IMEIs (not its status).",
         search_words=(
             "move sim to another group", "data cap", "data quota", "usage cap", "limit data on a sim", "tag a sim",
@@ -301,6 +319,7 @@ OPERATIONS = [
     ),
     op(
         name="delete_sim_card", title="Delete a SIM card", method="DELETE", path="/sim_cards/{sim_card_id}",
+        compensation=irreversible("A deleted SIM card cannot be restored."),
         description="Delete a SIM for good; its device loses service. It shows `disabling` until the "
                     "deletion completes; actions still running on it end `interrupted`.",
         search_words=(
@@ -317,6 +336,7 @@ OPERATIONS = [
     ),
     op(
         name="enable_sim_card", title="Enable a SIM card", method="POST", path="/sim_cards/{sim_card_id}/actions/enable",
+        compensation=status_back("enabled"),
         description="Turn a disabled or standby SIM's data on; billing starts. Many SIMs: apply_to_sim_cards.",
         search_words=(
             "turn on", "switch on", "activate sim", "reactivate", "re-enable", "resume service", "unsuspend",
@@ -327,6 +347,7 @@ OPERATIONS = [
     ),
     op(
         name="disable_sim_card", title="Disable a SIM card", method="POST", path="/sim_cards/{sim_card_id}/actions/disable",
+        compensation=status_back("disabled"),
         description="Cut a SIM's service; its device goes offline until enabled. Many SIMs: apply_to_sim_cards.",
         search_words=(
             "turn off", "switch off", "cut off", "shut off", "suspend", "kill", "deactivate", "block sim", "stolen",
@@ -337,6 +358,7 @@ OPERATIONS = [
     ),
     op(
         name="set_sim_card_standby", title="Put a SIM card on standby", method="POST",
+        compensation=status_back("standby"),
         path="/sim_cards/{sim_card_id}/actions/set_standby",
         description="Put a SIM on standby: cheaper, and its device goes offline. Many SIMs: apply_to_sim_cards.",
         search_words=(
@@ -348,6 +370,7 @@ OPERATIONS = [
     ),
     op(
         name="enable_sim_card_voice", title="Enable voice on a SIM card", method="POST",
+        compensation=switches("get_sim_card", "sim_card_id", "voice_enabled", lambda _: True, lambda was: ("disable_sim_card_voice", {}) if was is False else "voice was on already", skips=True),
         path="/sim_cards/{sim_card_id}/actions/enable_voice",
         description="Turn VoLTE calling on for a SIM (beta); it gets a billed phone number. Poll the action.",
         search_words=(
@@ -360,6 +383,7 @@ OPERATIONS = [
     ),
     op(
         name="disable_sim_card_voice", title="Disable voice on a SIM card", method="POST",
+        compensation=switches("get_sim_card", "sim_card_id", "voice_enabled", lambda _: False, lambda was: ("enable_sim_card_voice", {}) if was else "voice was off already", skips=True),
         path="/sim_cards/{sim_card_id}/actions/disable_voice",
         description="Turn a SIM's calling off; its device can no longer call or be called.",
         search_words=(
@@ -372,6 +396,7 @@ OPERATIONS = [
     ),
     op(
         name="set_sim_card_public_ip", title="Give a SIM card a public IP", method="POST",
+        compensation=switches("get_sim_card_public_ip", "sim_card_id", "ip", lambda _: ANY, lambda was: ("remove_sim_card_public_ip", {}) if not was else "it had a public IP already", skips=True),
         path="/sim_cards/{sim_card_id}/actions/set_public_ip",
         description="Give a SIM a static public IP (billed monthly).",
         search_words=(
@@ -384,6 +409,7 @@ OPERATIONS = [
     ),
     op(
         name="remove_sim_card_public_ip", title="Remove a SIM card's public IP", method="POST",
+        compensation=irreversible("The address is released; a new public IP would be another address, billed again."),
         path="/sim_cards/{sim_card_id}/actions/remove_public_ip",
         description="Release a SIM's public IP; the address may be gone for good.",
         search_words=(
@@ -447,6 +473,7 @@ OPERATIONS = [
     ),
     op(
         name="bulk_enable_voice", title="Enable voice for a group", method="POST",
+        compensation=irreversible("A bulk action over a group: undo it SIM by SIM (apply_to_sim_cards); voice was billed."),
         path="/sim_cards/actions/bulk_enable_voice",
         description="Turn voice on for every SIM in a group; each gets a billed phone number.",
         search_words=(
@@ -465,6 +492,7 @@ OPERATIONS = [
     ),
     op(
         name="bulk_disable_voice", title="Disable voice for a group", method="POST",
+        compensation=irreversible("A bulk action over a group: undo it SIM by SIM (apply_to_sim_cards)."),
         path="/sim_cards/actions/bulk_disable_voice",
         description="Turn voice off for every SIM in a group; their calls stop.",
         search_words=(
@@ -477,6 +505,7 @@ OPERATIONS = [
     ),
     op(
         name="bulk_set_public_ips", title="Give SIM cards public IPs", method="POST",
+        compensation=irreversible("A bulk action: the public IPs were billed; remove them SIM by SIM."),
         path="/sim_cards/actions/bulk_set_public_ips",
         description="Give each listed SIM a public IP (billed monthly).",
         search_words=(

@@ -3,7 +3,7 @@
 from functools import partial
 
 from . import shapes
-from .model import Operation, Secret, body, boolean, enum, obj, path_id, string
+from .model import Compensation, irreversible, Operation, Secret, body, boolean, enum, obj, path_id, string
 
 op = partial(Operation, toolset="storage_migrations")
 
@@ -31,6 +31,7 @@ OPERATIONS = [
     ),
     op(
         name="create_migration_source", title="Create a migration source", method="POST",
+        compensation=Compensation(deletes="delete_migration_source"),
         path="/storage/migration_sources",
         description="Register a bucket (S3 or Telnyx) to migrate from, with read credentials.",
         search_words=("add s3 bucket", "register bucket", "access key", "source for migration", "connect aws bucket"),
@@ -56,6 +57,7 @@ OPERATIONS = [
     ),
     op(
         name="delete_migration_source", title="Delete a migration source", method="DELETE",
+        compensation=irreversible("A deleted migration source cannot be restored."),
         path="/storage/migration_sources/{migration_source_id}",
         description="Delete a migration source and its stored credentials.",
         search_words=("remove migration source", "forget bucket", "delete credentials"),
@@ -70,6 +72,7 @@ OPERATIONS = [
     ),
     op(
         name="create_migration", title="Start a migration", method="POST", path="/storage/migrations",
+        compensation=irreversible("A migration copies data as it runs; stop_migration stops it."),
         description="Start copying a migration source into a Telnyx bucket.",
         search_words=(
             "copy bucket", "migrate to telnyx storage", "move data from s3", "start copying", "transfer objects",
@@ -91,6 +94,7 @@ OPERATIONS = [
     ),
     op(
         name="stop_migration", title="Stop a migration", method="POST",
+        compensation=irreversible("A stopped migration cannot be restarted; start a new one."),
         path="/storage/migrations/{migration_id}/actions/stop",
         description="Stop a running migration; uncopied objects stay behind.",
         search_words=("cancel migration", "halt copy", "abort migration", "stop copying"),

@@ -5,7 +5,7 @@ from typing import Any
 
 from ..words import clean, quoted
 from . import shapes
-from .model import Effect, Operation, Read, StateUnknown, array, body, enum, nullable, pages, path_id, query, string
+from .model import Compensation, irreversible, restores, Effect, Operation, Read, StateUnknown, array, body, enum, nullable, pages, path_id, query, string
 
 op = partial(Operation, toolset="traffic_policy_profiles")
 
@@ -83,6 +83,7 @@ OPERATIONS = [
     ),
     op(
         name="create_traffic_policy_profile", title="Create a traffic policy profile", method="POST",
+        compensation=Compensation(deletes="delete_traffic_policy_profile"),
         path="/traffic_policy_profiles",
         description="Create a whitelist or blacklist of services, IP ranges or domains. " + TARGETS_NOTE,
         search_words=(
@@ -127,6 +128,7 @@ OPERATIONS = [
     ),
     op(
         name="update_traffic_policy_profile", title="Update a traffic policy profile", method="PATCH",
+        compensation=restores("get_traffic_policy_profile", "traffic_policy_profile_id", {name: name for name in ("type", "services", "ip_ranges", "domains", "limit_bw_kbps")}, "update_traffic_policy_profile"),
         path="/traffic_policy_profiles/{traffic_policy_profile_id}",
         description="Change a profile's type, targets or bandwidth; applies at once.",
         search_words=(
@@ -150,6 +152,7 @@ OPERATIONS = [
     ),
     op(
         name="delete_traffic_policy_profile", title="Delete a traffic policy profile", method="DELETE",
+        compensation=irreversible("A deleted profile cannot be restored."),
         path="/traffic_policy_profiles/{traffic_policy_profile_id}",
         description="Delete a traffic policy profile.",
         search_words=(

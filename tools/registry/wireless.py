@@ -6,7 +6,7 @@ from typing import Any
 
 from ..words import clean, quoted
 from . import shapes
-from .model import Effect, Operation, Read, StateUnknown, array, body, boolean, enum, pages, path_id, query, string
+from .model import Compensation, irreversible, restores, Effect, Operation, Read, StateUnknown, array, body, boolean, enum, pages, path_id, query, string
 
 op = partial(Operation, toolset="wireless")
 
@@ -101,6 +101,7 @@ OPERATIONS = [
     ),
     op(
         name="create_wireless_blocklist", title="Create a wireless blocklist", method="POST",
+        compensation=Compensation(deletes="delete_wireless_blocklist"),
         path="/wireless_blocklists",
         description="Create a list of countries or networks to block, applied per group.",
         search_words=(
@@ -123,6 +124,7 @@ OPERATIONS = [
     ),
     op(
         name="update_wireless_blocklist", title="Update a wireless blocklist", method="PATCH",
+        compensation=restores("get_wireless_blocklist", "blocklist_id", {"name": "name", "values": "values"}, "update_wireless_blocklist"),
         path="/wireless_blocklists/{blocklist_id}",
         description="Rename a blocklist or replace its codes.",
         search_words=(
@@ -141,6 +143,7 @@ OPERATIONS = [
     ),
     op(
         name="delete_wireless_blocklist", title="Delete a wireless blocklist", method="DELETE",
+        compensation=irreversible("A deleted blocklist cannot be restored; create it again."),
         path="/wireless_blocklists/{blocklist_id}",
         description="Delete a blocklist no group uses (remove_group_wireless_blocklist first).",
         search_words=("remove blocklist", "drop roaming ban list", "get rid of blocklist"),
