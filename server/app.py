@@ -31,7 +31,7 @@ from .audit import RequestIdRecorder, current_call, new_call_id
 from .state import StoreUnavailable
 from .gate import CardAnswer, Gate, Verdict
 from .dynamic import DYNAMIC_NAMES, DYNAMIC_TOOLS, describe, search, tool_problems
-from . import journal, plans, scopes
+from . import journal, plans, scopes, undo
 from .preview import Reader
 from .prompting import prompt_handlers
 from .selection import CATALOG, offered_schema
@@ -171,6 +171,7 @@ def via_call_operation(result: types.CallToolResult | types.InputRequiredResult,
 
 
 PLAN_TOOLS = {"apply_to_sim_cards"}
+CHANGE_TOOLS = {"undo_change", "resume_change"}
 
 
 def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTool] | None = None, *,
@@ -334,6 +335,24 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
 
         return await audited(ctx, tool, arguments, decide, send)
 
+    async def run_change_tool(ctx: ServerRequestContext, params: types.CallToolRequestParams, tool: LocalTool,
+                              arguments: dict[str, Any], card: CardAnswer | None = None,
+                              ) -> types.CallToolResult | types.InputRequiredResult:
+        """undo_change and resume_change: a plan made from a journaled change, asked about once."""
+        decided: list[tuple[dict[str, Any], list[undo.Step]]] = []
+
+        async def decide() -> Verdict:
+            check_arguments(tool, arguments)  # type: ignore[arg-type]  # uses the name only
+            verdict, change, steps = await undo.decide(ctx, params, gate, changes, tool, arguments,
+                                                       await account_of_call(), exposed, card)
+            decided.append((change, steps))
+            return verdict
+
+        async def send(verdict: Verdict) -> types.CallToolResult:
+            return text_result(await undo.carry_out(ctx, gate, changes, verdict, *decided[-1]))
+
+        return await audited(ctx, tool, arguments, decide, send)
+
     async def run_dynamic(ctx: ServerRequestContext, params: types.CallToolRequestParams) -> types.CallToolResult:
         arguments = given(dict(params.arguments or {}))
         found = tool_problems(params.name, arguments)
@@ -385,6 +404,8 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
         if isinstance(op, LocalTool):
             if op.name in PLAN_TOOLS:
                 return await run_plan(ctx, params, op, arguments, card)
+            if op.name in CHANGE_TOOLS:
+                return await run_change_tool(ctx, params, op, arguments, card)
             return await run_local(ctx, op, arguments)  # never asks: confirm_change refuses it (may_ask)
         return await run_operation(ctx, params, op, arguments, card)
 

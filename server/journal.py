@@ -527,3 +527,14 @@ async def show_change(changes: Journal, account: str | None, arguments: dict[str
     for row in change.get("resources", []):
         row.pop("position", None)
     return {"data": {**change, "recovery": recovery_of(change.get("operation", ""))}}
+
+
+async def mark(changes: Journal, change_id: str, **fields: Any) -> None:
+    """Add fields to a change's record (the change that undid or resumed it)."""
+    try:
+        change = await changes.backend.get(change_id)
+        if change is not None:
+            change.pop("resources", None)
+            await changes.backend.put({**change, **fields}, changes.expires)
+    except StoreUnavailable as why:
+        log.warning("change %s: %s not journaled (%s)", change_id, ", ".join(fields), why)
