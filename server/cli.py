@@ -545,7 +545,7 @@ async def serve_http(settings: Settings) -> None:
         events: list = []
         server = build_server(settings, client, store, audit, events)
         app = http.create_http_app(server, settings, token=token, audit=audit, routes=team.routes(settings, store, client),
-                                   guard=team.guard(server, settings, audit))
+                                   guard=team.guard(server, settings, audit, store))
         started()
         await deliver_events(events, lambda: http.serve(app, settings, stopper, sock))
     finally:

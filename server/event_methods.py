@@ -246,8 +246,8 @@ class EventService:
             if sub["expires"] < now:
                 await self.state.put_subscription(sub_id, None)
                 del subs[sub_id]
-        if not subs:
-            return 0
+        if not subs or not await self.watcher.lead(max(self.interval * 3, 60.0)):
+            return 0  # nobody to deliver to, or another replica delivers
         await self._tune(list(subs.values()))
         await self.fresh()
         sent = 0
@@ -270,8 +270,9 @@ class EventService:
                 if failure:
                     return sent + await self._failed(sub_id, sub, failure)
                 sent += 1
-                sub["last_delivery"] = _iso(self.clock())
-            sub["cursor"], sub["failures"], sub["last_error"] = seq, 0, None
+                sub.update(cursor=seq, failures=0, last_error=None, last_delivery=_iso(self.clock()))
+                await self.state.put_subscription(sub_id, sub)  # a restart goes on after the last one received
+            sub["cursor"] = seq
         await self.state.put_subscription(sub_id, sub)
         return sent
 

@@ -301,8 +301,8 @@ class Journal:
         """Record a change about to be sent, each resource `pending`; its change_id (None: not recorded)."""
         change_id = new_change_id()
         change = {"change_id": change_id, "time": _now(), "tool": tool, "operation": operation,
-                  "arguments": clean(arguments), "account": account, "confirmation": confirmation,
-                  "status": "running", **{k: v for k, v in extra.items() if v is not None}}
+                  "arguments": clean(arguments), "account": account, "person": _person(),
+                  "confirmation": confirmation, "status": "running", **{k: v for k, v in extra.items() if v is not None}}
         keyed = {}
         for position, row in enumerate(rows):
             keyed[str(row.get("id") or position)] = {"position": position, "outcome": "pending", **clean(row)}
@@ -337,12 +337,24 @@ class Journal:
             log.warning("change %s: its end was not journaled (%s)", change_id, why)
 
     async def get(self, change_id: str, account: str | None) -> dict[str, Any] | None:
-        """The change with its resources, if it was made in `account` (another account's is not found)."""
+        """The change with its resources, if it was made in `account` by the signed-in person of this call
+        (another account's, or another person's, is not found)."""
         change = await self.backend.get(change_id)
-        return change if change is not None and change.get("account") == account else None
+        mine = change is not None and change.get("account") == account and change.get("person") == _person()
+        return change if mine else None
 
     async def recent(self, account: str | None, limit: int = 20) -> list[dict[str, Any]]:
-        return await self.backend.recent(account, limit)
+        person = _person()
+        found = await self.backend.recent(account, limit if person is None else limit * 10)
+        return [change for change in found if change.get("person") == person][:limit]
+
+
+def _person() -> str | None:
+    """Whose a change is besides the account's: the signed-in person (a digest of issuer, subject and client)."""
+    from .auth import current_principal
+
+    principal = current_principal()
+    return principal.digest() if principal is not None else None
 
 
 def journal_for(store: Store, retention_days: float = DEFAULT_RETENTION_DAYS) -> Journal:
@@ -524,6 +536,7 @@ async def show_change(changes: Journal, account: str | None, arguments: dict[str
         raise ToolError("not_found", f"No change {arguments['change_id']} in this account's journal (changes are "
                         "kept for a limited time).", hint="list_changes lists the recent ones.")
     change.pop("account", None)
+    change.pop("person", None)
     for row in change.get("resources", []):
         row.pop("position", None)
     return {"data": {**change, "recovery": recovery_of(change.get("operation", ""))}}

@@ -132,12 +132,12 @@ async def usage_history(client: TelnyxClient, group_id: str | None, sims: int,
     """The billing period's dates and, for a fleet of at most MAX_HISTORY_SIMS, its usage over time from the
     detail records: data per group and day, cost by country, SIMs running out before the period ends, and
     the last week's unusual usage (tools/analytics)."""
-    from datetime import UTC, datetime, timedelta
+    from datetime import timedelta
 
     from .analytics import answers, reading
 
     api = reading.Clocked(client)
-    today = await answers._probe(api)
+    today = await answers.api_today(api)
     first, last = answers.period_of(today)
     out: dict[str, Any] = {"billing_period": {"start": first.isoformat(), "end": last.isoformat(),
                                               "today": today.isoformat()}}
@@ -158,8 +158,6 @@ async def usage_history(client: TelnyxClient, group_id: str | None, sims: int,
         "currency": report["totals"]["currency"],
         "running_out": [f for f in forecasts if f["before_period_end"]],
         "anomalies": answers.anomalies(fleet, today - timedelta(days=6), today, now, set(answers.KINDS)),
-        "usage_read": {"records": fleet.records, "requests": api.requests,
-                       "since": datetime.fromtimestamp(datetime(start.year, start.month, start.day,
-                                                                tzinfo=UTC).timestamp(), UTC).date().isoformat()},
+        "usage_read": {"records": fleet.records, "requests": api.requests, "since": start.isoformat()},
     })
     return out

@@ -249,3 +249,36 @@ async def test_upstream_requests_per_round_are_the_same_for_1_and_100_subscriber
     finally:
         receiver.close()
         await api.aclose()
+
+
+async def test_two_replicas_sharing_redis_deliver_each_event_once(tmp_path):
+    from redis_server import RedisServer
+    from telnyx_iot_mcp.server.watcher import RedisWatchState
+
+    clock = Clock()
+    app, _, api = fleet(clock=clock)
+    secret = whsec()
+    receiver = Receiver(secret)
+    try:
+        with RedisServer() as redis:
+            replicas = [EventService(api, RedisWatchState(redis.url), api_key=None, interval=60, allow_private=True,
+                                     caller=lambda: _value("alice"), clock=clock) for _ in range(2)]
+            async with Client(create_server(api, events=replicas[0])) as client:
+                await request(client, "events/subscribe", {
+                    "name": "sim_card.status_changed", "arguments": {},
+                    "delivery": {"mode": "webhook", "url": receiver.url, "secret": secret}})
+            for replica in replicas:
+                await replica.deliver_once()
+            changed = [d for d in sims(app).values() if d["status"]["value"] == "enabled"][:5]
+            for doc in changed:
+                app.state.sandbox.store.put("sim_cards", {**doc, "status": {"value": "standby", "reason": ""}})
+            for _ in range(3):
+                clock.now += 61
+                for replica in replicas:
+                    await replica.deliver_once()
+            assert sorted(e["data"]["sim_card_id"] for e in receiver.events) == sorted(d["id"] for d in changed)
+            for replica in replicas:
+                await replica.aclose()
+    finally:
+        receiver.close()
+        await api.aclose()
