@@ -551,3 +551,34 @@ async def mark(changes: Journal, change_id: str, **fields: Any) -> None:
             await changes.backend.put({**change, **fields}, changes.expires)
     except StoreUnavailable as why:
         log.warning("change %s: %s not journaled (%s)", change_id, ", ".join(fields), why)
+
+
+def already(op: Operation) -> str:
+    """Why a plan skips a SIM: it already is as `op` would leave it."""
+    return f"already {op.sets_status}" if op.sets_status else f"already as {op.name} leaves it"
+
+
+async def already_done(client: Any, op: Operation, sims: list[dict[str, Any]], arguments: dict[str, Any],
+                       concurrency: int) -> list[dict[str, Any]]:
+    """The SIMs a plan of `op` leaves out: already in the status it sets, or already holding what it adds (a
+    public IP: a repeated plan bills none of them again). A state that cannot be read is not skipped."""
+    comp = op.compensation
+    if comp is None or not comp.skips or comp.left is None:
+        return []
+    from ..tools.registry.model import matches
+    from .plans import _bounded
+
+    left = comp.left(arguments)
+
+    async def done(sim: dict[str, Any]) -> bool:
+        if comp.reads == "get_sim_card":
+            now: dict[str, Any] | None = fields_of(op, sim)
+        else:
+            try:
+                now = await read_state(client, op, sim["id"])
+            except ToolError:
+                return False
+        return now is not None and all(matches(now.get(path), value) for path, value in left.items())
+
+    flags = await _bounded(sims, done, concurrency)
+    return [sim for sim, flag in zip(sims, flags) if flag]

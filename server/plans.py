@@ -153,7 +153,7 @@ async def resolve(client: TelnyxClient, arguments: dict[str, Any], op: Operation
         if isinstance(sim, dict) and sim.get("id"):
             unique.setdefault(sim["id"], sim)
     sims = list(unique.values())
-    skipped = [s for s in sims if op.sets_status and status_of(s) == op.sets_status]
+    skipped = await journal.already_done(client, op, sims, dict(arguments.get("arguments") or {}), concurrency)
     return Plan(op, dict(arguments.get("arguments") or {}), sims, skipped)
 
 
@@ -199,7 +199,7 @@ def describe(plan: Plan, reasons: list[str]) -> str:
         if known:
             parts.append(f"{mb_text(sum(known))} used this billing period in total")
     if plan.skipped:
-        parts.append(f"{len(plan.skipped)} skipped, already {plan.op.sets_status}")
+        parts.append(f"{len(plan.skipped)} skipped, {journal.already(plan.op)}")
     why = " ".join(reasons) or plan.op.reason
     if plan.op.kind == "billable":
         why = f"Billed for each of the {len(todo)} SIM cards: {why}"
@@ -231,7 +231,7 @@ async def run(client: TelnyxClient, plan: Plan, *, concurrency: int, wait: bool 
     todo = plan.todo
     finished = 0
     results: dict[str, dict[str, Any]] = {s["id"]: _outcome(s, "skipped", status=status_of(s),
-                                                             reason=f"already {plan.op.sets_status}")
+                                                             reason=journal.already(plan.op))
                                           for s in plan.skipped}
 
     async def one(sim: dict[str, Any]) -> None:
