@@ -161,3 +161,21 @@ def test_the_changes_command_lists_and_shows(tmp_path):
     assert table.returncode == 0 and change_id in table.stdout and "update_sim_card" in table.stdout
     one = subprocess.run([*command, "changes", change_id], env=env, capture_output=True, text=True, timeout=60)
     assert json.loads(one.stdout)["data"]["resources"][0]["sent"]["tags"] == ["t"]
+
+
+async def test_a_repeated_public_ip_plan_bills_none_again():
+    rig = PlanRig(sim_count=16)
+    group, sims = await rig.group_of(4)
+    plan = {"operation": "set_sim_card_public_ip", "filter": {"sim_card_group_id": group}, "wait": True}
+    async with Client(rig.server, elicitation_callback=asking("accept", [])) as client:
+        first = await client.call_tool("apply_to_sim_cards", plan)
+        counts = first.structured_content["meta"]["counts"]  # the fleet gave one of them a public IP already
+        assert counts.get("done", 0) >= 3 and counts.get("done", 0) + counts.get("skipped", 0) == 4, counts
+        sent = len(rig.changes())
+        seen: list = []
+    async with Client(rig.server, elicitation_callback=asking("accept", seen)) as client:
+        again = await client.call_tool("apply_to_sim_cards", plan)
+    assert again.structured_content["meta"]["counts"] == {"skipped": 4} and not seen  # nothing to bill: no question
+    assert {r["reason"] for r in again.structured_content["data"]} == {"already as set_sim_card_public_ip leaves it"}
+    assert len(rig.changes()) == sent
+    await rig.aclose()
