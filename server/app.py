@@ -277,14 +277,8 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
                 or not isinstance(content, dict):
             return error_result(ToolError("invalid_arguments", f"{apps.CONFIRM_TOOL} takes the tool, arguments, "
                                           "confirmation and form answer of a card this server showed. Nothing was sent."))
-        card = CardAnswer(token, content)
-        inner_params = params.model_copy(update={"name": tool.name, "arguments": inner})
-        inner = unfilled(tool.name, given(dict(inner)))
-        if isinstance(tool, LocalTool) and tool.name in CHANGE_TOOLS:
-            return await run_change_tool(ctx, inner_params, tool, inner, card)
-        if isinstance(tool, LocalTool):
-            return await run_plan(ctx, inner_params, tool, inner, card)
-        return await run_operation(ctx, inner_params, tool, inner, card)
+        return await dispatch(ctx, params.model_copy(update={"name": tool.name, "arguments": inner}),
+                              CardAnswer(token, content))
 
     async def run_verdict(ctx: ServerRequestContext, op: Operation, verdict: Verdict) -> types.CallToolResult:
         """Send a call the gate let through: a send line before, an end line once Telnyx answered."""
@@ -393,6 +387,11 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
             return await run_dynamic(ctx, params)
         if params.name == apps.CONFIRM_TOOL and apps.draws_apps(ctx) and apps.CONFIRM_CHANGE in app_tools:
             return await run_confirmed(ctx, params)
+        return await dispatch(ctx, params)
+
+    async def dispatch(ctx: ServerRequestContext, params: types.CallToolRequestParams,
+                       card: CardAnswer | None = None) -> types.CallToolResult | types.InputRequiredResult:
+        """Run the offered tool `params` names; `card`: a confirmation card's answer stands for the person's yes."""
         op = exposed.get(params.name)
         if op is None:
             return unknown_tool(params.name, params.arguments)
@@ -404,11 +403,11 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
                 return error_result(error)
         if isinstance(op, LocalTool):
             if op.name in PLAN_TOOLS:
-                return await run_plan(ctx, params, op, arguments)
+                return await run_plan(ctx, params, op, arguments, card)
             if op.name in CHANGE_TOOLS:
-                return await run_change_tool(ctx, params, op, arguments)
-            return await run_local(ctx, op, arguments)
-        return await run_operation(ctx, params, op, arguments)
+                return await run_change_tool(ctx, params, op, arguments, card)
+            return await run_local(ctx, op, arguments)  # never asks: confirm_change refuses it (may_ask)
+        return await run_operation(ctx, params, op, arguments, card)
 
     list_prompts, get_prompt = prompt_handlers(exposed, dynamic=tools_mode == "dynamic")
     server = Server(
