@@ -43,6 +43,7 @@ log = logging.getLogger("telnyx_iot_mcp")
 # model to a tool is said only when that tool is offered (toolsets and read-only mode leave some out).
 FOLLOW_ACTIONS = ("wait_for_action", "Status, public IP, voice, gateway and blocklist changes return an action: "
                   "wait_for_action follows it to the end. ")
+UNDOING = ("undo_change", " A change answers with a change_id; undo_change with it puts back what it altered.")
 MANY_SIMS = ("apply_to_sim_cards", " To change many SIMs, apply_to_sim_cards runs one operation on all of them with "
              "one question instead of one call per SIM.")
 
@@ -59,6 +60,7 @@ def conventions(offered: Iterable[str]) -> str:
         + "Tools that take a confirmation_token disconnect devices, delete things or cost money: they ask the user "
         "first, or return the token to repeat the call with once the user agrees."
         + (MANY_SIMS[1] if MANY_SIMS[0] in offered else "")
+        + (UNDOING[1] if UNDOING[0] in offered else "")
     )
 
 
