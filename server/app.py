@@ -24,13 +24,14 @@ from ..tools.paging import MAX_PAGES, MAX_RECORDS
 from ..tools.redact import call_secrets, redact_value
 from ..tools.registry import OPERATIONS, Operation
 from ..tools.schema import output_schema, unfilled
+from ..tools.suggest import did_you_mean
 from ..tools.waiting import wait_for_action
 from . import apps
 from .audit import RequestIdRecorder, current_call, new_call_id
 from .state import StoreUnavailable
 from .gate import CardAnswer, Gate, Verdict
 from .dynamic import DYNAMIC_NAMES, DYNAMIC_TOOLS, describe, search, tool_problems
-from . import journal, plans, scopes
+from . import journal, plans, scopes, undo
 from .preview import Reader
 from .prompting import prompt_handlers
 from .selection import CATALOG, offered_schema
@@ -42,6 +43,7 @@ log = logging.getLogger("telnyx_iot_mcp")
 # model to a tool is said only when that tool is offered (toolsets and read-only mode leave some out).
 FOLLOW_ACTIONS = ("wait_for_action", "Status, public IP, voice, gateway and blocklist changes return an action: "
                   "wait_for_action follows it to the end. ")
+UNDOING = ("undo_change", " A change answers with a change_id; undo_change with it puts back what it altered.")
 MANY_SIMS = ("apply_to_sim_cards", " To change many SIMs, apply_to_sim_cards runs one operation on all of them with "
              "one question instead of one call per SIM.")
 
@@ -58,6 +60,7 @@ def conventions(offered: Iterable[str]) -> str:
         + "Tools that take a confirmation_token disconnect devices, delete things or cost money: they ask the user "
         "first, or return the token to repeat the call with once the user agrees."
         + (MANY_SIMS[1] if MANY_SIMS[0] in offered else "")
+        + (UNDOING[1] if UNDOING[0] in offered else "")
     )
 
 
@@ -170,6 +173,7 @@ def via_call_operation(result: types.CallToolResult | types.InputRequiredResult,
 
 
 PLAN_TOOLS = {"apply_to_sim_cards"}
+CHANGE_TOOLS = {"undo_change", "resume_change"}
 
 
 def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTool] | None = None, *,
@@ -275,12 +279,8 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
                 or not isinstance(content, dict):
             return error_result(ToolError("invalid_arguments", f"{apps.CONFIRM_TOOL} takes the tool, arguments, "
                                           "confirmation and form answer of a card this server showed. Nothing was sent."))
-        card = CardAnswer(token, content)
-        inner_params = params.model_copy(update={"name": tool.name, "arguments": inner})
-        inner = unfilled(tool.name, given(dict(inner)))
-        if isinstance(tool, LocalTool):
-            return await run_plan(ctx, inner_params, tool, inner, card)
-        return await run_operation(ctx, inner_params, tool, inner, card)
+        return await dispatch(ctx, params.model_copy(update={"name": tool.name, "arguments": inner}),
+                              CardAnswer(token, content))
 
     async def run_verdict(ctx: ServerRequestContext, op: Operation, verdict: Verdict) -> types.CallToolResult:
         """Send a call the gate let through: a send line before, an end line once Telnyx answered."""
@@ -337,6 +337,24 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
 
         return await audited(ctx, tool, arguments, decide, send)
 
+    async def run_change_tool(ctx: ServerRequestContext, params: types.CallToolRequestParams, tool: LocalTool,
+                              arguments: dict[str, Any], card: CardAnswer | None = None,
+                              ) -> types.CallToolResult | types.InputRequiredResult:
+        """undo_change and resume_change: a plan made from a journaled change, asked about once."""
+        decided: list[tuple[dict[str, Any], list[undo.Step]]] = []
+
+        async def decide() -> Verdict:
+            check_arguments(tool, arguments)  # type: ignore[arg-type]  # uses the name only
+            verdict, change, steps = await undo.decide(ctx, params, gate, changes, tool, arguments,
+                                                       await account_of_call(), exposed, card)
+            decided.append((change, steps))
+            return verdict
+
+        async def send(verdict: Verdict) -> types.CallToolResult:
+            return text_result(await undo.carry_out(ctx, gate, changes, verdict, *decided[-1]))
+
+        return await audited(ctx, tool, arguments, decide, send)
+
     async def run_dynamic(ctx: ServerRequestContext, params: types.CallToolRequestParams) -> types.CallToolResult:
         arguments = given(dict(params.arguments or {}))
         found = tool_problems(params.name, arguments)
@@ -358,7 +376,7 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
 
     def unknown_tool(name: str, arguments: dict[str, Any] | None, hint: str | None = None) -> types.CallToolResult:
         why = "is not offered by this server's configuration" if name in OPERATIONS or name in LOCAL_TOOLS \
-            else "does not exist"
+            else f"does not exist{did_you_mean([name], exposed)}"
         known = OPERATIONS.get(name) or LOCAL_TOOLS.get(name)
         if gate.read_only and known is not None and not known.read_only:
             why = f"is a {known.kind} tool and this server runs read-only; nothing was sent"
@@ -371,6 +389,11 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
             return await run_dynamic(ctx, params)
         if params.name == apps.CONFIRM_TOOL and apps.draws_apps(ctx) and apps.CONFIRM_CHANGE in app_tools:
             return await run_confirmed(ctx, params)
+        return await dispatch(ctx, params)
+
+    async def dispatch(ctx: ServerRequestContext, params: types.CallToolRequestParams,
+                       card: CardAnswer | None = None) -> types.CallToolResult | types.InputRequiredResult:
+        """Run the offered tool `params` names; `card`: a confirmation card's answer stands for the person's yes."""
         op = exposed.get(params.name)
         if op is None:
             return unknown_tool(params.name, params.arguments)
@@ -382,9 +405,11 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
                 return error_result(error)
         if isinstance(op, LocalTool):
             if op.name in PLAN_TOOLS:
-                return await run_plan(ctx, params, op, arguments)
-            return await run_local(ctx, op, arguments)
-        return await run_operation(ctx, params, op, arguments)
+                return await run_plan(ctx, params, op, arguments, card)
+            if op.name in CHANGE_TOOLS:
+                return await run_change_tool(ctx, params, op, arguments, card)
+            return await run_local(ctx, op, arguments)  # never asks: confirm_change refuses it (may_ask)
+        return await run_operation(ctx, params, op, arguments, card)
 
     list_prompts, get_prompt = prompt_handlers(exposed, dynamic=tools_mode == "dynamic")
     server = Server(

@@ -137,9 +137,9 @@ def add_global_flags(parser: argparse.ArgumentParser, default: object, *, http: 
                                       "or --http-token-file, never from the command line)")
     flag(group, "--transport", field="transport", default=default, choices=["stdio", "http"],
          help="default: stdio")
-    flag(group, "--host", field="host", dest="http_host", default=default,
+    flag(group, "--host", field="host", dest="http_host", default=default, metavar="HOST",
          help="address to bind (default 127.0.0.1)")
-    flag(group, "--port", field="port", dest="http_port", default=default, type=int,
+    flag(group, "--port", field="port", dest="http_port", default=default, type=int, metavar="PORT",
          help="port to bind (default 8000; 0 picks a free one)")
     flag(group, "--stateless", field="stateless", default=default, action="store_true",
          help="keep no sessions, for several replicas behind a load balancer")
@@ -273,6 +273,7 @@ PLAIN_ERRORS = {  # pydantic's error types, in words
     "float_type": "must be a number", "int_type": "must be a whole number",
     "bool_parsing": "must be true or false (1/0, yes/no)", "literal_error": "must be one of {expected}",
     "string_too_short": "must be at least {min_length} characters long",
+    "too_short": "must be at least {min_length} characters long",
 }
 
 
@@ -288,7 +289,7 @@ def settings_problem(error: ValidationError, given: dict[str, object]) -> str:
         except (KeyError, IndexError):
             what = e["msg"]
         what = what.removeprefix("Value error, ")
-        problems.append(f"{where} {what}" if where else what)
+        problems.append(what if not where else f"{where} {what}" if what.startswith("must") else f"{where}: {what}")
     return "; ".join(problems)
 
 
@@ -552,7 +553,7 @@ async def serve_http(settings: Settings) -> None:
         events: list = []
         server = build_server(settings, client, store, audit, events)
         app = http.create_http_app(server, settings, token=token, audit=audit, routes=team.routes(settings, store, client),
-                                   guard=team.guard(server, settings, audit))
+                                   guard=team.guard(server, settings, audit, store))
         started()
         await deliver_events(events, lambda: http.serve(app, settings, stopper, sock))
     finally:

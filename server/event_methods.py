@@ -28,7 +28,7 @@ from mcp.server import Server, ServerRequestContext
 from mcp.shared.exceptions import MCPError
 
 from ..tools.errors import ToolError
-from .events import DEFAULT_SILENT_HOURS, DEFAULT_THRESHOLD, EVENT_TYPES, Event, Subscription
+from .events import DEFAULT_SILENT_HOURS, DEFAULT_THRESHOLD, EVENT_TYPES, USAGE_TYPES, Event, Subscription
 from .state import StoreUnavailable
 from .watcher import WatchState, Watcher, account_key
 from .webhooks import WebhookRefused, backoff, check_secret, http_client, post, resolve, verify_endpoint
@@ -107,6 +107,7 @@ class EventService:
         self._polling = anyio.Lock()
         self._polled_thresholds: set[float] = set()  # what clients of events/poll asked for, in this process
         self._polled_hours: set[float] = set()
+        self._polled_usage = False  # a client of events/poll asked for a type read from detail records
         self._http = None
         self.polls = 0  # upstream polls this process made (for the cost check)
 
@@ -119,6 +120,7 @@ class EventService:
         hours = {DEFAULT_SILENT_HOURS} | self._polled_hours | {float(s["arguments"].get("hours", DEFAULT_SILENT_HOURS))
                                          for s in subs if s["name"] == "sim_card.silent"}
         self.watcher.thresholds, self.watcher.silent_hours = tuple(sorted(thresholds)), tuple(sorted(hours))
+        self.watcher.usage = self._polled_usage or any(s["name"] in USAGE_TYPES for s in subs)
 
     async def fresh(self) -> None:
         """Poll the fleet unless a poll (by any replica) is less than an interval old."""
@@ -144,6 +146,7 @@ class EventService:
         wanted = _subscription(given.get("name"), given.get("arguments"))
         if given.get("name") == "sim_card.data_threshold_crossed" and len(self._polled_thresholds) < 20:
             self._polled_thresholds.add(wanted.threshold)
+        self._polled_usage = self._polled_usage or given.get("name") in USAGE_TYPES
         if given.get("name") == "sim_card.silent" and len(self._polled_hours) < 20:
             self._polled_hours.add(wanted.silent_hours)
         after = _cursor(given.get("cursor"))
@@ -243,8 +246,8 @@ class EventService:
             if sub["expires"] < now:
                 await self.state.put_subscription(sub_id, None)
                 del subs[sub_id]
-        if not subs:
-            return 0
+        if not subs or not await self.watcher.lead(max(self.interval * 3, 60.0)):
+            return 0  # nobody to deliver to, or another replica delivers
         await self._tune(list(subs.values()))
         await self.fresh()
         sent = 0
@@ -267,8 +270,9 @@ class EventService:
                 if failure:
                     return sent + await self._failed(sub_id, sub, failure)
                 sent += 1
-                sub["last_delivery"] = _iso(self.clock())
-            sub["cursor"], sub["failures"], sub["last_error"] = seq, 0, None
+                sub.update(cursor=seq, failures=0, last_error=None, last_delivery=_iso(self.clock()))
+                await self.state.put_subscription(sub_id, sub)  # a restart goes on after the last one received
+            sub["cursor"] = seq
         await self.state.put_subscription(sub_id, sub)
         return sent
 

@@ -22,10 +22,13 @@ THRESHOLD = "sim_card.data_threshold_crossed"
 STATUS = "sim_card.status_changed"
 ACTION = "sim_card_action.finished"
 NETWORK = "sim_card.new_network"
+ANOMALY = "sim_card.usage_anomaly"
 SILENT = "sim_card.silent"
 DEFAULT_THRESHOLD = 80.0
 DEFAULT_SILENT_HOURS = 24.0
 FINISHED = ("completed", "failed")
+USAGE_TYPES = frozenset({ANOMALY, NETWORK})  # the types read from detail records
+USAGE_DAYS = 35  # days of daily totals kept per SIM: the detectors' baseline is the 28 before a day
 
 _SIM_FILTERS = {
     "sim_card_group_id": {"type": "string", "format": "uuid", "description": "Only SIMs in this group."},
@@ -65,6 +68,16 @@ EVENT_TYPES: dict[str, EventType] = {t.name: t for t in (
               _schema({"sim_card_id": {"type": ["string", "null"]}, "action_id": {"type": "string"},
                        "action_type": {"type": ["string", "null"]}, "status": {"type": "string"},
                        "reason": {"type": ["string", "null"]}})),
+    EventType(ANOMALY, "A SIM's data use on a day is far above its usual day (a spike: several times its median "
+              "day, and far outside its usual spread).",
+              _schema(_SIM_FILTERS),
+              _schema({**_SIM_PAYLOAD, "kind": {"type": "string", "enum": ["spike"]},
+                       "day": {"type": "string", "description": "YYYY-MM-DD, UTC"}, "mb": {"type": "number"},
+                       "usual_mb": {"type": "number"}, "ratio": {"type": "number"}})),
+    EventType(NETWORK, "A SIM used a mobile network (MCC/MNC) it had not used before: roaming somewhere new.",
+              _schema(_SIM_FILTERS),
+              _schema({**_SIM_PAYLOAD, "mcc": {"type": "string"}, "mnc": {"type": "string"},
+                       "first_seen": {"type": "string"}})),
     EventType(SILENT, "An enabled SIM that used to send data has sent none for a number of hours.",
               _schema({**_SIM_FILTERS, "hours": {"type": "number", "minimum": 1, "maximum": 720,
                                                  "default": DEFAULT_SILENT_HOURS}}),
@@ -107,14 +120,18 @@ class Seen:
     used_mb: float | None = None
     grew_at: float | None = None  # when its use this period last grew (None: never seen sending)
     silences: list[float] = field(default_factory=list)  # the hours of silence reported since grew_at
+    days: dict[str, float] = field(default_factory=dict)  # MB per UTC day (date ordinal), from detail records
 
     def as_json(self) -> dict[str, Any]:
-        return {"s": self.status, "n": self.networks, "u": self.used_mb, "g": self.grew_at, "q": self.silences}
+        value = {"s": self.status, "n": self.networks, "u": self.used_mb, "g": self.grew_at, "q": self.silences}
+        if self.days:
+            value["d"] = self.days
+        return value
 
     @classmethod
     def from_json(cls, value: dict[str, Any]) -> Seen:
         return cls(value.get("s"), list(value.get("n") or []), value.get("u"), value.get("g"),
-                   list(value.get("q") or []))
+                   list(value.get("q") or []), dict(value.get("d") or {}))
 
 
 def _sim_data(sim: dict[str, Any]) -> dict[str, Any]:
@@ -227,3 +244,54 @@ class Subscription:
             if self.tags and not self.tags <= set(sim.get("tags") or ()):
                 return False
         return True
+
+
+def _record(record: Any) -> tuple[str, float, float, str] | None:
+    """(SIM id, start in seconds, MB, "mcc-mnc") of a detail record; None when unreadable."""
+    if not isinstance(record, dict) or not record.get("sim_card_id"):
+        return None
+    start = _moment(record.get("created_at"))
+    if start is None:
+        return None
+    mb = sum(megabytes(record.get(k)) or 0.0 for k in ("uplink_data", "downlink_data"))
+    return str(record["sim_card_id"]), start, mb, f"{record.get('mcc') or ''}-{record.get('mnc') or ''}"
+
+
+def detect_usage(records: list[dict[str, Any]], seen: dict[str, Seen], sims: dict[str, dict[str, Any]], *,
+                 now: float, learning: bool) -> list[Event]:
+    """Events from the detail records that arrived since the last poll, updating each SIM's daily totals and
+    networks in `seen`. `learning`: the first read (its baseline of days) reports nothing: what it shows is the
+    SIM's usual. A new network counts once the SIM has MIN_ACTIVE_DAYS days with data; a spike is the usage
+    tools' own detector (tools/analytics/detectors.py) on the day's total against the 28 days before it."""
+    from ..tools.analytics.detectors import MIN_ACTIVE_DAYS, spikes
+
+    events: list[Event] = []
+    stamp = iso(now)
+    touched: dict[str, set[int]] = {}
+    readable = sorted(filter(None, map(_record, records)), key=lambda r: r[1])
+    for sim_id, start, mb, network in readable:
+        state = seen.setdefault(sim_id, Seen())
+        day = datetime.fromtimestamp(start, timezone.utc).date().toordinal()
+        before = sum(1 for d, v in state.days.items() if v > 0 and int(d) < day)
+        state.days[str(day)] = state.days.get(str(day), 0.0) + mb
+        touched.setdefault(sim_id, set()).add(day)
+        if network != "-" and network not in state.networks:
+            if not learning and state.networks and before >= MIN_ACTIVE_DAYS:
+                mcc, mnc = network.split("-", 1)
+                events.append(Event(event_id(NETWORK, sim_id, network), NETWORK, stamp, sim_id, {
+                    **_sim_data(sims.get(sim_id) or {"id": sim_id}), "mcc": mcc, "mnc": mnc, "first_seen": iso(start)}))
+            state.networks = (state.networks + [network])[-20:]
+    for sim_id, days in touched.items():
+        state = seen[sim_id]
+        if not learning:
+            first = min(int(d) for d in state.days)
+            for day in sorted(days):
+                baseline = [state.days.get(str(d), 0.0) for d in range(max(first, day - 28), day)]
+                for spike in spikes(baseline, [state.days[str(day)]]):
+                    events.append(Event(event_id(ANOMALY, sim_id, "spike", day), ANOMALY, stamp, sim_id, {
+                        **_sim_data(sims.get(sim_id) or {"id": sim_id}), "kind": "spike",
+                        "day": datetime.fromordinal(day).date().isoformat(), "mb": round(spike.mb, 2),
+                        "usual_mb": round(spike.usual_mb, 2), "ratio": round(spike.ratio, 1)}))
+        oldest = max(int(d) for d in state.days) - USAGE_DAYS
+        state.days = {d: v for d, v in state.days.items() if int(d) > oldest}
+    return events

@@ -18,6 +18,7 @@ tokens and the tool list read it there.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -41,6 +42,9 @@ from .audit import AuditLog
 from .auth import IssuerTokenVerifier, Principal, principal_of
 from .limits import Summarised
 from .scopes import ALL_SCOPES, SCOPES, missing_scope
+from .state import StoreUnavailable
+
+log = logging.getLogger("telnyx_iot_mcp.guard")
 
 WINDOW = 60.0  # seconds of a person's call budget
 OPEN_PATHS = ("/healthz", "/metrics")
@@ -64,15 +68,28 @@ def header_text(text: str, limit: int = 300) -> str:
 
 
 class Budgets:
-    """Tool calls per person per minute, counted in fixed windows (each replica counts its own)."""
+    """Tool calls per person per minute, counted in fixed windows: across replicas in the shared store when it
+    counts (Redis), else by each process (and by each process while the shared store cannot be reached)."""
 
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic, shared: Any = None) -> None:
         self.per_minute = per_minute
         self._clock = clock
         self._windows: dict[str, tuple[float, int]] = {}
+        self._shared = shared if hasattr(shared, "count") else None
 
-    def take(self, who: str) -> tuple[bool, int, int]:
+    async def take(self, who: str) -> tuple[bool, int, int]:
         """(allowed, calls left, seconds until the window resets) for one more call by `who`."""
+        if self._shared is not None:
+            try:
+                used, left_ms = await self._shared.count("person:" + who, int(WINDOW * 1000))
+            except StoreUnavailable as why:
+                log.warning("per-person call budgets counted by this process only: %s", why)
+            else:
+                reset = max(1, math.ceil(left_ms / 1000))
+                return used <= self.per_minute, max(self.per_minute - used, 0), reset
+        return self._take_here(who)
+
+    def _take_here(self, who: str) -> tuple[bool, int, int]:
         now = self._clock()
         start, used = self._windows.get(who, (now, 0))
         if now - start >= WINDOW:
@@ -91,7 +108,7 @@ class SignIn:
 
     def __init__(self, app: ASGIApp, verifier: IssuerTokenVerifier, *, resource_url: str,
                  exposed: Mapping[str, Any], judge: Judge, audit: AuditLog, per_minute: int = 0,
-                 max_body_bytes: int = 1_048_576) -> None:
+                 max_body_bytes: int = 1_048_576, store: Any = None) -> None:
         self.app = app
         self.backend = BearerAuthBackend(verifier, resource_server_url=AnyHttpUrl(resource_url))
         self.metadata_url = str(build_resource_metadata_url(AnyHttpUrl(resource_url)))
@@ -99,7 +116,7 @@ class SignIn:
         self.judge = judge
         self.audit = audit
         self.unauthenticated = Summarised(audit)  # a flood of them is a few audit lines
-        self.budgets = Budgets(per_minute) if per_minute else None
+        self.budgets = Budgets(per_minute, shared=store) if per_minute else None
         self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -150,7 +167,7 @@ class SignIn:
             return
         headers: list[tuple[bytes, bytes]] = []
         if self.budgets is not None:
-            allowed, left, reset = self.budgets.take(principal.key)
+            allowed, left, reset = await self.budgets.take(principal.digest())
             policy = f'"person";q={self.budgets.per_minute};w={int(WINDOW)}'.encode()
             headers = [(b"ratelimit-policy", policy), (b"ratelimit", f'"person";r={left};t={reset}'.encode())]
             if not allowed:

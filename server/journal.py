@@ -301,8 +301,8 @@ class Journal:
         """Record a change about to be sent, each resource `pending`; its change_id (None: not recorded)."""
         change_id = new_change_id()
         change = {"change_id": change_id, "time": _now(), "tool": tool, "operation": operation,
-                  "arguments": clean(arguments), "account": account, "confirmation": confirmation,
-                  "status": "running", **{k: v for k, v in extra.items() if v is not None}}
+                  "arguments": clean(arguments), "account": account, "person": _person(),
+                  "confirmation": confirmation, "status": "running", **{k: v for k, v in extra.items() if v is not None}}
         keyed = {}
         for position, row in enumerate(rows):
             keyed[str(row.get("id") or position)] = {"position": position, "outcome": "pending", **clean(row)}
@@ -337,12 +337,24 @@ class Journal:
             log.warning("change %s: its end was not journaled (%s)", change_id, why)
 
     async def get(self, change_id: str, account: str | None) -> dict[str, Any] | None:
-        """The change with its resources, if it was made in `account` (another account's is not found)."""
+        """The change with its resources, if it was made in `account` by the signed-in person of this call
+        (another account's, or another person's, is not found)."""
         change = await self.backend.get(change_id)
-        return change if change is not None and change.get("account") == account else None
+        mine = change is not None and change.get("account") == account and change.get("person") == _person()
+        return change if mine else None
 
     async def recent(self, account: str | None, limit: int = 20) -> list[dict[str, Any]]:
-        return await self.backend.recent(account, limit)
+        person = _person()
+        found = await self.backend.recent(account, limit if person is None else limit * 10)
+        return [change for change in found if change.get("person") == person][:limit]
+
+
+def _person() -> str | None:
+    """Whose a change is besides the account's: the signed-in person (a digest of issuer, subject and client)."""
+    from .auth import current_principal
+
+    principal = current_principal()
+    return principal.digest() if principal is not None else None
 
 
 def journal_for(store: Store, retention_days: float = DEFAULT_RETENTION_DAYS) -> Journal:
@@ -524,6 +536,49 @@ async def show_change(changes: Journal, account: str | None, arguments: dict[str
         raise ToolError("not_found", f"No change {arguments['change_id']} in this account's journal (changes are "
                         "kept for a limited time).", hint="list_changes lists the recent ones.")
     change.pop("account", None)
+    change.pop("person", None)
     for row in change.get("resources", []):
         row.pop("position", None)
     return {"data": {**change, "recovery": recovery_of(change.get("operation", ""))}}
+
+
+async def mark(changes: Journal, change_id: str, **fields: Any) -> None:
+    """Add fields to a change's record (the change that undid or resumed it)."""
+    try:
+        change = await changes.backend.get(change_id)
+        if change is not None:
+            change.pop("resources", None)
+            await changes.backend.put({**change, **fields}, changes.expires)
+    except StoreUnavailable as why:
+        log.warning("change %s: %s not journaled (%s)", change_id, ", ".join(fields), why)
+
+
+def already(op: Operation) -> str:
+    """Why a plan skips a SIM: it already is as `op` would leave it."""
+    return f"already {op.sets_status}" if op.sets_status else f"already as {op.name} leaves it"
+
+
+async def already_done(client: Any, op: Operation, sims: list[dict[str, Any]], arguments: dict[str, Any],
+                       concurrency: int) -> list[dict[str, Any]]:
+    """The SIMs a plan of `op` leaves out: already in the status it sets, or already holding what it adds (a
+    public IP: a repeated plan bills none of them again). A state that cannot be read is not skipped."""
+    comp = op.compensation
+    if comp is None or not comp.skips or comp.left is None:
+        return []
+    from ..tools.registry.model import matches
+    from .plans import _bounded
+
+    left = comp.left(arguments)
+
+    async def done(sim: dict[str, Any]) -> bool:
+        if comp.reads == "get_sim_card":
+            now: dict[str, Any] | None = fields_of(op, sim)
+        else:
+            try:
+                now = await read_state(client, op, sim["id"])
+            except ToolError:
+                return False
+        return now is not None and all(matches(now.get(path), value) for path, value in left.items())
+
+    flags = await _bounded(sims, done, concurrency)
+    return [sim for sim, flag in zip(sims, flags) if flag]

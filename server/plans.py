@@ -24,7 +24,7 @@ from ..tools.local import MAX_PLAN_SIMS
 from ..tools.paging import PAGE_SIZE, Progress
 from ..tools.registry import OPERATIONS, Operation
 from ..tools.waiting import wait_for_action
-from ..tools.words import mask_iccid, mb_text, megabytes, quoted, status_of
+from ..tools.words import clean, mask_iccid, mb_text, megabytes, quoted, status_of
 from mcp import types
 from mcp.server import ServerRequestContext
 
@@ -82,16 +82,25 @@ def check(arguments: dict[str, Any], offered: Container[str] = CATALOG) -> Opera
 
 
 async def _bounded(items: list[Any], work: Callable[[Any], Awaitable[Any]], limit: int) -> list[Any]:
+    """`work` on every item, at most `limit` at once. The first ToolError stops the rest and is raised as it is
+    (a task group would wrap it in an exception group, which reads as a failure inside the server)."""
     results: list[Any] = [None] * len(items)
     slots = anyio.CapacityLimiter(max(1, limit))
+    failed: list[ToolError] = []
 
     async def one(index: int, item: Any) -> None:
         async with slots:
-            results[index] = await work(item)
+            try:
+                results[index] = await work(item)
+            except ToolError as error:
+                failed.append(error)
+                group.cancel_scope.cancel()
 
     async with anyio.create_task_group() as group:
         for index, item in enumerate(items):
             group.start_soon(one, index, item)
+    if failed:
+        raise failed[0]
     return results
 
 
@@ -138,8 +147,13 @@ async def resolve(client: TelnyxClient, arguments: dict[str, Any], op: Operation
         if missing:
             raise _not_found("ids", missing, offered)
         sims = rows
-    sims = [s for s in sims if isinstance(s, dict) and s.get("id")]
-    skipped = [s for s in sims if op.sets_status and status_of(s) == op.sets_status]
+    # One request per SIM: two targets naming the same SIM (its id in two spellings, a page that shifted) are one.
+    unique: dict[str, dict[str, Any]] = {}
+    for sim in sims:
+        if isinstance(sim, dict) and sim.get("id"):
+            unique.setdefault(sim["id"], sim)
+    sims = list(unique.values())
+    skipped = await journal.already_done(client, op, sims, dict(arguments.get("arguments") or {}), concurrency)
     return Plan(op, dict(arguments.get("arguments") or {}), sims, skipped)
 
 
@@ -185,7 +199,7 @@ def describe(plan: Plan, reasons: list[str]) -> str:
         if known:
             parts.append(f"{mb_text(sum(known))} used this billing period in total")
     if plan.skipped:
-        parts.append(f"{len(plan.skipped)} skipped, already {plan.op.sets_status}")
+        parts.append(f"{len(plan.skipped)} skipped, {journal.already(plan.op)}")
     why = " ".join(reasons) or plan.op.reason
     if plan.op.kind == "billable":
         why = f"Billed for each of the {len(todo)} SIM cards: {why}"
@@ -209,7 +223,8 @@ async def _called(result: Awaitable[None] | None) -> None:
 
 async def run(client: TelnyxClient, plan: Plan, *, concurrency: int, wait: bool = False,
               progress: Progress | None = None, on_send: SimSent | None = None, on_answer: SimAnswered | None = None,
-              wait_seconds: int = 120, poll_seconds: float = 3) -> list[dict[str, Any]]:
+              wait_seconds: int = 120, poll_seconds: float = 3,
+              stopping: Callable[[], str | None] | None = None) -> list[dict[str, Any]]:
     """Send the plan, one request per SIM; one failure never stops the others, and nothing is sent twice.
 
     `on_send(sim)` is called just before a SIM's request is sent and `on_answer(sim, row, api_request_id)` once
@@ -217,12 +232,15 @@ async def run(client: TelnyxClient, plan: Plan, *, concurrency: int, wait: bool 
     todo = plan.todo
     finished = 0
     results: dict[str, dict[str, Any]] = {s["id"]: _outcome(s, "skipped", status=status_of(s),
-                                                             reason=f"already {plan.op.sets_status}")
+                                                             reason=journal.already(plan.op))
                                           for s in plan.skipped}
 
     async def one(sim: dict[str, Any]) -> None:
         nonlocal finished
         recorder = RequestIdRecorder(client)
+        if stopping is not None and stopping():  # the server is stopping: no SIM starts from now on
+            results[sim["id"]] = _outcome(sim, "not_started", reason=f"not sent: {stopping()}")
+            return
         try:
             if on_send is not None:  # its audit line: when it cannot be written, this SIM is not sent
                 await _called(on_send(sim))
@@ -305,6 +323,24 @@ async def judge(gate: Gate, plan: Plan, concurrency: int) -> tuple[str, list[str
     return kind, [*head, *shown, *more, *as_one], True
 
 
+LOST_IN_FULL = 10  # up to this many SIMs reported lost, the person types each one's ICCID digits
+
+
+def _challenge(plan: Plan) -> Challenge | None:
+    """What the person types to confirm a plan. Reporting SIMs lost (a disabled eSIM is deleted for good) asks
+    as much as the single call does, the last 4 digits of each SIM's ICCID; deleting asks for the count."""
+    todo = plan.todo
+    if plan.arguments.get("report_lost") is True:
+        digits = [clean(s.get("iccid") or s["id"], 32)[-4:] for s in todo]
+        if len(digits) <= LOST_IN_FULL:
+            return Challenge("the last 4 digits of each SIM's ICCID, in order", " ".join(digits))
+        return Challenge("how many SIM cards will be reported lost, then the last 4 digits of the first and the "
+                         "last SIM's ICCID", f"{len(digits)} {digits[0]} {digits[-1]}")
+    if plan.op.method == "DELETE":
+        return Challenge("how many SIM cards will be deleted", str(len(todo)))
+    return None
+
+
 async def decide(ctx: ServerRequestContext, params: types.CallToolRequestParams, gate: Gate,
                  arguments: dict[str, Any], offered: Container[str] = CATALOG,
                  card: CardAnswer | None = None) -> tuple[Verdict, Plan]:
@@ -325,9 +361,7 @@ async def decide(ctx: ServerRequestContext, params: types.CallToolRequestParams,
                        else "not-needed", request_id, kind=kind), plan
 
     async def shown() -> Preview:
-        challenge = (Challenge("how many SIM cards will be deleted", str(len(plan.todo)))
-                     if op.method == "DELETE" else None)
-        return Preview(describe(plan, reasons), challenge)
+        return Preview(describe(plan, reasons), _challenge(plan))
 
     async def again() -> str:
         return (await resolve(client, plain, op, concurrency, offered)).fingerprint()
@@ -378,7 +412,7 @@ async def carry_out(ctx: ServerRequestContext, gate: Gate, verdict: Verdict, pla
         gate.sending(verdict)
     rows = await run(gate.client, plan, concurrency=concurrency_for(gate.client),
                      wait=bool(verdict.arguments.get("wait")), progress=ctx.session.report_progress, on_send=sending,
-                     on_answer=answered)
+                     on_answer=answered, stopping=lambda: gate.audit.stopping)
     tally = counts(rows)
     gate.finish(verdict, "unknown" if tally.get("unknown") else "error" if tally.get("failed") else "ok",
                 detail=f"{op.name} on {len(plan.sims)} SIM cards: "
@@ -390,7 +424,11 @@ async def carry_out(ctx: ServerRequestContext, gate: Gate, verdict: Verdict, pla
                         if "wait_for_action" in offered else "") + "call again with wait=true next time.")
     if tally.get("unknown"):
         meta["note"] = unanswered_note(offered)
+    if tally.get("not_started"):
+        meta["note"] = (f"The server was stopping: {tally['not_started']} SIM cards were not started. Apply the plan "
+                        "again once it is back: SIMs already done are skipped.")
     if change is None:
         return {"data": rows, "meta": meta}
-    await change.end("unknown" if tally.get("unknown") else "done", counts=tally)
+    await change.end("unknown" if tally.get("unknown") else "stopped" if tally.get("not_started") else "done",
+                     counts=tally)
     return {"change_id": change.change_id, "data": rows, "meta": meta} if change.change_id else {"data": rows, "meta": meta}

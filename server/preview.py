@@ -141,12 +141,12 @@ async def order_quantity(fetch: Fetch, op: Operation, value: Any, args: dict[str
         f"SIM cards {money(quote.get('sim_cards_cost'))}" if money(quote.get("sim_cards_cost")) else None,
         f"shipping {money(quote.get('shipping_cost'))}" if money(quote.get("shipping_cost")) else None,
     )
-    return Described(f"{value} physical SIM card{'s' if value != 1 else ''} shipped to address {args['address_id']}"
+    return Described(f"{value} physical SIM card{'s' if value != 1 else ''} shipped to address {quoted(args['address_id'])}"
                      + (f" ({cost})" if cost else ""))
 
 
 async def region(fetch: Fetch, op: Operation, value: Any, args: dict[str, Any]) -> Described:
-    return Described(f"in region {value}")
+    return Described(f"in region {quoted(value, 32)}")
 
 
 async def blocklist(fetch: Fetch, op: Operation, value: Any, args: dict[str, Any]) -> Described:
@@ -159,44 +159,45 @@ async def blocklist(fetch: Fetch, op: Operation, value: Any, args: dict[str, Any
 async def gateway(fetch: Fetch, op: Operation, value: Any, args: dict[str, Any]) -> Described:
     found = await fetch("get_private_wireless_gateway", {"private_wireless_gateway_id": value}) or {}
     status = found.get("status", {}).get("value") if isinstance(found.get("status"), dict) else None
-    details = _parts(f"region {found['region_code']}" if found.get("region_code") else None,
-                     f"IP range {found['ip_range']}" if found.get("ip_range") else None, status)
-    return Described(f"private wireless gateway {found.get('name') or value}" + (f" ({details})" if details else ""))
+    details = _parts(f"region {quoted(found['region_code'], 32)}" if found.get("region_code") else None,
+                     f"IP range {quoted(found['ip_range'], 48)}" if found.get("ip_range") else None,
+                     clean(status, 32) if status else None)
+    return Described(f"private wireless gateway {quoted(found.get('name') or value)}" + (f" ({details})" if details else ""))
 
 
 async def network(fetch: Fetch, op: Operation, value: Any, args: dict[str, Any]) -> Described:
-    return Described(f"gateway {args.get('name') or '(unnamed)'} on network {value}")
+    return Described(f"gateway {quoted(args['name']) if args.get('name') else '(unnamed)'} on network {quoted(value)}")
 
 
 async def traffic_policy(fetch: Fetch, op: Operation, value: Any, args: dict[str, Any]) -> Described:
     found = await fetch("get_traffic_policy_profile", {"traffic_policy_profile_id": value}) or {}
     covers = [f"{len(found[k])} {k.replace('_', ' ')}" for k in ("services", "ip_ranges", "domains")
               if isinstance(found.get(k), list) and found[k]]
-    speed = f"{found['limit_bw_kbps']} kbps" if found.get("limit_bw_kbps") else None
-    return Described(f"{found.get('type') or ''} traffic policy profile {value}".strip()
+    speed = f"{clean(found['limit_bw_kbps'], 16)} kbps" if found.get("limit_bw_kbps") else None
+    return Described(f"{clean(found.get('type') or '', 16)} traffic policy profile {quoted(value)}".strip()
                      + (f" ({_parts(*covers, speed)})" if covers or speed else ""))
 
 
 async def wdr_report(fetch: Fetch, op: Operation, value: Any, args: dict[str, Any]) -> Described:
     found = await fetch("get_wdr_report", {"report_id": value}) or {}
-    window = (f"{found['start_time']} to {found['end_time']}"
+    window = (f"{clean(found['start_time'], 32)} to {clean(found['end_time'], 32)}"
               if found.get("start_time") and found.get("end_time") else None)
-    return Described(f"detail record report {value}" + (f" ({_parts(window, found.get('status'))})"
-                                                        if window or found.get("status") else ""))
+    status = clean(found["status"], 32) if found.get("status") else None
+    return Described(f"detail record report {quoted(value)}" + (f" ({_parts(window, status)})" if window or status else ""))
 
 
 async def phone_number(fetch: Fetch, op: Operation, value: Any, args: dict[str, Any]) -> Described:
     found = await fetch("get_mobile_phone_number", {"mobile_phone_number_id": value}) or {}
-    sim = f"SIM card {found['sim_card_id']}" if found.get("sim_card_id") else None
+    sim = f"SIM card {clean(found['sim_card_id'], 40)}" if found.get("sim_card_id") else None
     changes = ", ".join(sorted(k for k in args if k not in ("mobile_phone_number_id", "confirmation_token")))
-    return Described(f"mobile number {found.get('phone_number') or value}" + (f" ({sim})" if sim else "")
+    return Described(f"mobile number {quoted(found.get('phone_number') or value, 32)}" + (f" ({sim})" if sim else "")
                      + (f", changing {changes}" if changes else ""))
 
 
 async def notification(fetch: Fetch, op: Operation, value: Any, args: dict[str, Any]) -> Described:
     found = await fetch("get_data_usage_notification", {"notification_id": value}) or {}
     threshold = data_amount(found.get("threshold"))
-    return Described(f"data usage notification {value}"
+    return Described(f"data usage notification {quoted(value)}"
                      + (f" (SIM card {clean(found['sim_card_id'], 40)}" + (f", at {threshold})" if threshold else ")")
                         if found.get("sim_card_id") else ""))
 
@@ -210,14 +211,14 @@ async def voice_connection(fetch: Fetch, op: Operation, value: Any, args: dict[s
 
 async def migration_source(fetch: Fetch, op: Operation, value: Any, args: dict[str, Any]) -> Described:
     found = await fetch("get_migration_source", {"migration_source_id": value}) or {}
-    return Described(f"migration source {value} ({_parts(*(clean(found[k]) for k in ('provider', 'bucket_name', 'source_region') if found.get(k)))})")
+    return Described(f"migration source {quoted(value)} ({_parts(*(clean(found[k]) for k in ('provider', 'bucket_name', 'source_region') if found.get(k)))})")
 
 
 async def migration(fetch: Fetch, op: Operation, value: Any, args: dict[str, Any]) -> Described:
     found = await fetch("get_migration", {"migration_id": value}) or {}
     done, total = found.get("bytes_migrated"), found.get("bytes_to_migrate")
     progress = f"{100 * done // total}% copied" if isinstance(done, int) and isinstance(total, int) and total else None
-    return Described(f"migration {value} into bucket {quoted(found.get('target_bucket_name') or '?')} "
+    return Described(f"migration {quoted(value)} into bucket {quoted(found.get('target_bucket_name') or '?')} "
                      f"({_parts(clean(found.get('status') or '', 32), progress)})")
 
 

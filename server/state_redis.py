@@ -167,6 +167,20 @@ class RedisStore:
     def budget(self, max_in_flight: int, rate: float | None, *, hold_seconds: float = 60.0) -> Budget:
         return RedisBudget(self, max_in_flight, rate, hold_seconds)
 
+    async def count(self, key: str, window_ms: int) -> tuple[int, int]:
+        """One more in the fixed window named `key`, counted across every replica: the count with this one,
+        and the milliseconds until the window resets. Raises StoreUnavailable."""
+        name = f"{self.prefix}count:{key}"
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.set(name, 0, nx=True, px=window_ms)
+                pipe.incr(name)
+                pipe.pttl(name)
+                _, used, left = await pipe.execute()
+        except self._errors as error:
+            raise self._unavailable(error) from None
+        return int(used), max(int(left), 0)
+
     async def admit(self, lease: str, max_in_flight: int, hold_ms: int, per_window: int, window_ms: int) -> int:
         keys = [f"{self.prefix}budget:leases", f"{self.prefix}budget:starts"]
         try:

@@ -51,8 +51,9 @@ def routes(settings: Settings, store: Any = None, client: Any = None) -> list[Ro
     return served
 
 
-def guard(server: Server, settings: Settings, audit: AuditLog) -> Callable[[ASGIApp], ASGIApp] | None:
-    """The sign-in door for `server`'s MCP endpoint, or None without sign-in."""
+def guard(server: Server, settings: Settings, audit: AuditLog, store: Any = None) -> Callable[[ASGIApp], ASGIApp] | None:
+    """The sign-in door for `server`'s MCP endpoint, or None without sign-in. Per-person call budgets are
+    counted in `store` when it is shared by replicas (Redis)."""
     if not settings.auth_issuer or not settings.resource_url:
         return None
     from .auth import IssuerTokenVerifier
@@ -63,4 +64,4 @@ def guard(server: Server, settings: Settings, audit: AuditLog) -> Callable[[ASGI
     verifier = IssuerTokenVerifier(settings.auth_issuer, settings.resource_url, introspection_client=introspection)
     return lambda app: SignIn(app, verifier, resource_url=settings.resource_url, exposed=server.exposed,
                               judge=server.scope_judge, audit=audit, per_minute=settings.person_calls_per_minute,
-                              max_body_bytes=settings.max_body_bytes)
+                              max_body_bytes=settings.max_body_bytes, store=store)

@@ -207,7 +207,7 @@ def nothing_to_undo(change: dict[str, Any]) -> ToolError | None:
 
 async def decide(ctx: ServerRequestContext, params: types.CallToolRequestParams, gate: Gate, changes: Journal,
                  tool: LocalTool, arguments: dict[str, Any], account: str | None,
-                 offered: Container[str] = CATALOG) -> tuple[Verdict, dict[str, Any], list[Step]]:
+                 offered: Container[str] = CATALOG, card: Any = None) -> tuple[Verdict, dict[str, Any], list[Step]]:
     """Load the change, build its steps and ask once, bound to them. Raises ToolError."""
     request_id = ctx.request_id
     gate.refuse_read_only(tool, arguments, request_id)
@@ -236,7 +236,7 @@ async def decide(ctx: ServerRequestContext, params: types.CallToolRequestParams,
         return fingerprint(await build(gate.client, change, concurrency))
 
     subject = Subject(tool, kind, shown, binding=fingerprint(steps), rebind=again)
-    return await gate.confirm(ctx, params, subject, plain, token), change, steps
+    return await gate.confirm(ctx, params, subject, plain, token, card), change, steps
 
 
 SIM_OUTCOMES = {"done": "ok", "submitted": "ok", "unknown": "unknown"}

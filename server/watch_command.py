@@ -19,7 +19,7 @@ from typing import Any, TextIO
 
 import anyio
 
-from .events import DEFAULT_SILENT_HOURS, DEFAULT_THRESHOLD, EVENT_TYPES, Event, Subscription
+from .events import DEFAULT_SILENT_HOURS, DEFAULT_THRESHOLD, EVENT_TYPES, USAGE_TYPES, Event, Subscription
 
 log = logging.getLogger("telnyx_iot_mcp.watch")
 UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -30,7 +30,7 @@ CONSUMER = "terminal"
 def add_parser(commands: Any, selection_flags: Any) -> None:
     watch = commands.add_parser(
         "watch", help="poll the fleet and print its events as JSON lines (thresholds, status changes, "
-                      "finished actions, new networks, silent SIMs)",
+                      "finished actions, usage spikes, new networks, silent SIMs)",
         description="Poll the fleet and print each event once, as one JSON line on stdout.",
         epilog="examples:\n"
                "  telnyx-iot-mcp watch --sandbox --once\n"
@@ -117,7 +117,7 @@ async def watch(settings: Any, args: argparse.Namespace, client: Any, out: TextI
         scope = json.dumps([sorted(wanted.types), group, sorted(wanted.tags), sorted(wanted.sim_card_ids),
                             wanted.threshold, wanted.silent_hours])
         watcher = Watcher(client, state, account_key(key, scope), thresholds=(args.threshold,),
-                          silent_hours=(args.silent_hours,))
+                          silent_hours=(args.silent_hours,), usage=not wanted.types or bool(wanted.types & USAGE_TYPES))
         stop = anyio.Event()
         with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
             async def on_signal() -> None:

@@ -23,12 +23,14 @@ from typing import Any, Protocol
 
 from ..tools.client import TelnyxClient
 from ..tools.dashboard import read_pages
-from .events import Event, Seen, detect_actions, detect_sims
+from .events import Event, Seen, detect_actions, detect_sims, detect_usage, iso
 from .state import MEMORY_URLS, REDIS_SCHEMES, StoreUnavailable, default_state_dir
 
 WATCH_FILE = "watch.sqlite3"
 MAX_SIM_CARDS = 100_000
 ACTIONS_PER_POLL = 250
+BASELINE_DAYS = 14  # days of detail records the first read takes as each SIM's usual
+USAGE_LAG = 600.0  # seconds: detail records reach the API a while after a session; read up to this long ago
 CLOCK_SLACK = 300.0  # seconds: an action finished this long before the last poll still counts as new
 KEEP_EVENTS = 40 * 86400.0  # seconds delivered events are kept (longer than a billing period)
 SIM_FIELDS = ["id", "iccid", "status", "sim_card_group_id", "tags", "data_limit",
@@ -295,12 +297,14 @@ class Watcher:
     """Polls one account's fleet; `poll` returns the events found (queued in the state before it returns)."""
 
     def __init__(self, client: TelnyxClient, state: WatchState, account: str, *,
-                 thresholds: tuple[float, ...], silent_hours: tuple[float, ...], clock=time.time) -> None:
+                 thresholds: tuple[float, ...], silent_hours: tuple[float, ...], usage: bool = False,
+                 clock=time.time) -> None:
         self.client = client
         self.state = state
         self.account = account
         self.thresholds = tuple(sorted(set(thresholds)))
         self.silent_hours = tuple(sorted(set(silent_hours)))
+        self.usage = usage  # read detail records too (usage anomalies, new networks)
         self.clock = clock
         self.holder = secrets.token_hex(8)
         self.sims: dict[str, dict[str, Any]] = {}  # the last SIM list read, for subscriptions by group or tag
@@ -318,8 +322,23 @@ class Watcher:
         events = detect_sims(sims, seen, now=now, thresholds=self.thresholds, silent_hours=self.silent_hours)
         events += detect_actions(actions, running, now=now,
                                  since=None if last is None else last - CLOCK_SLACK)
+        saved_usage = saved.get("usage_until")
+        usage_until = saved_usage
+        if self.usage:
+            from ..tools.analytics.reading import Clocked, pages
+
+            usage_until = now - USAGE_LAG
+            start = saved_usage if saved_usage is not None else usage_until - BASELINE_DAYS * 86400
+            records: list[dict[str, Any]] = []
+            if usage_until > start:
+                await pages(Clocked(self.client), "list_wireless_detail_records",
+                            {"start_date": iso(start), "end_date": iso(usage_until)}, records.extend)
+                events += detect_usage(records, seen, self.sims, now=now, learning=saved_usage is None)
+            else:
+                usage_until = saved_usage
         return await self.state.commit(self.account, {
             "polled_at": now, "sims": {k: v.as_json() for k, v in seen.items()}, "running": sorted(running),
+            "usage_until": usage_until,
         }, events)
 
     async def unread(self, consumer: str, limit: int = 1000) -> list[tuple[int, Event]]:

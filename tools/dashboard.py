@@ -15,7 +15,8 @@ from .paging import PAGE_SIZE, Progress
 from .registry import OPERATIONS
 
 MAX_SIM_CARDS = 10_000  # read at most this many SIMs (40 requests); the payload says when it stopped there
-MAX_LISTED = 50  # SIMs over their limit and actions listed by name
+MAX_LISTED = 50  # actions listed by name
+MAX_HISTORY_SIMS = 2_000  # beyond this, usage over time is left to usage_report (a month of records: 250 requests)
 SIM_FIELDS = ["id", "iccid", "status.value", "sim_card_group_id", "current_billing_period_consumed_data",
               "data_limit"]
 TO_MB = {"B": 1 / 1024 / 1024, "KB": 1 / 1024, "MB": 1.0, "GB": 1024.0, "TB": 1024.0 * 1024}
@@ -83,8 +84,9 @@ async def fleet_dashboard(client: TelnyxClient, arguments: dict[str, Any],
 
     rows = [sim_row(sim, group_names) for sim in sims]
     by_status = Counter(row["status"] or "unknown" for row in rows)
-    over = [r for r in rows if r["status"] == "data_limit_exceeded"
-            or (r["limit_mb"] is not None and r["used_mb"] > r["limit_mb"])]
+    over = sorted((r for r in rows if r["status"] == "data_limit_exceeded"
+                   or (r["limit_mb"] is not None and r["used_mb"] > r["limit_mb"])),
+                  key=lambda r: (-r["used_mb"], r["id"] or ""))  # every one, most used first: the App pages them
     by_group: dict[str | None, dict[str, Any]] = defaultdict(lambda: {"sim_cards": 0, "used_mb": 0.0})
     for sim, row in zip(sims, rows):
         entry = by_group[sim.get("sim_card_group_id")]
@@ -105,16 +107,57 @@ async def fleet_dashboard(client: TelnyxClient, arguments: dict[str, Any],
         + f". Actions: {len(running)} in progress, {len(failed)} failed."
         + (f" Only the first {len(rows)} of {total} SIM cards were read." if truncated else "")
     )
+    history = await usage_history(client, group_id, len(rows), progress)
+    if history.get("note"):
+        summary += " " + history["note"]
     return {
         "data": {
             "scope": scope,
+            "billing_period": history.pop("billing_period"),
             "sim_cards": {"total": len(rows), "by_status": dict(by_status.most_common())},
             "data_used_mb": used,
             "by_group": groups_used,
             "top_sim_cards": sorted(rows, key=lambda r: -r["used_mb"])[:top],
-            "over_limit": over[:MAX_LISTED],
+            "over_limit": over,
             "actions": {"in_progress": [action_row(a) for a in running],
                         "failed": [action_row(a) for a in failed]},
+            **history,
         },
         "meta": {"summary": summary, "sim_cards_read": len(rows), "total_results": total, "truncated": truncated},
     }
+
+
+async def usage_history(client: TelnyxClient, group_id: str | None, sims: int,
+                        progress: Progress | None = None) -> dict[str, Any]:
+    """The billing period's dates and, for a fleet of at most MAX_HISTORY_SIMS, its usage over time from the
+    detail records: data per group and day, cost by country, SIMs running out before the period ends, and
+    the last week's unusual usage (tools/analytics)."""
+    from datetime import timedelta
+
+    from .analytics import answers, reading
+
+    api = reading.Clocked(client)
+    today = await answers.api_today(api)
+    first, last = answers.period_of(today)
+    out: dict[str, Any] = {"billing_period": {"start": first.isoformat(), "end": last.isoformat(),
+                                              "today": today.isoformat()}}
+    if sims > MAX_HISTORY_SIMS:
+        out["note"] = (f"Usage over time is left out for more than {MAX_HISTORY_SIMS} SIM cards: usage_report, "
+                       "forecast_data_limits and find_usage_anomalies answer it.")
+        return out
+    start = min(first, today - timedelta(days=answers.BASELINE_DAYS + 6))
+    now = api.now()
+    fleet = await reading.read_usage(api, {"sim_card_group_id": group_id} if group_id else {}, start, now, progress)
+    networks = {(mcc, mnc) for sim in fleet.sims.values() for (_, mcc, mnc) in sim.networks}
+    names = await reading.operator_names(api, networks)
+    report, _ = answers.report(fleet, first, today, names, ["group_day", "country"], 100)
+    forecasts, _ = answers.forecasts(fleet, today - timedelta(days=28), today - timedelta(days=1), today, last)
+    out.update({
+        "usage_by_day": report["by_group_day"],
+        "cost_by_country": sorted(report["by_country"], key=lambda c: (-c["cost"], c["mcc"])),
+        "currency": report["totals"]["currency"],
+        "running_out": [f for f in forecasts if f["before_period_end"]],
+        "anomalies": answers.anomalies(fleet, today - timedelta(days=6), today, now, set(answers.KINDS)),
+        "usage_read": {"records": fleet.records, "requests": api.requests, "since": start.isoformat()},
+    })
+    return out

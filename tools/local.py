@@ -187,7 +187,8 @@ APPLY_TO_SIM_CARDS = LocalTool(
         "properties": {
             "data": {"type": "array", "description": "One outcome per SIM card.", "items": {"type": "object", "properties": {
                 "sim_card_id": {"type": "string"}, "iccid": {"type": "string"},
-                "outcome": {"type": "string", "enum": ["done", "submitted", "failed", "skipped", "unknown"]},
+                "outcome": {"type": "string", "enum": ["done", "submitted", "failed", "skipped", "unknown",
+                                                       "not_started"]},
                 "action_id": {"type": "string"}, "status": {"type": "string"}, "reason": {"type": "string"},
             }}},
             "meta": {"type": "object", "properties": {
@@ -230,6 +231,46 @@ GET_CHANGE = LocalTool(
            "additionalProperties": False},
     output={"type": "object", "properties": {"data": {"type": "object"}}},
 )
+
+RESOURCE_OUTCOMES = ["done", "submitted", "failed", "skipped", "unknown", "conflict", "not_undoable"]
+CHANGE_RESULT = {
+    "type": "object",
+    "properties": {
+        "change_id": CHANGE_ID,
+        "data": {"type": "array", "description": "One outcome per resource.", "items": {"type": "object", "properties": {
+            "id": {"type": "string"}, "iccid": {"type": "string"}, "operation": {"type": "string"},
+            "outcome": {"type": "string", "enum": RESOURCE_OUTCOMES}, "action_id": {"type": "string"},
+            "status": {"type": "string"}, "reason": {"type": "string"},
+        }}},
+        "meta": {"type": "object", "properties": {
+            "of": {"type": "string"}, "counts": {"type": "object"}, "confirmation": {"type": "string"},
+            "note": {"type": "string"},
+        }},
+    },
+}
+
+
+def _change_tool(name: str, title: str, description: str, words: tuple[str, ...]) -> LocalTool:
+    return LocalTool(
+        name=name, title=title, description=description, toolset="sim_cards", kind="destructive", search_words=words,
+        input={"type": "object", "properties": {
+            "change_id": CHANGE_ID_ARGUMENT,
+            "wait": boolean(False) | {"description": "Wait for each SIM's action to end."},
+            CONFIRMATION_TOKEN: CONFIRMATION_TOKEN_SCHEMA,
+        }, "required": ["change_id"], "additionalProperties": False},
+        output=CHANGE_RESULT, is_idempotent=False)
+
+
+UNDO_CHANGE = _change_tool(
+    "undo_change", "Undo a change",
+    "Put back what a change (its change_id) altered, as one plan with one confirmation. Resources changed since "
+    "are left alone (conflict); deletes, purchases and charges cannot be undone.",
+    ("undo", "revert", "roll back", "put them back as they were", "restore previous status", "go back"))
+RESUME_CHANGE = _change_tool(
+    "resume_change", "Resume an unfinished change",
+    "Finish a plan that stopped midway (crash, stop, lost client): reads each SIM left unknown, then runs only "
+    "what was not done, with one confirmation.",
+    ("resume", "continue the plan", "finish what was interrupted", "retry the rest", "pick up where it stopped"))
 
 # The usage tools (tools/analytics): computed from detail records, the same scope, window and list arguments.
 ISO_DATE = string(max_length=10, pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -312,4 +353,4 @@ USAGE_REPORT = _usage_tool(
 
 LOCAL_TOOLS: dict[str, LocalTool] = {tool.name: tool for tool in (
     WAIT_FOR_ACTION, SHOW_FLEET_DASHBOARD, APPLY_TO_SIM_CARDS, FIND_USAGE_ANOMALIES, FORECAST_DATA_LIMITS,
-    USAGE_REPORT, LIST_CHANGES, GET_CHANGE)}
+    USAGE_REPORT, LIST_CHANGES, GET_CHANGE, UNDO_CHANGE)}

@@ -36,7 +36,9 @@ LEARNED_RUN = 16
 _BEARER = re.compile(r"(?i)(bearer\s+)[^\s\"',;]+")
 _JSON_ESCAPED = re.compile(r'["\\\x00-\x1f]')
 _secrets: set[str] = set()
-_learned: dict[str, set[str]] = {}  # the key in use (a digest of it, "" for the server's own) -> its learned secrets
+# The key in use (a digest of it, "" for the server's own) -> its learned secrets, oldest first, at most MAX_LEARNED.
+_learned: dict[str, dict[str, None]] = {}
+MAX_LEARNED = 64  # each costs every later masking of its account a little; a source's credentials are two
 
 # The Telnyx key an HTTP client sent with the request being served (server/http.py). TelnyxClient calls with
 # it, and it is masked like a registered secret for as long as the request lasts, without being remembered
@@ -60,7 +62,10 @@ def _account() -> str:
 def learn_secret(secret: str) -> None:
     """Mask `secret` from now on in what the account in use (the current key) is shown."""
     if len(secret.strip()) >= LEARNED_RUN:
-        _learned.setdefault(_account(), set()).add(secret.strip())
+        known = _learned.setdefault(_account(), {})
+        known[secret.strip()] = None
+        while len(known) > MAX_LEARNED:  # the oldest go first
+            del known[next(iter(known))]
 
 
 def _active_secrets(learned: bool = True) -> list[tuple[str, int]]:
@@ -70,7 +75,7 @@ def _active_secrets(learned: bool = True) -> list[tuple[str, int]]:
     if len(key) >= MIN_SECRET_LENGTH:
         active.append((key, FRAGMENT))
     if learned and (_learned or call_secrets.get()):
-        active += [(secret, LEARNED_RUN) for secret in call_secrets.get() | _learned.get(_account(), set())]
+        active += [(secret, LEARNED_RUN) for secret in call_secrets.get().union(_learned.get(_account(), ()))]
     return active
 
 

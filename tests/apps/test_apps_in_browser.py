@@ -166,6 +166,14 @@ async def host(browser, session: Client, tool: types.Tool, arguments: dict[str, 
     return page, page.frame_locator("#app"), network, errors
 
 
+async def whole_frame(page) -> None:
+    """A viewport as tall as the App says it is, so a screenshot paints all of it."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    height = await page.evaluate("document.getElementById('app').getBoundingClientRect().height")
+    await page.set_viewport_size({"width": 760, "height": int(height) + 40})
+    await page.wait_for_timeout(200)
+
+
 async def test_the_dashboard_draws_the_fleet_from_a_real_result(browser, served):
     session, transport = served
     tools = (await session.list_tools()).tools
@@ -178,15 +186,27 @@ async def test_the_dashboard_draws_the_fleet_from_a_real_result(browser, served)
     assert await app.locator("[data-status=total] .count").inner_text() == str(data["sim_cards"]["total"])
     for status, count in data["sim_cards"]["by_status"].items():
         assert await app.locator(f"[data-status={status}] .count").inner_text() == str(count)
-    assert await app.locator("svg rect.bar").count() == len(data["by_group"]) + len(data["top_sim_cards"])
+    assert await app.locator("svg rect.bar").count() == (len(data["by_group"]) + len(data["top_sim_cards"])
+                                                         + len(data["cost_by_country"]))
     rows = app.locator("tr[data-follow-up]")
     assert await rows.count() == len(data["over_limit"]) + len(data["actions"]["in_progress"]) + len(data["actions"]["failed"])
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    # usage over time: one line per group, over every day of the billing period so far
+    groups = {g for day in data["usage_by_day"] for g in day if g != "date"}
+    assert await app.locator("svg.usage-chart polyline").count() == len(groups) >= 3
+    assert data["usage_by_day"][0]["date"] == data["billing_period"]["start"]
+    period = await app.locator("p.period").inner_text()
+    assert data["billing_period"]["start"] in period and data["billing_period"]["end"] in period
+    # full ICCIDs, in the tables of the SIMs over their limit, running out, and with unusual usage
+    for panel, items in (("over-limit", data["over_limit"]), ("running-out", data["running_out"]),
+                         ("anomalies", data["anomalies"])):
+        shown = await app.locator(f".{panel} code.iccid").all_inner_texts()
+        assert shown == [item["iccid"] for item in items[:25]] and items, panel
+    await whole_frame(page)
     await page.screenshot(path=str(ARTIFACTS / "fleet_dashboard.png"), full_page=True)
 
     # A row's button asks the host to put a follow-up request into the chat.
     first = data["over_limit"][0]
-    await rows.first.locator("button").click()
+    await rows.first.locator("button.ask").click()
     await page.wait_for_function("window.followUps.length === 1")
     follow_up = await page.evaluate("window.followUps[0]")
     assert follow_up["role"] == "user" and first["iccid"] in follow_up["content"][0]["text"]
@@ -194,6 +214,46 @@ async def test_the_dashboard_draws_the_fleet_from_a_real_result(browser, served)
     check_protocol(await page.evaluate("window.fromApp"))
     assert network == ["about:blank"] or network == [], network  # nothing fetched: self-contained
     assert not errors, errors
+    assert transport.changes() == []
+
+
+async def test_the_dashboard_pages_every_sim_over_its_limit_follows_the_host_theme_and_resizes(browser):
+    transport = Recorded(create_app(sim_count=300))
+    client = TelnyxClient(base_url="http://sandbox/v2", transport=transport)
+    async with Client(create_server(client), extensions=APPS) as session:
+        tools = (await session.list_tools()).tools
+        tool = next(t for t in tools if t.name == "show_fleet_dashboard")
+        result = await session.call_tool("show_fleet_dashboard", {})
+        data = result.structured_content["data"]
+        over = data["over_limit"]
+        assert len(over) > 25 and len(over) == data["sim_cards"]["by_status"]["data_limit_exceeded"]
+        assert [s["used_mb"] for s in over] == sorted((s["used_mb"] for s in over), reverse=True)
+        page, app, _, errors = await host(browser, session, tool, {}, result, tools)
+        await app.locator(".over-limit code.iccid").first.wait_for()
+        assert await app.locator("h2", has_text="Over their limit").text_content() == f"Over their limit ({len(over)})"
+        seen = []
+        while True:
+            seen += await app.locator(".over-limit code.iccid").all_inner_texts()
+            following = app.locator(".over-limit button.next")
+            if not await following.count() or await following.is_disabled():
+                break
+            await following.click()
+        assert seen == [s["iccid"] for s in over]  # every one, in order, each once
+        assert await app.locator(".over-limit .range").inner_text() == f"{len(over) - (len(over) - 1) % 25}–{len(over)} of {len(over)}"
+
+        await page.evaluate("""document.getElementById("app").contentWindow.postMessage({ jsonrpc: "2.0",
+            method: "ui/notifications/host-context-changed", params: { theme: "dark" } }, "*")""")
+        await app.locator("html[data-theme=dark]").wait_for(state="attached")
+        background = await app.locator("body").evaluate("b => getComputedStyle(b).backgroundColor")
+        assert background == "rgb(27, 27, 27)", background
+        await whole_frame(page)
+        await page.screenshot(path=str(ARTIFACTS / "fleet_dashboard_dark.png"), full_page=True)
+
+        await page.evaluate("document.getElementById('app').style.width = '420px'")
+        await page.wait_for_function("""window.fromApp.some((m) => m.method === "ui/notifications/size-changed"
+                                        && m.params.width === 420)""")
+        assert not errors, errors
+    await client.aclose()
     assert transport.changes() == []
 
 
@@ -331,7 +391,7 @@ async def test_the_apps_user_messages_hold_no_api_text(browser, served):
     assert MARKER in json.dumps(dashboard.structured_content)
     page, app, network, errors = await host(browser, session, next(t for t in tools if t.name == "show_fleet_dashboard"),
                                             {}, dashboard, tools)
-    rows = app.locator("tr[data-follow-up] button")
+    rows = app.locator("tr[data-follow-up] button.ask")
     await rows.first.wait_for()
     for index in range(await rows.count()):
         await rows.nth(index).click()

@@ -48,6 +48,13 @@ def test_a_mistyped_tool_gets_the_closest_name_and_nothing_runs(capsys):
     assert "no tool get_sim_crd (did you mean get_sim_card?)" in err and "nothing was run" in err
 
 
+def test_a_mistyped_operation_in_dynamic_mode_gets_the_closest_name(capsys):
+    """The model meets the same help: the answer of call_operation names the closest operation."""
+    code, out, err = run(capsys, "call", "call_operation", "--sandbox", "--state-url", "memory", "--tools-mode",
+                         "dynamic", "--args", json.dumps({"operation": "get_sim_crd", "arguments": {}}))
+    assert code == 1 and "does not exist (did you mean get_sim_card?)" in json.loads(out)["error"]["message"]
+
+
 def test_a_mistyped_argument_gets_the_closest_name(capsys):
     code, out, err = run(capsys, "call", "get_sim_card", "--sandbox", "--state-url", "memory",
                          "--args", json.dumps({"sim_card": SIM}))

@@ -110,3 +110,17 @@ def test_the_sdk_example_runs_against_the_sandbox():
 @pytest.mark.parametrize("example", sorted((ROOT / "examples").rglob("*.py")), ids=lambda p: p.name)
 def test_every_example_compiles(example, tmp_path):
     py_compile.compile(str(example), cfile=str(tmp_path / "out.pyc"), doraise=True)
+
+
+def test_the_readme_counts_are_the_catalogs():
+    from collections import Counter
+
+    from telnyx_iot_mcp.server.selection import CATALOG, TOOLSETS
+    from telnyx_iot_mcp.tools.registry import OPERATIONS
+
+    for name in ("README.md", "docs/index.md"):
+        text = " ".join((ROOT / name).read_text(encoding="utf-8").split())
+        assert f"operation ({len(OPERATIONS)})" in text and f"{len(CATALOG)} tools in {len(TOOLSETS)} toolsets" in text
+    table = dict(re.findall(r"\| `(\w+)` \| (\d+) \|", (ROOT / "README.md").read_text(encoding="utf-8")))
+    counts = Counter(entry.toolset for entry in CATALOG.values())
+    assert {name: int(n) for name, n in table.items()} == dict(counts)

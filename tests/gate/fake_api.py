@@ -130,6 +130,8 @@ class FakeApi:
         if op.name in self.failing:
             return httpx.Response(403, json={"errors": [{"code": "10010", "title": "Forbidden"}]}, headers=headers)
         record = {**RECORDS.get(op.name, {"id": OTHER_ID}), **self.overrides.get(op.name, {})}
+        if op.name == "get_sim_card":  # the SIM the path names, its id as the API spells ids (lower case)
+            record["id"] = request.url.path.rsplit("/", 1)[-1].lower()
         if op.name == "get_sim_card_group" and EMPTY_GROUP_ID in request.url.path:
             record.update(id=EMPTY_GROUP_ID, name="Spare")
         for target, fields in self.by_id.items():

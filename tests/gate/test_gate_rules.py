@@ -76,11 +76,12 @@ PREVIEWS = {
     "delete_mobile_voice_connection": ['"Fleet voice" (active)'],
     "delete_migration_source": ["aws, logs, us-east-1"],
     "stop_migration": ['"archive"', "migrating, 40% copied"],
-    "set_sim_card_public_ip": ["SIM card 8944...1234", "in region dc2"],
+    "set_sim_card_public_ip": ["SIM card 8944...1234", "in region \"dc2\""],
     "set_group_private_wireless_gateway": [
-        "group \"Trackers\"", "private wireless gateway Chicago metering (region dc2, IP range 100.64.1.0/24, provisioned)"],
-    "delete_private_wireless_gateway": ["Chicago metering (region dc2, IP range 100.64.1.0/24"],
-    "create_private_wireless_gateway": ["gateway Plant on network", "in region dc2", "chargeable"],
+        "group \"Trackers\"",
+        "private wireless gateway \"Chicago metering\" (region \"dc2\", IP range \"100.64.1.0/24\", provisioned)"],
+    "delete_private_wireless_gateway": ["\"Chicago metering\" (region \"dc2\", IP range \"100.64.1.0/24\""],
+    "create_private_wireless_gateway": ["gateway \"Plant\" on network", "in region \"dc2\"", "chargeable"],
     "enable_sim_card_voice": ["SIM card 8944...1234", "mobile voice connection \"Fleet voice\" (active)", "phone number"],
     "bulk_enable_voice": ["SIM card group \"Trackers\" with 12 SIM cards", "phone number"],
     "delete_wdr_report": ["2026-10-01T00:00:00Z to 2026-11-01T00:00:00Z, complete"],
@@ -294,7 +295,7 @@ def test_a_short_secret_or_an_unwritable_audit_log_stops_the_server_at_start(mon
     with pytest.raises(SystemExit):
         settings_for()
     err = capsys.readouterr().err
-    assert "confirm_secret" in err and "short-s3cret" not in err
+    assert "TELNYX_IOT_MCP_CONFIRM_SECRET must be at least 16 characters" in err and "short-s3cret" not in err
     monkeypatch.delenv("TELNYX_IOT_MCP_CONFIRM_SECRET")
     with pytest.raises(SystemExit):
         gate_for(settings_for("--audit-log", str(tmp_path / "missing-dir" / "audit.jsonl")), client=None)

@@ -29,30 +29,29 @@ def limit(amount: str, unit: str = "MB", used: str = "0") -> dict[str, Any]:
 # case -> (the SIM's group now, the target group, words the question shows); the SIM used 259.7 MB this period
 ASKS: dict[str, tuple[dict[str, Any], dict[str, Any], str]] = {
     "limit below the SIM's use": (NONE, {**NONE, **limit("200")},
-        'Moves SIM 8944...1234 into group "Spares": its 200 MB data limit is below what the SIM (259.7 MB) and '
-        "the group (0 MB) used this period, so data stops at once."),
+        'Moves SIM 8944...1234 into group "Spares": its 200 MB data limit is below the 259.7 MB the SIM used this '
+        "period, so its data stops at once."),
     "limit just above the SIM's use": (NONE, {**NONE, **limit("265")},
-        "its 265 MB data limit is just above what the SIM (259.7 MB) and the group (0 MB) used this period, so "
-        "data stops soon"),
+        "its 265 MB data limit is just above the 259.7 MB the SIM used this period, so its data stops soon"),
     "shared limit the group nearly used": (NONE, {**NONE, **limit("5", "GB", used="5000")},
-        "its 5 GB data limit is below what the SIM (259.7 MB) and the group (4.9 GB) used this period"),
+        "its 5 GB data limit is below the 5.1 GB the group's SIMs and this one used this period, so data stops at "
+        "once if they share it, as Telnyx's docs say"),
     "limit in a unit not read": (NONE, {**NONE, **limit("1", "TB")},
         "the target group's data limit could not be read), so the server asks"),
     "blocklist added": (NONE, {**NONE, **EMPTY, "wireless_blocklist_id": BLOCKLIST_ID},
-        f'wireless blocklist "{BLOCKLIST_ID}" applies (devices lose service where it blocks)'),
+        'wireless blocklist "No roaming" applies (devices lose service where it blocks)'),
     "blocklist swapped": ({**NONE, "wireless_blocklist_id": OTHER_ID},
                           {**NONE, **EMPTY, "wireless_blocklist_id": BLOCKLIST_ID},
-        f'wireless blocklist "{BLOCKLIST_ID}" replaces "{OTHER_ID}"'),
+        'wireless blocklist "No roaming" replaces "Old list"'),
     "blocklist lifted": ({**NONE, "wireless_blocklist_id": BLOCKLIST_ID}, {**NONE, **EMPTY},
-        f'wireless blocklist "{BLOCKLIST_ID}" no longer applies (the device may roam, and be billed, where it '
-        "blocked)"),
+        'wireless blocklist "No roaming" no longer applies (the device may roam, and be billed, where it blocked)'),
     "gateway added": (NONE, {**NONE, **EMPTY, "private_wireless_gateway_id": GATEWAY_ID},
-        f'private wireless gateway "{GATEWAY_ID}" applies (its data is routed to that private network'),
+        'private wireless gateway "Chicago metering" applies (its data is routed to that private network'),
     "gateway changed": ({**NONE, "private_wireless_gateway_id": OTHER_GATEWAY},
                         {**NONE, **EMPTY, "private_wireless_gateway_id": GATEWAY_ID},
-        f'private wireless gateway "{GATEWAY_ID}" replaces "{OTHER_GATEWAY}" (its data is re-routed'),
+        'private wireless gateway "Chicago metering" replaces "Old gateway" (its data is re-routed'),
     "gateway removed": ({**NONE, "private_wireless_gateway_id": GATEWAY_ID}, {**NONE, **EMPTY},
-        f'private wireless gateway "{GATEWAY_ID}" no longer applies (it loses that private network)'),
+        'private wireless gateway "Chicago metering" no longer applies (it loses that private network)'),
     "target without blocklist and gateway fields": (NONE, {"data_limit": None, **EMPTY, "wireless_blocklist_id": DROP},
         "the target group's blocklist and gateway could not be read"),
 }
@@ -74,6 +73,8 @@ def rig_for(current: dict[str, Any], target: dict[str, Any], status: str = "enab
                                          "current_billing_period_consumed_data": {"amount": "259.7", "unit": "MB"}}
     rig.api.by_id[GROUP_ID] = current
     rig.api.by_id[TARGET] = {"id": TARGET, "name": "Spares", **target}
+    rig.api.by_id[OTHER_ID] = {"name": "Old list"}
+    rig.api.by_id[OTHER_GATEWAY] = {"name": "Old gateway"}
     return rig
 
 
@@ -124,6 +125,15 @@ async def test_elicit_only_refuses_a_move_that_cuts_service_from_a_client_that_c
     assert rig.api.changes() == []
 
 
+async def test_a_blocklist_whose_name_cannot_be_read_is_named_by_its_id():
+    rig, seen = rig_for(NONE, {**NONE, **EMPTY, "wireless_blocklist_id": BLOCKLIST_ID}), []
+    rig.api.failing.add("get_wireless_blocklist")
+    async with Client(rig.server, mode="legacy", elicitation_callback=answering("decline", seen)) as client:
+        await client.call_tool(*single())
+    assert len(seen) == 1 and f'wireless blocklist "{BLOCKLIST_ID}" applies' in seen[0][0].message
+    assert rig.api.changes() == []
+
+
 async def test_a_move_runs_once_after_a_yes():
     rig, seen = rig_for(NONE, {**NONE, **EMPTY, "private_wireless_gateway_id": GATEWAY_ID}), []
     async with Client(rig.server, mode="auto", elicitation_callback=answering("accept", seen, api=rig.api)) as client:
@@ -149,7 +159,7 @@ async def test_a_plan_moving_35_sims_into_a_group_with_a_smaller_limit_asks_and_
             "arguments": {"sim_card_group_id": target["id"]}})
     assert result.is_error and result.structured_content["error"]["kind"] == "declined"
     assert len(seen) == 1 and "of 35 SIM cards this is more than a setting" in seen[0].message
-    assert 'into group "Capped"' in seen[0].message and "so data stops at once" in seen[0].message
+    assert 'into group "Capped"' in seen[0].message and "so its data stops at once" in seen[0].message
     assert rig.changes() == []
     assert {await rig.status(s["id"]) for s in members} == {"enabled"}
     await rig.aclose()
@@ -191,7 +201,7 @@ async def test_sims_that_each_fit_a_shared_limit_but_not_together_ask(mode):
     assert result.is_error and result.structured_content["error"]["kind"] == "declined"
     assert len(seen) == 1 and "more than a setting" not in seen[0].message  # no SIM trips the rule alone
     assert 'Moves 20 SIM cards into group "Pool": together with the group they used' in seen[0].message
-    assert "data stops at once for the whole group" in seen[0].message
+    assert "data stops at once for the whole group if its SIMs share it" in seen[0].message
     assert rig.changes() == []
     await rig.aclose()
 

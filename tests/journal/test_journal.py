@@ -7,6 +7,8 @@ import json
 import subprocess
 import sys
 
+import anyio
+
 import pytest
 from mcp import Client
 
@@ -161,3 +163,57 @@ def test_the_changes_command_lists_and_shows(tmp_path):
     assert table.returncode == 0 and change_id in table.stdout and "update_sim_card" in table.stdout
     one = subprocess.run([*command, "changes", change_id], env=env, capture_output=True, text=True, timeout=60)
     assert json.loads(one.stdout)["data"]["resources"][0]["sent"]["tags"] == ["t"]
+
+
+async def test_a_repeated_public_ip_plan_bills_none_again():
+    rig = PlanRig(sim_count=16)
+    group, sims = await rig.group_of(4)
+    plan = {"operation": "set_sim_card_public_ip", "filter": {"sim_card_group_id": group}, "wait": True}
+    async with Client(rig.server, elicitation_callback=asking("accept", [])) as client:
+        first = await client.call_tool("apply_to_sim_cards", plan)
+        counts = first.structured_content["meta"]["counts"]  # the fleet gave one of them a public IP already
+        assert counts.get("done", 0) >= 3 and counts.get("done", 0) + counts.get("skipped", 0) == 4, counts
+        sent = len(rig.changes())
+        seen: list = []
+    async with Client(rig.server, elicitation_callback=asking("accept", seen)) as client:
+        again = await client.call_tool("apply_to_sim_cards", plan)
+    assert again.structured_content["meta"]["counts"] == {"skipped": 4} and not seen  # nothing to bill: no question
+    assert {r["reason"] for r in again.structured_content["data"]} == {"already as set_sim_card_public_ip leaves it"}
+    assert len(rig.changes()) == sent
+    await rig.aclose()
+
+
+async def test_a_plan_stops_starting_sims_once_the_server_is_stopping():
+    """What a stop signal does to a running plan (server/stopping.py sets the audit log's `stopping`): the SIMs
+    in flight end, no other starts, and the caller gets every SIM's outcome so far and the change_id."""
+    rig = PlanRig(sim_count=24)
+    group, sims = await rig.group_of(12)
+    started: list[str] = []
+    release = anyio.Event()
+
+    async def hold(request):
+        started.append(request.url.path)
+        if len(started) == 2:
+            rig.audit.stopping = "the server was stopped (SIGTERM)"
+            release.set()
+        await release.wait()
+
+    rig.hold = hold
+    async with Client(rig.server, elicitation_callback=asking("accept", [])) as client:
+        result = await client.call_tool("apply_to_sim_cards", {"operation": "set_sim_card_standby",
+                                                               "filter": {"sim_card_group_id": group}})
+    counts = result.structured_content["meta"]["counts"]
+    in_flight = len(started)  # the SIMs already started when the stop came (at most the plan's concurrency)
+    assert counts == {"submitted": in_flight, "not_started": 12 - in_flight}, counts
+    assert in_flight < 12 and len(rig.changes()) == in_flight
+    assert "not started" in result.structured_content["meta"]["note"]
+    change = (await client_change(rig, result.structured_content["change_id"]))
+    assert change["status"] == "stopped"
+    assert sorted(r["outcome"] for r in change["resources"]).count("pending") == 12 - in_flight
+    await rig.aclose()
+
+
+async def client_change(rig: PlanRig, change_id: str) -> dict:
+    rig.audit.stopping = None
+    async with Client(rig.server) as client:
+        return (await client.call_tool("get_change", {"change_id": change_id})).structured_content["data"]

@@ -218,3 +218,23 @@ def test_an_audit_line_is_masked_in_one_pass_exactly_as_string_by_string(secret,
     assert value == redact_value(line) and json.loads(text) == value
     strings = json.dumps({k: v for k, v in value.items() if k != "n"})  # numbers are not masked, as before
     assert not any(json.dumps(secret[i:i + 8])[1:-1] in strings for i in range(len(secret) - 7))
+
+
+def test_learned_secrets_are_masked_in_their_account_only_as_whole_values_or_long_runs():
+    from telnyx_iot_mcp.tools.redact import LEARNED_RUN, MAX_LEARNED, learn_secret
+
+    secret = "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY"
+    tenant = masking.request_api_key.set(CALLER_KEY)
+    try:
+        learn_secret(secret)
+        learn_secret("short-value")  # under LEARNED_RUN characters: masks nothing, anywhere
+        assert redact(f"echo {secret[5:5 + LEARNED_RUN]}!") == f"echo {MASK}!"
+        assert redact(f"echo {secret[5:5 + LEARNED_RUN - 1]}!") == f"echo {secret[5:5 + LEARNED_RUN - 1]}!"
+        assert redact("a short-value b") == "a short-value b"
+        assert redact(secret, learned=False) == secret  # what the audit log's identifying fields get
+        for n in range(MAX_LEARNED):
+            learn_secret(f"{n:04d}-another-credential-value")
+        assert redact(secret) == secret and redact("0063-another-credential-value") == MASK  # the oldest went
+    finally:
+        masking.request_api_key.reset(tenant)
+    assert redact("0063-another-credential-value") == "0063-another-credential-value"  # another account

@@ -64,7 +64,7 @@ def test_an_empty_key_file_or_a_blank_confirmation_secret_is_refused(monkeypatch
     monkeypatch.setenv("TELNYX_IOT_MCP_CONFIRM_SECRET", " " * 40)
     with pytest.raises(SystemExit):
         cli.load_settings(cli.parse_args([]))
-    assert "confirm_secret" in capsys.readouterr().err
+    assert "TELNYX_IOT_MCP_CONFIRM_SECRET: use at least 16 characters that are not spaces" in capsys.readouterr().err
 
 
 def test_unreadable_key_file_is_a_clear_error(monkeypatch, tmp_path, capsys):

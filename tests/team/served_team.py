@@ -36,7 +36,7 @@ class CountingTransport(httpx.AsyncBaseTransport):
 class ServedTeam:
     """`with ServedTeam(issuer_url) as served:` MCP at served.url, taking tokens of that issuer only."""
 
-    def __init__(self, issuer: str, **settings: Any) -> None:
+    def __init__(self, issuer: str, store: Any = None, **settings: Any) -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
@@ -48,13 +48,13 @@ class ServedTeam:
         assert team.prepare(self.settings)
         self.upstream = CountingTransport(create_app())
         self.client = TelnyxClient(base_url="http://sandbox/v2", transport=self.upstream)
-        self.store = MemoryStore()
+        self.store = store or MemoryStore()
         self.audit = audit_for(self.settings, self.store)
         self.events: list = []
         self.server = build_server(self.settings, self.client, self.store, self.audit, self.events)
         app = create_http_app(self.server, self.settings, token=None, audit=self.audit,
                               routes=team.routes(self.settings, self.store, self.client),
-                              guard=team.guard(self.server, self.settings, self.audit))
+                              guard=team.guard(self.server, self.settings, self.audit, self.store))
         self.uvicorn = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
         self.thread = threading.Thread(target=self.uvicorn.run, kwargs={"sockets": [self.sock]}, daemon=True)
 

@@ -75,13 +75,39 @@ def test_the_flags_reach_the_settings(monkeypatch):
 def test_a_budget_resets_after_its_window():
     now = [1000.0]
     budgets = Budgets(2, clock=lambda: now[0])
-    assert budgets.take("a") == (True, 1, 60)
-    assert budgets.take("a") == (True, 0, 60)
+    take = lambda who: anyio.run(budgets.take, who)  # noqa: E731
+    assert take("a") == (True, 1, 60)
+    assert take("a") == (True, 0, 60)
     now[0] += 20
-    assert budgets.take("a") == (False, 0, 40)
-    assert budgets.take("b")[0]
+    assert take("a") == (False, 0, 40)
+    assert take("b")[0]
     now[0] += 40
-    assert budgets.take("a") == (True, 1, 60)
+    assert take("a") == (True, 1, 60)
+
+
+def test_replicas_sharing_redis_share_each_persons_budget():
+    """Two replicas' budgets over one real redis-server: a person's calls on either count against one budget;
+    while Redis is down each replica counts its own calls rather than refusing or waiting."""
+    from redis_server import RedisServer
+
+    from telnyx_iot_mcp.server.state_redis import RedisStore
+
+    async def run(url: str, server) -> None:
+        one, two = RedisStore(url), RedisStore(url)
+        try:
+            first, second = Budgets(3, shared=one), Budgets(3, shared=two)
+            assert [(await b.take("alice"))[:2] for b in (first, second, first)] == [(True, 2), (True, 1), (True, 0)]
+            allowed, left, reset = await second.take("alice")
+            assert (allowed, left) == (False, 0) and 1 <= reset <= 60
+            assert (await second.take("bob"))[:2] == (True, 2)
+            server.stop()
+            assert (await first.take("alice"))[:2] == (True, 2)  # this replica's own count
+        finally:
+            await one.aclose()
+            await two.aclose()
+
+    with RedisServer() as server:
+        anyio.run(run, server.url, server)
 
 
 def test_header_text_is_plain_ascii_without_quotes():

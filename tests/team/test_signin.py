@@ -421,3 +421,18 @@ def test_a_token_without_iot_read_lists_no_reads_and_reads_no_events(served, iss
         assert answer.status_code == 403 and answer.json()["scope"] == "iot:read", (method, answer.text)
     refused = session.call("get_sim_card", {"sim_card_id": "8a6a63ec-24ed-46a4-ab4c-b2424a23d596"})
     assert refused.status_code == 403 and refused.json()["scope"] == "iot:read"
+
+
+def test_a_change_is_on_the_persons_name_and_hidden_from_anyone_else(served, issuer):
+    """Two people of one Telnyx account: each one's change ids and list of changes are their own."""
+    alice = Session(served, issuer.sign_in("lead", ALL, served.url))
+    bob = Session(served, issuer.client_credentials("lead-bot", ALL, served.url))
+    alice.open(), bob.open()
+    sim = sim_ids(alice, 1)[0]
+    made = alice.result(alice.call("update_sim_card", {"sim_card_id": sim, "tags": ["alices-change"]}))
+    change_id = made["structuredContent"]["change_id"]
+    assert alice.result(alice.call("get_change", {"change_id": change_id}))["isError"] is False
+    theirs = bob.result(bob.call("get_change", {"change_id": change_id}))
+    assert theirs["isError"] is True and theirs["structuredContent"]["error"]["kind"] == "not_found"
+    listed = lambda who: [c["change_id"] for c in who.result(who.call("list_changes", {}))["structuredContent"]["data"]]  # noqa: E731
+    assert change_id in listed(alice) and change_id not in listed(bob)

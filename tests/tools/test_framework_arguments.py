@@ -37,9 +37,10 @@ SIM = "6a09cdc3-8948-47f0-aa62-74ac943d6c58"
 CHANGE = "chg_0123456789abcdef"
 LOCAL_SAMPLES = {"wait_for_action": {"action_id": SIM, "kind": "sim_card", "timeout_seconds": 1},
                  "apply_to_sim_cards": {"operation": "set_sim_card_standby", "sim_card_ids": [SIM]},
-                 "get_change": {"change_id": CHANGE}}
-# The journal's read tools read the state store, not the API: a journal holding one change answers them.
-JOURNAL_READS = {"list_changes", "get_change"}
+                 "get_change": {"change_id": CHANGE}, "undo_change": {"change_id": CHANGE}}
+# The journal's tools read the state store: a journal holding one change (that reached no resource) answers them
+# without a request to the API.
+JOURNAL_READS = {"list_changes", "get_change", "undo_change"}
 
 
 def journal_with_a_change() -> Journal:

@@ -92,7 +92,8 @@ async def test_list_and_poll_through_an_mcp_client(tmp_path, mode):
             assert "io.modelcontextprotocol/events" in (client.server_capabilities.extensions or {})
         listed = (await request(client, "events/list", {}))["events"]
         assert {e["name"] for e in listed} == {"sim_card.data_threshold_crossed", "sim_card.status_changed",
-                                               "sim_card_action.finished", "sim_card.silent"}
+                                               "sim_card_action.finished", "sim_card.silent",
+                                               "sim_card.usage_anomaly", "sim_card.new_network"}
         assert all(e["inputSchema"]["type"] == "object" and e["payloadSchema"]["type"] == "object" for e in listed)
         start = await request(client, "events/poll", {"name": "sim_card.data_threshold_crossed",
                                                       "arguments": {"threshold": 90}, "cursor": None})
@@ -245,6 +246,39 @@ async def test_upstream_requests_per_round_are_the_same_for_1_and_100_subscriber
                 for sub_id in list(await service.state.subscriptions()):
                     await service.state.put_subscription(sub_id, None)
         assert cost[1] == cost[100] == 4  # 3 pages of 250 SIMs and a page of actions per poll
+    finally:
+        receiver.close()
+        await api.aclose()
+
+
+async def test_two_replicas_sharing_redis_deliver_each_event_once(tmp_path):
+    from redis_server import RedisServer
+    from telnyx_iot_mcp.server.watcher import RedisWatchState
+
+    clock = Clock()
+    app, _, api = fleet(clock=clock)
+    secret = whsec()
+    receiver = Receiver(secret)
+    try:
+        with RedisServer() as redis:
+            replicas = [EventService(api, RedisWatchState(redis.url), api_key=None, interval=60, allow_private=True,
+                                     caller=lambda: _value("alice"), clock=clock) for _ in range(2)]
+            async with Client(create_server(api, events=replicas[0])) as client:
+                await request(client, "events/subscribe", {
+                    "name": "sim_card.status_changed", "arguments": {},
+                    "delivery": {"mode": "webhook", "url": receiver.url, "secret": secret}})
+            for replica in replicas:
+                await replica.deliver_once()
+            changed = [d for d in sims(app).values() if d["status"]["value"] == "enabled"][:5]
+            for doc in changed:
+                app.state.sandbox.store.put("sim_cards", {**doc, "status": {"value": "standby", "reason": ""}})
+            for _ in range(3):
+                clock.now += 61
+                for replica in replicas:
+                    await replica.deliver_once()
+            assert sorted(e["data"]["sim_card_id"] for e in receiver.events) == sorted(d["id"] for d in changed)
+            for replica in replicas:
+                await replica.aclose()
     finally:
         receiver.close()
         await api.aclose()

@@ -8,7 +8,7 @@ import pytest
 
 from redis_server import RedisServer
 from telnyx_iot_mcp.sandbox import create_app, usage
-from telnyx_iot_mcp.server.events import ACTION, SILENT, STATUS, THRESHOLD, Subscription
+from telnyx_iot_mcp.server.events import ACTION, ANOMALY, NETWORK, SILENT, STATUS, THRESHOLD, Subscription
 from telnyx_iot_mcp.server.watcher import RedisWatchState, SqliteWatchState, Watcher
 from telnyx_iot_mcp.tools.client import TelnyxClient
 
@@ -115,6 +115,46 @@ async def test_status_change_finished_action_and_silence(tmp_path):
     await client.aclose()
 
 
+async def test_usage_anomalies_and_new_networks_from_detail_records(tmp_path):
+    """The sandbox's history, and a spike and a trip to a new network seeded for the days after the first poll:
+    exactly those SIMs are reported, once each; what the first read (the baseline) holds is the SIMs' usual."""
+    clock = Clock()
+    app, _, client = fleet(sim_count=200, clock=clock)
+    history = usage.history(app.state.sandbox)
+    watcher = Watcher(client, SqliteWatchState(tmp_path / "w.db"), "acct", thresholds=(80,), silent_hours=(24,),
+                      usage=True, clock=clock)
+    learned = await watcher.poll()
+    assert not [e for e in learned if e.type in (ANOMALY, NETWORK)]  # the seeded past is the baseline
+    senders = [d for d in sims(app).values() if d["status"]["value"] == "enabled" and history.profile(d)
+               and history.profile(d).stop_at == float("inf") and not history.profile(d).trip]
+    day = int(clock.now // 86400) + 1
+    spiking, roaming = senders[:3], senders[3:6]
+    for doc in spiking:
+        history.profile(doc).spike = (day, 12.0)
+    known = {n for d in roaming for n in (history.profile(d).home, *history.profile(d).roams)}
+    for doc in roaming:
+        history.profile(doc).trip = (day, next(n for n in usage.FOREIGN if n not in known))
+    found = []
+    for _ in range(4):  # two days, in polls 12 hours apart
+        clock.now += 12 * 3600
+        found += await watcher.poll()
+    anomalies = [e for e in found if e.type == ANOMALY]
+    networks = [e for e in found if e.type == NETWORK]
+    assert sorted(e.sim_card_id for e in anomalies) == sorted(d["id"] for d in spiking)
+    assert all(e.data["ratio"] >= 4 and e.data["day"] == anomalies[0].data["day"] for e in anomalies)
+    seeded = {d["id"]: history.profile(d).trip[1] for d in roaming}
+    assert {e.sim_card_id: (e.data["mcc"], e.data["mnc"]) for e in networks if e.sim_card_id in seeded} == seeded
+    # Any other: a network the SIM roams on now and then that the baseline's days did not happen to show.
+    by_id = {d["id"]: d for d in sims(app).values()}
+    assert all((e.data["mcc"], e.data["mnc"]) in history.profile(by_id[e.sim_card_id]).roams
+               for e in networks if e.sim_card_id not in seeded)
+    clock.now += 12 * 3600
+    again = await watcher.poll()
+    assert not [e for e in again if e.type == ANOMALY and e.sim_card_id in {d["id"] for d in spiking}]  # once each
+    assert not [e for e in again if e.type == NETWORK and e.sim_card_id in seeded]
+    await client.aclose()
+
+
 async def test_upstream_requests_per_poll_do_not_grow_with_subscribers(tmp_path):
     app, transport, client = fleet(sim_count=600)
     watcher = Watcher(client, SqliteWatchState(tmp_path / "w.db"), "acct", thresholds=(80,), silent_hours=(24,))
@@ -130,6 +170,7 @@ async def test_upstream_requests_per_poll_do_not_grow_with_subscribers(tmp_path)
     await client.aclose()
 
 
+@pytest.mark.slow
 async def test_ten_thousand_sims_every_seeded_event_once_across_two_replicas_on_redis():
     clock = Clock()
     app, _, client = fleet(sim_count=10_000, clock=clock)

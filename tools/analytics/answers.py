@@ -114,7 +114,7 @@ async def find_usage_anomalies(client: TelnyxClient, arguments: dict[str, Any],
                                progress: Progress | None = None) -> dict[str, Any]:
     api = Clocked(client)
     scope = scope_of(arguments)
-    today = await _probe(api)
+    today = await api_today(api)
     start, end = window(arguments, today, 7)
     baseline_start = start - timedelta(days=BASELINE_DAYS)
     until = until_of(end, api.now())
@@ -139,7 +139,7 @@ async def find_usage_anomalies(client: TelnyxClient, arguments: dict[str, Any],
     return {"data": page, "meta": meta}
 
 
-async def _probe(api: Clocked) -> date:
+async def api_today(api: Clocked) -> date:
     """Today by the API's clock: one small read of the groups (the answer's Date header), else the local clock."""
     await execute(api, OPERATIONS["list_sim_card_groups"], {"page_size": 1}, whole=True)
     return datetime.fromtimestamp(api.now(), UTC).date()
@@ -190,7 +190,7 @@ def anomalies(fleet: Fleet, start: date, end: date, until: float, kinds: set[str
 async def forecast_data_limits(client: TelnyxClient, arguments: dict[str, Any],
                                progress: Progress | None = None) -> dict[str, Any]:
     api = Clocked(client)
-    today = await _probe(api)
+    today = await api_today(api)
     start, end = window(arguments, today - timedelta(days=1), BASELINE_DAYS)
     until = until_of(end, api.now())
     fleet = await read_usage(api, scope_of(arguments), start, until, progress)
@@ -251,7 +251,7 @@ BREAKDOWNS = ("group", "country", "operator", "day", "group_day", "sim")
 async def usage_report(client: TelnyxClient, arguments: dict[str, Any],
                        progress: Progress | None = None) -> dict[str, Any]:
     api = Clocked(client)
-    today = await _probe(api)
+    today = await api_today(api)
     start, end = window(arguments, today, 31, default_start=today.replace(day=1))
     until = until_of(end, api.now())
     fleet = await read_usage(api, scope_of(arguments), start, until, progress)

@@ -124,7 +124,7 @@ def forecast(used: float, limit: float, recent: Sequence[float], today: date, us
     """When `used` MB reaches `limit` at the burn of `recent` (the complete days before `today`, oldest first, up
     to 28; `used_today` of today is already in `used`). The burn is the last 14 days' mean (two whole weeks), spikes
     set to the usual day, shaped by the weekday rhythm of the last 4 weeks; when the last two fortnights differ by
-    more than TREND_CHANGE, it grows along that trend."""
+    more than TREND_CHANGE, it grows along that trend. A SIM with no data in the last 3 days burns nothing."""
     days = list(recent[-28:])
     if days:
         usual = median(days)
@@ -141,6 +141,8 @@ def forecast(used: float, limit: float, recent: Sequence[float], today: date, us
         if mean > 0:  # days[-1] is yesterday: the weekday of days[i] is that of today - (28 - i)
             for i in range(7):
                 rhythm[(today.weekday() - 28 + i) % 7] = sum(days[i::7]) / 4 / mean
+    if len(days) >= 3 and not any(days[-3:]) and not used_today:  # it stopped sending: nothing burns now
+        burn, trend = 0.0, 0.0
     if used >= limit:
         return Forecast(round(burn, 3), round(trend, 4), today, 0.0)
     left, total = limit - used, 0.0

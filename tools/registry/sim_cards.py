@@ -4,6 +4,7 @@ from functools import partial
 
 from typing import Any
 
+from ..errors import ToolError
 from ..words import mask_iccid, mb_text, megabytes, quoted, status_of
 from . import shapes
 from .model import (
@@ -99,14 +100,26 @@ async def _group(read: Read, group_id: Any, which: str) -> dict[str, Any]:
     return group
 
 
-GROUP_SETTINGS = (  # what a SIM takes from its group besides the data limit: (field, name, when added/changed/removed)
-    ("wireless_blocklist_id", "wireless blocklist",
+GROUP_SETTINGS = (  # what a SIM takes from its group besides the data limit:
+    # (field, name, the read tool and its id argument, what follows when it is added / changed / removed)
+    ("wireless_blocklist_id", "wireless blocklist", ("get_wireless_blocklist", "blocklist_id"),
      ("devices lose service where it blocks", "devices lose service where it blocks",
       "the device may roam, and be billed, where it blocked")),
     ("private_wireless_gateway_id", "private wireless gateway",
+     ("get_private_wireless_gateway", "private_wireless_gateway_id"),
      ("its data is routed to that private network; sessions reconnect",
       "its data is re-routed; sessions reconnect", "it loses that private network")),
 )
+
+
+async def _named(read: Read, tool: str, argument: str, value: Any) -> str:
+    """A blocklist or gateway by its name for the question, or by its id when the name cannot be read."""
+    try:
+        found = await read(tool, {argument: value})
+    except ToolError:
+        found = None
+    name = found.get("name") if isinstance(found, dict) else None
+    return quoted(name) if name else quoted(value, 40)
 
 
 async def _group_move(arguments: dict[str, Any], read: Read) -> str | None:
@@ -125,23 +138,28 @@ async def _group_move(arguments: dict[str, Any], read: Read) -> str | None:
         group_used = megabytes(target.get("consumed_data"))
         if used is None or group_used is None:
             raise StateUnknown("the data the SIM and the target group used this period")
-        # Telnyx says both that a group's SIMs "share" its limit and that SIMs "exceeding it" stop: the sum
-        # counts under either reading.
-        over = used + group_used >= limit
-        if near(limit, used + group_used):
-            changes.append(f"its {mb_text(limit)} data limit is {'below' if over else 'just above'} what the SIM "
-                           f"({mb_text(used)}) and the group ({mb_text(group_used)}) used this period, so data stops "
-                           f"{'at once' if over else 'soon'}")
-    for field, what, (added, changed, removed) in GROUP_SETTINGS:
+        # Telnyx says both that a group's SIMs "share" its limit and that SIMs "exceeding it" stop: the rule asks
+        # under either reading, and says which.
+        if near(limit, used):
+            changes.append(f"its {mb_text(limit)} data limit is {'below' if used >= limit else 'just above'} the "
+                           f"{mb_text(used)} the SIM used this period, so its data stops "
+                           f"{'at once' if used >= limit else 'soon'}")
+        elif near(limit, used + group_used):
+            over = used + group_used >= limit
+            changes.append(f"its {mb_text(limit)} data limit is {'below' if over else 'just above'} the "
+                           f"{mb_text(used + group_used)} the group's SIMs and this one used this period, so data "
+                           f"stops {'at once' if over else 'soon'} if they share it, as Telnyx's docs say")
+    for field, what, (tool, argument), (added, changed, removed) in GROUP_SETTINGS:
         before, after = current.get(field), target.get(field)
         if before == after:
             continue
         if not before:
-            changes.append(f"{what} {quoted(after, 40)} applies ({added})")
+            changes.append(f"{what} {await _named(read, tool, argument, after)} applies ({added})")
         elif not after:
-            changes.append(f"{what} {quoted(before, 40)} no longer applies ({removed})")
+            changes.append(f"{what} {await _named(read, tool, argument, before)} no longer applies ({removed})")
         else:
-            changes.append(f"{what} {quoted(after, 40)} replaces {quoted(before, 40)} ({changed})")
+            changes.append(f"{what} {await _named(read, tool, argument, after)} replaces "
+                           f"{await _named(read, tool, argument, before)} ({changed})")
     if not changes:
         return None
     name = quoted(target.get("name") or target_id)
@@ -167,8 +185,8 @@ async def _group_move_together(arguments: dict[str, Any], sims: list[dict[str, A
         return None
     return (f"Moves {len(moving)} SIM cards into group {quoted(target.get('name') or target_id)}: together with the "
             f"group they used {mb_text(total)} this period, {'over' if total >= limit else 'just under'} its "
-            f"{mb_text(limit)} data limit, which its SIMs share: data stops "
-            f"{'at once' if total >= limit else 'soon'} for the whole group.")
+            f"{mb_text(limit)} data limit, so data stops {'at once' if total >= limit else 'soon'} for the whole "
+            "group if its SIMs share it, as Telnyx's docs say.")
 
 
 async def _locks_out_device(arguments: dict[str, Any], read: Read) -> str | None:
