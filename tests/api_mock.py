@@ -54,6 +54,8 @@ class ApiMock:
     requests: list[Seen] = field(default_factory=list)
     replies: list[tuple[int, Any]] = field(default_factory=list)
     url: str = ""
+    # The API's clock: a fixed Date header, so the tools that read time from it (the usage window) ask the same twice.
+    date: str = "Mon, 07 Dec 2026 12:00:00 GMT"
 
     def match(self, method: str, path: str) -> Operation | None:
         return next((op for m, rx, op in ROUTES if m == method and rx.match(path)), None)
@@ -68,7 +70,8 @@ class ApiMock:
         op = self.match(request.method, request.url.path)
         if op is None:
             return JSONResponse({"errors": [{"code": "10005", "title": "Resource not found"}]}, status_code=404)
-        return JSONResponse(canned_body(op), status_code=202 if op.method == "POST" else 200)
+        return JSONResponse(canned_body(op), status_code=202 if op.method == "POST" else 200,
+                            headers={"date": self.date})
 
     def app(self) -> Starlette:
         return Starlette(routes=[Route("/{path:path}", self.handle, methods=["GET", "POST", "PATCH", "DELETE"])])
