@@ -61,6 +61,7 @@ async def test_three_hundred_concurrent_near_cap_bodies_keep_memory_under_400_mi
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # 10,000 handshakes one after another: about two minutes on a 2-core machine
 async def test_a_flood_of_sessions_from_one_address_leaves_room_for_another(tmp_path):
     with ServiceProcess(tmp_path) as service:
         opened, refused = 0, []
