@@ -269,7 +269,7 @@ UNDO_CHANGE = _change_tool(
 RESUME_CHANGE = _change_tool(
     "resume_change", "Resume an unfinished change",
     "Finish a plan that stopped midway (crash, stop, lost client): reads each SIM left unknown, then runs only "
-    "what was not done, with one confirmation.",
+    "what was not done, with one confirmation. A finished change is refused.",
     ("resume", "continue the plan", "finish what was interrupted", "retry the rest", "pick up where it stopped"))
 
 # The usage tools (tools/analytics): computed from detail records, the same scope, window and list arguments.
@@ -353,4 +353,4 @@ USAGE_REPORT = _usage_tool(
 
 LOCAL_TOOLS: dict[str, LocalTool] = {tool.name: tool for tool in (
     WAIT_FOR_ACTION, SHOW_FLEET_DASHBOARD, APPLY_TO_SIM_CARDS, FIND_USAGE_ANOMALIES, FORECAST_DATA_LIMITS,
-    USAGE_REPORT, LIST_CHANGES, GET_CHANGE, UNDO_CHANGE)}
+    USAGE_REPORT, LIST_CHANGES, GET_CHANGE, UNDO_CHANGE, RESUME_CHANGE)}
