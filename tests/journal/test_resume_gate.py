@@ -190,3 +190,96 @@ async def test_resume_in_dynamic_mode():
     assert sends_per_sim(rig) == Counter({s["id"]: 1 for s in sims})
     assert [await rig.status(s["id"]) for s in sims] == ["disabled"] * 6
     await rig.aclose()
+
+
+async def test_resume_by_the_app_card():
+    """A host that draws MCP Apps but cannot elicit: the card's Confirm runs the resume, once."""
+    from mcp.client import advertise
+
+    from telnyx_iot_mcp.server.apps import CONFIRM_TOOL, CONFIRMATION_META, EXTENSION_ID
+
+    rig = PlanRig(sim_count=24)
+    change_id, sims = await stopped_plan(rig)
+    sent = len(rig.changes())
+    apps = [advertise(EXTENSION_ID, {"mimeTypes": ["text/html;profile=mcp-app"]})]
+    async with Client(rig.server, extensions=apps) as client:
+        shown = await client.call_tool("resume_change", {"change_id": change_id})
+        card = shown.meta[CONFIRMATION_META]
+        assert card["operation"] == "resume_change" and "Resume change" in card["elicitation"]["message"]
+        assert card["token"] not in shown.content[0].text and len(rig.changes()) == sent
+        confirm = {"tool": "resume_change", "arguments": card["arguments"], "confirmation": card["token"],
+                   "content": {"confirm": True}}
+        done = await client.call_tool(CONFIRM_TOOL, confirm)
+        again = await client.call_tool(CONFIRM_TOOL, confirm)
+    assert done.structured_content["meta"]["counts"] == {"submitted": 8 - sent, "skipped": sent}, done.content
+    assert again.is_error and sends_per_sim(rig) == Counter({s["id"]: 1 for s in sims})
+    await rig.aclose()
+
+
+async def test_a_change_still_running_is_refused():
+    rig = PlanRig(sim_count=16)
+    group, _ = await rig.group_of(4)
+    release, held = anyio.Event(), anyio.Event()
+
+    async def hold(request):
+        held.set()
+        await release.wait()
+
+    rig.hold = hold
+    async with anyio.create_task_group() as tasks:
+        async def apply() -> None:
+            async with Client(rig.server, elicitation_callback=asking("accept", [])) as client:
+                await client.call_tool("apply_to_sim_cards", {"operation": "set_sim_card_standby",
+                                                              "filter": {"sim_card_group_id": group}})
+
+        tasks.start_soon(apply)
+        await held.wait()
+        sent = len(rig.changes())
+        async with Client(rig.server, elicitation_callback=asking("accept", [])) as client:
+            [running] = (await client.call_tool("list_changes", {})).structured_content["data"]
+            refused = await client.call_tool("resume_change", {"change_id": running["change_id"]})
+        assert running["status"] == "running" and len(rig.changes()) == sent
+        release.set()
+    assert refused.is_error and refused.structured_content["error"]["kind"] == "still_running"
+    assert "by this server" in refused.content[0].text and "Nothing was sent" in refused.content[0].text
+    await rig.aclose()
+
+
+async def test_no_change_starts_once_the_server_is_stopping():
+    rig = PlanRig(sim_count=16)
+    sim = (await rig.sims(status="enabled"))[0]
+    rig.audit.stopping = STOPPED
+    async with Client(rig.server, elicitation_callback=asking("accept", [])) as client:
+        refused = await client.call_tool("update_sim_card", {"sim_card_id": sim["id"], "tags": ["late"]})
+        read = await client.call_tool("get_sim_card", {"sim_card_id": sim["id"]})
+    assert refused.is_error and "stopping" in refused.content[0].text and not read.is_error
+    assert rig.changes() == []
+    await rig.aclose()
+
+
+def test_a_change_sent_by_another_live_server_process_is_still_running(tmp_path):
+    """The runner of a change marked running: another telnyx-iot-mcp process alive on this machine (two clients
+    on one state dir) holds it; once that process is gone (kill -9) the change can be resumed."""
+    import socket
+    import subprocess
+    import time
+    from pathlib import Path
+
+    from processes import SCRIPT, clean_env
+    from telnyx_iot_mcp.server.journal import Journal, MemoryBackend
+
+    other = subprocess.Popen([SCRIPT, "--sandbox"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, env=clean_env(HOME=str(tmp_path)))
+    try:
+        deadline = time.monotonic() + 10
+        while b"telnyx" not in Path(f"/proc/{other.pid}/cmdline").read_bytes():  # until it has started
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        change = {"change_id": "chg_0123456789abcdef", "status": "running",
+                  "runner": f"{socket.gethostname()}:{other.pid}"}
+        assert "on this machine" in Journal(MemoryBackend()).still_running(change)
+    finally:
+        other.kill()
+        other.wait()
+    assert Journal(MemoryBackend()).still_running(change) is None
+    assert Journal(MemoryBackend()).still_running({**change, "status": "stopped"}) is None

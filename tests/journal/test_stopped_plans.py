@@ -104,6 +104,9 @@ def test_killed_mid_plan_then_resumed_changes_every_sim_exactly_once(tmp_path):
         assert upstream.sends_per_sim("set_standby") == {sim: 1 for sim in sims}  # every SIM changed exactly once
         upstream.wait_for(lambda: all(upstream.status(sim) == "standby" for sim in sims), 10)
 
+        table = subprocess.run([SCRIPT, "changes"], capture_output=True, text=True, timeout=60,
+                               env=env(upstream, tmp_path)).stdout
+        assert f"{resumed['change_id']}" in table and f"(resumes {change['change_id']})" in table, table
         again = call(upstream, tmp_path, "resume_change", {"change_id": change["change_id"]})
         assert again[0] == 1 and again[1]["error"]["kind"] == "nothing_to_resume"
         assert resumed["change_id"] in again[1]["error"]["message"]
