@@ -14,11 +14,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from mcp import Client, types
 from mcp.client import advertise
 
+from recorded import Recorded
 from telnyx_iot_mcp.sandbox import create_app
 from telnyx_iot_mcp.server.app import create_server
 from telnyx_iot_mcp.server.apps import APP_URI, CONFIRMATION_META, EXTENSION_ID
@@ -68,21 +68,6 @@ window.addEventListener("message", async (event) => {
 });
 frame.srcdoc = HOST.html;
 </script></body></html>"""
-
-
-class Recorded(httpx.AsyncBaseTransport):
-    """The sandbox behind a transport that records every request reaching it."""
-
-    def __init__(self, app: Any) -> None:
-        self.inner = httpx.ASGITransport(app=app)
-        self.sent: list[httpx.Request] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.sent.append(request)
-        return await self.inner.handle_async_request(request)
-
-    def changes(self) -> list[str]:
-        return [f"{r.method} {r.url.path}" for r in self.sent if r.method != "GET"]
 
 
 @pytest.fixture(scope="module")
