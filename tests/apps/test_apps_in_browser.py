@@ -422,7 +422,7 @@ async def test_the_dashboard_lists_recent_changes_and_undo_asks_on_the_card(brow
         await card.locator("button.cancel").click()
         await card.locator(".outcome", has_text="Nothing was sent").wait_for()
         calls = [m["params"]["name"] for m in await page.evaluate("window.fromApp") if m.get("method") == "tools/call"]
-        assert calls == ["list_changes", "undo_change"] and transport.changes() == sent
+        assert calls.count("undo_change") == 1 and "confirm_change" not in calls and transport.changes() == sent
         assert await page.evaluate("window.followUps") == []  # the model did not ask: nothing said in the chat
 
         await undo_row.locator("button.undo").click()

@@ -64,7 +64,7 @@ async def events_with_a_subscription(client: TelnyxClient) -> EventService:
     state = SqliteWatchState(Path(tempfile.mkdtemp(prefix="telnyx-iot-watch-test-")) / "watch.db")
     await state.put_subscription(SUBSCRIPTION, {
         "principal": "the-caller", "name": "sim_card.silent", "arguments": {}, "url": "https://hooks.example.com/in",
-        "secret": "whsec_" + "A" * 44, "expires": time.time() + 600, "active": True, "failures": 0, "retry_at": 0.0,
+        "secret": "whsec_" + "A" * 44, "expires": 4_000_000_000.0, "active": True, "failures": 0, "retry_at": 0.0,
         "cursor": 0, "last_delivery": None, "last_error": None})
     return EventService(client, state, api_key=None, interval=60, allow_private=False, caller=caller)
 
