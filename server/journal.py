@@ -548,9 +548,18 @@ def recovery_of(operation: str) -> str:
         "undo_change puts each resource back as it was before"
 
 
+def undoable(change: dict[str, Any]) -> dict[str, Any]:
+    """Whether undo_change can be asked to put the change back; if not, why (for a list of changes)."""
+    op = OPERATIONS.get(change.get("operation", ""))
+    comp = op.compensation if op is not None else None
+    why = (f"undone by {change['undone_by']}" if change.get("undone_by")
+           else "nothing declares how to undo it" if comp is None else comp.irreversible)
+    return {"undoable": False, "why_not": why} if why else {"undoable": True}
+
+
 def summary(change: dict[str, Any]) -> dict[str, Any]:
     keep = ("change_id", "time", "ended", "tool", "operation", "status", "counts", "undoes", "resumes", "undone_by")
-    return {k: change[k] for k in keep if change.get(k) is not None}
+    return {**{k: change[k] for k in keep if change.get(k) is not None}, **undoable(change)}
 
 
 async def list_changes(changes: Journal, account: str | None, arguments: dict[str, Any]) -> dict[str, Any]:

@@ -211,7 +211,8 @@ CHANGE_ID_ARGUMENT = string(max_length=40, pattern="^chg_[0-9a-f]{16}$")
 LIST_CHANGES = LocalTool(
     name="list_changes",
     title="List recent changes",
-    description="The changes this server sent in this account, newest first: change_id, tool, when, how they ended.",
+    description="The changes this server sent in this account, newest first: change_id, tool, when, how they ended, "
+                "and whether undo_change can put them back (why_not if not).",
     toolset="sim_cards",
     kind="read",
     search_words=("history of changes", "what did i change", "recent changes", "undo history", "change log",
