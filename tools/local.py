@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from .registry import OPERATIONS
-from .registry.model import CONFIRMATION_TOKEN, CONFIRMATION_TOKEN_SCHEMA, Kind, Toolset, array, boolean, described, enum, integer, string, text_or_list, uuid
+from .registry.model import CONFIRMATION_TOKEN, CONFIRMATION_TOKEN_SCHEMA, IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_SCHEMA, Kind, Toolset, array, boolean, described, enum, integer, string, text_or_list, uuid
 
 # One call waits at most this long: the official TypeScript client (Claude Desktop, VS Code, Cursor) gives up
 # on a request after 60 s by default, progress notifications or not. A longer wait is another call.
@@ -178,6 +178,7 @@ APPLY_TO_SIM_CARDS = LocalTool(
                           "description": "The operation's own arguments but sim_card_id."},
             "wait": boolean(False) | {"description": "Wait for each SIM's action to end."},
             CONFIRMATION_TOKEN: CONFIRMATION_TOKEN_SCHEMA,
+            IDEMPOTENCY_KEY: IDEMPOTENCY_KEY_SCHEMA,
         },
         "required": ["operation"],
         "additionalProperties": False,
