@@ -442,3 +442,21 @@ def test_a_change_is_on_the_persons_name_and_hidden_from_anyone_else(served, iss
     assert theirs["isError"] is True and theirs["structuredContent"]["error"]["kind"] == "not_found"
     listed = lambda who: [c["change_id"] for c in who.result(who.call("list_changes", {}))["structuredContent"]["data"]]  # noqa: E731
     assert change_id in listed(alice) and change_id not in listed(bob)
+
+
+def test_an_idempotency_key_is_the_persons_own(served, issuer):
+    """A repeat by the person who made the call returns its first outcome, sending nothing; the same key and call
+    by another person of the account is theirs to confirm and send."""
+    alice = Session(served, issuer.sign_in("lead", ALL, served.url))
+    bob = Session(served, issuer.client_credentials("lead-bot", ALL, served.url))
+    alice.open(), bob.open()
+    sim = sim_ids(alice, 1)[0]
+    call = {"sim_card_id": sim, "idempotency_key": "team-key-1"}
+    token = _confirmation_token(alice, "set_sim_card_public_ip", call)
+    done = alice.result(alice.call("set_sim_card_public_ip", {**call, "confirmation_token": token}))
+    assert done["isError"] is False and done["structuredContent"]["change_id"], done
+    sent = served.upstream.requests
+    again = alice.result(alice.call("set_sim_card_public_ip", call))
+    assert again["structuredContent"] == done["structuredContent"] and served.upstream.requests == sent
+    theirs = bob.result(bob.call("set_sim_card_public_ip", call))
+    assert "confirmation_required" in theirs["structuredContent"], theirs  # asked anew: not Alice's outcome
