@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import anyio
-import httpx
 import pytest
 
+from recorded import Recorded
 from redis_server import RedisServer
 from telnyx_iot_mcp.sandbox import create_app, usage
 from telnyx_iot_mcp.server.events import ACTION, ANOMALY, NETWORK, SILENT, STATUS, THRESHOLD, Subscription
@@ -23,18 +23,9 @@ class Clock:
         return self.now
 
 
-class Counting(httpx.AsyncBaseTransport):
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner, self.requests = inner, 0
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests += 1
-        return await self.inner.handle_async_request(request)
-
-
 def fleet(sim_count: int = 48, clock: Clock | None = None):
     app = create_app(sim_count=sim_count, action_delay=0.0, clock=clock or Clock())
-    transport = Counting(httpx.ASGITransport(app=app))
+    transport = Recorded(app)
     return app, transport, TelnyxClient(base_url="http://sandbox/v2", transport=transport)
 
 
