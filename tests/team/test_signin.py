@@ -398,11 +398,17 @@ def test_an_event_subscription_belongs_to_the_person_who_made_it(served, issuer)
         wanted = {"name": "sim_card.status_changed", "arguments": {},
                   "delivery": {"mode": "webhook", "url": receiver.url, "secret": secret}}
         made = alice.result(alice.post("events/subscribe", wanted))
+        listed = lambda who: [s["id"] for s in who.result(who.call("list_event_subscriptions", {}))["structuredContent"]["data"]]  # noqa: E731
+        assert listed(alice) == [made["id"]] and listed(bob) == []
+        removing = bob.result(bob.call("remove_event_subscription", {"subscription_id": made["id"]}))
+        assert removing["isError"] is True and removing["structuredContent"]["error"]["kind"] == "not_found"
         refused = bob.post("events/unsubscribe", wanted).text
         assert "no such subscription of yours" in refused
         own = bob.result(bob.post("events/subscribe", wanted))  # the same request makes bob a subscription of his
         assert own["id"] != made["id"]
-        assert alice.result(alice.post("events/unsubscribe", wanted)) == {}
+        assert listed(alice) == [made["id"]] and listed(bob) == [own["id"]]
+        removed = alice.result(alice.call("remove_event_subscription", {"subscription_id": made["id"]}))
+        assert removed["isError"] is False and listed(alice) == [] and listed(bob) == [own["id"]]
         assert "no such subscription of yours" in alice.post("events/unsubscribe", wanted).text
         assert bob.result(bob.post("events/unsubscribe", wanted)) == {}
     finally:
