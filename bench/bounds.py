@@ -15,17 +15,15 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import anyio
-import httpx
 from mcp import Client
 
 sys.path.insert(0, str(Path(__file__).parent))
-from load import SCRIPT, drive, free_port, percentile  # noqa: E402
+from load import drive, http_server, percentile  # noqa: E402
 
 OFF = {"TELNYX_IOT_MCP_HTTP_MAX_REQUESTS": "1000000", "TELNYX_IOT_MCP_HTTP_BODY_MEMORY": str(1 << 40),
        "TELNYX_IOT_MCP_HTTP_MAX_SESSIONS": "1000000", "TELNYX_IOT_MCP_HTTP_SESSIONS_PER_CLIENT": "1000000",
@@ -33,30 +31,14 @@ OFF = {"TELNYX_IOT_MCP_HTTP_MAX_REQUESTS": "1000000", "TELNYX_IOT_MCP_HTTP_BODY_
 
 
 async def one_run(bounds: str, calls: int, concurrency: int) -> dict[str, float]:
-    port = free_port()
     env = {**os.environ, "TELNYX_IOT_MCP_MAX_CONCURRENCY": "64", **(OFF if bounds == "off" else {})}
-    server = subprocess.Popen([str(SCRIPT), "--sandbox", "--transport", "http", "--host", "127.0.0.1", "--port",
-                               str(port), "--log-level", "WARNING"], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, env=env)
-    try:
-        async with httpx.AsyncClient() as probe:
-            for _ in range(150):
-                try:
-                    if (await probe.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await anyio.sleep(0.1)
-        async with Client(f"http://127.0.0.1:{port}/mcp") as session:
-            await session.list_tools()
-            await drive(session, min(calls, 100), concurrency)  # warm-up
-            latencies, errors, elapsed = await drive(session, calls, concurrency)
-        if errors:
-            raise SystemExit(f"bounds {bounds}: {len(errors)} errors, e.g. {errors[0]}")
-        return {"throughput": calls / elapsed, "p50_ms": percentile(latencies, 0.5) * 1000}
-    finally:
-        server.terminate()
-        server.wait(10)
+    async with http_server(env, tries=150) as (_, url), Client(url) as session:
+        await session.list_tools()
+        await drive(session, min(calls, 100), concurrency)  # warm-up
+        latencies, errors, elapsed = await drive(session, calls, concurrency)
+    if errors:
+        raise SystemExit(f"bounds {bounds}: {len(errors)} errors, e.g. {errors[0]}")
+    return {"throughput": calls / elapsed, "p50_ms": percentile(latencies, 0.5) * 1000}
 
 
 async def middleware_cost(requests: int = 20_000) -> dict[str, float]:

@@ -16,6 +16,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -127,17 +129,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-async def run_http(calls: int, concurrency: int) -> int:
+@asynccontextmanager
+async def http_server(env: dict[str, str], tries: int = 100) -> AsyncIterator[tuple[subprocess.Popen, str]]:
+    """`telnyx-iot-mcp --sandbox --transport http` on a free loopback port, answering /healthz: the process
+    and its MCP URL; stopped when the block ends."""
     port = free_port()
     server = subprocess.Popen(
         [str(SCRIPT), "--sandbox", "--transport", "http", "--host", "127.0.0.1", "--port", str(port),
          "--log-level", "WARNING"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        env={**os.environ, "TELNYX_IOT_MCP_MAX_CONCURRENCY": str(min(concurrency, 64))},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
     )
     try:
         async with httpx.AsyncClient() as probe:
-            for _ in range(100):
+            for _ in range(tries):
                 try:
                     if (await probe.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
                         break
@@ -146,15 +150,20 @@ async def run_http(calls: int, concurrency: int) -> int:
                 await anyio.sleep(0.1)
             else:
                 raise RuntimeError("the HTTP server did not come up")
-        async with Client(f"http://127.0.0.1:{port}/mcp") as session:
-            await session.list_tools()
-            before = rss_mb(server.pid)
-            latencies, errors, elapsed = await drive(session, calls, concurrency)
-            report("http", calls, concurrency, latencies, errors, elapsed, before, rss_mb(server.pid))
-        return len(errors)
+        yield server, f"http://127.0.0.1:{port}/mcp"
     finally:
         server.terminate()
         server.wait(10)
+
+
+async def run_http(calls: int, concurrency: int) -> int:
+    env = {**os.environ, "TELNYX_IOT_MCP_MAX_CONCURRENCY": str(min(concurrency, 64))}
+    async with http_server(env) as (server, url), Client(url) as session:
+        await session.list_tools()
+        before = rss_mb(server.pid)
+        latencies, errors, elapsed = await drive(session, calls, concurrency)
+        report("http", calls, concurrency, latencies, errors, elapsed, before, rss_mb(server.pid))
+    return len(errors)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,32 +11,27 @@ a model would make and the bytes of results it would read (a token is about 4 by
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import anyio
-import httpx
 from mcp import Client
 
 from telnyx_iot_mcp.sandbox import create_app
 from telnyx_iot_mcp.server.app import create_server
 from telnyx_iot_mcp.tools.client import TelnyxClient
 
+sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
+from recorded import Recorded  # noqa: E402
+
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC).timestamp()
-
-
-class Counting(httpx.AsyncBaseTransport):
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner, self.requests = inner, 0
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests += 1
-        return await self.inner.handle_async_request(request)
 
 
 async def main(sim_count: int, days: int) -> None:
     app = create_app(sim_count=sim_count, clock=lambda: NOW)
-    transport = Counting(httpx.ASGITransport(app=app))
+    transport = Recorded(app)
     client = TelnyxClient(base_url="http://sandbox/v2", transport=transport)
     today = datetime.fromtimestamp(NOW, UTC).date()
     start = (today - timedelta(days=days - 1)).isoformat()

@@ -31,7 +31,7 @@ from .audit import RequestIdRecorder, current_call, new_call_id
 from .state import StoreUnavailable
 from .gate import CardAnswer, Gate, Verdict
 from .dynamic import DYNAMIC_NAMES, DYNAMIC_TOOLS, describe, search, tool_problems
-from . import journal, plans, scopes, undo
+from . import idempotency, journal, plans, scopes, undo
 from .preview import Reader
 from .prompting import prompt_handlers
 from .selection import CATALOG, offered_schema
@@ -227,6 +227,7 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
         request and an end line once it is answered; the lines still in flight when the call stops (cancelled,
         its client gone, the server stopping, a failure) are ended here, `unknown`."""
         verdict: Verdict | None = None
+        keyed: idempotency.Keyed | None = None
         call = new_call_id()
         audited_call = current_call.set((call, None))
         held = call_secrets.set(frozenset())  # the secrets this call sends (tools/secrets.py), for it alone
@@ -237,23 +238,50 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
         try:
             if not tool.read_only or gate.audit.reads:  # the Telnyx account each audit line of this call names
                 current_call.set((call, await account_of_call()))
+            keyed = idempotency.Keyed.of(changes, tool.name, arguments, current_call.get()[1]) \
+                if idempotency.IDEMPOTENCY_KEY in arguments else None
+            if keyed is not None:  # a repeat answers before anything is read or asked
+                check_arguments(tool, arguments)  # type: ignore[arg-type]
+                if (first := await repeat_of(keyed.earlier, tool, arguments, ctx.request_id)) is not None:
+                    return first
             verdict = await decide()
             if verdict.reply is not None:  # the user is being asked (2026-07-28 round trip, or an App's card)
                 return verdict.reply
-            return await send(verdict)
+            if keyed is None:
+                return await send(verdict)
+            if (first := await repeat_of(keyed.claim, tool, arguments, ctx.request_id)) is not None:
+                return first  # another call with the key got there first, while this one was being asked
+            in_key = journal.keyed_change.set(keyed)
+            try:
+                result = await send(verdict)
+            finally:
+                journal.keyed_change.reset(in_key)
+            await keyed.settle(result)
+            return result
         except ToolError as error:
+            unknown = False
             if verdict is not None:
                 others = end_others(f"{error.message} (while in flight to Telnyx: it may have taken effect)")
                 unknown = (error.may_have_happened or others > 0) and not tool.read_only
                 gate.finish(verdict, "unknown" if unknown else "error", error.payload.get("request_id"), error.message)
-            return error_result(error)
+            failed = error_result(error)
+            if keyed is not None and keyed.held:  # a repeat gets the same answer, or may try again
+                await (keyed.settle(failed) if unknown else keyed.release())
+            return failed
         except Exception:  # the server must answer, whatever broke
+            unknown = False
             if verdict is not None:
                 unknown = gate.audit.in_flight(call) > 0
                 end_others("failed inside the server while the request was in flight to Telnyx: it may have taken effect")
                 gate.finish(verdict, "unknown" if unknown else "error", detail="failed inside the server")
-            return internal_error(tool.name)
+            failed = internal_error(tool.name)
+            if keyed is not None and keyed.held:
+                await (keyed.settle(failed) if unknown or keyed.journaled else keyed.release())
+            return failed
         except BaseException as stopped:  # cancelled, the client gone, the server stopping: lines all the same
+            if keyed is not None and keyed.held and not keyed.journaled:  # nothing was sent: the key stays free
+                with anyio.CancelScope(shield=True):
+                    await keyed.release()
             why = gate.audit.stopping or ("the call was cancelled or its client went away" if isinstance(
                 stopped, anyio.get_cancelled_exc_class()) else f"the server stopped ({type(stopped).__name__})")
             if verdict is None:
@@ -265,6 +293,21 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
         finally:
             current_call.reset(audited_call)
             call_secrets.reset(held)
+
+    async def repeat_of(look: Callable[[], Awaitable[types.CallToolResult | None]], tool: Operation | LocalTool,
+                        arguments: dict[str, Any], request_id: Any) -> types.CallToolResult | None:
+        """The first outcome of a call repeated with its idempotency key (None: this call goes on), audited."""
+        try:
+            first = await look()
+        except ToolError as refused:
+            gate.record(tool.name, tool.kind, arguments, "none", "refused", request_id, detail=refused.message)
+            raise
+        if first is not None:
+            change = (first.structured_content or {}).get("change_id")
+            gate.record(tool.name, tool.kind, arguments, "none", "error" if first.is_error else "ok", request_id,
+                        detail=f"repeated with the same {idempotency.IDEMPOTENCY_KEY}: the first outcome"
+                               + (f" (change {change})" if change else "") + " was returned; nothing was sent")
+        return first
 
     async def run_confirmed(ctx: ServerRequestContext, params: types.CallToolRequestParams,
                             ) -> types.CallToolResult | types.InputRequiredResult:

@@ -52,6 +52,7 @@ Docs: https://github.com/telnyx-iot-mcp/telnyx-iot-mcp/tree/main/docs
 
 KEY_ENV = {"api_key": "TELNYX_API_KEY", "base_url": "TELNYX_BASE_URL", "api_key_file": "TELNYX_API_KEY_FILE"}
 FLAG_OF: dict[str, str] = {}  # settings field -> the flag that sets it
+DEST_OF: dict[str, str] = {}  # settings field -> where its flag's value is in the parsed arguments
 
 
 def env_name(field: str) -> str:
@@ -85,6 +86,7 @@ def flag(parser, *names: str, field: str | None = None, default: object = None, 
         options["help"] = f"{options.get('help', '')} [{env_name(field)}]".strip()
         options.setdefault("dest", field)
         FLAG_OF.setdefault(field, names[0])
+        DEST_OF.setdefault(field, options["dest"])
     ALL_FLAGS.update(parser.add_argument(*names, default=default, **options).option_strings)
 
 
@@ -161,13 +163,6 @@ def add_global_flags(parser: argparse.ArgumentParser, default: object, *, http: 
          help="seconds between polls of the fleet for events (default 300)")
     flag(events, "--allow-private-webhooks", field="allow_private_webhooks", default=default, action="store_true",
          help="accept webhook URLs on private or loopback addresses (tests, on-premises receivers)")
-
-
-SETTING_FLAGS = ("sandbox", "sandbox_state", "read_only", "toolsets", "tools", "exclude_tools", "tools_mode",
-                 "confirm", "confirm_ttl", "state_dir", "state_url", "rate_limit", "audit_log", "audit_reads",
-                 "transport", "http_host", "http_port", "stateless", "http_token_file", "allowed_hosts",
-                 "allow_client_api_key", "watch_interval", "allow_private_webhooks", "auth_issuer", "resource_url",
-                 "metrics")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -294,8 +289,7 @@ def settings_problem(error: ValidationError, given: dict[str, object]) -> str:
 
 
 def load_settings(args: argparse.Namespace) -> Settings:
-    renamed = {"http_host": "host", "http_port": "port"}
-    flags = {renamed.get(k, k): getattr(args, k) for k in SETTING_FLAGS if getattr(args, k, None) is not None}
+    flags = {field: getattr(args, dest) for field, dest in DEST_OF.items() if getattr(args, dest, None) is not None}
     if flags.get("sandbox_state"):
         flags["sandbox"] = True
     try:

@@ -9,8 +9,8 @@ stopped by a crash still says which resources may have been reached (server/undo
 
 It lives beside the confirmation tokens (server/state.py): memory, the SQLite file, or Redis for replicas,
 in tables and keys of its own, each change kept `retention_days`. Arguments are stored as the audit log stores
-them: secret-named fields replaced, known secrets masked (tools/redact.py). Idempotency keys live here too:
-the first outcome of a keyed call, kept as long as changes are.
+them: secret-named fields replaced, known secrets masked (tools/redact.py). Idempotency keys live here too
+(server/idempotency.py): the claim of a keyed call, then its first outcome, kept as long as changes are.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import secrets
 import sqlite3
 import threading
 import time
+from contextvars import ContextVar
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
@@ -28,7 +29,7 @@ from ..tools.errors import ToolError
 from ..tools.executor import execute
 from ..tools.redact import redact_value
 from ..tools.registry import OPERATIONS, Operation
-from ..tools.registry.model import dig
+from ..tools.registry.model import IDEMPOTENCY_KEY, dig
 from .audit import redact
 from .state import MemoryStore, SqliteStore, Store, StoreUnavailable
 
@@ -37,6 +38,11 @@ log = logging.getLogger("telnyx_iot_mcp.journal")
 PREFIX = "chg_"
 DEFAULT_RETENTION_DAYS = 30.0
 FINAL = ("done", "submitted", "failed", "skipped", "conflict")  # a resource whose change came to an end
+
+
+# The idempotency key the change of this call is made under (server/idempotency.py `Keyed`), once claimed: it
+# names the change_id, and once the change is journaled its claim lasts as long as the change.
+keyed_change: ContextVar[Any] = ContextVar("keyed_change", default=None)
 
 
 def new_change_id() -> str:
@@ -57,6 +63,7 @@ class Backend(Protocol):
     async def rows(self, change_id: str, rows: dict[str, dict[str, Any]], expires: float) -> None: ...
     async def get(self, change_id: str) -> dict[str, Any] | None: ...
     async def recent(self, account: str | None, limit: int) -> list[dict[str, Any]]: ...
+    async def look(self, key: str) -> dict[str, Any] | None: ...
     async def claim(self, key: str, record: dict[str, Any], expires: float) -> dict[str, Any] | None: ...
     async def settle(self, key: str, record: dict[str, Any], expires: float) -> None: ...
     async def release(self, key: str) -> None: ...
@@ -95,11 +102,15 @@ class MemoryBackend:
         mine = [c for _, c in self.changes.values() if c.get("account") == account]
         return sorted(mine, key=lambda c: c["time"], reverse=True)[:limit]
 
+    async def look(self, key: str) -> dict[str, Any] | None:
+        self._purge()
+        return self.keys[key][1] if key in self.keys else None
+
     async def claim(self, key: str, record: dict[str, Any], expires: float) -> dict[str, Any] | None:
         self._purge()
         if key in self.keys:
             return self.keys[key][1]
-        self.keys[key] = (expires, record)
+        self.keys[key] = (expires, json.loads(json.dumps(record, default=str)))
         return None
 
     async def settle(self, key: str, record: dict[str, Any], expires: float) -> None:
@@ -182,6 +193,11 @@ class SqliteBackend:
             (account, time.time(), limit)).fetchall())
         return [json.loads(r[0]) for r in rows]
 
+    async def look(self, key: str) -> dict[str, Any] | None:
+        found = self._run(lambda db: db.execute("SELECT body FROM journal_keys WHERE key = ? AND expires > ?",
+                                                (key, time.time())).fetchone())
+        return None if found is None else json.loads(found[0])
+
     async def claim(self, key: str, record: dict[str, Any], expires: float) -> dict[str, Any] | None:
         def work(db: sqlite3.Connection) -> dict[str, Any] | None:
             db.execute("DELETE FROM journal_keys WHERE key = ? AND expires <= ?", (key, time.time()))
@@ -257,6 +273,10 @@ class RedisBackend:
         changes = [json.loads(v) for v in await self._do(work)]
         return sorted(changes, key=lambda c: c["time"], reverse=True)[:limit]
 
+    async def look(self, key: str) -> dict[str, Any] | None:
+        found = await self._do(lambda r: r.get(f"{self.prefix}key:{key}"))
+        return None if found is None else json.loads(found)
+
     async def claim(self, key: str, record: dict[str, Any], expires: float) -> dict[str, Any] | None:
         name = f"{self.prefix}key:{key}"
 
@@ -298,18 +318,26 @@ class Journal:
 
     async def begin(self, *, tool: str, operation: str, arguments: dict[str, Any], account: str | None,
                     confirmation: str, rows: list[dict[str, Any]], **extra: Any) -> str | None:
-        """Record a change about to be sent, each resource `pending`; its change_id (None: not recorded)."""
-        change_id = new_change_id()
+        """Record a change about to be sent, each resource `pending`; its change_id (None: not recorded).
+
+        Under an idempotency key the change is recorded, or nothing is sent: raises ToolError."""
+        keyed = keyed_change.get()
+        change_id = keyed.change_id if keyed is not None and not keyed.journaled else new_change_id()
         change = {"change_id": change_id, "time": _now(), "tool": tool, "operation": operation,
                   "arguments": clean(arguments), "account": account, "person": _person(),
                   "confirmation": confirmation, "status": "running", **{k: v for k, v in extra.items() if v is not None}}
-        keyed = {}
+        rows_by_key = {}
         for position, row in enumerate(rows):
-            keyed[str(row.get("id") or position)] = {"position": position, "outcome": "pending", **clean(row)}
+            rows_by_key[str(row.get("id") or position)] = {"position": position, "outcome": "pending", **clean(row)}
         try:
             await self.backend.put(change, self.expires)
-            await self.backend.rows(change_id, keyed, self.expires)
+            await self.backend.rows(change_id, rows_by_key, self.expires)
+            if keyed is not None and not keyed.journaled:
+                await self.backend.settle(keyed.stored, keyed.record(), self.expires)
+                keyed.journaled = True
         except StoreUnavailable as why:
+            if keyed is not None and not keyed.journaled:
+                raise keyed.unavailable(why) from None
             log.warning("change not journaled (%s); it cannot be undone or resumed by id", why)
             return None
         return change_id
@@ -432,7 +460,7 @@ async def single_rows(client: Any, op: Operation, arguments: dict[str, Any]) -> 
     """The row of a single call: its target and the state before (None when it could not be read)."""
     comp = op.compensation
     target = arguments.get(comp.target) if comp is not None and comp.target else None
-    row: dict[str, Any] = {"id": target, "sent": arguments}
+    row: dict[str, Any] = {"id": target, "sent": {k: v for k, v in arguments.items() if k != IDEMPOTENCY_KEY}}
     if comp is not None and comp.reads and target is not None:
         try:
             row["before"] = await read_state(client, op, target)
@@ -520,9 +548,18 @@ def recovery_of(operation: str) -> str:
         "undo_change puts each resource back as it was before"
 
 
+def undoable(change: dict[str, Any]) -> dict[str, Any]:
+    """Whether undo_change can be asked to put the change back; if not, why (for a list of changes)."""
+    op = OPERATIONS.get(change.get("operation", ""))
+    comp = op.compensation if op is not None else None
+    why = (f"undone by {change['undone_by']}" if change.get("undone_by")
+           else "nothing declares how to undo it" if comp is None else comp.irreversible)
+    return {"undoable": False, "why_not": why} if why else {"undoable": True}
+
+
 def summary(change: dict[str, Any]) -> dict[str, Any]:
     keep = ("change_id", "time", "ended", "tool", "operation", "status", "counts", "undoes", "resumes", "undone_by")
-    return {k: change[k] for k in keep if change.get(k) is not None}
+    return {**{k: change[k] for k in keep if change.get(k) is not None}, **undoable(change)}
 
 
 async def list_changes(changes: Journal, account: str | None, arguments: dict[str, Any]) -> dict[str, Any]:

@@ -189,7 +189,8 @@ async def wdr_report(fetch: Fetch, op: Operation, value: Any, args: dict[str, An
 async def phone_number(fetch: Fetch, op: Operation, value: Any, args: dict[str, Any]) -> Described:
     found = await fetch("get_mobile_phone_number", {"mobile_phone_number_id": value}) or {}
     sim = f"SIM card {clean(found['sim_card_id'], 40)}" if found.get("sim_card_id") else None
-    changes = ", ".join(sorted(k for k in args if k not in ("mobile_phone_number_id", "confirmation_token")))
+    changes = ", ".join(sorted(k for k in args if k not in ("mobile_phone_number_id", "confirmation_token",
+                                                             "idempotency_key")))
     return Described(f"mobile number {quoted(found.get('phone_number') or value, 32)}" + (f" ({sim})" if sim else "")
                      + (f", changing {changes}" if changes else ""))
 

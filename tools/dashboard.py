@@ -13,23 +13,13 @@ from .client import TelnyxClient
 from .executor import execute
 from .paging import PAGE_SIZE, Progress
 from .registry import OPERATIONS
+from .words import UNITS_SHOWN_IN_MB, megabytes
 
 MAX_SIM_CARDS = 10_000  # read at most this many SIMs (40 requests); the payload says when it stopped there
 MAX_LISTED = 50  # actions listed by name
 MAX_HISTORY_SIMS = 2_000  # beyond this, usage over time is left to usage_report (a month of records: 250 requests)
 SIM_FIELDS = ["id", "iccid", "status.value", "sim_card_group_id", "current_billing_period_consumed_data",
               "data_limit"]
-TO_MB = {"B": 1 / 1024 / 1024, "KB": 1 / 1024, "MB": 1.0, "GB": 1024.0, "TB": 1024.0 * 1024}
-
-
-def megabytes(quantity: Any) -> float | None:
-    """{"amount": "259.70", "unit": "MB"} as megabytes; None when absent or unreadable."""
-    if not isinstance(quantity, dict):
-        return None
-    try:
-        return float(quantity["amount"]) * TO_MB[str(quantity.get("unit", "MB")).upper()]
-    except (KeyError, TypeError, ValueError):
-        return None
 
 
 async def read_pages(client: TelnyxClient, name: str, arguments: dict[str, Any], limit: int,
@@ -56,8 +46,8 @@ def sim_row(sim: dict[str, Any], group_names: dict[str, str]) -> dict[str, Any]:
     return {
         "id": sim.get("id"), "iccid": sim.get("iccid"), "status": (sim.get("status") or {}).get("value"),
         "group": group_names.get(sim.get("sim_card_group_id") or "", None),
-        "used_mb": round(megabytes(sim.get("current_billing_period_consumed_data")) or 0.0, 2),
-        "limit_mb": megabytes(sim.get("data_limit")),
+        "used_mb": round(megabytes(sim.get("current_billing_period_consumed_data"), UNITS_SHOWN_IN_MB) or 0.0, 2),
+        "limit_mb": megabytes(sim.get("data_limit"), UNITS_SHOWN_IN_MB),
     }
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from .registry import OPERATIONS
-from .registry.model import CONFIRMATION_TOKEN, CONFIRMATION_TOKEN_SCHEMA, Kind, Toolset, array, boolean, described, enum, integer, string, text_or_list, uuid
+from .registry.model import CONFIRMATION_TOKEN, CONFIRMATION_TOKEN_SCHEMA, IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_SCHEMA, Kind, Toolset, array, boolean, described, enum, integer, string, text_or_list, uuid
 
 # One call waits at most this long: the official TypeScript client (Claude Desktop, VS Code, Cursor) gives up
 # on a request after 60 s by default, progress notifications or not. A longer wait is another call.
@@ -178,6 +178,7 @@ APPLY_TO_SIM_CARDS = LocalTool(
                           "description": "The operation's own arguments but sim_card_id."},
             "wait": boolean(False) | {"description": "Wait for each SIM's action to end."},
             CONFIRMATION_TOKEN: CONFIRMATION_TOKEN_SCHEMA,
+            IDEMPOTENCY_KEY: IDEMPOTENCY_KEY_SCHEMA,
         },
         "required": ["operation"],
         "additionalProperties": False,
@@ -210,7 +211,8 @@ CHANGE_ID_ARGUMENT = string(max_length=40, pattern="^chg_[0-9a-f]{16}$")
 LIST_CHANGES = LocalTool(
     name="list_changes",
     title="List recent changes",
-    description="The changes this server sent in this account, newest first: change_id, tool, when, how they ended.",
+    description="The changes this server sent in this account, newest first: change_id, tool, when, how they ended, "
+                "and whether undo_change can put them back (why_not if not).",
     toolset="sim_cards",
     kind="read",
     search_words=("history of changes", "what did i change", "recent changes", "undo history", "change log",

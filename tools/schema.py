@@ -12,7 +12,7 @@ from typing import Any
 from .local import CHANGE_ID, LOCAL_TOOLS
 from .paging import takes_pages
 from .registry import OPERATIONS, Operation
-from .registry.model import CONFIRMATION_TOKEN, CONFIRMATION_TOKEN_SCHEMA, described, text_or_list
+from .registry.model import CONFIRMATION_TOKEN, CONFIRMATION_TOKEN_SCHEMA, IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_SCHEMA, described, text_or_list
 from .registry.shapes import PAGE_META
 
 
@@ -84,6 +84,8 @@ def _input_schema(op: Operation) -> dict[str, Any]:
     properties.update(local_arguments(op))
     if op.may_ask:  # checked by the confirmation gate, never sent to the API
         properties[CONFIRMATION_TOKEN] = CONFIRMATION_TOKEN_SCHEMA
+    if op.may_bill:  # a repeat after a timeout must not bill twice
+        properties[IDEMPOTENCY_KEY] = IDEMPOTENCY_KEY_SCHEMA
     schema: dict[str, Any] = {
         "type": "object",
         "properties": properties,

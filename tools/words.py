@@ -15,6 +15,9 @@ MAX_QUOTED = 64
 # The units Telnyx documents for data amounts. Any other ("", "KB", "TB", "B") is not read: whether a KB is
 # 1000 or 1024 bytes, or what an empty unit means, is not documented, and a rule that needs the amount asks.
 UNITS_IN_MB = {"MB": 1.0, "GB": 1024.0}
+# What a report of usage reads: a wrong guess there changes a figure shown, never a rule. No unit is the API's
+# default, MB.
+UNITS_SHOWN_IN_MB = {None: 1.0, "B": 1 / 1024 / 1024, "KB": 1 / 1024, **UNITS_IN_MB, "TB": 1024.0 * 1024}
 
 
 def clean(value: Any, limit: int = MAX_QUOTED) -> str:
@@ -38,15 +41,16 @@ def mask_iccid(iccid: Any) -> str:
     return iccid if len(iccid) <= 8 else f"{iccid[:4]}...{iccid[-4:]}"
 
 
-def megabytes(value: Any) -> float | None:
-    """{amount: "2048.1", unit: "MB"} in MB; None when it is missing, or not a number in MB or GB exactly."""
+def megabytes(value: Any, units: dict[str | None, float] = UNITS_IN_MB) -> float | None:
+    """{amount: "2048.1", unit: "MB"} in MB; None when it is missing, or not a number in one of `units` exactly."""
     if not isinstance(value, dict) or value.get("amount") in (None, ""):
         return None
     try:
         amount = float(value["amount"])
     except (TypeError, ValueError):
         return None
-    factor = UNITS_IN_MB.get(value.get("unit")) if isinstance(value.get("unit"), str) else None
+    unit = value.get("unit")
+    factor = units.get(unit) if unit is None or isinstance(unit, str) else None
     return amount * factor if factor is not None and math.isfinite(amount) and amount >= 0 else None
 
 

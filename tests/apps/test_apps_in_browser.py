@@ -14,11 +14,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from mcp import Client, types
 from mcp.client import advertise
 
+from recorded import Recorded
 from telnyx_iot_mcp.sandbox import create_app
 from telnyx_iot_mcp.server.app import create_server
 from telnyx_iot_mcp.server.apps import APP_URI, CONFIRMATION_META, EXTENSION_ID
@@ -68,21 +68,6 @@ window.addEventListener("message", async (event) => {
 });
 frame.srcdoc = HOST.html;
 </script></body></html>"""
-
-
-class Recorded(httpx.AsyncBaseTransport):
-    """The sandbox behind a transport that records every request reaching it."""
-
-    def __init__(self, app: Any) -> None:
-        self.inner = httpx.ASGITransport(app=app)
-        self.sent: list[httpx.Request] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.sent.append(request)
-        return await self.inner.handle_async_request(request)
-
-    def changes(self) -> list[str]:
-        return [f"{r.method} {r.url.path}" for r in self.sent if r.method != "GET"]
 
 
 @pytest.fixture(scope="module")
@@ -398,3 +383,56 @@ async def test_the_apps_user_messages_hold_no_api_text(browser, served):
     await page.wait_for_function(f"window.followUps.length === {await rows.count()}")
     said = json.dumps(await page.evaluate("window.followUps"))
     assert MARKER not in said and over["iccid"] in said
+
+
+async def test_the_dashboard_lists_recent_changes_and_undo_asks_on_the_card(browser):
+    """Undo in the dashboard calls undo_change through the host: its answer is the confirmation card, Cancel sends
+    nothing, Confirm runs the undo once. A change that cannot be undone has no button and says why."""
+    from confirmations import yes_person
+    from telnyx_iot_mcp.tools.registry import OPERATIONS
+
+    transport = Recorded(create_app())
+    client = TelnyxClient(base_url="http://sandbox/v2", transport=transport)
+    server = create_server(client)
+    async with Client(server, elicitation_callback=yes_person) as person:  # earlier changes, made in a chat
+        sim = await a_sim(person, "enabled")
+        groups = (await person.call_tool("list_sim_card_groups", {"page_size": 250})).structured_content["data"]
+        group = next(g for g in groups if not g.get("default"))
+        disabled = (await person.call_tool("disable_sim_card", {"sim_card_id": sim["id"]})).structured_content
+        deleted = (await person.call_tool("delete_sim_card_group", {"sim_card_group_id": group["id"]})).structured_content
+    async with Client(server, extensions=APPS) as session:
+        tools = (await session.list_tools()).tools
+        result = await session.call_tool("show_fleet_dashboard", {})
+        page, app, network, errors = await host(browser, session, next(t for t in tools if t.name == "show_fleet_dashboard"),
+                                                {}, result, tools)
+        undo_row = app.locator(f"tr.change[data-change-id={disabled['change_id']}]")
+        kept_row = app.locator(f"tr.change[data-change-id={deleted['change_id']}]")
+        await undo_row.wait_for()
+        assert await kept_row.locator("button").count() == 0
+        assert await kept_row.locator(".why-not").inner_text() == OPERATIONS["delete_sim_card_group"].compensation.irreversible
+        sent = transport.changes()
+
+        await undo_row.locator("button.undo").click()
+        card = app.locator(".undo-slot .card")
+        await card.locator("button.cancel").wait_for()
+        assert disabled["change_id"] in await card.locator(".question").inner_text()
+        assert transport.changes() == sent  # Undo only asked
+        await whole_frame(page)
+        await page.screenshot(path=str(ARTIFACTS / "undo_card.png"), full_page=True)
+        await card.locator("button.cancel").click()
+        await card.locator(".outcome", has_text="Nothing was sent").wait_for()
+        calls = [m["params"]["name"] for m in await page.evaluate("window.fromApp") if m.get("method") == "tools/call"]
+        assert calls == ["list_changes", "undo_change"] and transport.changes() == sent
+        assert await page.evaluate("window.followUps") == []  # the model did not ask: nothing said in the chat
+
+        await undo_row.locator("button.undo").click()
+        await card.locator("button.confirm").click()
+        await card.locator(".outcome", has_text="Done.").wait_for()
+        assert transport.changes() == [*sent, f"POST /v2/sim_cards/{sim['id']}/actions/enable"]
+        await undo_row.locator(".why-not", has_text="undone by chg_").wait_for()  # the list read again
+        contexts = [m for m in await page.evaluate("window.fromApp") if m.get("method") == "ui/update-model-context"]
+        assert len(contexts) == 1 and disabled["change_id"] in json.dumps(contexts)
+        check_protocol(await page.evaluate("window.fromApp"))
+        assert network == ["about:blank"] or network == [], network
+        assert not errors, errors
+    await client.aclose()

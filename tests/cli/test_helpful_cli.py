@@ -17,22 +17,13 @@ import pytest
 
 from api_mock import Served
 from processes import SCRIPT, clean_env
+from test_cli import run
 from telnyx_iot_mcp.sandbox import create_app
 from telnyx_iot_mcp.server import cli
-from telnyx_iot_mcp.server.cli import load_settings, main, parse_args
+from telnyx_iot_mcp.server.cli import load_settings, parse_args
 from telnyx_iot_mcp.server.settings import Settings
 
 SIM = "8a6a63ec-24ed-46a4-ab4c-b2424a23d596"
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code or 0
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def script(*argv: str, **options) -> subprocess.CompletedProcess:

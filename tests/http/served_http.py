@@ -33,14 +33,19 @@ class ServedMcp:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
-        self.settings = Settings(host="127.0.0.1", port=self.port, transport="http", **settings)
-        self.client = client or sandbox_client()
-        self.server = build_server(self.settings, self.client)
-        app = create_http_app(self.server, self.settings, token=access_token(self.settings))
-        self.uvicorn = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-        self.thread = threading.Thread(target=self.uvicorn.run, kwargs={"sockets": [self.sock]}, daemon=True)
         self.base = f"http://127.0.0.1:{self.port}"
         self.url = f"{self.base}/mcp"
+        if settings.get("auth_issuer"):
+            settings.setdefault("resource_url", self.url)
+        self.settings = Settings(host="127.0.0.1", port=self.port, transport="http", **settings)
+        self.client = client or sandbox_client()
+        self.uvicorn = uvicorn.Server(uvicorn.Config(self.build_app(), log_level="warning", lifespan="on"))
+        self.thread = threading.Thread(target=self.uvicorn.run, kwargs={"sockets": [self.sock]}, daemon=True)
+
+    def build_app(self) -> Any:
+        """The ASGI app served: the HTTP app with the access token of the settings."""
+        self.server = build_server(self.settings, self.client)
+        return create_http_app(self.server, self.settings, token=access_token(self.settings))
 
     def __enter__(self) -> ServedMcp:
         self.thread.start()

@@ -91,6 +91,31 @@ async def test_nothing_sent_nothing_journaled_and_another_account_sees_none():
     await rig.aclose()
 
 
+async def test_list_changes_says_which_changes_can_be_undone_and_why_not():
+    """What the dashboard's Undo buttons are drawn from: a reversible change can be undone until it was; a delete
+    never, with the registry's reason."""
+    rig = PlanRig(sim_count=12)
+    sim = (await rig.sims(status="enabled"))[0]
+    group = (await rig.direct.post("/sim_card_groups", json={"name": "Spare"})).json()["data"]
+    async with Client(rig.server, elicitation_callback=asking("accept", [])) as client:
+        disabled = (await client.call_tool("disable_sim_card", {"sim_card_id": sim["id"]})).structured_content
+        deleted = await client.call_tool("delete_sim_card_group", {"sim_card_group_id": group["id"]})
+        assert not deleted.is_error, deleted.content[0].text
+        listed = {c["change_id"]: c for c in (await client.call_tool("list_changes", {})).structured_content["data"]}
+        assert listed[disabled["change_id"]]["undoable"] is True and "why_not" not in listed[disabled["change_id"]]
+        gone = listed[deleted.structured_content["change_id"]]
+        assert gone["undoable"] is False and gone["why_not"] == OPERATIONS["delete_sim_card_group"].compensation.irreversible
+        undone = await client.call_tool("undo_change", {"change_id": disabled["change_id"], "wait": True})
+        assert not undone.is_error, undone.content[0].text
+        listed = {c["change_id"]: c for c in (await client.call_tool("list_changes", {})).structured_content["data"]}
+    undo_id = undone.structured_content["change_id"]
+    assert listed[disabled["change_id"]] | {"undone_by": undo_id} == listed[disabled["change_id"]]
+    assert listed[disabled["change_id"]]["undoable"] is False
+    assert listed[disabled["change_id"]]["why_not"] == f"undone by {undo_id}"
+    assert listed[undo_id]["undoable"] is True  # an undo is a change too
+    await rig.aclose()
+
+
 async def test_the_journal_keeps_no_secret():
     rig = PlanRig(sim_count=12)
     backend = MemoryBackend()

@@ -16,6 +16,7 @@ import pytest
 from mcp import Client, types
 
 from audit_lines import lines_of
+from recorded import Recorded
 from telnyx_iot_mcp.sandbox import create_app
 from telnyx_iot_mcp.sandbox.fleet import TELNYX_SOURCE_KEY
 from telnyx_iot_mcp.server.app import create_server
@@ -28,26 +29,11 @@ pytestmark = pytest.mark.anyio
 ERAS = ["auto", "legacy"]  # auto: 2026-07-28 (InputRequiredResult); legacy: 2025-11-25 (elicitation mid-call)
 
 
-class Recording(httpx.ASGITransport):
-    """The sandbox over ASGI, remembering every request the server sent to it."""
-
-    def __init__(self, app: Any) -> None:
-        super().__init__(app=app)
-        self.sent: list[httpx.Request] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.sent.append(request)
-        return await super().handle_async_request(request)
-
-    def urls(self) -> list[str]:
-        return [str(r.url) for r in self.sent]
-
-
 class Rig:
     def __init__(self, tmp_path: Path) -> None:
         self.app = create_app(seed=7, sim_count=24, action_delay=0)
         self.store = self.app.state.sandbox.store
-        self.http = Recording(self.app)
+        self.http = Recorded(self.app)
         self.audit_path = tmp_path / "audit.jsonl"
         self.client = TelnyxClient(base_url="http://sandbox/v2", transport=self.http)
         self.gate = Gate(self.client, tokens=ConfirmationTokens(secret=b"k" * 32, ttl_seconds=300),

@@ -3,74 +3,42 @@ against the sandbox, with every request it sends to the sandbox counted."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
+import sys
+from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 
+from recorded import Recorded
 from telnyx_iot_mcp.sandbox import create_app
 from telnyx_iot_mcp.server import team
 from telnyx_iot_mcp.server.audit import audit_for
 from telnyx_iot_mcp.server.cli import build_server
 from telnyx_iot_mcp.server.http import create_http_app
-from telnyx_iot_mcp.server.settings import Settings
 from telnyx_iot_mcp.server.state import MemoryStore
 from telnyx_iot_mcp.tools.client import TelnyxClient
 
-MCP_HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+sys.path.insert(0, str(Path(__file__).parents[1] / "http"))
+from served_http import MCP_HEADERS, ServedMcp  # noqa: E402
 
 
-class CountingTransport(httpx.AsyncBaseTransport):
-    def __init__(self, app: Any) -> None:
-        self.inner = httpx.ASGITransport(app=app)
-        self.requests: list[str] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(f"{request.method} {request.url.path}")
-        return await self.inner.handle_async_request(request)
-
-
-class ServedTeam:
+class ServedTeam(ServedMcp):
     """`with ServedTeam(issuer_url) as served:` MCP at served.url, taking tokens of that issuer only."""
 
     def __init__(self, issuer: str, store: Any = None, **settings: Any) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.url = f"{self.base}/mcp"
-        settings.setdefault("resource_url", self.url)
-        self.settings = Settings(host="127.0.0.1", port=self.port, transport="http", auth_issuer=issuer, sandbox=True,
-                                 allow_private_webhooks=True, state_url="memory", **settings)
-        assert team.prepare(self.settings)
-        self.upstream = CountingTransport(create_app())
-        self.client = TelnyxClient(base_url="http://sandbox/v2", transport=self.upstream)
+        self.upstream = Recorded(create_app())
         self.store = store or MemoryStore()
+        super().__init__(TelnyxClient(base_url="http://sandbox/v2", transport=self.upstream), auth_issuer=issuer,
+                         sandbox=True, allow_private_webhooks=True, state_url="memory", **settings)
+
+    def build_app(self) -> Any:
+        assert team.prepare(self.settings)
         self.audit = audit_for(self.settings, self.store)
         self.events: list = []
         self.server = build_server(self.settings, self.client, self.store, self.audit, self.events)
-        app = create_http_app(self.server, self.settings, token=None, audit=self.audit,
-                              routes=team.routes(self.settings, self.store, self.client),
-                              guard=team.guard(self.server, self.settings, self.audit, self.store))
-        self.uvicorn = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-        self.thread = threading.Thread(target=self.uvicorn.run, kwargs={"sockets": [self.sock]}, daemon=True)
-
-    def __enter__(self) -> ServedTeam:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.uvicorn.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the HTTP server did not start")
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.uvicorn.should_exit = True
-        self.thread.join(10)
-        self.sock.close()
+        return create_http_app(self.server, self.settings, token=None, audit=self.audit,
+                               routes=team.routes(self.settings, self.store, self.client),
+                               guard=team.guard(self.server, self.settings, self.audit, self.store))
 
 
 class Session:

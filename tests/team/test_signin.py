@@ -64,7 +64,7 @@ def test_protected_resource_metadata_names_the_issuer_and_the_scopes(served, iss
 
 
 def test_without_a_token_401_points_at_the_metadata_and_nothing_runs(served):
-    before = len(served.upstream.requests)
+    before = served.upstream.requests
     session = Session(served, None)
     answer = session.open()
     assert answer.status_code == 401
@@ -73,7 +73,7 @@ def test_without_a_token_401_points_at_the_metadata_and_nothing_runs(served):
     assert said["scope"] == "iot:read" and "error" not in said  # no credentials: no error code (RFC 6750)
     assert httpx.get(said["resource_metadata"]).json()["resource"] == served.url
     assert session.call("list_sim_cards", {}).status_code == 401
-    assert len(served.upstream.requests) == before
+    assert served.upstream.requests == before
 
 
 def test_tokens_not_issued_for_this_server_are_refused(served, issuer, keys):
@@ -97,7 +97,7 @@ def test_tokens_not_issued_for_this_server_are_refused(served, issuer, keys):
         "altered scope": good.split(".")[0] + "." + jwt.utils.base64url_encode(json.dumps(
             {**claims, "scope": ALL + " admin"}).encode()).decode() + "." + good.split(".")[2],
     }
-    before = len(served.upstream.requests)
+    before = served.upstream.requests
     for why, token in refused.items():
         session = Session(served, token)
         answer = session.open()
@@ -105,7 +105,7 @@ def test_tokens_not_issued_for_this_server_are_refused(served, issuer, keys):
         assert challenge(answer)["error"] == "invalid_token", why
         assert session.post("tools/list").status_code == 401, why
         assert session.call("list_sim_cards", {}).status_code == 401, why
-    assert len(served.upstream.requests) == before
+    assert served.upstream.requests == before
     session = Session(served, good)  # the control: the same claims as issued work
     assert session.open().status_code == 200 and "delete_sim_card" in session.tools()
 
@@ -117,7 +117,7 @@ def test_a_read_only_person_sees_only_reads_and_is_refused_writes_naming_the_sco
     assert session.open().status_code == 200
     assert sorted(session.tools()) == READS
     sim = sim_ids(session, 1)[0]
-    before = len(served.upstream.requests)
+    before = served.upstream.requests
     for name, arguments, scope in [
         ("update_sim_card", {"sim_card_id": sim, "tags": ["x"]}, "iot:write"),
         ("disable_sim_card", {"sim_card_id": sim}, "iot:destructive"),
@@ -129,7 +129,7 @@ def test_a_read_only_person_sees_only_reads_and_is_refused_writes_naming_the_sco
         said = challenge(answer)
         assert said["error"] == "insufficient_scope" and scope in said["scope"].split(), said
         assert scope in said["error_description"] and answer.json()["scope"] == scope
-    assert len(served.upstream.requests) == before  # nothing was sent, nothing was read for it
+    assert served.upstream.requests == before  # nothing was sent, nothing was read for it
 
 
 def test_a_write_an_effect_rule_raises_needs_the_raised_scope(served, issuer):
@@ -273,11 +273,11 @@ def test_each_person_has_a_budget_of_calls_and_is_told_when_it_resets(issuer):
             assert answer.status_code == 200
             assert answer.headers["ratelimit-policy"] == '"person";q=3;w=60'
             assert re.fullmatch(rf'"person";r={left};t=\d+', answer.headers["ratelimit"])
-        sent = len(served.upstream.requests)
+        sent = served.upstream.requests
         refused = alice.call("list_sim_card_groups", {})
         assert refused.status_code == 429 and 1 <= int(refused.headers["retry-after"]) <= 60
         assert "3 a minute" in refused.json()["error"]["message"]
-        assert len(served.upstream.requests) == sent  # refused before the shared Telnyx budget
+        assert served.upstream.requests == sent  # refused before the shared Telnyx budget
         assert alice.post("tools/list").status_code == 200  # only tool calls count
         assert bob.call("list_sim_card_groups", {}).status_code == 200  # another person, another budget
 

@@ -12,7 +12,7 @@ import pytest
 from mcp import Client
 
 from processes import SCRIPT, clean_env
-from test_mcp_events import Receiver, request, whsec
+from test_mcp_events import Receiver, subscribe, whsec
 
 pytestmark = pytest.mark.anyio
 
@@ -47,9 +47,7 @@ async def test_a_subscriber_receives_a_change_made_through_the_server(tmp_path):
                                     "clientInfo": {"name": "t", "version": "1"}}}).text
             assert '"events":{"listChanged":false}' in answer.replace(" ", "")
         async with Client(f"http://127.0.0.1:{port}/mcp") as client:
-            await request(client, "events/subscribe", {
-                "name": "sim_card.status_changed", "arguments": {},
-                "delivery": {"mode": "webhook", "url": receiver.url, "secret": secret}})
+            await subscribe(client, "sim_card.status_changed", receiver.url, secret)
             sims = (await client.call_tool("list_sim_cards", {"status": ["enabled"], "page_size": 1})).structured_content
             sim_id = sims["data"][0]["id"]
             await anyio.sleep(2)  # the first poll learns the fleet

@@ -82,6 +82,14 @@ async def request(client: Client, method: str, params: dict) -> dict:
     return await client.session.send_request(Raw(method=method, params=params), ANSWER)
 
 
+async def subscribe(client: Client, name: str, url: str, secret: str, arguments: dict | None = None,
+                    **params) -> dict:
+    """events/subscribe with delivery by webhook to `url`."""
+    return await request(client, "events/subscribe", {
+        "name": name, "arguments": arguments or {}, "delivery": {"mode": "webhook", "url": url, "secret": secret},
+        **params})
+
+
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
 async def test_list_and_poll_through_an_mcp_client(tmp_path, mode):
     clock = Clock()
@@ -126,9 +134,7 @@ async def test_webhooks_are_signed_verified_and_bound_to_their_caller(tmp_path):
     service = service_for(tmp_path, api, clock)
     try:
         async with Client(create_server(api, events=service)) as client:
-            subscribed = await request(client, "events/subscribe", {
-                "name": "sim_card.status_changed", "arguments": {},
-                "delivery": {"mode": "webhook", "url": receiver.url, "secret": secret}, "ttlMs": 3_600_000})
+            subscribed = await subscribe(client, "sim_card.status_changed", receiver.url, secret, ttlMs=3_600_000)
             assert subscribed["id"].startswith("sub_") and subscribed["refreshBefore"]
             await service.deliver_once()  # the first poll learns the fleet: no status is a change yet
             assert receiver.events == []
@@ -192,8 +198,7 @@ async def test_private_and_odd_targets_are_refused(tmp_path, url, allow, says):
     service = service_for(tmp_path, api, clock, allow_private=allow)
     async with Client(create_server(api, events=service)) as client:
         with pytest.raises(MCPError) as refused:
-            await request(client, "events/subscribe", {"name": "sim_card.silent", "arguments": {},
-                                                       "delivery": {"mode": "webhook", "url": url, "secret": whsec()}})
+            await subscribe(client, "sim_card.silent", url, whsec())
         assert refused.value.code == INVALID_PARAMS and says in refused.value.message
         assert await service.state.subscriptions() == {}
     await api.aclose()
@@ -208,14 +213,10 @@ async def test_an_endpoint_that_does_not_echo_the_challenge_is_not_subscribed(tm
     try:
         async with Client(create_server(api, events=service)) as client:
             with pytest.raises(MCPError) as refused:
-                await request(client, "events/subscribe", {
-                    "name": "sim_card.silent", "arguments": {},
-                    "delivery": {"mode": "webhook", "url": receiver.url, "secret": secret}})
+                await subscribe(client, "sim_card.silent", receiver.url, secret)
             assert refused.value.code == CALLBACK_ERROR and refused.value.data["reason"] == "challenge_failed"
             with pytest.raises(MCPError) as weak:
-                await request(client, "events/subscribe", {
-                    "name": "sim_card.silent", "arguments": {},
-                    "delivery": {"mode": "webhook", "url": receiver.url, "secret": "whsec_c2hvcnQ="}})
+                await subscribe(client, "sim_card.silent", receiver.url, "whsec_c2hvcnQ=")
             assert weak.value.code == INVALID_PARAMS and "24 to 64" in weak.value.message
         assert await service.state.subscriptions() == {}
     finally:
@@ -235,10 +236,8 @@ async def test_upstream_requests_per_round_are_the_same_for_1_and_100_subscriber
         async with Client(create_server(api, events=service)) as client:
             for count in (1, 100):
                 for i in range(count):
-                    await request(client, "events/subscribe", {
-                        "name": "sim_card.status_changed", "arguments": {"sim_card_group_id": groups[i % len(groups)],
-                                                                         "tags": [f"t{count}-{i}"]},
-                        "delivery": {"mode": "webhook", "url": receiver.url, "secret": secret}})
+                    await subscribe(client, "sim_card.status_changed", receiver.url, secret,
+                                    {"sim_card_group_id": groups[i % len(groups)], "tags": [f"t{count}-{i}"]})
                 clock.now += 61
                 before = transport.requests
                 await service.deliver_once()
@@ -264,9 +263,7 @@ async def test_two_replicas_sharing_redis_deliver_each_event_once(tmp_path):
             replicas = [EventService(api, RedisWatchState(redis.url), api_key=None, interval=60, allow_private=True,
                                      caller=lambda: _value("alice"), clock=clock) for _ in range(2)]
             async with Client(create_server(api, events=replicas[0])) as client:
-                await request(client, "events/subscribe", {
-                    "name": "sim_card.status_changed", "arguments": {},
-                    "delivery": {"mode": "webhook", "url": receiver.url, "secret": secret}})
+                await subscribe(client, "sim_card.status_changed", receiver.url, secret)
             for replica in replicas:
                 await replica.deliver_once()
             changed = [d for d in sims(app).values() if d["status"]["value"] == "enabled"][:5]

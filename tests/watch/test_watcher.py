@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
+from recorded import Recorded
 from telnyx_iot_mcp.sandbox import create_app, lifecycle, usage
 from telnyx_iot_mcp.server.events import ACTION, ANOMALY, NETWORK, SILENT, STATUS, THRESHOLD, Subscription
 from telnyx_iot_mcp.server.watcher import SqliteWatchState, Watcher
@@ -21,18 +21,9 @@ class Clock:
         return self.now
 
 
-class Counting(httpx.AsyncBaseTransport):
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner, self.requests = inner, 0
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests += 1
-        return await self.inner.handle_async_request(request)
-
-
 def fleet(sim_count: int = 48, clock: Clock | None = None):
     app = create_app(sim_count=sim_count, action_delay=0.0, clock=clock or Clock())
-    transport = Counting(httpx.ASGITransport(app=app))
+    transport = Recorded(app)
     return app, transport, TelnyxClient(base_url="http://sandbox/v2", transport=transport)
 
 
@@ -171,7 +162,7 @@ async def test_upstream_requests_per_poll_do_not_grow_with_subscribers(tmp_path)
 async def test_actions_that_complete_fail_or_are_interrupted_and_more_than_a_page_of_them(tmp_path):
     clock = Clock()
     app = create_app(sim_count=600, action_delay=600.0, clock=clock)
-    client = TelnyxClient(base_url="http://sandbox/v2", transport=httpx.ASGITransport(app=app))
+    client = TelnyxClient(base_url="http://sandbox/v2", transport=Recorded(app))
     watcher = Watcher(client, SqliteWatchState(tmp_path / "w.db"), "acct", thresholds=(80,), silent_hours=(24,),
                       clock=clock)
     await watcher.poll()

@@ -17,11 +17,11 @@ from typing import Any
 import anyio
 
 from ..client import ApiResponse, TelnyxClient
-from ..dashboard import megabytes
 from ..executor import execute
 from ..paging import PAGE_SIZE, Progress, page_size_limit
 from ..registry import OPERATIONS
 from ..request import ApiRequest
+from ..words import UNITS_SHOWN_IN_MB, megabytes
 
 CONCURRENCY = 6  # pages in flight at once, within the client's own budget
 MAX_SIM_IDS = 100
@@ -126,7 +126,8 @@ async def read_groups(client: Clocked) -> dict[str, dict[str, Any]]:
         for g in batch:
             if not isinstance(g, dict) or not isinstance(g.get("id"), str):
                 continue
-            groups[g["id"]] = {"name": g.get("name") or g["id"], "limit_mb": megabytes(g.get("data_limit"))}
+            groups[g["id"]] = {"name": g.get("name") or g["id"],
+                               "limit_mb": megabytes(g.get("data_limit"), UNITS_SHOWN_IN_MB)}
 
     await pages(client, "list_sim_card_groups", {}, add)
     return groups
@@ -139,8 +140,8 @@ def sim_of(record: dict[str, Any]) -> Sim:
         status=status.get("value") if isinstance(status, dict) else status,
         group_id=record.get("sim_card_group_id"),
         tags=[t for t in record["tags"] if isinstance(t, str)] if isinstance(record.get("tags"), list) else [],
-        used_mb=megabytes(record.get("current_billing_period_consumed_data")) or 0.0,
-        limit_mb=megabytes(record.get("data_limit")),
+        used_mb=megabytes(record.get("current_billing_period_consumed_data"), UNITS_SHOWN_IN_MB) or 0.0,
+        limit_mb=megabytes(record.get("data_limit"), UNITS_SHOWN_IN_MB),
     )
 
 
@@ -198,7 +199,7 @@ def add_record(fleet: Fleet, record: dict[str, Any]) -> None:
         fleet.unreadable += 1
         return
     fleet.records += 1
-    mb = sum(megabytes(record.get(k)) or 0.0 for k in ("uplink_data", "downlink_data"))
+    mb = sum(megabytes(record.get(k), UNITS_SHOWN_IN_MB) or 0.0 for k in ("uplink_data", "downlink_data"))
     cost_field = record["cost"] if isinstance(record.get("cost"), dict) else {}
     try:
         cost = float(cost_field.get("amount") or 0)  # a string in the API description, a number in old examples

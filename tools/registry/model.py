@@ -12,6 +12,12 @@ CONFIRMATION_TOKEN = "confirmation_token"
 # "" is no token: a strict-mode model must send every argument, so it sends "" on its first call. No
 # description: the confirmation_required answer that hands out a token says how to use it, when it matters.
 CONFIRMATION_TOKEN_SCHEMA = {"type": "string", "maxLength": 1024}
+# Taken by the change plan and every operation that may cost money (`Operation.may_bill`); handled by the server
+# (server/idempotency.py), never sent to the API. The limits are checked; a client is told them in words.
+IDEMPOTENCY_KEY = "idempotency_key"
+IDEMPOTENCY_KEY_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$",
+                          "description": "Same key, same arguments: the first outcome again, nothing resent. "
+                                         "1-255 printable ASCII."}
 
 Kind = Literal["read", "write", "destructive", "billable"]
 Location = Literal["path", "query", "body"]
@@ -255,6 +261,11 @@ class Operation(BaseModel):
     def may_destroy(self) -> bool:
         """By class, or when one of its effect rules raises a call to destructive (the tool's destructive hint)."""
         return self.kind == "destructive" or any(e.kind == "destructive" for e in self.effects)
+
+    @property
+    def may_bill(self) -> bool:
+        """By class, or when one of its effect rules raises a call to billable: it takes an idempotency key."""
+        return self.kind == "billable" or any(e.kind == "billable" for e in self.effects)
 
     @property
     def tool_description(self) -> str:
