@@ -140,6 +140,7 @@ LOCAL_HANDLERS = {"wait_for_action": wait_for_action, "show_fleet_dashboard": fl
                   "find_usage_anomalies": find_usage_anomalies, "forecast_data_limits": forecast_data_limits,
                   "usage_report": usage_report}
 JOURNAL_READS = {"list_changes": journal.list_changes, "get_change": journal.show_change}
+SUBSCRIPTION_TOOLS = {"list_event_subscriptions": "list_subscriptions", "remove_event_subscription": "remove_subscription"}
 GUIDANCE_KEYS = ("message", "hint", "note")  # where a result tells the model what to call next
 
 
@@ -348,7 +349,8 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
 
     async def run_local(ctx: ServerRequestContext, tool: LocalTool,
                         arguments: dict[str, Any]) -> types.CallToolResult | types.InputRequiredResult:
-        """Local tools only read, through registry operations: validate, then run."""
+        """Local tools that never ask: reads through registry operations, the journal's reads, and the caller's
+        own event subscriptions (removing one changes nothing in the fleet); validate, then run."""
         async def decide() -> Verdict:
             check_arguments(tool, arguments)  # type: ignore[arg-type]  # uses the name only
             return Verdict(tool, arguments, "not-needed", ctx.request_id, kind=tool.kind)
@@ -356,6 +358,11 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
         async def send(verdict: Verdict) -> types.CallToolResult:
             if tool.name in JOURNAL_READS:
                 answer = text_result(await JOURNAL_READS[tool.name](changes, await account_of_call(), arguments))
+            elif tool.name in SUBSCRIPTION_TOOLS:
+                if events is None:
+                    raise ToolError("not_offered", "This server serves no MCP Events here (no API key, or the "
+                                    "terminal's `call`), so it holds no subscriptions to show or remove.")
+                answer = text_result(await getattr(events, SUBSCRIPTION_TOOLS[tool.name])(arguments))
             else:
                 answer = text_result(await LOCAL_HANDLERS[tool.name](client, arguments, ctx.session.report_progress))
             gate.finish(verdict, "ok")

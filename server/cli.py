@@ -413,16 +413,19 @@ async def call_tool(settings: Settings, name: str, arguments_text: str) -> int:
     # A stop signal (SIGTERM, Ctrl+C) cancels the call, so a change in flight still gets its end line.
     stopper = StopOnSignal(audit, grace=STDIO_STOP_GRACE)
     code = 1
+    events: list = []  # the event subscriptions of this account, to list or remove; nothing is delivered
     try:
         async with anyio.create_task_group() as group:
             calling = anyio.CancelScope()
             group.start_soon(stopper.watch, calling.cancel)
             with calling:
-                code = await call_once(build_server(settings, client, store, audit), name, arguments,
+                code = await call_once(build_server(settings, client, store, audit, events), name, arguments,
                                        interactive=sys.stdin.isatty())
             group.cancel_scope.cancel()
         return code
     finally:
+        for service in events:
+            await service.aclose()
         await client.aclose()
         await store.aclose()
         stopper.finish()

@@ -20,6 +20,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 import anyio
 import jsonschema
@@ -235,6 +236,45 @@ class EventService:
             raise _error(NOT_FOUND, "no such subscription of yours", kind="subscription")
         await self.state.put_subscription(sub_id, None)
         return {}
+
+    # -- the caller's subscriptions, as tools (list_event_subscriptions, remove_event_subscription) -------------
+
+    async def _mine(self) -> dict[str, dict[str, Any]]:
+        principal = await self.caller()
+        now = self.clock()
+        return {sub_id: sub for sub_id, sub in (await self.state.subscriptions()).items()
+                if sub.get("principal") == principal and sub["expires"] >= now}
+
+    @staticmethod
+    def shown(sub_id: str, sub: dict[str, Any]) -> dict[str, Any]:
+        """A subscription as its caller sees it: never its secret, nor the target's query (it may hold a token)."""
+        target = urlsplit(sub["url"])
+        return {"id": sub_id, "event": sub["name"], "arguments": sub["arguments"],
+                "url": f"{target.scheme}://{target.hostname}{f':{target.port}' if target.port else ''}{target.path}",
+                "expires_at": _iso(sub["expires"]), "failures": sub.get("failures", 0),
+                "last_delivery": sub.get("last_delivery"), "last_error": sub.get("last_error")}
+
+    async def list_subscriptions(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        try:
+            mine = await self._mine()
+        except StoreUnavailable as why:
+            raise ToolError("state_unavailable", f"The subscriptions cannot be read now ({why}).") from None
+        shown = sorted((self.shown(i, s) for i, s in mine.items()), key=lambda s: (s["event"], s["id"]))
+        return {"data": shown, "meta": {"total": len(shown)}}
+
+    async def remove_subscription(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        sub_id = arguments["subscription_id"]
+        try:
+            sub = (await self._mine()).get(sub_id)
+            if sub is None:
+                raise ToolError("not_found", f"No event subscription {sub_id} of yours; nothing was removed.",
+                                hint="list_event_subscriptions lists yours.")
+            await self.state.put_subscription(sub_id, None)
+        except StoreUnavailable as why:
+            raise ToolError("state_unavailable", f"The subscription cannot be removed now ({why}); nothing was "
+                            "removed.") from None
+        log.info("webhook subscription %s removed by its caller", sub_id)
+        return {"data": self.shown(sub_id, sub)}
 
     # -- webhook delivery -------------------------------------------------------------------------
 

@@ -246,6 +246,8 @@ class RedisBackend:
 
     async def rows(self, change_id: str, rows: dict[str, dict[str, Any]], expires: float) -> None:
         key = f"{self.prefix}rows:{change_id}"
+        if not rows:  # HSET takes at least one field
+            return
 
         async def work(r: Any) -> None:
             async with r.pipeline(transaction=True) as pipe:

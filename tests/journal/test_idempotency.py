@@ -18,7 +18,7 @@ from telnyx_iot_mcp.server import idempotency
 from telnyx_iot_mcp.server.app import create_server
 from telnyx_iot_mcp.server.confirm_token import ConfirmationTokens
 from telnyx_iot_mcp.server.gate import Gate
-from telnyx_iot_mcp.server.journal import Journal, SqliteBackend, journal_for, keyed_change
+from telnyx_iot_mcp.server.journal import Journal, MemoryBackend, SqliteBackend, journal_for, keyed_change
 from telnyx_iot_mcp.server.state import SqliteStore
 from telnyx_iot_mcp.tools.local import LOCAL_TOOLS
 from telnyx_iot_mcp.tools.registry import OPERATIONS
@@ -256,11 +256,21 @@ async def test_two_replicas_send_once_even_while_the_first_call_runs():
         await rig.aclose()
 
 
-async def test_a_claim_lapses_only_while_nothing_can_have_been_sent(tmp_path, monkeypatch):
+@pytest.mark.parametrize("store", ["memory", "sqlite", "redis"])
+async def test_a_claim_lapses_only_while_nothing_can_have_been_sent(store, tmp_path, monkeypatch):
     """A process that died after claiming a key but before its change was journaled sent nothing: its claim lapses.
     One that died after may have sent: its claim stays, answering with the change_id."""
     monkeypatch.setattr(idempotency, "CLAIM_SECONDS", 0.2)
-    journal = Journal(SqliteBackend(tmp_path / "state.sqlite3"))
+    if store == "redis":
+        from telnyx_iot_mcp.server.state_redis import RedisStore
+
+        with RedisServer() as redis:
+            await claims_lapse(journal_for(RedisStore(redis.url)))
+    else:
+        await claims_lapse(Journal(SqliteBackend(tmp_path / "state.sqlite3")) if store == "sqlite" else Journal(MemoryBackend()))
+
+
+async def claims_lapse(journal: Journal) -> None:
     arguments = {"sim_card_id": "00000000-0000-4000-8000-000000000001", "idempotency_key": KEY}
 
     def keyed():
