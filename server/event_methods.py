@@ -29,6 +29,7 @@ from mcp.server import Server, ServerRequestContext
 from mcp.shared.exceptions import MCPError
 
 from ..tools.errors import ToolError
+from ..tools.redact import request_api_key
 from .events import DEFAULT_SILENT_HOURS, DEFAULT_THRESHOLD, EVENT_TYPES, USAGE_TYPES, Event, Subscription
 from .state import StoreUnavailable
 from .watcher import WatchState, Watcher, account_key
@@ -139,6 +140,14 @@ class EventService:
             self.polls += 1
             await self.watcher.poll()
 
+    def _own_account(self) -> None:
+        """The events are the server's own account's: a request sent with another account's Telnyx key (a
+        per-request key over HTTP) may neither poll nor subscribe to them."""
+        key = request_api_key.get()
+        if key and account_key(key) != self.account:
+            raise _error(FORBIDDEN, "this server watches the fleet of its own Telnyx account; a request with another "
+                         "account's X-Telnyx-Api-Key gets none of its events", reason="another_account")
+
     # -- the methods ---------------------------------------------------------------------------
 
     async def list_events(self, ctx: ServerRequestContext, params: EventParams) -> dict[str, Any]:
@@ -147,6 +156,7 @@ class EventService:
                            for t in EVENT_TYPES.values()]}
 
     async def poll(self, ctx: ServerRequestContext, params: EventParams) -> dict[str, Any]:
+        self._own_account()
         given = params.model_extra or {}
         wanted = _subscription(given.get("name"), given.get("arguments"))
         if given.get("name") == "sim_card.data_threshold_crossed" and len(self._polled_thresholds) < 20:
@@ -183,6 +193,7 @@ class EventService:
         return "sub_" + hashlib.sha256(canonical.encode()).hexdigest()[:24]
 
     async def subscribe(self, ctx: ServerRequestContext, params: EventParams) -> dict[str, Any]:
+        self._own_account()
         given = params.model_extra or {}
         name, arguments = given.get("name"), given.get("arguments") or {}
         _subscription(name, arguments)
