@@ -210,6 +210,45 @@ async def test_subscriptions_are_listed_and_removed_by_their_caller_only(tmp_pat
         await api.aclose()
 
 
+async def test_a_request_with_another_accounts_key_gets_none_of_the_fleets_events(tmp_path):
+    """Over HTTP with --allow-client-api-key, a caller may bring another account's key: the watcher polls the
+    server's own account, so that caller may neither poll nor subscribe to its events."""
+    from telnyx_iot_mcp.server.event_methods import FORBIDDEN
+    from telnyx_iot_mcp.tools.redact import request_api_key
+
+    clock = Clock()
+    _, _, api = fleet(clock=clock)
+    secret = whsec()
+    receiver = Receiver(secret)
+
+    async def who() -> str:
+        return "a-caller"
+
+    service = EventService(api, SqliteWatchState(tmp_path / "watch.db"), api_key="KEY0123456789server", interval=60,
+                           allow_private=True, caller=who, clock=clock)
+    asks = [("events/poll", {"name": "sim_card.status_changed", "arguments": {}, "cursor": None}),
+            ("events/subscribe", {"name": "sim_card.status_changed", "arguments": {},
+                                  "delivery": {"mode": "webhook", "url": receiver.url, "secret": secret}})]
+    try:
+        for key, served in (("KEY0123456789other", False), ("KEY0123456789server", True)):
+            reset = request_api_key.set(key)  # as the HTTP door sets it from X-Telnyx-Api-Key
+            try:
+                async with Client(create_server(api, events=service)) as client:
+                    for method, params in asks:
+                        if served:
+                            await request(client, method, params)
+                            continue
+                        with pytest.raises(MCPError) as refused:
+                            await request(client, method, params)
+                        assert refused.value.code == FORBIDDEN and "another account" in refused.value.message
+            finally:
+                request_api_key.reset(reset)
+            assert len(await service.state.subscriptions()) == (1 if served else 0)
+    finally:
+        receiver.close()
+        await api.aclose()
+
+
 async def test_without_events_the_subscription_tools_say_so():
     _, _, api = fleet()
     async with Client(create_server(api)) as client:
