@@ -319,3 +319,27 @@ async def test_an_apps_card_carries_the_key_and_a_repeated_confirm_sends_nothing
     same(first, asked_again)
     assert len(rig.sent) == sent and len(rig.changes()) == 1
     await rig.aclose()
+
+
+def test_the_call_command_repeats_across_processes(tmp_path):
+    """Each `telnyx-iot-mcp call` is a process of its own on the same state directory (confirmation off, for
+    automation): the second process, given the key again, answers with the change the first one made (a new send
+    would make a new change_id)."""
+    import subprocess
+    import sys
+
+    env = {"PATH": "/usr/bin:/bin", "TELNYX_IOT_MCP_STATE_DIR": str(tmp_path), "HOME": str(tmp_path),
+           "TELNYX_IOT_MCP_CONFIRM": "off"}
+    command = [sys.executable, "-m", "telnyx_iot_mcp", "--sandbox", "call", "set_sim_card_public_ip", "--args"]
+
+    def call(arguments: dict) -> subprocess.CompletedProcess:
+        return subprocess.run([*command, json.dumps(arguments)], env=env, capture_output=True, text=True, timeout=60)
+
+    listed = subprocess.run([sys.executable, "-m", "telnyx_iot_mcp", "--sandbox", "call", "list_sim_cards", "--args",
+                             '{"status": ["enabled"], "page_size": 1, "fields": ["id"]}'],
+                            env=env, capture_output=True, text=True, timeout=60)
+    arguments = {"sim_card_id": json.loads(listed.stdout)["data"][0]["id"], "idempotency_key": KEY}
+    done = call(arguments)
+    assert done.returncode == 0, done.stderr
+    again = call(arguments)
+    assert again.returncode == 0 and again.stdout == done.stdout and json.loads(done.stdout)["change_id"]
