@@ -68,7 +68,8 @@ def _subscription(name: Any, arguments: Any) -> Subscription:
     return Subscription(types=frozenset({name}), sim_card_group_id=arguments.get("sim_card_group_id"),
                         tags=frozenset(arguments.get("tags") or ()), sim_card_ids=frozenset(arguments.get("sim_card_ids") or ()),
                         threshold=float(arguments.get("threshold", DEFAULT_THRESHOLD)),
-                        silent_hours=float(arguments.get("hours", DEFAULT_SILENT_HOURS)))
+                        silent_hours=float(arguments.get("hours", DEFAULT_SILENT_HOURS)),
+                        forecast=bool(arguments.get("forecast", False)))
 
 
 def occurrence(event: Event, cursor: int | None = None) -> dict[str, Any]:
@@ -110,6 +111,7 @@ class EventService:
         self._polled_thresholds: set[float] = set()  # what clients of events/poll asked for, in this process
         self._polled_hours: set[float] = set()
         self._polled_usage = False  # a client of events/poll asked for a type read from detail records
+        self._polled_forecast = False  # or for forecasts
         self._http = None
         self.polls = 0  # upstream polls this process made (for the cost check)
 
@@ -122,7 +124,9 @@ class EventService:
         hours = {DEFAULT_SILENT_HOURS} | self._polled_hours | {float(s["arguments"].get("hours", DEFAULT_SILENT_HOURS))
                                          for s in subs if s["name"] == "sim_card.silent"}
         self.watcher.thresholds, self.watcher.silent_hours = tuple(sorted(thresholds)), tuple(sorted(hours))
-        self.watcher.usage = self._polled_usage or any(s["name"] in USAGE_TYPES for s in subs)
+        self.watcher.forecast = self._polled_forecast or any(s["arguments"].get("forecast") for s in subs
+                                                             if s["name"] == "sim_card.data_threshold_crossed")
+        self.watcher.usage = self.watcher.forecast or self._polled_usage or any(s["name"] in USAGE_TYPES for s in subs)
 
     async def fresh(self) -> None:
         """Poll the fleet unless a poll (by any replica) is less than an interval old."""
@@ -158,6 +162,7 @@ class EventService:
         if given.get("name") == "sim_card.data_threshold_crossed" and len(self._polled_thresholds) < 20:
             self._polled_thresholds.add(wanted.threshold)
         self._polled_usage = self._polled_usage or given.get("name") in USAGE_TYPES
+        self._polled_forecast = self._polled_forecast or wanted.forecast
         if given.get("name") == "sim_card.silent" and len(self._polled_hours) < 20:
             self._polled_hours.add(wanted.silent_hours)
         after = _cursor(given.get("cursor"))
