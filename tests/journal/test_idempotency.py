@@ -64,6 +64,7 @@ async def test_a_repeat_returns_the_first_outcome_without_asking_or_sending(mode
     assert len(rig.sent) == sent, [f"{r.method} {r.url.path}" for r in rig.sent[sent:]]  # not even a read
     assert len(seen) == asked == 2  # the person was asked once per call, never for a repeat
     assert len([r for r in rig.changes() if r.url.path.endswith("/actions/set_standby")]) == 3
+    assert not [r for r in rig.sent if KEY in str(r.url) + r.content.decode() + str(r.headers)]  # never sent upstream
     repeats = [e for e in rig.audit.entries if "same idempotency_key" in (e.get("detail") or "")]
     assert [e["tool"] for e in repeats] == ["set_sim_card_public_ip", "apply_to_sim_cards"]
     await rig.aclose()
@@ -207,6 +208,13 @@ async def test_a_repeat_after_a_restart_sends_nothing(tmp_path):
     same(first, again)
     assert other.is_error and "idempotency_key" in other.content[0].text
     assert len(rig.sent) == sent and seen == []
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        [(stored, body)] = db.execute("SELECT key, body FROM journal_keys").fetchall()
+    record = json.loads(body)
+    assert set(record) == {"state", "tool", "call", "change_id", "since", "result", "text"}
+    assert KEY not in stored + body and record["change_id"] == first.structured_content["change_id"]
     await rig.aclose()
 
 
@@ -343,3 +351,36 @@ def test_the_call_command_repeats_across_processes(tmp_path):
     assert done.returncode == 0, done.stderr
     again = call(arguments)
     assert again.returncode == 0 and again.stdout == done.stdout and json.loads(done.stdout)["change_id"]
+
+
+async def test_of_two_calls_asked_at_once_only_the_first_yes_sends():
+    """Both calls find the key free and ask; the second yes comes while the first call's request is in flight:
+    its claim finds the key taken, and it answers in_progress, sending nothing."""
+    rig = PlanRig(sim_count=12)
+    sim = (await rig.sims(status="enabled"))[0]
+    call = {"sim_card_id": sim["id"], "idempotency_key": KEY}
+    reached, release = anyio.Event(), anyio.Event()
+
+    async def hold(request):
+        reached.set()
+        await release.wait()
+
+    rig.hold = hold
+    results: dict = {}
+
+    async def run(name: str, before_answer=None) -> None:
+        async with Client(rig.server, mode="legacy", elicitation_callback=asking("accept", [], before_answer=before_answer)) as client:
+            results[name] = await client.call_tool("set_sim_card_public_ip", call)
+        if name == "second":
+            release.set()
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(run, "first")
+        group.start_soon(run, "second", reached.wait)
+    second = results["second"]
+    assert second.is_error and second.structured_content["error"]["kind"] == "in_progress", second.content[0].text
+    assert second.structured_content["error"]["change_id"] == results["first"].structured_content["change_id"]
+    assert len([r for r in rig.changes() if r.url.path.endswith("/actions/set_public_ip")]) == 1
+    ends = [e for e in rig.audit.entries if e["tool"] == "set_sim_card_public_ip" and e["outcome"] in ("refused", "error")]
+    assert [e["outcome"] for e in ends] == ["refused"]  # the second call's one line
+    await rig.aclose()
