@@ -194,3 +194,24 @@ async def test_sigterm_mid_plan_over_http_starts_no_sim_after_it_and_answers_the
     assert {r["sim_card_id"] for r in result["data"] if r["outcome"] != "not_started"} == {sim for _, sim in sent}
     assert result["change_id"].startswith("chg_") and "resume_change" in result["meta"]["note"]
     print(f"http: SIGTERM to answer {answered - signalled:.2f} s")
+
+
+def test_sigterm_to_the_call_command_mid_plan_prints_every_sims_outcome_and_the_change_id(tmp_path):
+    """`telnyx-iot-mcp call apply_to_sim_cards` stopped by SIGTERM (a CI job cancelled, a script's timeout)."""
+    with RecordingSandbox(delay=1.0) as upstream:
+        group, sims = upstream.group_of(SIMS)
+        process = subprocess.Popen([SCRIPT, "--confirm", "off", "call", "apply_to_sim_cards", "--args",
+                                    json.dumps(plan(group))], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True, env=env(upstream, tmp_path))
+        try:
+            upstream.wait_for(lambda: len(upstream.sends("set_standby")) >= 2)
+            signalled = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            out, stderr = process.communicate(timeout=15)
+        finally:
+            process.kill()
+    result = json.loads(out)
+    assert result["meta"]["counts"] == {"submitted": 2, "not_started": SIMS - 2}, result
+    assert result["change_id"].startswith("chg_") and "resume_change" in result["meta"]["note"]
+    assert all(at < signalled for at, _ in upstream.sends("set_standby"))
+    assert process.returncode == -signal.SIGTERM, stderr
