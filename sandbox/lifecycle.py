@@ -156,6 +156,20 @@ def interrupt(sb: Sandbox, sim: Doc, reason: str, at: str) -> None:
     sim["actions_in_progress"] = False
 
 
+def fail(sb: Sandbox, action: Doc, reason: str, at: str) -> None:
+    """End a running SIM card action as `failed` (the network refused it), for tests and demos: the SIM is left
+    as it was and is no longer busy with it."""
+    action.pop("_due", None)
+    action["status"] = {"value": "failed", "reason": reason}
+    action["updated_at"] = at
+    sb.store.put("sim_card_actions", action)
+    sim = sb.store.get("sim_cards", action["sim_card_id"])
+    if sim is not None:
+        busy = [r for r in sim["resources_with_in_progress_actions"] if r["id"] != action["id"]]
+        sim["resources_with_in_progress_actions"], sim["actions_in_progress"] = busy, bool(busy)
+        sb.store.put("sim_cards", sim)
+
+
 def settle(sb: Sandbox, now: float) -> None:
     """Finish every piece of timed work whose time has come, in creation order; count the data used since."""
     history(sb).advance(now)

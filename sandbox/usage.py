@@ -355,7 +355,8 @@ def history(sb: Sandbox) -> History:
 
 
 def truth(sb: Sandbox) -> dict[str, Any]:
-    """What the seeded history holds for the usage tools to find, per SIM: spike days, silences, new networks."""
+    """What the seeded history holds for the usage tools to find, per SIM: spike days, silences (the day, or the
+    moment a test silenced it), new networks."""
     h = history(sb)
     out: dict[str, Any] = {"spike": {}, "silent": {}, "new_network": {}}
     for sim in sb.store.all("sim_cards"):
@@ -366,6 +367,8 @@ def truth(sb: Sandbox) -> dict[str, Any]:
             out["spike"][sim["id"]] = iso(p.spike[0] * DAY)[:10]
         if p.silent_from is not None:
             out["silent"][sim["id"]] = iso(p.silent_from * DAY)[:10]
+        elif "_silent_at" in sim:
+            out["silent"][sim["id"]] = iso(sim["_silent_at"])
         if p.trip is not None:
             out["new_network"][sim["id"]] = (*p.trip[1], iso(p.trip[0] * DAY)[:10])
     return out

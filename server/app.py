@@ -44,6 +44,8 @@ log = logging.getLogger("telnyx_iot_mcp")
 FOLLOW_ACTIONS = ("wait_for_action", "Status, public IP, voice, gateway and blocklist changes return an action: "
                   "wait_for_action follows it to the end. ")
 UNDOING = ("undo_change", " A change answers with a change_id; undo_change with it puts back what it altered.")
+RESUMING = ("resume_change", " A plan cut short (SIMs not_started or unknown) is finished by resume_change with its "
+            "change_id.")
 MANY_SIMS = ("apply_to_sim_cards", " To change many SIMs, apply_to_sim_cards runs one operation on all of them with "
              "one question instead of one call per SIM.")
 
@@ -61,6 +63,7 @@ def conventions(offered: Iterable[str]) -> str:
         "first, or return the token to repeat the call with once the user agrees."
         + (MANY_SIMS[1] if MANY_SIMS[0] in offered else "")
         + (UNDOING[1] if UNDOING[0] in offered else "")
+        + (RESUMING[1] if RESUMING[0] in offered else "")
     )
 
 
@@ -140,6 +143,7 @@ LOCAL_HANDLERS = {"wait_for_action": wait_for_action, "show_fleet_dashboard": fl
                   "find_usage_anomalies": find_usage_anomalies, "forecast_data_limits": forecast_data_limits,
                   "usage_report": usage_report}
 JOURNAL_READS = {"list_changes": journal.list_changes, "get_change": journal.show_change}
+SUBSCRIPTION_TOOLS = {"list_event_subscriptions": "list_subscriptions", "remove_event_subscription": "remove_subscription"}
 GUIDANCE_KEYS = ("message", "hint", "note")  # where a result tells the model what to call next
 
 
@@ -244,13 +248,19 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
                 check_arguments(tool, arguments)  # type: ignore[arg-type]
                 if (first := await repeat_of(keyed.earlier, tool, arguments, ctx.request_id)) is not None:
                     return first
+            if gate.audit.stopping and not tool.read_only:  # a change would be cut off midway: none starts
+                raise ToolError("unavailable", f"The server is stopping ({gate.audit.stopping}). Nothing was sent "
+                                "to Telnyx.", hint="Call again once it is back.")
             verdict = await decide()
             if verdict.reply is not None:  # the user is being asked (2026-07-28 round trip, or an App's card)
                 return verdict.reply
             if keyed is None:
                 return await send(verdict)
-            if (first := await repeat_of(keyed.claim, tool, arguments, ctx.request_id)) is not None:
-                return first  # another call with the key got there first, while this one was being asked
+            try:  # another call with the key may have got there first, while this one was being asked
+                if (first := await repeat_of(keyed.claim, tool, arguments, ctx.request_id)) is not None:
+                    return first
+            except ToolError as refused:  # audited as refused: this call sent nothing
+                return error_result(refused)
             in_key = journal.keyed_change.set(keyed)
             try:
                 result = await send(verdict)
@@ -348,7 +358,8 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
 
     async def run_local(ctx: ServerRequestContext, tool: LocalTool,
                         arguments: dict[str, Any]) -> types.CallToolResult | types.InputRequiredResult:
-        """Local tools only read, through registry operations: validate, then run."""
+        """Local tools that never ask: reads through registry operations, the journal's reads, and the caller's
+        own event subscriptions (removing one changes nothing in the fleet); validate, then run."""
         async def decide() -> Verdict:
             check_arguments(tool, arguments)  # type: ignore[arg-type]  # uses the name only
             return Verdict(tool, arguments, "not-needed", ctx.request_id, kind=tool.kind)
@@ -356,6 +367,11 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
         async def send(verdict: Verdict) -> types.CallToolResult:
             if tool.name in JOURNAL_READS:
                 answer = text_result(await JOURNAL_READS[tool.name](changes, await account_of_call(), arguments))
+            elif tool.name in SUBSCRIPTION_TOOLS:
+                if events is None:
+                    raise ToolError("not_offered", "This server serves no MCP Events (it runs without an API key), "
+                                    "so it holds no subscriptions to show or remove.")
+                answer = text_result(await getattr(events, SUBSCRIPTION_TOOLS[tool.name])(arguments))
             else:
                 answer = text_result(await LOCAL_HANDLERS[tool.name](client, arguments, ctx.session.report_progress))
             gate.finish(verdict, "ok")
@@ -394,7 +410,7 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
             return verdict
 
         async def send(verdict: Verdict) -> types.CallToolResult:
-            return text_result(await undo.carry_out(ctx, gate, changes, verdict, *decided[-1]))
+            return text_result(await undo.carry_out(ctx, gate, changes, verdict, *decided[-1], exposed))
 
         return await audited(ctx, tool, arguments, decide, send)
 

@@ -20,6 +20,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 import anyio
 import jsonschema
@@ -28,6 +29,7 @@ from mcp.server import Server, ServerRequestContext
 from mcp.shared.exceptions import MCPError
 
 from ..tools.errors import ToolError
+from ..tools.redact import request_api_key
 from .events import DEFAULT_SILENT_HOURS, DEFAULT_THRESHOLD, EVENT_TYPES, USAGE_TYPES, Event, Subscription
 from .state import StoreUnavailable
 from .watcher import WatchState, Watcher, account_key
@@ -66,7 +68,8 @@ def _subscription(name: Any, arguments: Any) -> Subscription:
     return Subscription(types=frozenset({name}), sim_card_group_id=arguments.get("sim_card_group_id"),
                         tags=frozenset(arguments.get("tags") or ()), sim_card_ids=frozenset(arguments.get("sim_card_ids") or ()),
                         threshold=float(arguments.get("threshold", DEFAULT_THRESHOLD)),
-                        silent_hours=float(arguments.get("hours", DEFAULT_SILENT_HOURS)))
+                        silent_hours=float(arguments.get("hours", DEFAULT_SILENT_HOURS)),
+                        forecast=bool(arguments.get("forecast", False)))
 
 
 def occurrence(event: Event, cursor: int | None = None) -> dict[str, Any]:
@@ -108,6 +111,7 @@ class EventService:
         self._polled_thresholds: set[float] = set()  # what clients of events/poll asked for, in this process
         self._polled_hours: set[float] = set()
         self._polled_usage = False  # a client of events/poll asked for a type read from detail records
+        self._polled_forecast = False  # or for forecasts
         self._http = None
         self.polls = 0  # upstream polls this process made (for the cost check)
 
@@ -120,7 +124,9 @@ class EventService:
         hours = {DEFAULT_SILENT_HOURS} | self._polled_hours | {float(s["arguments"].get("hours", DEFAULT_SILENT_HOURS))
                                          for s in subs if s["name"] == "sim_card.silent"}
         self.watcher.thresholds, self.watcher.silent_hours = tuple(sorted(thresholds)), tuple(sorted(hours))
-        self.watcher.usage = self._polled_usage or any(s["name"] in USAGE_TYPES for s in subs)
+        self.watcher.forecast = self._polled_forecast or any(s["arguments"].get("forecast") for s in subs
+                                                             if s["name"] == "sim_card.data_threshold_crossed")
+        self.watcher.usage = self.watcher.forecast or self._polled_usage or any(s["name"] in USAGE_TYPES for s in subs)
 
     async def fresh(self) -> None:
         """Poll the fleet unless a poll (by any replica) is less than an interval old."""
@@ -134,6 +140,14 @@ class EventService:
             self.polls += 1
             await self.watcher.poll()
 
+    def _own_account(self) -> None:
+        """The events are the server's own account's: a request sent with another account's Telnyx key (a
+        per-request key over HTTP) may neither poll nor subscribe to them."""
+        key = request_api_key.get()
+        if key and account_key(key) != self.account:
+            raise _error(FORBIDDEN, "this server watches the fleet of its own Telnyx account; a request with another "
+                         "account's X-Telnyx-Api-Key gets none of its events", reason="another_account")
+
     # -- the methods ---------------------------------------------------------------------------
 
     async def list_events(self, ctx: ServerRequestContext, params: EventParams) -> dict[str, Any]:
@@ -142,11 +156,13 @@ class EventService:
                            for t in EVENT_TYPES.values()]}
 
     async def poll(self, ctx: ServerRequestContext, params: EventParams) -> dict[str, Any]:
+        self._own_account()
         given = params.model_extra or {}
         wanted = _subscription(given.get("name"), given.get("arguments"))
         if given.get("name") == "sim_card.data_threshold_crossed" and len(self._polled_thresholds) < 20:
             self._polled_thresholds.add(wanted.threshold)
         self._polled_usage = self._polled_usage or given.get("name") in USAGE_TYPES
+        self._polled_forecast = self._polled_forecast or wanted.forecast
         if given.get("name") == "sim_card.silent" and len(self._polled_hours) < 20:
             self._polled_hours.add(wanted.silent_hours)
         after = _cursor(given.get("cursor"))
@@ -177,6 +193,7 @@ class EventService:
         return "sub_" + hashlib.sha256(canonical.encode()).hexdigest()[:24]
 
     async def subscribe(self, ctx: ServerRequestContext, params: EventParams) -> dict[str, Any]:
+        self._own_account()
         given = params.model_extra or {}
         name, arguments = given.get("name"), given.get("arguments") or {}
         _subscription(name, arguments)
@@ -230,6 +247,45 @@ class EventService:
             raise _error(NOT_FOUND, "no such subscription of yours", kind="subscription")
         await self.state.put_subscription(sub_id, None)
         return {}
+
+    # -- the caller's subscriptions, as tools (list_event_subscriptions, remove_event_subscription) -------------
+
+    async def _mine(self) -> dict[str, dict[str, Any]]:
+        principal = await self.caller()
+        now = self.clock()
+        return {sub_id: sub for sub_id, sub in (await self.state.subscriptions()).items()
+                if sub.get("principal") == principal and sub["expires"] >= now}
+
+    @staticmethod
+    def shown(sub_id: str, sub: dict[str, Any]) -> dict[str, Any]:
+        """A subscription as its caller sees it: never its secret, nor the target's query (it may hold a token)."""
+        target = urlsplit(sub["url"])
+        return {"id": sub_id, "event": sub["name"], "arguments": sub["arguments"],
+                "url": f"{target.scheme}://{target.hostname}{f':{target.port}' if target.port else ''}{target.path}",
+                "expires_at": _iso(sub["expires"]), "failures": sub.get("failures", 0),
+                "last_delivery": sub.get("last_delivery"), "last_error": sub.get("last_error")}
+
+    async def list_subscriptions(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        try:
+            mine = await self._mine()
+        except StoreUnavailable as why:
+            raise ToolError("state_unavailable", f"The subscriptions cannot be read now ({why}).") from None
+        shown = sorted((self.shown(i, s) for i, s in mine.items()), key=lambda s: (s["event"], s["id"]))
+        return {"data": shown, "meta": {"total": len(shown)}}
+
+    async def remove_subscription(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        sub_id = arguments["subscription_id"]
+        try:
+            sub = (await self._mine()).get(sub_id)
+            if sub is None:
+                raise ToolError("not_found", f"No event subscription {sub_id} of yours; nothing was removed.",
+                                hint="list_event_subscriptions lists yours.")
+            await self.state.put_subscription(sub_id, None)
+        except StoreUnavailable as why:
+            raise ToolError("state_unavailable", f"The subscription cannot be removed now ({why}); nothing was "
+                            "removed.") from None
+        log.info("webhook subscription %s removed by its caller", sub_id)
+        return {"data": self.shown(sub_id, sub)}
 
     # -- webhook delivery -------------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ ANOMALY = "sim_card.usage_anomaly"
 SILENT = "sim_card.silent"
 DEFAULT_THRESHOLD = 80.0
 DEFAULT_SILENT_HOURS = 24.0
-FINISHED = ("completed", "failed")
+FINISHED = ("completed", "failed", "interrupted")
 USAGE_TYPES = frozenset({ANOMALY, NETWORK})  # the types read from detail records
 USAGE_DAYS = 35  # days of daily totals kept per SIM: the detectors' baseline is the 28 before a day
 
@@ -54,16 +54,25 @@ class EventType:
 
 
 EVENT_TYPES: dict[str, EventType] = {t.name: t for t in (
-    EventType(THRESHOLD, "A SIM's data use this billing period crossed a percentage of its own data limit.",
+    EventType(THRESHOLD, "A SIM's data use this billing period crossed a percentage of its own data limit "
+              "(kind crossed), or, with forecast, its burn rate will reach the limit before the period ends "
+              "(kind forecast, once per period).",
               _schema({**_SIM_FILTERS, "threshold": {"type": "number", "minimum": 1, "maximum": 100,
                                                      "default": DEFAULT_THRESHOLD,
-                                                     "description": "Percent of the SIM's data limit."}}),
-              _schema({**_SIM_PAYLOAD, "threshold_percent": {"type": "number"}, "used_mb": {"type": "number"},
-                       "limit_mb": {"type": "number"}, "period": {"type": "string", "description": "YYYY-MM, UTC"}})),
+                                                     "description": "Percent of the SIM's data limit."},
+                       "forecast": {"type": "boolean", "default": False,
+                                    "description": "Also tell when the limit will be reached before the billing "
+                                                   "period ends (from the SIM's daily use)."}}),
+              _schema({**_SIM_PAYLOAD, "kind": {"type": "string", "enum": ["crossed", "forecast"]},
+                       "threshold_percent": {"type": "number"}, "used_mb": {"type": "number"},
+                       "limit_mb": {"type": "number"}, "period": {"type": "string", "description": "YYYY-MM, UTC"},
+                       "exhausts_on": {"type": "string", "description": "YYYY-MM-DD, UTC (forecast)"},
+                       "burn_mb_per_day": {"type": "number", "description": "forecast"}})),
     EventType(STATUS, "A SIM's status changed (enabled, disabled, standby, data_limit_exceeded, ...).",
               _schema(_SIM_FILTERS),
               _schema({**_SIM_PAYLOAD, "from": {"type": "string"}, "to": {"type": "string"}})),
-    EventType(ACTION, "A SIM card action (enable, disable, standby, public IP, voice) completed or failed.",
+    EventType(ACTION, "A SIM card action (enable, disable, standby, public IP, voice) completed, failed or was "
+              "interrupted.",
               _schema({"sim_card_ids": _SIM_FILTERS["sim_card_ids"]}),
               _schema({"sim_card_id": {"type": ["string", "null"]}, "action_id": {"type": "string"},
                        "action_type": {"type": ["string", "null"]}, "status": {"type": "string"},
@@ -119,31 +128,35 @@ class Seen:
     networks: list[str] = field(default_factory=list)  # "mcc-mnc" seen, oldest first
     used_mb: float | None = None
     grew_at: float | None = None  # when its use this period last grew (None: never seen sending)
-    silences: list[float] = field(default_factory=list)  # the hours of silence reported since grew_at
+    silences: list[float] = field(default_factory=list)  # the hours of silence reported since it last sent
     days: dict[str, float] = field(default_factory=dict)  # MB per UTC day (date ordinal), from detail records
+    sent_at: float | None = None  # the start of its newest session in the detail records read
 
     def as_json(self) -> dict[str, Any]:
         value = {"s": self.status, "n": self.networks, "u": self.used_mb, "g": self.grew_at, "q": self.silences}
         if self.days:
             value["d"] = self.days
+        if self.sent_at is not None:
+            value["r"] = self.sent_at
         return value
 
     @classmethod
     def from_json(cls, value: dict[str, Any]) -> Seen:
         return cls(value.get("s"), list(value.get("n") or []), value.get("u"), value.get("g"),
-                   list(value.get("q") or []), dict(value.get("d") or {}))
+                   list(value.get("q") or []), dict(value.get("d") or {}), value.get("r"))
 
 
 def _sim_data(sim: dict[str, Any]) -> dict[str, Any]:
     return {"sim_card_id": sim.get("id"), "iccid": sim.get("iccid"), "sim_card_group_id": sim.get("sim_card_group_id")}
 
 
-def detect_sims(sims: list[dict[str, Any]], seen: dict[str, Seen], *, now: float, thresholds: tuple[float, ...], silent_hours: tuple[float, ...]) -> list[Event]:
-    """Events from one read of the SIM list, updating `seen` in place.
+def detect_sims(sims: list[dict[str, Any]], seen: dict[str, Seen], *, now: float,
+                thresholds: tuple[float, ...]) -> list[Event]:
+    """Events from one read of the SIM list, updating `seen` in place (silence is judged apart, `detect_silence`).
 
     On the first poll the fleet is learned: statuses and networks seen for the first time are not changes;
     a threshold already crossed is reported (its id holds the period, so once per period, also after a
-    restart). Silence needs a SIM seen sending first, so the first poll never reports one."""
+    restart)."""
     events: list[Event] = []
     stamp, period = iso(now), period_of(now)
     for sim in sims:
@@ -158,6 +171,8 @@ def detect_sims(sims: list[dict[str, Any]], seen: dict[str, Seen], *, now: float
         if known and status and state.status and status != state.status:
             events.append(Event(event_id(STATUS, sim_id, state.status, status, sim.get("updated_at") or stamp),
                                 STATUS, stamp, sim_id, {**base, "from": state.status, "to": status}))
+        if known and status == "enabled" and state.status not in (None, "enabled") and state.grew_at is not None:
+            state.grew_at, state.silences = now, []  # silence counts while enabled: a SIM let back in starts afresh
         state.status = status or state.status
 
         used = megabytes(sim.get("current_billing_period_consumed_data"))
@@ -166,25 +181,48 @@ def detect_sims(sims: list[dict[str, Any]], seen: dict[str, Seen], *, now: float
             for threshold in thresholds:
                 if used >= limit * threshold / 100:
                     events.append(Event(event_id(THRESHOLD, sim_id, threshold, period), THRESHOLD, stamp, sim_id,
-                                        {**base, "threshold_percent": threshold, "used_mb": round(used, 2),
+                                        {**base, "kind": "crossed", "threshold_percent": threshold, "used_mb": round(used, 2),
                                          "limit_mb": round(limit, 2), "period": period}))
         if used is not None:
             if state.used_mb is not None and (used > state.used_mb or 0 < used < state.used_mb):
                 state.grew_at, state.silences = now, []  # it sent (a smaller amount: a new period began)
             state.used_mb = used
 
-        if status == "enabled" and state.grew_at is not None:
-            quiet_hours = (now - state.grew_at) / 3600
-            for hours in silent_hours:
-                if quiet_hours >= hours and hours not in state.silences:
-                    events.append(Event(event_id(SILENT, sim_id, state.grew_at, hours), SILENT, stamp, sim_id,
-                                        {**base, "silent_since": iso(state.grew_at), "hours": hours}))
-                    state.silences.append(hours)
         seen[sim_id] = state
     return events
 
 
-def _moment(text: Any) -> float | None:
+def detect_silence(sims: list[dict[str, Any]], seen: dict[str, Seen], *, now: float, hours: tuple[float, ...],
+                   records_until: float | None = None, learning: bool = False) -> list[Event]:
+    """Enabled SIMs seen sending that have sent nothing for `hours`: neither their use this period grew (SIM list)
+    nor, when detail records are read (up to `records_until`), has a session started. Records count because the
+    SIM list's amounts are rounded: a device sending a few kilobytes a day shows no growth there. `learning` (the
+    first poll): a silence the records already show is taken as known, never reported."""
+    events: list[Event] = []
+    stamp = iso(now)
+    for sim in sims:
+        state = seen.get(sim.get("id") or "")
+        if state is None or status_of(sim) != "enabled":
+            continue
+        quiet = []
+        if state.grew_at is not None:
+            quiet.append(now - state.grew_at)
+        if records_until is not None and state.sent_at is not None:
+            quiet.append(records_until - state.sent_at)
+        if not quiet:
+            continue  # never seen sending
+        since = max(t for t in (state.grew_at, state.sent_at) if t is not None)
+        for limit in hours:
+            if min(quiet) >= limit * 3600 and limit not in state.silences:
+                state.silences.append(limit)
+                if learning:
+                    continue
+                events.append(Event(event_id(SILENT, sim["id"], since, limit), SILENT, stamp, sim["id"],
+                                    {**_sim_data(sim), "silent_since": iso(since), "hours": limit}))
+    return events
+
+
+def moment(text: Any) -> float | None:
     try:
         return datetime.fromisoformat(str(text).replace("Z", "+00:00")).timestamp()
     except ValueError:
@@ -203,7 +241,7 @@ def detect_actions(actions: list[dict[str, Any]], running: set[str], *, now: flo
         if not action_id or not status:
             continue
         if status in FINISHED:
-            finished_at = _moment(action.get("updated_at"))
+            finished_at = moment(action.get("updated_at"))
             if action_id in running or (since is not None and (finished_at is None or finished_at >= since)):
                 events.append(Event(event_id(ACTION, action_id, status), ACTION, stamp, action.get("sim_card_id"), {
                     "sim_card_id": action.get("sim_card_id"), "action_id": action_id,
@@ -226,11 +264,13 @@ class Subscription:
     sim_card_ids: frozenset[str] = frozenset()
     threshold: float = DEFAULT_THRESHOLD
     silent_hours: float = DEFAULT_SILENT_HOURS
+    forecast: bool = False
 
     def wants(self, event: Event, sim: dict[str, Any] | None) -> bool:
         if self.types and event.type not in self.types:
             return False
-        if event.type == THRESHOLD and event.data.get("threshold_percent") != self.threshold:
+        if event.type == THRESHOLD and (not self.forecast if event.data.get("kind") == "forecast"
+                                        else event.data.get("threshold_percent") != self.threshold):
             return False
         if event.type == SILENT and event.data.get("hours") != self.silent_hours:
             return False
@@ -250,7 +290,7 @@ def _record(record: Any) -> tuple[str, float, float, str] | None:
     """(SIM id, start in seconds, MB, "mcc-mnc") of a detail record; None when unreadable."""
     if not isinstance(record, dict) or not record.get("sim_card_id"):
         return None
-    start = _moment(record.get("created_at"))
+    start = moment(record.get("created_at"))
     if start is None:
         return None
     mb = sum(megabytes(record.get(k)) or 0.0 for k in ("uplink_data", "downlink_data"))
@@ -274,6 +314,8 @@ def detect_usage(records: list[dict[str, Any]], seen: dict[str, Seen], sims: dic
         day = datetime.fromtimestamp(start, timezone.utc).date().toordinal()
         before = sum(1 for d, v in state.days.items() if v > 0 and int(d) < day)
         state.days[str(day)] = state.days.get(str(day), 0.0) + mb
+        if state.sent_at is None or start > state.sent_at:
+            state.sent_at, state.silences = start, []
         touched.setdefault(sim_id, set()).add(day)
         if network != "-" and network not in state.networks:
             if not learning and state.networks and before >= MIN_ACTIVE_DAYS:
@@ -294,4 +336,35 @@ def detect_usage(records: list[dict[str, Any]], seen: dict[str, Seen], sims: dic
                         "usual_mb": round(spike.usual_mb, 2), "ratio": round(spike.ratio, 1)}))
         oldest = max(int(d) for d in state.days) - USAGE_DAYS
         state.days = {d: v for d, v in state.days.items() if int(d) > oldest}
+    return events
+
+
+def detect_forecasts(sims: list[dict[str, Any]], seen: dict[str, Seen], *, now: float) -> list[Event]:
+    """SIMs whose daily use (from detail records, in `seen`) reaches their own data limit before the billing period
+    ends, by the usage tools' forecast (tools/analytics/detectors.py); once per SIM and period. A SIM already at its
+    limit is left out (the crossed threshold and its status tell that), and so is one with under a week of days."""
+    from datetime import date, timedelta
+
+    from ..tools.analytics.detectors import forecast
+
+    events: list[Event] = []
+    stamp, period = iso(now), period_of(now)
+    today = datetime.fromtimestamp(now, timezone.utc).date()
+    following = date(today.year + today.month // 12, today.month % 12 + 1, 1)
+    period_end = following - timedelta(days=1)
+    for sim in sims:
+        state = seen.get(sim.get("id") or "")
+        used, limit = megabytes(sim.get("current_billing_period_consumed_data")), megabytes(sim.get("data_limit"))
+        if state is None or not state.days or used is None or not limit or used >= limit or status_of(sim) != "enabled":
+            continue
+        first, now_day = min(int(d) for d in state.days), today.toordinal()
+        recent = [state.days.get(str(d), 0.0) for d in range(max(first, now_day - 28), now_day)]
+        if len(recent) < 7:
+            continue
+        found = forecast(used, limit, recent, today, state.days.get(str(now_day), 0.0))
+        if found.exhausts_on is not None and found.exhausts_on <= period_end:
+            events.append(Event(event_id(THRESHOLD, sim["id"], "forecast", period), THRESHOLD, stamp, sim["id"], {
+                **_sim_data(sim), "kind": "forecast", "threshold_percent": 100.0, "used_mb": round(used, 2),
+                "limit_mb": round(limit, 2), "period": period, "exhausts_on": found.exhausts_on.isoformat(),
+                "burn_mb_per_day": round(found.burn_mb_per_day, 2)}))
     return events

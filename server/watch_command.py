@@ -43,6 +43,8 @@ def add_parser(commands: Any, selection_flags: Any) -> None:
                        help="an event type to report (repeatable; default all): " + ", ".join(sorted(EVENT_TYPES)))
     watch.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, metavar="PERCENT",
                        help=f"percent of a SIM's own data limit (default {DEFAULT_THRESHOLD:g})")
+    watch.add_argument("--forecast", action="store_true",
+                       help="also tell when a SIM's daily use will reach its data limit before the billing period ends")
     watch.add_argument("--silent-hours", type=float, default=DEFAULT_SILENT_HOURS, metavar="HOURS",
                        help=f"hours without data after which an enabled SIM is silent (default {DEFAULT_SILENT_HOURS:g})")
     watch.add_argument("--group", metavar="ID_OR_NAME", help="only SIMs in this SIM card group")
@@ -113,11 +115,12 @@ async def watch(settings: Any, args: argparse.Namespace, client: Any, out: TextI
         group = await resolve_group(client, args.group)
         wanted = Subscription(types=frozenset(args.event or ()), sim_card_group_id=group,
                               tags=frozenset(args.tag or ()), sim_card_ids=frozenset(args.sim or ()),
-                              threshold=args.threshold, silent_hours=args.silent_hours)
+                              threshold=args.threshold, silent_hours=args.silent_hours, forecast=args.forecast)
         scope = json.dumps([sorted(wanted.types), group, sorted(wanted.tags), sorted(wanted.sim_card_ids),
-                            wanted.threshold, wanted.silent_hours])
+                            wanted.threshold, wanted.silent_hours] + (["forecast"] if args.forecast else []))
         watcher = Watcher(client, state, account_key(key, scope), thresholds=(args.threshold,),
-                          silent_hours=(args.silent_hours,), usage=not wanted.types or bool(wanted.types & USAGE_TYPES))
+                          silent_hours=(args.silent_hours,), forecast=args.forecast,
+                          usage=args.forecast or not wanted.types or bool(wanted.types & USAGE_TYPES))
         stop = anyio.Event()
         with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
             async def on_signal() -> None:

@@ -1,7 +1,7 @@
 """The watcher: polls the fleet for every subscriber at once and turns what changed into events, each once.
 
-One poll reads the SIM list (every page, at the API's largest page size) and the first page of SIM card
-actions, whatever the number of subscribers: what a subscriber wants is chosen from the events afterwards.
+One poll reads the SIM list (every page, at the API's largest page size) and the SIM card actions newest first
+back to the last poll (and to the oldest still running), whatever the number of subscribers: what a subscriber wants is chosen from the events afterwards.
 What the poll saw and the events it found are written to the watch state in one step: a log where each
 event id is logged once, in order, its position being the cursor. Each consumer (the terminal command, a
 webhook subscription, an MCP client polling) reads the log after its cursor, so a restart neither repeats
@@ -23,15 +23,21 @@ from typing import Any, Protocol
 
 from ..tools.client import TelnyxClient
 from ..tools.dashboard import read_pages
-from .events import Event, Seen, detect_actions, detect_sims, detect_usage, iso
+from ..tools.executor import execute
+from ..tools.paging import PAGE_SIZE
+from ..tools.registry import OPERATIONS
+from .events import (Event, Seen, detect_actions, detect_forecasts, detect_silence, detect_sims, detect_usage, iso,
+                     moment)
 from .state import MEMORY_URLS, REDIS_SCHEMES, StoreUnavailable, default_state_dir
 
 WATCH_FILE = "watch.sqlite3"
 MAX_SIM_CARDS = 100_000
-ACTIONS_PER_POLL = 250
+ACTIONS_PER_POLL = 250  # actions read on the first poll (what finished before it is history)
+MAX_ACTIONS = 25_000  # actions read at most per poll, newest first
 BASELINE_DAYS = 14  # days of detail records the first read takes as each SIM's usual
 USAGE_LAG = 600.0  # seconds: detail records reach the API a while after a session; read up to this long ago
 CLOCK_SLACK = 300.0  # seconds: an action finished this long before the last poll still counts as new
+KEEP_RUNNING = 7 * 86400.0  # seconds an action seen running but no longer listed is still looked for
 KEEP_EVENTS = 40 * 86400.0  # seconds delivered events are kept (longer than a billing period)
 SIM_FIELDS = ["id", "iccid", "status", "sim_card_group_id", "tags", "data_limit",
               "current_billing_period_consumed_data", "current_mcc", "current_mnc", "updated_at"]
@@ -298,13 +304,14 @@ class Watcher:
 
     def __init__(self, client: TelnyxClient, state: WatchState, account: str, *,
                  thresholds: tuple[float, ...], silent_hours: tuple[float, ...], usage: bool = False,
-                 clock=time.time) -> None:
+                 forecast: bool = False, clock=time.time) -> None:
         self.client = client
         self.state = state
         self.account = account
         self.thresholds = tuple(sorted(set(thresholds)))
         self.silent_hours = tuple(sorted(set(silent_hours)))
         self.usage = usage  # read detail records too (usage anomalies, new networks)
+        self.forecast = forecast  # and forecast each SIM's limit from its daily use (needs usage)
         self.clock = clock
         self.holder = secrets.token_hex(8)
         self.sims: dict[str, dict[str, Any]] = {}  # the last SIM list read, for subscriptions by group or tag
@@ -314,14 +321,20 @@ class Watcher:
         now = self.clock()
         saved = await self.state.load(self.account)
         seen = {k: Seen.from_json(v) for k, v in (saved.get("sims") or {}).items()}
-        running = set(saved.get("running") or [])
+        running = saved.get("running") or {}
+        if isinstance(running, list):  # before the start of each running action was kept
+            running = dict.fromkeys(running, saved.get("polled_at") or now)
         last = saved.get("polled_at")
+        since = None if last is None else last - CLOCK_SLACK
         sims, _ = await read_pages(self.client, "list_sim_cards", {"fields": SIM_FIELDS}, MAX_SIM_CARDS)
-        actions, _ = await read_pages(self.client, "list_sim_card_actions", {}, ACTIONS_PER_POLL)
+        actions = await self._actions(None if since is None else min([since, *running.values()]))
         self.sims = {s["id"]: s for s in sims if s.get("id")}
-        events = detect_sims(sims, seen, now=now, thresholds=self.thresholds, silent_hours=self.silent_hours)
-        events += detect_actions(actions, running, now=now,
-                                 since=None if last is None else last - CLOCK_SLACK)
+        events = detect_sims(sims, seen, now=now, thresholds=self.thresholds)
+        started = {a["id"]: moment(a.get("created_at")) or now for a in actions if a.get("id")}
+        in_progress = set(running)
+        events += detect_actions(actions, in_progress, now=now, since=since)
+        running = {i: running.get(i) or started[i] for i in in_progress  # an action's id: when it was created
+                   if i in started or now - running[i] < KEEP_RUNNING}
         saved_usage = saved.get("usage_until")
         usage_until = saved_usage
         if self.usage:
@@ -336,10 +349,32 @@ class Watcher:
                 events += detect_usage(records, seen, self.sims, now=now, learning=saved_usage is None)
             else:
                 usage_until = saved_usage
+            if self.forecast:
+                events += detect_forecasts(sims, seen, now=now)
+        events += detect_silence(sims, seen, now=now, hours=self.silent_hours,
+                                 records_until=usage_until if self.usage else None, learning=last is None or (self.usage and saved_usage is None))
         return await self.state.commit(self.account, {
-            "polled_at": now, "sims": {k: v.as_json() for k, v in seen.items()}, "running": sorted(running),
+            "polled_at": now, "sims": {k: v.as_json() for k, v in seen.items()}, "running": running,
             "usage_until": usage_until,
         }, events)
+
+    async def _actions(self, back_to: float | None) -> list[dict[str, Any]]:
+        """SIM card actions newest first: the first page on the first poll, else pages until one reaches an action
+        created before `back_to` (the last poll, or the oldest action seen running, if older)."""
+        if back_to is None:
+            return (await read_pages(self.client, "list_sim_card_actions", {}, ACTIONS_PER_POLL))[0]
+        actions: list[dict[str, Any]] = []
+        page = 1
+        while len(actions) < MAX_ACTIONS:
+            result = await execute(self.client, OPERATIONS["list_sim_card_actions"],
+                                   {"page_number": page, "page_size": PAGE_SIZE})
+            batch = result.get("data") or []
+            actions.extend(batch)
+            oldest = min((moment(a.get("created_at")) or 0.0 for a in batch), default=0.0)
+            if not batch or oldest < back_to or page >= ((result.get("meta") or {}).get("total_pages") or page):
+                break
+            page += 1
+        return actions
 
     async def unread(self, consumer: str, limit: int = 1000) -> list[tuple[int, Event]]:
         """Events `consumer` has not taken yet, oldest first (all logged ones for a new consumer)."""

@@ -271,8 +271,43 @@ UNDO_CHANGE = _change_tool(
 RESUME_CHANGE = _change_tool(
     "resume_change", "Resume an unfinished change",
     "Finish a plan that stopped midway (crash, stop, lost client): reads each SIM left unknown, then runs only "
-    "what was not done, with one confirmation.",
+    "what was not done, with one confirmation. A finished change is refused.",
     ("resume", "continue the plan", "finish what was interrupted", "retry the rest", "pick up where it stopped"))
+
+# The caller's MCP Events webhook subscriptions (server/event_methods.py). The draft leaves the list of
+# subscriptions to the client that made them; these let a person or an App see and end them all.
+SUBSCRIPTION = {"type": "object", "properties": {
+    "id": {"type": "string"}, "event": {"type": "string"}, "arguments": {"type": "object"},
+    "url": {"type": "string", "description": "The webhook target, its query left out."},
+    "expires_at": {"type": "string"}, "failures": {"type": "integer"},
+    "last_delivery": {"type": ["string", "null"]}, "last_error": {"type": ["object", "null"]},
+}}
+LIST_EVENT_SUBSCRIPTIONS = LocalTool(
+    name="list_event_subscriptions",
+    title="List event subscriptions",
+    description="Your webhook subscriptions to fleet events (MCP Events): id, event type, filters, target URL, "
+                "when the grant ends, delivery failures.",
+    toolset="sim_cards",
+    kind="read",
+    search_words=("event subscriptions", "which webhooks", "alerts i subscribed to", "where are events sent",
+                  "my subscriptions", "fleet watch"),
+    input={"type": "object", "properties": {}, "additionalProperties": False},
+    output={"type": "object", "properties": {"data": {"type": "array", "items": SUBSCRIPTION},
+                                             "meta": {"type": "object", "properties": {"total": {"type": "integer"}}}}},
+)
+REMOVE_EVENT_SUBSCRIPTION = LocalTool(
+    name="remove_event_subscription",
+    title="Remove an event subscription",
+    description="End one of your webhook subscriptions (its id from list_event_subscriptions): no more events "
+                "are sent to it.",
+    toolset="sim_cards",
+    kind="write",
+    search_words=("unsubscribe", "stop sending events", "remove the webhook", "stop the alerts",
+                  "cancel the event subscription"),
+    input={"type": "object", "properties": {"subscription_id": string(max_length=40, pattern="^sub_[0-9a-f]{24}$")},
+           "required": ["subscription_id"], "additionalProperties": False},
+    output={"type": "object", "properties": {"data": {"type": "object", "description": "The subscription removed."}}},
+)
 
 # The usage tools (tools/analytics): computed from detail records, the same scope, window and list arguments.
 ISO_DATE = string(max_length=10, pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -355,4 +390,5 @@ USAGE_REPORT = _usage_tool(
 
 LOCAL_TOOLS: dict[str, LocalTool] = {tool.name: tool for tool in (
     WAIT_FOR_ACTION, SHOW_FLEET_DASHBOARD, APPLY_TO_SIM_CARDS, FIND_USAGE_ANOMALIES, FORECAST_DATA_LIMITS,
-    USAGE_REPORT, LIST_CHANGES, GET_CHANGE, UNDO_CHANGE)}
+    USAGE_REPORT, LIST_CHANGES, GET_CHANGE, UNDO_CHANGE, RESUME_CHANGE, LIST_EVENT_SUBSCRIPTIONS,
+    REMOVE_EVENT_SUBSCRIPTION)}

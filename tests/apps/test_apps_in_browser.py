@@ -418,11 +418,11 @@ async def test_the_dashboard_lists_recent_changes_and_undo_asks_on_the_card(brow
         assert disabled["change_id"] in await card.locator(".question").inner_text()
         assert transport.changes() == sent  # Undo only asked
         await whole_frame(page)
-        await page.screenshot(path=str(ARTIFACTS / "undo_card.png"), full_page=True)
+        await app.locator(".recent-changes").screenshot(path=str(ARTIFACTS / "undo_card.png"))
         await card.locator("button.cancel").click()
         await card.locator(".outcome", has_text="Nothing was sent").wait_for()
         calls = [m["params"]["name"] for m in await page.evaluate("window.fromApp") if m.get("method") == "tools/call"]
-        assert calls == ["list_changes", "undo_change"] and transport.changes() == sent
+        assert calls.count("undo_change") == 1 and "confirm_change" not in calls and transport.changes() == sent
         assert await page.evaluate("window.followUps") == []  # the model did not ask: nothing said in the chat
 
         await undo_row.locator("button.undo").click()
@@ -434,5 +434,81 @@ async def test_the_dashboard_lists_recent_changes_and_undo_asks_on_the_card(brow
         assert len(contexts) == 1 and disabled["change_id"] in json.dumps(contexts)
         check_protocol(await page.evaluate("window.fromApp"))
         assert network == ["about:blank"] or network == [], network
+        assert not errors, errors
+    await client.aclose()
+
+
+async def test_the_dashboard_lists_the_callers_event_subscriptions_and_removes_one(browser, tmp_path):
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests" / "watch"))  # the webhook receiver of the events tests
+    from test_mcp_events import Receiver, request, whsec
+    from telnyx_iot_mcp.server.event_methods import EventService
+    from telnyx_iot_mcp.server.gate import Gate
+    from telnyx_iot_mcp.server.watcher import SqliteWatchState
+
+    transport = Recorded(create_app())
+    client = TelnyxClient(base_url="http://sandbox/v2", transport=transport)
+    gate = Gate(client)
+    service = EventService(client, SqliteWatchState(tmp_path / "watch.db"), api_key=None, interval=60,
+                           allow_private=True, caller=gate.caller)
+    secret = whsec()
+    receiver = Receiver(secret)
+    try:
+        async with Client(create_server(client, gate=gate, events=service), extensions=APPS) as session:
+            made = [await request(session, "events/subscribe", {
+                "name": name, "arguments": {}, "delivery": {"mode": "webhook", "url": receiver.url, "secret": secret}})
+                for name in ("sim_card.status_changed", "sim_card.silent")]
+            tools = (await session.list_tools()).tools
+            result = await session.call_tool("show_fleet_dashboard", {})
+            page, app, network, errors = await host(
+                browser, session, next(t for t in tools if t.name == "show_fleet_dashboard"), {}, result, tools)
+            row = app.locator(f"tr.subscription[data-subscription-id={made[0]['id']}]")
+            await row.wait_for()
+            assert await app.locator("tr.subscription").count() == 2
+            assert receiver.url in await row.inner_text() and secret not in await app.locator("#view").inner_text()
+            await row.locator("button.remove").click()
+            await app.locator(".outcome", has_text=f"Removed {made[0]['id']}").wait_for()
+            await row.wait_for(state="detached")  # the list read again
+            assert list(await service.state.subscriptions()) == [made[1]["id"]]
+            assert transport.changes() == [] and await page.evaluate("window.followUps") == []
+            check_protocol(await page.evaluate("window.fromApp"))
+            assert not errors, errors
+    finally:
+        receiver.close()
+        await service.aclose()
+        await client.aclose()
+
+
+async def test_undo_from_the_dashboard_in_a_host_that_elicits_asks_there_and_a_no_sends_nothing(browser):
+    """Where the client elicits, the undo's question is the host's own: declined, nothing is sent."""
+    from confirmations import yes_person
+
+    transport = Recorded(create_app())
+    client = TelnyxClient(base_url="http://sandbox/v2", transport=transport)
+    server = create_server(client)
+    async with Client(server, elicitation_callback=yes_person) as person:
+        sim = await a_sim(person, "enabled")
+        disabled = (await person.call_tool("disable_sim_card", {"sim_card_id": sim["id"]})).structured_content
+    asked: list[str] = []
+
+    async def declines(context, params: types.ElicitRequestParams) -> types.ElicitResult:
+        asked.append(params.message)
+        return types.ElicitResult(action="decline")
+
+    async with Client(server, extensions=APPS, elicitation_callback=declines) as session:
+        tools = (await session.list_tools()).tools
+        result = await session.call_tool("show_fleet_dashboard", {})
+        page, app, network, errors = await host(browser, session, next(t for t in tools if t.name == "show_fleet_dashboard"),
+                                                {}, result, tools)
+        sent = transport.changes()
+        row = app.locator(f"tr.change[data-change-id={disabled['change_id']}]")
+        await row.locator("button.undo").click()
+        await app.locator(".undo-slot .outcome").wait_for()
+        assert len(asked) == 1 and disabled["change_id"] in asked[0]
+        assert await app.locator(".undo-slot .card").count() == 0
+        assert "Nothing was sent" in await app.locator(".undo-slot .outcome").inner_text()
+        assert transport.changes() == sent
+        assert not [m for m in await page.evaluate("window.fromApp") if m.get("method") == "ui/update-model-context"]
         assert not errors, errors
     await client.aclose()

@@ -266,3 +266,11 @@ def test_stdio_server_with_stdin_at_eof_exits_cleanly_within_2_seconds(stdin):
         server.kill()
         out, err = server.communicate()
     assert server.returncode == 0 and out == "" and "Traceback" not in err, err
+
+
+def test_the_terminal_lists_the_accounts_event_subscriptions(capsys, tmp_path):
+    """`call` serves the subscription tools from the watch state in the state directory (no events are delivered)."""
+    code, out, err = run(capsys, "call", "list_event_subscriptions", "--sandbox", "--state-dir", str(tmp_path))
+    assert code == 0, err
+    assert json.loads(out) == {"data": [], "meta": {"total": 0}}
+    assert (tmp_path / "watch.sqlite3").exists()

@@ -391,11 +391,17 @@ def test_an_event_subscription_belongs_to_the_person_who_made_it(served, issuer)
         wanted = {"name": "sim_card.status_changed", "arguments": {},
                   "delivery": {"mode": "webhook", "url": receiver.url, "secret": secret}}
         made = alice.result(alice.post("events/subscribe", wanted))
+        listed = lambda who: [s["id"] for s in who.result(who.call("list_event_subscriptions", {}))["structuredContent"]["data"]]  # noqa: E731
+        assert listed(alice) == [made["id"]] and listed(bob) == []
+        removing = bob.result(bob.call("remove_event_subscription", {"subscription_id": made["id"]}))
+        assert removing["isError"] is True and removing["structuredContent"]["error"]["kind"] == "not_found"
         refused = bob.post("events/unsubscribe", wanted).text
         assert "no such subscription of yours" in refused
         own = bob.result(bob.post("events/subscribe", wanted))  # the same request makes bob a subscription of his
         assert own["id"] != made["id"]
-        assert alice.result(alice.post("events/unsubscribe", wanted)) == {}
+        assert listed(alice) == [made["id"]] and listed(bob) == [own["id"]]
+        removed = alice.result(alice.call("remove_event_subscription", {"subscription_id": made["id"]}))
+        assert removed["isError"] is False and listed(alice) == [] and listed(bob) == [own["id"]]
         assert "no such subscription of yours" in alice.post("events/unsubscribe", wanted).text
         assert bob.result(bob.post("events/unsubscribe", wanted)) == {}
     finally:
@@ -429,3 +435,21 @@ def test_a_change_is_on_the_persons_name_and_hidden_from_anyone_else(served, iss
     assert theirs["isError"] is True and theirs["structuredContent"]["error"]["kind"] == "not_found"
     listed = lambda who: [c["change_id"] for c in who.result(who.call("list_changes", {}))["structuredContent"]["data"]]  # noqa: E731
     assert change_id in listed(alice) and change_id not in listed(bob)
+
+
+def test_an_idempotency_key_is_the_persons_own(served, issuer):
+    """A repeat by the person who made the call returns its first outcome, sending nothing; the same key and call
+    by another person of the account is theirs to confirm and send."""
+    alice = Session(served, issuer.sign_in("lead", ALL, served.url))
+    bob = Session(served, issuer.client_credentials("lead-bot", ALL, served.url))
+    alice.open(), bob.open()
+    sim = sim_ids(alice, 1)[0]
+    call = {"sim_card_id": sim, "idempotency_key": "team-key-1"}
+    token = _confirmation_token(alice, "set_sim_card_public_ip", call)
+    done = alice.result(alice.call("set_sim_card_public_ip", {**call, "confirmation_token": token}))
+    assert done["isError"] is False and done["structuredContent"]["change_id"], done
+    sent = served.upstream.requests
+    again = alice.result(alice.call("set_sim_card_public_ip", call))
+    assert again["structuredContent"] == done["structuredContent"] and served.upstream.requests == sent
+    theirs = bob.result(bob.call("set_sim_card_public_ip", call))
+    assert "confirmation_required" in theirs["structuredContent"], theirs  # asked anew: not Alice's outcome

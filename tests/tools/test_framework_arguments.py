@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import keyword
 import re
+import tempfile
 import time
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -20,11 +22,13 @@ from api_mock import ApiMock
 from samples import sample_arguments
 from telnyx_iot_mcp.server.app import create_server, text_result, via_call_operation
 from telnyx_iot_mcp.server.dynamic import DYNAMIC_TOOLS
+from telnyx_iot_mcp.server.event_methods import EventService
 from telnyx_iot_mcp.server.gate import Gate, asks_by_form
 from telnyx_iot_mcp.server.journal import Journal, MemoryBackend
 from telnyx_iot_mcp.server.plans import unanswered_note
 from telnyx_iot_mcp.sandbox import create_app
 from telnyx_iot_mcp.server.selection import CATALOG, select
+from telnyx_iot_mcp.server.watcher import SqliteWatchState
 from telnyx_iot_mcp.server.settings import Settings
 from telnyx_iot_mcp.tools.client import TelnyxClient
 from telnyx_iot_mcp.tools.local import LOCAL_TOOLS as LOCAL_TOOLS_BY_NAME, MAX_WAIT_SECONDS
@@ -35,12 +39,17 @@ from telnyx_iot_mcp.tools.schema import (CONFIRMATION_TOKEN, FILLABLE, empty_is_
 pytestmark = pytest.mark.anyio
 SIM = "6a09cdc3-8948-47f0-aa62-74ac943d6c58"
 CHANGE = "chg_0123456789abcdef"
+STOPPED = "chg_fedcba9876543210"  # a plan stopped before any of its SIMs was sent
+SUBSCRIPTION = "sub_0123456789abcdef01234567"
 LOCAL_SAMPLES = {"wait_for_action": {"action_id": SIM, "kind": "sim_card", "timeout_seconds": 1},
                  "apply_to_sim_cards": {"operation": "set_sim_card_standby", "sim_card_ids": [SIM]},
-                 "get_change": {"change_id": CHANGE}, "undo_change": {"change_id": CHANGE}}
+                 "get_change": {"change_id": CHANGE}, "undo_change": {"change_id": CHANGE},
+                 "resume_change": {"change_id": STOPPED},
+                 "remove_event_subscription": {"subscription_id": SUBSCRIPTION}}
 # The journal's tools read the state store: a journal holding one change (that reached no resource) answers them
-# without a request to the API.
-JOURNAL_READS = {"list_changes", "get_change", "undo_change"}
+# without a request to the API. So do the event subscription tools, from a watch state holding one of the caller's.
+JOURNAL_READS = {"list_changes", "get_change", "undo_change", "resume_change", "list_event_subscriptions",
+                 "remove_event_subscription"}
 
 
 def journal_with_a_change() -> Journal:
@@ -48,7 +57,22 @@ def journal_with_a_change() -> Journal:
     backend.changes[CHANGE] = (time.time() + 60, {"change_id": CHANGE, "time": "2026-01-01T00:00:00Z",
                                                   "tool": "disable_sim_card", "operation": "disable_sim_card",
                                                   "account": "no-key", "status": "done"})
+    backend.changes[STOPPED] = (time.time() + 60, {"change_id": STOPPED, "time": "2026-01-01T00:00:00Z",
+                                                   "tool": "apply_to_sim_cards", "operation": "disable_sim_card",
+                                                   "account": "no-key", "status": "stopped"})
     return Journal(backend)
+
+
+async def events_with_a_subscription(client: TelnyxClient) -> EventService:
+    async def caller() -> str:
+        return "the-caller"
+
+    state = SqliteWatchState(Path(tempfile.mkdtemp(prefix="telnyx-iot-watch-test-")) / "watch.db")
+    await state.put_subscription(SUBSCRIPTION, {
+        "principal": "the-caller", "name": "sim_card.silent", "arguments": {}, "url": "https://hooks.example.com/in",
+        "secret": "whsec_" + "A" * 44, "expires": 4_000_000_000.0, "active": True, "failures": 0, "retry_at": 0.0,
+        "cursor": 0, "last_delivery": None, "last_error": None})
+    return EventService(client, state, api_key=None, interval=60, allow_private=False, caller=caller)
 
 
 def mock_client(mock: ApiMock) -> TelnyxClient:
@@ -96,6 +120,8 @@ def strict_call(schema: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]
 async def run(mock: ApiMock, name: str, arguments: dict[str, Any], **server: Any) -> types.CallToolResult:
     client = mock_client(mock)
     server.setdefault("changes", journal_with_a_change())
+    if "events" not in server:
+        server["events"] = await events_with_a_subscription(client)
     async with Client(create_server(client, gate=Gate(client, policy="off"), **server)) as mcp:
         return await mcp.call_tool(name, arguments)
 

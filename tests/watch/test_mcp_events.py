@@ -164,6 +164,99 @@ async def test_webhooks_are_signed_verified_and_bound_to_their_caller(tmp_path):
         await api.aclose()
 
 
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_subscriptions_are_listed_and_removed_by_their_caller_only(tmp_path, mode):
+    """list_event_subscriptions and remove_event_subscription, bound to the caller as the server binds it (the
+    gate's account of the call): another account sees none and removes none; no secret is shown."""
+    from telnyx_iot_mcp.server.gate import Gate
+
+    clock = Clock()
+    app, transport, api = fleet(clock=clock)
+    secret = whsec()
+    receiver = Receiver(secret)
+    gate = Gate(api)
+    service = EventService(api, SqliteWatchState(tmp_path / "watch.db"), api_key=None, interval=60,
+                           allow_private=True, caller=gate.caller, clock=clock)
+    try:
+        async with Client(create_server(api, gate=gate, events=service), mode=mode) as client:
+            made = await request(client, "events/subscribe", {
+                "name": "sim_card.data_threshold_crossed", "arguments": {"threshold": 90},
+                "delivery": {"mode": "webhook", "url": receiver.url + "?token=hush", "secret": secret}})
+            listed = await client.call_tool("list_event_subscriptions", {})
+            assert not listed.is_error, listed.content[0].text
+            [sub] = listed.structured_content["data"]
+            assert sub["id"] == made["id"] and sub["event"] == "sim_card.data_threshold_crossed"
+            assert sub["arguments"] == {"threshold": 90} and sub["expires_at"] == made["refreshBefore"]
+            assert sub["url"] == receiver.url  # the query (it may hold a token) left out
+            assert secret not in listed.content[0].text and "hush" not in listed.content[0].text
+
+            api._api_key = "another-account-key"  # the same server, another Telnyx account
+            assert (await client.call_tool("list_event_subscriptions", {})).structured_content["data"] == []
+            theirs = await client.call_tool("remove_event_subscription", {"subscription_id": made["id"]})
+            assert theirs.is_error and theirs.structured_content["error"]["kind"] == "not_found"
+            assert made["id"] in await service.state.subscriptions()
+
+            api._api_key = None
+            sent = transport.requests
+            removed = await client.call_tool("remove_event_subscription", {"subscription_id": made["id"]})
+            assert not removed.is_error and removed.structured_content["data"]["id"] == made["id"]
+            assert await service.state.subscriptions() == {} and transport.requests == sent  # nothing upstream
+            again = await client.call_tool("remove_event_subscription", {"subscription_id": made["id"]})
+            assert again.is_error and "nothing was removed" in again.content[0].text
+            bad = await client.call_tool("remove_event_subscription", {"subscription_id": "sub_x"})
+            assert bad.is_error and "subscription_id" in bad.content[0].text
+    finally:
+        receiver.close()
+        await api.aclose()
+
+
+async def test_a_request_with_another_accounts_key_gets_none_of_the_fleets_events(tmp_path):
+    """Over HTTP with --allow-client-api-key, a caller may bring another account's key: the watcher polls the
+    server's own account, so that caller may neither poll nor subscribe to its events."""
+    from telnyx_iot_mcp.server.event_methods import FORBIDDEN
+    from telnyx_iot_mcp.tools.redact import request_api_key
+
+    clock = Clock()
+    _, _, api = fleet(clock=clock)
+    secret = whsec()
+    receiver = Receiver(secret)
+
+    async def who() -> str:
+        return "a-caller"
+
+    service = EventService(api, SqliteWatchState(tmp_path / "watch.db"), api_key="KEY0123456789server", interval=60,
+                           allow_private=True, caller=who, clock=clock)
+    asks = [("events/poll", {"name": "sim_card.status_changed", "arguments": {}, "cursor": None}),
+            ("events/subscribe", {"name": "sim_card.status_changed", "arguments": {},
+                                  "delivery": {"mode": "webhook", "url": receiver.url, "secret": secret}})]
+    try:
+        for key, served in (("KEY0123456789other", False), ("KEY0123456789server", True)):
+            reset = request_api_key.set(key)  # as the HTTP door sets it from X-Telnyx-Api-Key
+            try:
+                async with Client(create_server(api, events=service)) as client:
+                    for method, params in asks:
+                        if served:
+                            await request(client, method, params)
+                            continue
+                        with pytest.raises(MCPError) as refused:
+                            await request(client, method, params)
+                        assert refused.value.code == FORBIDDEN and "another account" in refused.value.message
+            finally:
+                request_api_key.reset(reset)
+            assert len(await service.state.subscriptions()) == (1 if served else 0)
+    finally:
+        receiver.close()
+        await api.aclose()
+
+
+async def test_without_events_the_subscription_tools_say_so():
+    _, _, api = fleet()
+    async with Client(create_server(api)) as client:
+        answer = await client.call_tool("list_event_subscriptions", {})
+    assert answer.is_error and answer.structured_content["error"]["kind"] == "not_offered"
+    await api.aclose()
+
+
 async def _value(text: str) -> str:
     return text
 

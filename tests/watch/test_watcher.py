@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import anyio
 import pytest
 
 from recorded import Recorded
-from redis_server import RedisServer
-from telnyx_iot_mcp.sandbox import create_app, usage
+from telnyx_iot_mcp.sandbox import create_app, lifecycle, usage
 from telnyx_iot_mcp.server.events import ACTION, ANOMALY, NETWORK, SILENT, STATUS, THRESHOLD, Subscription
-from telnyx_iot_mcp.server.watcher import RedisWatchState, SqliteWatchState, Watcher
+from telnyx_iot_mcp.server.watcher import SqliteWatchState, Watcher
 from telnyx_iot_mcp.tools.client import TelnyxClient
 
 pytestmark = pytest.mark.anyio
@@ -161,28 +159,30 @@ async def test_upstream_requests_per_poll_do_not_grow_with_subscribers(tmp_path)
     await client.aclose()
 
 
-@pytest.mark.slow
-async def test_ten_thousand_sims_every_seeded_event_once_across_two_replicas_on_redis():
+async def test_actions_that_complete_fail_or_are_interrupted_and_more_than_a_page_of_them(tmp_path):
     clock = Clock()
-    app, _, client = fleet(sim_count=10_000, clock=clock)
-    with RedisServer() as redis:
-        replicas = [Watcher(client, RedisWatchState(redis.url), "acct", thresholds=(80,), silent_hours=(24,),
-                            clock=clock) for _ in range(2)]
-        assert await replicas[0].lead(60) and not await replicas[1].lead(60)  # one poller at a time
-        await replicas[0].poll()
-        await replicas[0].taken("me", await replicas[0].state.head("acct"))
-        seeded = [d for d in sims(app).values() if d["status"]["value"] == "enabled" and not over(d, 80)
-                  and d.get("data_limit")][:50]
-        for doc in seeded:
-            use(app, doc, float(doc["data_limit"]["amount"]) * 0.85)
-        # the first poller is gone; the other takes over the lease once it lapses, and polls the same state
-        await replicas[1].state.lead("acct", replicas[1].holder, 60) or None
-        found = await replicas[1].poll() + await replicas[0].poll()
-        unread = await replicas[1].unread("me")
-        assert sorted(e.sim_card_id for _, e in unread) == sorted(d["id"] for d in seeded)
-        assert len(found) == len(seeded)  # both computed them; each is logged once
-        await replicas[1].taken("me", unread[-1][0])
-        assert await replicas[0].unread("me") == []
-        for replica in replicas:
-            await replica.state.aclose()
+    app = create_app(sim_count=600, action_delay=600.0, clock=clock)
+    client = TelnyxClient(base_url="http://sandbox/v2", transport=Recorded(app))
+    watcher = Watcher(client, SqliteWatchState(tmp_path / "w.db"), "acct", thresholds=(80,), silent_hours=(24,),
+                      clock=clock)
+    await watcher.poll()
+    clock.now += 60
+    enabled = [d for d in sims(app).values() if d["status"]["value"] == "enabled" and not d["actions_in_progress"]]
+    started = {}
+    for n, doc in enumerate(enabled[:300]):  # more than one page of actions between two polls
+        response = await client._http.post(f"/sim_cards/{doc['id']}/actions/disable")
+        assert response.status_code == 202, response.text
+        started[response.json()["data"]["id"]] = "completed"
+        if n == 0:
+            assert (await client._http.delete(f"/sim_cards/{doc['id']}")).status_code == 200
+            started[response.json()["data"]["id"]] = "interrupted"
+        elif n == 1:
+            action = app.state.sandbox.store.get("sim_card_actions", response.json()["data"]["id"])
+            lifecycle.fail(app.state.sandbox, action, "The network refused the request.", "2026-11-30T01:00:00Z")
+            started[action["id"]] = "failed"
+    clock.now += 3600
+    found = [e for e in await watcher.poll() if e.type == ACTION]
+    assert {e.data["action_id"]: e.data["status"] for e in found} == started
+    clock.now += 3600
+    assert [e for e in await watcher.poll() if e.type == ACTION] == []
     await client.aclose()
