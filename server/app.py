@@ -250,8 +250,11 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
                 return verdict.reply
             if keyed is None:
                 return await send(verdict)
-            if (first := await repeat_of(keyed.claim, tool, arguments, ctx.request_id)) is not None:
-                return first  # another call with the key got there first, while this one was being asked
+            try:  # another call with the key may have got there first, while this one was being asked
+                if (first := await repeat_of(keyed.claim, tool, arguments, ctx.request_id)) is not None:
+                    return first
+            except ToolError as refused:  # audited as refused: this call sent nothing
+                return error_result(refused)
             in_key = journal.keyed_change.set(keyed)
             try:
                 result = await send(verdict)

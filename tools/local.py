@@ -309,7 +309,7 @@ REMOVE_EVENT_SUBSCRIPTION = LocalTool(
                   "cancel the event subscription"),
     input={"type": "object", "properties": {"subscription_id": string(max_length=40, pattern="^sub_[0-9a-f]{24}$")},
            "required": ["subscription_id"], "additionalProperties": False},
-    output={"type": "object", "properties": {"data": SUBSCRIPTION}},
+    output={"type": "object", "properties": {"data": {"type": "object", "description": "The subscription removed."}}},
 )
 
 # The usage tools (tools/analytics): computed from detail records, the same scope, window and list arguments.

@@ -418,7 +418,7 @@ async def test_the_dashboard_lists_recent_changes_and_undo_asks_on_the_card(brow
         assert disabled["change_id"] in await card.locator(".question").inner_text()
         assert transport.changes() == sent  # Undo only asked
         await whole_frame(page)
-        await page.screenshot(path=str(ARTIFACTS / "undo_card.png"), full_page=True)
+        await app.locator(".recent-changes").screenshot(path=str(ARTIFACTS / "undo_card.png"))
         await card.locator("button.cancel").click()
         await card.locator(".outcome", has_text="Nothing was sent").wait_for()
         calls = [m["params"]["name"] for m in await page.evaluate("window.fromApp") if m.get("method") == "tools/call"]
@@ -478,3 +478,37 @@ async def test_the_dashboard_lists_the_callers_event_subscriptions_and_removes_o
         receiver.close()
         await service.aclose()
         await client.aclose()
+
+
+async def test_undo_from_the_dashboard_in_a_host_that_elicits_asks_there_and_a_no_sends_nothing(browser):
+    """Where the client elicits, the undo's question is the host's own: declined, nothing is sent."""
+    from confirmations import yes_person
+
+    transport = Recorded(create_app())
+    client = TelnyxClient(base_url="http://sandbox/v2", transport=transport)
+    server = create_server(client)
+    async with Client(server, elicitation_callback=yes_person) as person:
+        sim = await a_sim(person, "enabled")
+        disabled = (await person.call_tool("disable_sim_card", {"sim_card_id": sim["id"]})).structured_content
+    asked: list[str] = []
+
+    async def declines(context, params: types.ElicitRequestParams) -> types.ElicitResult:
+        asked.append(params.message)
+        return types.ElicitResult(action="decline")
+
+    async with Client(server, extensions=APPS, elicitation_callback=declines) as session:
+        tools = (await session.list_tools()).tools
+        result = await session.call_tool("show_fleet_dashboard", {})
+        page, app, network, errors = await host(browser, session, next(t for t in tools if t.name == "show_fleet_dashboard"),
+                                                {}, result, tools)
+        sent = transport.changes()
+        row = app.locator(f"tr.change[data-change-id={disabled['change_id']}]")
+        await row.locator("button.undo").click()
+        await app.locator(".undo-slot .outcome").wait_for()
+        assert len(asked) == 1 and disabled["change_id"] in asked[0]
+        assert await app.locator(".undo-slot .card").count() == 0
+        assert "Nothing was sent" in await app.locator(".undo-slot .outcome").inner_text()
+        assert transport.changes() == sent
+        assert not [m for m in await page.evaluate("window.fromApp") if m.get("method") == "ui/update-model-context"]
+        assert not errors, errors
+    await client.aclose()

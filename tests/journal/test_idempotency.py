@@ -207,6 +207,13 @@ async def test_a_repeat_after_a_restart_sends_nothing(tmp_path):
     same(first, again)
     assert other.is_error and "idempotency_key" in other.content[0].text
     assert len(rig.sent) == sent and seen == []
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        [(stored, body)] = db.execute("SELECT key, body FROM journal_keys").fetchall()
+    record = json.loads(body)
+    assert set(record) == {"state", "tool", "call", "change_id", "since", "result", "text"}
+    assert KEY not in stored + body and record["change_id"] == first.structured_content["change_id"]
     await rig.aclose()
 
 
@@ -318,4 +325,61 @@ async def test_an_apps_card_carries_the_key_and_a_repeated_confirm_sends_nothing
     same(first, pressed_again)
     same(first, asked_again)
     assert len(rig.sent) == sent and len(rig.changes()) == 1
+    await rig.aclose()
+
+
+def test_the_call_command_repeats_across_processes(tmp_path):
+    """Each `telnyx-iot-mcp call` is a process of its own on the same state directory (confirmation off, for
+    automation): the second process, given the key again, answers with the change the first one made (a new send
+    would make a new change_id)."""
+    import subprocess
+    import sys
+
+    env = {"PATH": "/usr/bin:/bin", "TELNYX_IOT_MCP_STATE_DIR": str(tmp_path), "HOME": str(tmp_path),
+           "TELNYX_IOT_MCP_CONFIRM": "off"}
+    command = [sys.executable, "-m", "telnyx_iot_mcp", "--sandbox", "call", "set_sim_card_public_ip", "--args"]
+
+    def call(arguments: dict) -> subprocess.CompletedProcess:
+        return subprocess.run([*command, json.dumps(arguments)], env=env, capture_output=True, text=True, timeout=60)
+
+    listed = subprocess.run([sys.executable, "-m", "telnyx_iot_mcp", "--sandbox", "call", "list_sim_cards", "--args",
+                             '{"status": ["enabled"], "page_size": 1, "fields": ["id"]}'],
+                            env=env, capture_output=True, text=True, timeout=60)
+    arguments = {"sim_card_id": json.loads(listed.stdout)["data"][0]["id"], "idempotency_key": KEY}
+    done = call(arguments)
+    assert done.returncode == 0, done.stderr
+    again = call(arguments)
+    assert again.returncode == 0 and again.stdout == done.stdout and json.loads(done.stdout)["change_id"]
+
+
+async def test_of_two_calls_asked_at_once_only_the_first_yes_sends():
+    """Both calls find the key free and ask; the second yes comes while the first call's request is in flight:
+    its claim finds the key taken, and it answers in_progress, sending nothing."""
+    rig = PlanRig(sim_count=12)
+    sim = (await rig.sims(status="enabled"))[0]
+    call = {"sim_card_id": sim["id"], "idempotency_key": KEY}
+    reached, release = anyio.Event(), anyio.Event()
+
+    async def hold(request):
+        reached.set()
+        await release.wait()
+
+    rig.hold = hold
+    results: dict = {}
+
+    async def run(name: str, before_answer=None) -> None:
+        async with Client(rig.server, mode="legacy", elicitation_callback=asking("accept", [], before_answer=before_answer)) as client:
+            results[name] = await client.call_tool("set_sim_card_public_ip", call)
+        if name == "second":
+            release.set()
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(run, "first")
+        group.start_soon(run, "second", reached.wait)
+    second = results["second"]
+    assert second.is_error and second.structured_content["error"]["kind"] == "in_progress", second.content[0].text
+    assert second.structured_content["error"]["change_id"] == results["first"].structured_content["change_id"]
+    assert len([r for r in rig.changes() if r.url.path.endswith("/actions/set_public_ip")]) == 1
+    ends = [e for e in rig.audit.entries if e["tool"] == "set_sim_card_public_ip" and e["outcome"] in ("refused", "error")]
+    assert [e["outcome"] for e in ends] == ["refused"]  # the second call's one line
     await rig.aclose()
