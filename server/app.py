@@ -363,8 +363,8 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
                 answer = text_result(await JOURNAL_READS[tool.name](changes, await account_of_call(), arguments))
             elif tool.name in SUBSCRIPTION_TOOLS:
                 if events is None:
-                    raise ToolError("not_offered", "This server serves no MCP Events here (no API key, or the "
-                                    "terminal's `call`), so it holds no subscriptions to show or remove.")
+                    raise ToolError("not_offered", "This server serves no MCP Events (it runs without an API key), "
+                                    "so it holds no subscriptions to show or remove.")
                 answer = text_result(await getattr(events, SUBSCRIPTION_TOOLS[tool.name])(arguments))
             else:
                 answer = text_result(await LOCAL_HANDLERS[tool.name](client, arguments, ctx.session.report_progress))

@@ -64,6 +64,7 @@ async def test_a_repeat_returns_the_first_outcome_without_asking_or_sending(mode
     assert len(rig.sent) == sent, [f"{r.method} {r.url.path}" for r in rig.sent[sent:]]  # not even a read
     assert len(seen) == asked == 2  # the person was asked once per call, never for a repeat
     assert len([r for r in rig.changes() if r.url.path.endswith("/actions/set_standby")]) == 3
+    assert not [r for r in rig.sent if KEY in str(r.url) + r.content.decode() + str(r.headers)]  # never sent upstream
     repeats = [e for e in rig.audit.entries if "same idempotency_key" in (e.get("detail") or "")]
     assert [e["tool"] for e in repeats] == ["set_sim_card_public_ip", "apply_to_sim_cards"]
     await rig.aclose()
