@@ -44,6 +44,8 @@ log = logging.getLogger("telnyx_iot_mcp")
 FOLLOW_ACTIONS = ("wait_for_action", "Status, public IP, voice, gateway and blocklist changes return an action: "
                   "wait_for_action follows it to the end. ")
 UNDOING = ("undo_change", " A change answers with a change_id; undo_change with it puts back what it altered.")
+RESUMING = ("resume_change", " A plan cut short (SIMs not_started or unknown) is finished by resume_change with its "
+            "change_id.")
 MANY_SIMS = ("apply_to_sim_cards", " To change many SIMs, apply_to_sim_cards runs one operation on all of them with "
              "one question instead of one call per SIM.")
 
@@ -61,6 +63,7 @@ def conventions(offered: Iterable[str]) -> str:
         "first, or return the token to repeat the call with once the user agrees."
         + (MANY_SIMS[1] if MANY_SIMS[0] in offered else "")
         + (UNDOING[1] if UNDOING[0] in offered else "")
+        + (RESUMING[1] if RESUMING[0] in offered else "")
     )
 
 
@@ -245,6 +248,9 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
                 check_arguments(tool, arguments)  # type: ignore[arg-type]
                 if (first := await repeat_of(keyed.earlier, tool, arguments, ctx.request_id)) is not None:
                     return first
+            if gate.audit.stopping and not tool.read_only:  # a change would be cut off midway: none starts
+                raise ToolError("unavailable", f"The server is stopping ({gate.audit.stopping}). Nothing was sent "
+                                "to Telnyx.", hint="Call again once it is back.")
             verdict = await decide()
             if verdict.reply is not None:  # the user is being asked (2026-07-28 round trip, or an App's card)
                 return verdict.reply
@@ -404,7 +410,7 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
             return verdict
 
         async def send(verdict: Verdict) -> types.CallToolResult:
-            return text_result(await undo.carry_out(ctx, gate, changes, verdict, *decided[-1]))
+            return text_result(await undo.carry_out(ctx, gate, changes, verdict, *decided[-1], exposed))
 
         return await audited(ctx, tool, arguments, decide, send)
 

@@ -21,6 +21,7 @@ from .settings import Settings
 
 SANDBOX_BASE_URL = "http://sandbox/v2"
 STDIO_STOP_GRACE = 1.0  # seconds from a stop signal to exiting, when stdin holds the server up
+ANSWER_SECONDS = 1.0  # after a stop signal, beyond a plan's finish window: time to answer before calls are cancelled
 
 
 KEY_FLAGS = ("--api-key", "--api_key", "--key", "--telnyx-api-key", "--token")
@@ -399,6 +400,7 @@ def selected(settings: Settings):
 async def call_tool(settings: Settings, name: str, arguments_text: str) -> int:
     from .audit import audit_for, caller, this_process
     from .commands import call_once, parse_arguments, read_arguments
+    from .plans import FINISH_SECONDS
     from .stopping import StopOnSignal
 
     try:
@@ -410,14 +412,15 @@ async def call_tool(settings: Settings, name: str, arguments_text: str) -> int:
     client = make_client(settings, store)
     audit = audit_for(settings, store)
     caller.set(this_process("terminal"))
-    # A stop signal (SIGTERM, Ctrl+C) cancels the call, so a change in flight still gets its end line.
-    stopper = StopOnSignal(audit, grace=STDIO_STOP_GRACE)
+    # A stop signal (SIGTERM, Ctrl+C) gives the call a moment to answer (a plan answers with every SIM's outcome
+    # so far), then cancels it, so a change in flight still gets its end line.
+    stopper = StopOnSignal(audit, grace=STDIO_STOP_GRACE + FINISH_SECONDS + ANSWER_SECONDS)
     code = 1
     events: list = []  # the event subscriptions of this account, to list or remove; nothing is delivered
     try:
         async with anyio.create_task_group() as group:
             calling = anyio.CancelScope()
-            group.start_soon(stopper.watch, calling.cancel)
+            group.start_soon(stopper.watch, lambda: group.start_soon(stop_after_answers, anyio.Event().wait, calling))
             with calling:
                 code = await call_once(build_server(settings, client, store, audit, events), name, arguments,
                                        interactive=sys.stdin.isatty())
@@ -491,9 +494,19 @@ def started() -> None:
         gc.enable()
 
 
+async def stop_after_answers(answered, serving: anyio.CancelScope) -> None:
+    """After a stop signal: cancel `serving` once the calls in flight have answered, or could not in time."""
+    from .plans import FINISH_SECONDS
+
+    with anyio.move_on_after(FINISH_SECONDS + ANSWER_SECONDS):
+        await answered()
+    serving.cancel()
+
+
 async def serve_stdio(settings: Settings) -> None:
     from .audit import audit_for, caller, this_process
-    from .stdio import stdio_streams
+    from .plans import FINISH_SECONDS
+    from .stdio import OpenRequests, stdio_streams
     from .stopping import StopOnSignal
 
     store = open_state(settings)
@@ -505,15 +518,17 @@ async def serve_stdio(settings: Settings) -> None:
     warm_in_background(settings, client)
     started()
     caller.set(this_process("stdio"))  # one client: the process that started this one
-    # A stop signal cancels the calls in flight at once (their client is going away); the reader of stdin
-    # cannot be cancelled while it waits for a line, hence the short grace before exiting regardless.
-    stopper = StopOnSignal(audit, grace=STDIO_STOP_GRACE)
+    # A stop signal gives the calls in flight a moment to answer (a plan ends its requests in flight and answers
+    # with every SIM's outcome so far), then cancels what is left; the reader of stdin cannot be cancelled while
+    # it waits for a line over the SDK's transport, hence the grace before exiting regardless.
+    stopper = StopOnSignal(audit, grace=STDIO_STOP_GRACE + FINISH_SECONDS + ANSWER_SECONDS)
+    requests = OpenRequests()
     try:
         async with anyio.create_task_group() as group:
             serving = anyio.CancelScope()
-            group.start_soon(stopper.watch, serving.cancel)
+            group.start_soon(stopper.watch, lambda: group.start_soon(stop_after_answers, requests.answered, serving))
             with serving:
-                async with stdio_streams() as (read, write):
+                async with stdio_streams(requests) as (read, write):
                     await deliver_events(events, lambda: server.run(read, write, server.create_initialization_options()))
             group.cancel_scope.cancel()
     finally:

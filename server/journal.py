@@ -17,13 +17,17 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import secrets
+import socket
 import sqlite3
 import threading
 import time
+from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from datetime import datetime, timezone
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Any, AsyncIterator, Protocol
 
 from ..tools.errors import ToolError
 from ..tools.executor import execute
@@ -313,6 +317,7 @@ class Journal:
     def __init__(self, backend: Backend, retention_days: float = DEFAULT_RETENTION_DAYS) -> None:
         self.backend = backend
         self.retention_seconds = retention_days * 86400
+        self.running: set[str] = set()  # the changes this process is sending now
 
     @property
     def expires(self) -> float:
@@ -327,7 +332,8 @@ class Journal:
         change_id = keyed.change_id if keyed is not None and not keyed.journaled else new_change_id()
         change = {"change_id": change_id, "time": _now(), "tool": tool, "operation": operation,
                   "arguments": clean(arguments), "account": account, "person": _person(),
-                  "confirmation": confirmation, "status": "running", **{k: v for k, v in extra.items() if v is not None}}
+                  "confirmation": confirmation, "status": "running", "runner": runner(),
+                  **{k: v for k, v in extra.items() if v is not None}}
         rows_by_key = {}
         for position, row in enumerate(rows):
             rows_by_key[str(row.get("id") or position)] = {"position": position, "outcome": "pending", **clean(row)}
@@ -342,6 +348,7 @@ class Journal:
                 raise keyed.unavailable(why) from None
             log.warning("change not journaled (%s); it cannot be undone or resumed by id", why)
             return None
+        self.running.add(change_id)
         return change_id
 
     async def update(self, change_id: str | None, row: dict[str, Any], key: str | None = None) -> None:
@@ -356,6 +363,7 @@ class Journal:
     async def end(self, change_id: str | None, status: str, **fields: Any) -> None:
         if change_id is None:
             return
+        self.running.discard(change_id)
         try:
             change = await self.backend.get(change_id)
             if change is None:
@@ -377,6 +385,29 @@ class Journal:
         person = _person()
         found = await self.backend.recent(account, limit if person is None else limit * 10)
         return [change for change in found if change.get("person") == person][:limit]
+
+
+    def still_running(self, change: dict[str, Any]) -> str | None:
+        """Where a change marked running is still being sent, as far as this process can tell: by this process, or
+        by another server process alive on this machine. A runner elsewhere (another replica) cannot be checked."""
+        if change.get("status") != "running":
+            return None
+        if change["change_id"] in self.running:
+            return "by this server"
+        host, _, pid = str(change.get("runner") or "").rpartition(":")
+        if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+            return None
+        try:
+            os.kill(int(pid), 0)
+            command = Path(f"/proc/{pid}/cmdline").read_bytes() if Path("/proc").is_dir() else b"telnyx"
+        except (OSError, ValueError):
+            return None  # gone: the change was cut off (a crash, kill -9)
+        return f"by server process {pid} on this machine" if b"telnyx" in command else None
+
+
+def runner() -> str:
+    """Which process sends a change: Journal.still_running checks it."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def _person() -> str | None:
@@ -509,6 +540,21 @@ class ending:
             await self.change.end("unknown" if unknown else "failed")
 
 
+@asynccontextmanager
+async def ended_if_cancelled(change: Recorder | None) -> AsyncIterator[None]:
+    """Around a plan's run: a run cancelled midway (its client gone, the call cancelled) ends its change
+    `cancelled`; the rows keep where each resource stood (`pending`, `sent`), for resume_change."""
+    import anyio
+
+    try:
+        yield
+    except BaseException as error:
+        if change is not None:
+            with anyio.CancelScope(shield=True):
+                await change.end("cancelled" if isinstance(error, anyio.get_cancelled_exc_class()) else "interrupted")
+        raise
+
+
 async def plan_recorder(changes: Journal, client: Any, plan: Any, verdict: Any, concurrency: int) -> Recorder:
     """Journal a plan about to run: one row per SIM it sends to, with the fields its operation changes.
     A SIM's row is `pending` until its request goes out."""
@@ -560,7 +606,8 @@ def undoable(change: dict[str, Any]) -> dict[str, Any]:
 
 
 def summary(change: dict[str, Any]) -> dict[str, Any]:
-    keep = ("change_id", "time", "ended", "tool", "operation", "status", "counts", "undoes", "resumes", "undone_by")
+    keep = ("change_id", "time", "ended", "tool", "operation", "status", "counts", "undoes", "resumes", "undone_by",
+            "resumed_by")
     return {**{k: change[k] for k in keep if change.get(k) is not None}, **undoable(change)}
 
 

@@ -8,10 +8,11 @@ and reports every SIM's outcome. Nothing here asks anyone: the gate does, once, 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Awaitable, Callable, Container
+from collections.abc import AsyncIterator, Awaitable, Callable, Container, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,6 +80,56 @@ def check(arguments: dict[str, Any], offered: Container[str] = CATALOG) -> Opera
         problems = [f"arguments.{p}" if not p.startswith("arguments") else p for p in error.payload["problems"]]
         raise invalid_arguments(name, [f"{op.name}: {p}" for p in problems]) from None
     return op
+
+
+# Once the server is stopping, the requests a plan has in flight get this long to be answered; then they are cut
+# and reported `unknown`. Under the HTTP grace (server/http.py SHUTDOWN_GRACE), so the caller still gets its answer.
+FINISH_SECONDS = 2.0
+
+
+class Cutoff:
+    """The requests of a plan in flight when the server stops: given FINISH_SECONDS, then cancelled.
+
+    `async with cutoff.watching():` around the plan's run; `with cutoff.guard() as scope:` around each request
+    (`scope.cancelled_caught`: it was cut)."""
+
+    def __init__(self, stopping: Callable[[], str | None] | None, seconds: float | None = None) -> None:
+        self.stopping = stopping or (lambda: None)
+        self.seconds = FINISH_SECONDS if seconds is None else seconds
+        self.scopes: set[anyio.CancelScope] = set()
+        self.cut = False
+
+    @contextlib.contextmanager
+    def guard(self) -> Iterator[anyio.CancelScope]:
+        scope = anyio.CancelScope()
+        if self.cut:
+            scope.cancel()
+        self.scopes.add(scope)
+        try:
+            with scope:
+                yield scope
+        finally:
+            self.scopes.discard(scope)
+
+    async def _watch(self) -> None:
+        while not self.stopping():
+            await anyio.sleep(0.05)
+        await anyio.sleep(self.seconds)
+        self.cut = True
+        for scope in list(self.scopes):
+            scope.cancel()
+
+    @contextlib.asynccontextmanager
+    async def watching(self) -> AsyncIterator[None]:
+        async with anyio.create_task_group() as group:
+            group.start_soon(self._watch)
+            yield
+            group.cancel_scope.cancel()
+
+
+def cut_row(sim: dict[str, Any], why: str | None) -> dict[str, Any]:
+    return _outcome(sim, "unknown", reason=f"{why or 'the server was stopped'} while the request was in flight: it "
+                    "may have taken effect")
 
 
 async def _bounded(items: list[Any], work: Callable[[Any], Awaitable[Any]], limit: int) -> list[Any]:
@@ -235,30 +286,39 @@ async def run(client: TelnyxClient, plan: Plan, *, concurrency: int, wait: bool 
                                                              reason=journal.already(plan.op))
                                           for s in plan.skipped}
 
+    cutoff = Cutoff(stopping)
+
     async def one(sim: dict[str, Any]) -> None:
         nonlocal finished
         recorder = RequestIdRecorder(client)
-        if stopping is not None and stopping():  # the server is stopping: no SIM starts from now on
-            results[sim["id"]] = _outcome(sim, "not_started", reason=f"not sent: {stopping()}")
+        if cutoff.stopping():  # the server is stopping: no SIM starts from now on
+            results[sim["id"]] = _outcome(sim, "not_started", reason=f"not sent: {cutoff.stopping()}")
             return
-        try:
-            if on_send is not None:  # its audit line: when it cannot be written, this SIM is not sent
-                await _called(on_send(sim))
-            row = _result_row(sim, (await execute(recorder, plan.op, {**plan.arguments, "sim_card_id": sim["id"]}))["data"])
-        except ToolError as error:
-            unknown = MAY_HAVE_HAPPENED in str(error.payload.get("hint", ""))
-            row = _outcome(sim, "unknown" if unknown else "failed", reason=error.message,
-                           hint=error.payload.get("hint") if unknown else None)
+        row: dict[str, Any] | None = None
+        with cutoff.guard():
+            try:
+                if on_send is not None:  # its audit line: when it cannot be written, this SIM is not sent
+                    await _called(on_send(sim))
+                row = _result_row(sim, (await execute(recorder, plan.op,
+                                                      {**plan.arguments, "sim_card_id": sim["id"]}))["data"])
+            except ToolError as error:
+                unknown = MAY_HAVE_HAPPENED in str(error.payload.get("hint", ""))
+                row = _outcome(sim, "unknown" if unknown else "failed", reason=error.message,
+                               hint=error.payload.get("hint") if unknown else None)
+        if row is None:  # cut: the server stopped while it was in flight
+            row = cut_row(sim, cutoff.stopping())
         if on_answer is not None:
             await _called(on_answer(sim, row, recorder.request_id))
-        if wait and row["outcome"] == "submitted":
-            row = await _follow(client, sim, row, wait_seconds, poll_seconds)
+        if wait and row["outcome"] == "submitted" and not cutoff.stopping():
+            with cutoff.guard():
+                row = await _follow(client, sim, row, wait_seconds, poll_seconds)
         results[sim["id"]] = row
         finished += 1
         if progress is not None:
             await progress(finished, len(todo), f"{mask_iccid(sim.get('iccid'))}: {row['outcome']}")
 
-    await _bounded(todo, one, concurrency)
+    async with cutoff.watching():
+        await _bounded(todo, one, concurrency)
     return [results[s["id"]] for s in plan.sims]
 
 
@@ -378,6 +438,15 @@ def unanswered_note(offered: Container[str]) -> str:
             f"{f' {reads}' if reads else ''} before trying them again.")
 
 
+def stopped_note(tally: dict[str, int], offered: Container[str]) -> str:
+    """For a plan the server's stop cut short: how to finish it."""
+    unknown = f" and {tally['unknown']} may have been reached" if tally.get("unknown") else ""
+    how = ("call resume_change with this change_id: it reads those that may have been reached and runs only what "
+           "is left, with one confirmation" if "resume_change" in offered
+           else "apply the plan again: SIMs already done are skipped")
+    return f"The server was stopping: {tally['not_started']} SIM cards were not started{unknown}. Once it is back, {how}."
+
+
 SIM_OUTCOMES = {"done": "ok", "submitted": "ok", "unknown": "unknown"}  # a SIM's row outcome -> its audit outcome
 
 
@@ -410,9 +479,10 @@ async def carry_out(ctx: ServerRequestContext, gate: Gate, verdict: Verdict, pla
 
     if plan.todo:
         gate.sending(verdict)
-    rows = await run(gate.client, plan, concurrency=concurrency_for(gate.client),
-                     wait=bool(verdict.arguments.get("wait")), progress=ctx.session.report_progress, on_send=sending,
-                     on_answer=answered, stopping=lambda: gate.audit.stopping)
+    async with journal.ended_if_cancelled(change):
+        rows = await run(gate.client, plan, concurrency=concurrency_for(gate.client),
+                         wait=bool(verdict.arguments.get("wait")), progress=ctx.session.report_progress,
+                         on_send=sending, on_answer=answered, stopping=lambda: gate.audit.stopping)
     tally = counts(rows)
     gate.finish(verdict, "unknown" if tally.get("unknown") else "error" if tally.get("failed") else "ok",
                 detail=f"{op.name} on {len(plan.sims)} SIM cards: "
@@ -425,8 +495,7 @@ async def carry_out(ctx: ServerRequestContext, gate: Gate, verdict: Verdict, pla
     if tally.get("unknown"):
         meta["note"] = unanswered_note(offered)
     if tally.get("not_started"):
-        meta["note"] = (f"The server was stopping: {tally['not_started']} SIM cards were not started. Apply the plan "
-                        "again once it is back: SIMs already done are skipped.")
+        meta["note"] = stopped_note(tally, offered)
     if change is None:
         return {"data": rows, "meta": meta}
     await change.end("unknown" if tally.get("unknown") else "stopped" if tally.get("not_started") else "done",

@@ -44,9 +44,30 @@ def restore(fd: int, private: int) -> None:
     os.set_blocking(fd, True)  # the loop made the shared file description non-blocking
 
 
+class OpenRequests:
+    """The client's requests read and not answered yet: a server told to stop answers them before it exits."""
+
+    def __init__(self) -> None:
+        self.ids: set[Any] = set()
+
+    def read(self, message: Any) -> None:
+        if isinstance(message, types.JSONRPCRequest):
+            self.ids.add(message.id)
+
+    def written(self, message: Any) -> None:
+        if isinstance(message, (types.JSONRPCResponse, types.JSONRPCError)):
+            self.ids.discard(message.id)
+
+    async def answered(self) -> None:
+        while self.ids:
+            await anyio.sleep(0.02)
+
+
 @asynccontextmanager
-async def stdio_streams() -> AsyncIterator[tuple[Any, Any]]:
-    """(read, write) streams for `Server.run` over the process's stdin and stdout."""
+async def stdio_streams(requests: OpenRequests | None = None) -> AsyncIterator[tuple[Any, Any]]:
+    """(read, write) streams for `Server.run` over the process's stdin and stdout; `requests` follows the
+    requests not answered yet (over the SDK's transport, none are followed)."""
+    requests = requests or OpenRequests()
     if not (sys.platform != "win32" and loop_can_serve(0) and loop_can_serve(1)):
         from mcp.server.stdio import stdio_server
 
@@ -81,6 +102,7 @@ async def stdio_streams() -> AsyncIterator[tuple[Any, Any]]:
                         except Exception as exc:
                             await read_stream_writer.send(exc)
                             continue
+                        requests.read(message)
                         await read_stream_writer.send(SessionMessage(message))
             except (anyio.ClosedResourceError, ConnectionError, ValueError):  # closed, or a line over the limit
                 await anyio.lowlevel.checkpoint()
@@ -92,6 +114,7 @@ async def stdio_streams() -> AsyncIterator[tuple[Any, Any]]:
                         json = session_message.message.model_dump_json(by_alias=True, exclude_unset=True)
                         writer.write(json.encode() + b"\n")
                         await writer.drain()
+                        requests.written(session_message.message)
             except (anyio.ClosedResourceError, ConnectionError):  # the client stopped reading: nothing to tell it
                 await anyio.lowlevel.checkpoint()
 

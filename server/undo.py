@@ -35,7 +35,7 @@ from .audit import RequestIdRecorder
 from .confirm_token import split_token
 from .gate import Gate, Subject, Verdict
 from .journal import FINAL, Journal, Recorder, read_state
-from .plans import _bounded, _follow, _result_row, concurrency_for
+from .plans import Cutoff, _bounded, _follow, _result_row, concurrency_for, cut_row, stopped_note
 from .preview import Preview
 from .selection import CATALOG
 
@@ -145,6 +145,9 @@ async def resume_steps(client: Any, change: dict[str, Any], concurrency: int) ->
     async def step(row: dict[str, Any]) -> Step:
         op = _op_of(change, row)
         arguments = dict(row.get("sent") or {})
+        target = next((p.name for p in op.params if p.location == "path"), None)
+        if target and row.get("id") and target not in arguments:  # a plan keeps its SIM's id apart
+            arguments[target] = row["id"]
         if row.get("outcome") in FINAL:
             return Step(row, op.name, arguments, outcome="skipped", reason=f"already {row['outcome']}")
         comp = op.compensation
@@ -184,6 +187,9 @@ def describe(tool: LocalTool, change: dict[str, Any], steps: list[Step]) -> str:
         sample = ", ".join(mask_iccid(s.row.get("iccid")) if s.row.get("iccid") else str(s.row.get("id"))
                            for s in sending[:5])
         parts.append(f"e.g. {sample}" + (f" and {len(sending) - 5} more" if len(sending) > 5 else ""))
+    done = [s for s in steps if s.outcome == "skipped"]
+    if tool is RESUME_CHANGE and done:
+        parts.append(f"{len(done)} done already (left alone)")
     for outcome in ("conflict", "not_undoable", "unknown"):
         left = [s for s in steps if s.outcome == outcome]
         if left:
@@ -205,6 +211,24 @@ def nothing_to_undo(change: dict[str, Any]) -> ToolError | None:
     return None
 
 
+def unresumable(changes: Journal, change: dict[str, Any]) -> None:
+    """Refuse to resume a change that finished, was resumed already, or is still being sent."""
+    change_id = change["change_id"]
+    if change.get("status") in ("done", "failed"):
+        counts = f" ({json.dumps(change['counts'])})" if change.get("counts") else ""
+        raise ToolError("nothing_to_resume", f"Change {change_id} finished{counts}: nothing is left to resume. "
+                        "Nothing was sent to Telnyx.", hint="get_change shows each resource's outcome.")
+    if change.get("resumed_by"):
+        raise ToolError("nothing_to_resume", f"Change {change_id} was resumed already, by change "
+                        f"{change['resumed_by']}. Nothing was sent to Telnyx.",
+                        hint=f"If that one did not finish, call resume_change with change_id {change['resumed_by']}.")
+    where = changes.still_running(change)
+    if where:
+        raise ToolError("still_running", f"Change {change_id} is still being sent ({where}): resuming it now could "
+                        "send a SIM twice. Nothing was sent to Telnyx.",
+                        hint="Wait for it to end (get_change shows its status), then resume it if it did not finish.")
+
+
 async def decide(ctx: ServerRequestContext, params: types.CallToolRequestParams, gate: Gate, changes: Journal,
                  tool: LocalTool, arguments: dict[str, Any], account: str | None,
                  offered: Container[str] = CATALOG, card: Any = None) -> tuple[Verdict, dict[str, Any], list[Step]]:
@@ -215,9 +239,8 @@ async def decide(ctx: ServerRequestContext, params: types.CallToolRequestParams,
     change = await load(changes, account, plain["change_id"])
     if tool is UNDO_CHANGE and (refused := nothing_to_undo(change)):
         raise refused
-    if tool is RESUME_CHANGE and change.get("status") == "done":
-        raise ToolError("nothing_to_resume", f"Change {change['change_id']} finished ({change.get('counts') or 'done'}); "
-                        "nothing is left to resume. Nothing was sent to Telnyx.")
+    if tool is RESUME_CHANGE:
+        unresumable(changes, change)
     build = undo_steps if tool is UNDO_CHANGE else resume_steps
     concurrency = concurrency_for(gate.client)
     steps = await build(gate.client, change, concurrency)
@@ -243,7 +266,7 @@ SIM_OUTCOMES = {"done": "ok", "submitted": "ok", "unknown": "unknown"}
 
 
 async def carry_out(ctx: ServerRequestContext, gate: Gate, changes: Journal, verdict: Verdict, change: dict[str, Any],
-                    steps: list[Step]) -> dict[str, Any]:
+                    steps: list[Step], offered: Container[str] = CATALOG) -> dict[str, Any]:
     """Send the steps, each audited and journaled as a change of its own that names the one it undoes or resumes."""
     tool = verdict.op
     sending = [s for s in steps if s.sends]
@@ -257,32 +280,44 @@ async def carry_out(ctx: ServerRequestContext, gate: Gate, changes: Journal, ver
         if sending else None
     if sending:
         gate.sending(verdict)
+    if recorder is not None:  # from now on a resume or undo of `change` names this one
+        await journal_module.mark(changes, change["change_id"], **{
+            "undone_by" if tool is UNDO_CHANGE else "resumed_by": recorder.change_id})
     results: dict[int, dict[str, Any]] = {}
+    cutoff = Cutoff(lambda: gate.audit.stopping)
 
     async def one(step: Step) -> None:
         op = OPERATIONS[step.operation]
+        resource = {"id": step.row.get("id"), "iccid": step.row.get("iccid")}
+        if cutoff.stopping():  # the server is stopping: no resource starts from now on
+            results[id(step)] = step.result(outcome="not_started", reason=f"not sent: {cutoff.stopping()}")
+            return
         of_step = Verdict(op, step.arguments, verdict.confirmation, verdict.request_id, kind=verdict.kind)
         sent = RequestIdRecorder(gate.client)
         gate.sending(of_step)
-        await recorder.sent(step.row.get("id"))
-        try:
-            check_arguments(op, step.arguments)
-            answer = (await execute(sent, op, step.arguments))["data"]
-            row = _result_row({"id": step.row.get("id"), "iccid": step.row.get("iccid")}, answer)
-        except ToolError as error:
-            unknown = MAY_HAVE_HAPPENED in str(error.payload.get("hint", ""))
-            row = {"sim_card_id": step.row.get("id"), "outcome": "unknown" if unknown else "failed",
-                   "reason": error.message}
+        row: dict[str, Any] | None = None
+        with cutoff.guard():
+            await recorder.sent(step.row.get("id"))
+            try:
+                check_arguments(op, step.arguments)
+                row = _result_row(resource, (await execute(sent, op, step.arguments))["data"])
+            except ToolError as error:
+                unknown = MAY_HAVE_HAPPENED in str(error.payload.get("hint", ""))
+                row = {"outcome": "unknown" if unknown else "failed", "reason": error.message}
+        if row is None:  # cut: the server stopped while it was in flight
+            row = cut_row(resource, cutoff.stopping())
         gate.finish(of_step, SIM_OUTCOMES.get(row["outcome"], "error"), sent.request_id,
                     detail=f"{tool.name} {change['change_id']}: {row['outcome']}")
         await recorder.answered(step.row.get("id"), row["outcome"], sent.request_id, action_id=row.get("action_id"),
                                 reason=row.get("reason"))
-        if wait and row["outcome"] == "submitted":
-            row = await _follow(gate.client, {"id": step.row.get("id"), "iccid": step.row.get("iccid")}, row, 50, 1)
+        if wait and row["outcome"] == "submitted" and not cutoff.stopping():
+            with cutoff.guard():
+                row = await _follow(gate.client, resource, row, 50, 1)
         results[id(step)] = step.result(outcome=row["outcome"], action_id=row.get("action_id"),
                                         status=row.get("status"), reason=row.get("reason"))
 
-    await _bounded(sending, one, concurrency_for(gate.client))
+    async with journal_module.ended_if_cancelled(recorder), cutoff.watching():
+        await _bounded(sending, one, concurrency_for(gate.client))
     data = [results.get(id(s)) or s.result() for s in steps]
     tally = dict(Counter(r["outcome"] for r in data))
     gate.finish(verdict, "unknown" if tally.get("unknown") else "error" if tally.get("failed") else "ok",
@@ -290,10 +325,11 @@ async def carry_out(ctx: ServerRequestContext, gate: Gate, changes: Journal, ver
     meta: dict[str, Any] = {"of": change["change_id"], "counts": tally, "confirmation": verdict.confirmation}
     if tally.get("conflict"):
         meta["note"] = "Resources marked conflict were changed after the change and were left as they are."
+    if tally.get("not_started"):
+        meta["note"] = stopped_note(tally, offered)
     if recorder is None:
         return {"data": data, "meta": meta}
-    await recorder.end("unknown" if tally.get("unknown") else "done", counts=tally)
-    await journal_module.mark(changes, change["change_id"], **{
-        "undone_by" if tool is UNDO_CHANGE else "resumed_by": recorder.change_id})
+    await recorder.end("unknown" if tally.get("unknown") else "stopped" if tally.get("not_started") else "done",
+                       counts=tally)
     return {"change_id": recorder.change_id, "data": data, "meta": meta} if recorder.change_id else \
         {"data": data, "meta": meta}

@@ -271,7 +271,7 @@ UNDO_CHANGE = _change_tool(
 RESUME_CHANGE = _change_tool(
     "resume_change", "Resume an unfinished change",
     "Finish a plan that stopped midway (crash, stop, lost client): reads each SIM left unknown, then runs only "
-    "what was not done, with one confirmation.",
+    "what was not done, with one confirmation. A finished change is refused.",
     ("resume", "continue the plan", "finish what was interrupted", "retry the rest", "pick up where it stopped"))
 
 # The caller's MCP Events webhook subscriptions (server/event_methods.py). The draft leaves the list of
@@ -393,4 +393,5 @@ USAGE_REPORT = _usage_tool(
 
 LOCAL_TOOLS: dict[str, LocalTool] = {tool.name: tool for tool in (
     WAIT_FOR_ACTION, SHOW_FLEET_DASHBOARD, APPLY_TO_SIM_CARDS, FIND_USAGE_ANOMALIES, FORECAST_DATA_LIMITS,
-    USAGE_REPORT, LIST_CHANGES, GET_CHANGE, UNDO_CHANGE, LIST_EVENT_SUBSCRIPTIONS, REMOVE_EVENT_SUBSCRIPTION)}
+    USAGE_REPORT, LIST_CHANGES, GET_CHANGE, UNDO_CHANGE, RESUME_CHANGE, LIST_EVENT_SUBSCRIPTIONS,
+    REMOVE_EVENT_SUBSCRIPTION)}

@@ -39,14 +39,17 @@ from telnyx_iot_mcp.tools.schema import (CONFIRMATION_TOKEN, FILLABLE, empty_is_
 pytestmark = pytest.mark.anyio
 SIM = "6a09cdc3-8948-47f0-aa62-74ac943d6c58"
 CHANGE = "chg_0123456789abcdef"
+STOPPED = "chg_fedcba9876543210"  # a plan stopped before any of its SIMs was sent
 SUBSCRIPTION = "sub_0123456789abcdef01234567"
 LOCAL_SAMPLES = {"wait_for_action": {"action_id": SIM, "kind": "sim_card", "timeout_seconds": 1},
                  "apply_to_sim_cards": {"operation": "set_sim_card_standby", "sim_card_ids": [SIM]},
                  "get_change": {"change_id": CHANGE}, "undo_change": {"change_id": CHANGE},
+                 "resume_change": {"change_id": STOPPED},
                  "remove_event_subscription": {"subscription_id": SUBSCRIPTION}}
 # The journal's tools read the state store: a journal holding one change (that reached no resource) answers them
 # without a request to the API. So do the event subscription tools, from a watch state holding one of the caller's.
-JOURNAL_READS = {"list_changes", "get_change", "undo_change", "list_event_subscriptions", "remove_event_subscription"}
+JOURNAL_READS = {"list_changes", "get_change", "undo_change", "resume_change", "list_event_subscriptions",
+                 "remove_event_subscription"}
 
 
 def journal_with_a_change() -> Journal:
@@ -54,6 +57,9 @@ def journal_with_a_change() -> Journal:
     backend.changes[CHANGE] = (time.time() + 60, {"change_id": CHANGE, "time": "2026-01-01T00:00:00Z",
                                                   "tool": "disable_sim_card", "operation": "disable_sim_card",
                                                   "account": "no-key", "status": "done"})
+    backend.changes[STOPPED] = (time.time() + 60, {"change_id": STOPPED, "time": "2026-01-01T00:00:00Z",
+                                                   "tool": "apply_to_sim_cards", "operation": "disable_sim_card",
+                                                   "account": "no-key", "status": "stopped"})
     return Journal(backend)
 
 
