@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from processes import free_port
 from samples import example
 from telnyx_iot_mcp.tools.registry import OPERATIONS, Operation
 
@@ -81,12 +81,6 @@ class ApiMock:
 
 
 ROUTES = _route_table()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Served:

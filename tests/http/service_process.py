@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import subprocess
-import time
 from pathlib import Path
 
 import httpx
 
-from api_mock import free_port
-from processes import SCRIPT, clean_env
+from processes import SCRIPT, clean_env, free_port, healthy
 
 INITIALIZE = {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
     "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "test", "version": "1"}}}
@@ -30,13 +28,8 @@ class ServiceProcess:
         self.process = subprocess.Popen([SCRIPT, "--sandbox", "--transport", "http", "--port", str(self.port),
                                          *self.args], stdout=subprocess.DEVNULL, stderr=self.stderr,
                                         env=clean_env(**self.env))
-        deadline = time.monotonic() + 30
-        while self.process.poll() is None and time.monotonic() < deadline:
-            try:
-                httpx.get(self.base + "/healthz", timeout=2)
-                return self
-            except httpx.TransportError:
-                time.sleep(0.1)
+        if healthy(self.process, self.base):
+            return self
         self.__exit__()
         raise AssertionError(f"the server did not start: {self.stderr_text()}")
 

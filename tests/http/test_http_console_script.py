@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import subprocess
-import time
 
 import httpx
 import pytest
 from mcp import Client
 
-from api_mock import free_port
-from processes import SCRIPT, clean_env
+from processes import SCRIPT, clean_env, free_port, healthy
 
 pytestmark = pytest.mark.anyio
 
@@ -27,13 +25,8 @@ def start(*args: str, **env: str) -> tuple[subprocess.Popen, str]:
     process = subprocess.Popen([SCRIPT, "--sandbox", "--transport", "http", "--port", str(port), *args],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env(**env))
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            httpx.get(base + "/healthz", timeout=1)
-            return process, base
-        except httpx.TransportError:
-            time.sleep(0.1)
+    if healthy(process, base):
+        return process, base
     process.kill()
     raise AssertionError(f"the server did not start: {process.communicate()[1]}")
 

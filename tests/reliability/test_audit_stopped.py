@@ -15,10 +15,9 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from api_mock import free_port
 from audit_lines import lines_of, send_and_end
 from faulty_upstream import Upstream, hang, reply
-from processes import SCRIPT, clean_env
+from processes import SCRIPT, clean_env, free_port
 
 pytestmark = pytest.mark.anyio
 

@@ -7,8 +7,7 @@ import time
 
 import httpx
 
-from api_mock import free_port
-from processes import SCRIPT, clean_env
+from processes import SCRIPT, clean_env, free_port
 
 
 def start(*args: str, **env: str) -> tuple[subprocess.Popen, str]:

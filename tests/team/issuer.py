@@ -12,7 +12,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -22,6 +21,8 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlparse
 import httpx
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE_PREFIX = Path(os.environ.get("COMPAT_NODE_PREFIX", ROOT / ".ci" / "node"))
@@ -43,12 +44,6 @@ def signing_key(kid: str | None = None) -> tuple[dict[str, Any], Any]:
     jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key))
     jwk.update(kid=kid or secrets.token_hex(8), use="sig", alg="RS256")
     return jwk, key
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Issuer:

@@ -354,7 +354,7 @@ def test_the_console_script_serves_sign_in_and_metrics(issuer, tmp_path):
     import sys
     from pathlib import Path
 
-    from issuer import free_port
+    from processes import free_port, healthy
 
     port = free_port()
     url = f"http://127.0.0.1:{port}/mcp"
@@ -364,14 +364,7 @@ def test_the_console_script_serves_sign_in_and_metrics(issuer, tmp_path):
                                "--auth-issuer", issuer.url], env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                break
-            except httpx.HTTPError:
-                assert server.poll() is None and time.monotonic() < deadline, server.stderr.read()
-                time.sleep(0.2)
+        assert healthy(server, f"http://127.0.0.1:{port}"), server.stderr.read()
         assert httpx.post(url, json={}, headers={"Accept": "application/json, text/event-stream"}).status_code == 401
         token = issuer.client_credentials("reader-bot", "iot:read", url)
         served = type("Served", (), {"base": f"http://127.0.0.1:{port}"})()

@@ -61,7 +61,7 @@ async def test_a_422_names_the_field_by_its_pointer(api_mock):
 
 
 async def test_connection_refused_is_a_tool_error():
-    from api_mock import free_port
+    from processes import free_port
 
     result = await call(f"http://127.0.0.1:{free_port()}/v2", "list_sim_cards", {})
     assert result.is_error and "Could not complete the request" in result.content[0].text

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 
@@ -11,16 +10,10 @@ import httpx
 import pytest
 from mcp import Client
 
-from processes import SCRIPT, clean_env
+from processes import SCRIPT, clean_env, free_port, healthy
 from test_mcp_events import Receiver, subscribe, whsec
 
 pytestmark = pytest.mark.anyio
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def test_a_subscriber_receives_a_change_made_through_the_server(tmp_path):
@@ -32,14 +25,7 @@ async def test_a_subscriber_receives_a_change_made_through_the_server(tmp_path):
     secret = whsec()
     receiver = Receiver(secret)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline and server.poll() is None, server.stderr.read()
-                time.sleep(0.2)
+        assert healthy(server, f"http://127.0.0.1:{port}"), server.stderr.read()
         for version in ("2025-06-18", "2025-11-25"):  # ChatGPT reads capabilities.events from the handshake
             answer = httpx.post(f"http://127.0.0.1:{port}/mcp", headers={"accept": "application/json, text/event-stream"},
                                 json={"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
