@@ -26,7 +26,7 @@ import sys
 import re
 import tempfile
 import time
-from contextlib import AsyncExitStack, contextmanager
+from contextlib import AbstractContextManager, AsyncExitStack, contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -100,9 +100,10 @@ def server_env(base_url: str) -> dict[str, str]:
 
 
 @contextmanager
-def stub_server(latency_ms: float = 0) -> Iterator[str]:
-    """The local HTTP stub in its own process; yields its base URL."""
-    process = subprocess.Popen([sys.executable, str(BENCH / "stub.py"), str(latency_ms)], stdin=subprocess.PIPE,
+def api_process(script: Path, argument: object, stop_seconds: float) -> Iterator[str]:
+    """An API served by `script` in its own process (it prints its port, and ends when its stdin closes);
+    yields its base URL."""
+    process = subprocess.Popen([sys.executable, str(script), str(argument)], stdin=subprocess.PIPE,
                                stdout=subprocess.PIPE, text=True)
     try:
         port = int(process.stdout.readline())
@@ -110,9 +111,14 @@ def stub_server(latency_ms: float = 0) -> Iterator[str]:
     finally:
         process.stdin.close()
         try:
-            process.wait(timeout=5)
+            process.wait(timeout=stop_seconds)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def stub_server(latency_ms: float = 0) -> AbstractContextManager[str]:
+    """The local HTTP stub in its own process; yields its base URL."""
+    return api_process(BENCH / "stub.py", latency_ms, 5)
 
 
 def free_port() -> int:
@@ -354,20 +360,9 @@ async def measure_per_call(commands: dict[str, list[str]], latency_ms: float, ca
 
 # -- 4. scale ----------------------------------------------------------------------------------------
 
-@contextmanager
-def sandbox_api(sim_count: int) -> Iterator[str]:
+def sandbox_api(sim_count: int) -> AbstractContextManager[str]:
     """The sandbox's HTTP API with `sim_count` SIMs in its own process; yields its base URL."""
-    process = subprocess.Popen([sys.executable, str(BENCH / "servers" / "sandbox_api.py"), str(sim_count)],
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        port = int(process.stdout.readline())
-        yield f"http://127.0.0.1:{port}/v2"
-    finally:
-        process.stdin.close()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    return api_process(BENCH / "servers" / "sandbox_api.py", sim_count, 10)
 
 
 def read_fleet(driver: StdioDriver, all_pages: bool) -> dict[str, Any]:

@@ -357,7 +357,7 @@ def build_server(settings: Settings, client, store=None, audit=None, events: lis
         key = None if settings.sandbox else settings.api_key.get_secret_value()
         service = EventService(client, open_watch_state(settings.state_url, settings.state_dir), api_key=key,
                                interval=settings.watch_interval, allow_private=settings.allow_private_webhooks,
-                               caller=gate.caller)
+                               caller=gate.caller, audit=gate.audit)
         events.append(service)
     return create_server(client, selected(settings), tools_mode=settings.tools_mode, gate=gate, events=service,
                          changes=journal_for(gate.tokens.store, settings.change_retention_days))

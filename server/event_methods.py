@@ -41,7 +41,7 @@ DEFAULT_TTL_MS = 24 * 3600 * 1000
 MAX_TTL_MS = 7 * 24 * 3600 * 1000
 MIN_TTL_MS = 60 * 1000
 MAX_SUBSCRIPTIONS_PER_CALLER = 100
-MAX_FAILURES = 8  # deliveries of one event in a row that fail before the subscription is dropped
+MAX_FAILURES = 8  # deliveries of one event in a row that fail before the subscription's delivery stops
 MAX_EVENTS = 100
 log = logging.getLogger("telnyx_iot_mcp.events")
 
@@ -95,7 +95,7 @@ class EventService:
     """The deployment's watcher, its webhook subscriptions and their delivery."""
 
     def __init__(self, client: Any, state: WatchState, *, api_key: str | None, interval: float,
-                 allow_private: bool, caller: Callable[[], Awaitable[str]], clock=None) -> None:
+                 allow_private: bool, caller: Callable[[], Awaitable[str]], clock=None, audit=None) -> None:
         import time
 
         self.client = client
@@ -104,6 +104,7 @@ class EventService:
         self.interval = interval
         self.allow_private = allow_private
         self.caller = caller  # the principal of the current request: account fingerprint (and person)
+        self.audit = audit  # where a subscription whose delivery stopped is recorded (server/audit.py)
         self.clock = clock or time.time
         self.watcher = Watcher(client, state, self.account, thresholds=(DEFAULT_THRESHOLD,),
                                silent_hours=(DEFAULT_SILENT_HOURS,), clock=self.clock)
@@ -213,7 +214,7 @@ class EventService:
         if existing is None and sum(1 for s in subs.values() if s["principal"] == principal) >= MAX_SUBSCRIPTIONS_PER_CALLER:
             raise _error(EXHAUSTED, f"at most {MAX_SUBSCRIPTIONS_PER_CALLER} subscriptions per caller",
                          limit="subscriptions", max=MAX_SUBSCRIPTIONS_PER_CALLER)
-        if existing is None or existing["secret"] != secret:
+        if existing is None or existing["secret"] != secret or not existing.get("active", True):
             try:
                 await verify_endpoint(self._client(), target, secret, sub_id)
             except WebhookRefused as why:
@@ -235,7 +236,7 @@ class EventService:
                   "truncated": False}
         if existing:
             answer["deliveryStatus"] = {"active": True, "lastDeliveryAt": existing.get("last_delivery"),
-                                        "lastError": existing.get("last_error")}
+                                        "lastError": existing.get("last_error")}  # a stopped one starts again
         return answer
 
     async def unsubscribe(self, ctx: ServerRequestContext, params: EventParams) -> dict[str, Any]:
@@ -262,7 +263,8 @@ class EventService:
         target = urlsplit(sub["url"])
         return {"id": sub_id, "event": sub["name"], "arguments": sub["arguments"],
                 "url": f"{target.scheme}://{target.hostname}{f':{target.port}' if target.port else ''}{target.path}",
-                "expires_at": _iso(sub["expires"]), "failures": sub.get("failures", 0),
+                "expires_at": _iso(sub["expires"]), "active": sub.get("active", True),
+                "stopped_at": sub.get("stopped_at"), "failures": sub.get("failures", 0),
                 "last_delivery": sub.get("last_delivery"), "last_error": sub.get("last_error")}
 
     async def list_subscriptions(self, arguments: dict[str, Any]) -> dict[str, Any]:
@@ -302,6 +304,7 @@ class EventService:
             if sub["expires"] < now:
                 await self.state.put_subscription(sub_id, None)
                 del subs[sub_id]
+        subs = {sub_id: sub for sub_id, sub in subs.items() if sub.get("active", True)}
         if not subs or not await self.watcher.lead(max(self.interval * 3, 60.0)):
             return 0  # nobody to deliver to, or another replica delivers
         await self._tune(list(subs.values()))
@@ -336,14 +339,34 @@ class EventService:
         sub["failures"] += 1
         sub["last_error"] = {"reason": reason, "at": _iso(self.clock())}
         if sub["failures"] >= MAX_FAILURES:
-            log.warning("webhook subscription %s dropped after %d failed deliveries (%s)", sub_id, sub["failures"], reason)
-            await self.state.put_subscription(sub_id, None)
+            await self._stopped(sub_id, sub, reason)
             return 0
         sub["retry_at"] = self.clock() + backoff(sub["failures"])
         log.info("webhook delivery for %s failed (%s); retry %d in %gs", sub_id, reason, sub["failures"],
                  backoff(sub["failures"]))
         await self.state.put_subscription(sub_id, sub)
         return 0
+
+    async def _stopped(self, sub_id: str, sub: dict[str, Any], reason: str) -> None:
+        """Delivery to a subscription stops after MAX_FAILURES failures in a row. The subscription stays (listed
+        by list_event_subscriptions with active false, stopped_at and its last error) until its grant ends, and an
+        audit line records it; subscribing again, after a new verification, goes on from where it stopped."""
+        sub.update(active=False, stopped_at=_iso(self.clock()))
+        await self.state.put_subscription(sub_id, sub)
+        detail = (f"webhook delivery stopped after {sub['failures']} failed deliveries in a row (last: {reason}); "
+                  "the subscription is kept, inactive, until its grant ends; subscribing again resumes it")
+        log.warning("webhook subscription %s: %s", sub_id, detail)
+        if self.audit is not None:
+            from .audit import current_call, new_call_id
+
+            token = current_call.set((new_call_id(), sub["principal"].split("/person-")[0]))
+            try:
+                self.audit.record(tool="events/subscribe", kind=None, confirmation="none", outcome="error",
+                                  arguments={"subscription_id": sub_id, "event": sub["name"],
+                                             "url": self.shown(sub_id, sub)["url"], "subscriber": sub["principal"]},
+                                  detail=detail)
+            finally:
+                current_call.reset(token)
 
     async def run(self) -> None:
         """Deliver until cancelled: a round every few seconds, polling Telnyx at most once per interval."""

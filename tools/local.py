@@ -279,14 +279,17 @@ RESUME_CHANGE = _change_tool(
 SUBSCRIPTION = {"type": "object", "properties": {
     "id": {"type": "string"}, "event": {"type": "string"}, "arguments": {"type": "object"},
     "url": {"type": "string", "description": "The webhook target, its query left out."},
-    "expires_at": {"type": "string"}, "failures": {"type": "integer"},
+    "expires_at": {"type": "string"},
+    "active": {"type": "boolean", "description": "False once delivery stopped after repeated failures."},
+    "stopped_at": {"type": ["string", "null"], "description": "When delivery stopped (subscribe again to resume)."},
+    "failures": {"type": "integer"},
     "last_delivery": {"type": ["string", "null"]}, "last_error": {"type": ["object", "null"]},
 }}
 LIST_EVENT_SUBSCRIPTIONS = LocalTool(
     name="list_event_subscriptions",
     title="List event subscriptions",
     description="Your webhook subscriptions to fleet events (MCP Events): id, event type, filters, target URL, "
-                "when the grant ends, delivery failures.",
+                "when the grant ends, delivery failures, and whether delivery stopped after repeated failures.",
     toolset="sim_cards",
     kind="read",
     search_words=("event subscriptions", "which webhooks", "alerts i subscribed to", "where are events sent",

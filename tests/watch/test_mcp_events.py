@@ -32,6 +32,7 @@ class Receiver:
 
     def __init__(self, secret: str, *, echo: bool = True) -> None:
         self.secret, self.echo = secret, echo
+        self.status = 200  # what it answers a delivery (not a verification) with
         self.events: list[dict] = []
         self.refused: list[str] = []
         receiver = self
@@ -49,6 +50,10 @@ class Receiver:
                 answer = b""
                 if payload.get("type") == "verification":
                     answer = payload["challenge"].encode() if receiver.echo else b"ok"
+                elif receiver.status != 200:
+                    self.send_response(receiver.status)
+                    self.end_headers()
+                    return
                 else:
                     receiver.events.append({**payload, "subscription": self.headers["X-MCP-Subscription-Id"]})
                 self.send_response(200)
@@ -159,6 +164,57 @@ async def test_webhooks_are_signed_verified_and_bound_to_their_caller(tmp_path):
             await request(client, "events/unsubscribe", {"name": "sim_card.status_changed", "arguments": {},
                                                          "delivery": {"url": receiver.url}})
             assert await service.state.subscriptions() == {}
+    finally:
+        receiver.close()
+        await api.aclose()
+
+
+async def test_a_subscription_whose_deliveries_keep_failing_stops_and_says_so(tmp_path):
+    """After MAX_FAILURES failed deliveries in a row, delivery stops: the subscription is still listed (inactive,
+    when it stopped, its last error), an audit line records it, and subscribing again resumes delivery."""
+    import json as json_
+
+    from telnyx_iot_mcp.server.audit import AuditLog
+    from telnyx_iot_mcp.server.event_methods import MAX_FAILURES
+    from telnyx_iot_mcp.server.gate import Gate
+
+    clock = Clock()
+    app, _, api = fleet(clock=clock)
+    secret = whsec()
+    receiver = Receiver(secret)
+    audit = AuditLog(str(tmp_path / "audit.jsonl"))
+    gate = Gate(api, audit=audit)
+    service = EventService(api, SqliteWatchState(tmp_path / "watch.db"), api_key=None, interval=60,
+                           allow_private=True, caller=gate.caller, clock=clock, audit=audit)
+    try:
+        async with Client(create_server(api, gate=gate, events=service)) as client:
+            made = await subscribe(client, "sim_card.status_changed", receiver.url, secret)
+            await service.deliver_once()  # learns the fleet
+            target = next(d for d in sims(app).values() if d["status"]["value"] == "enabled")
+            app.state.sandbox.store.put("sim_cards", {**target, "status": {"value": "disabled", "reason": ""}})
+            receiver.status = 503
+            for attempt in range(MAX_FAILURES):
+                clock.now += 601  # past the longest backoff
+                assert await service.deliver_once() == 0
+                [sub] = (await client.call_tool("list_event_subscriptions", {})).structured_content["data"]
+                assert sub["failures"] == attempt + 1 and sub["last_error"]["reason"]
+                assert sub["active"] is (attempt + 1 < MAX_FAILURES)
+            assert sub["id"] == made["id"] and sub["stopped_at"] and not receiver.events
+            lines = [json_.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+            [stopped] = [line for line in lines if line["tool"] == "events/subscribe"]
+            assert stopped["outcome"] == "error" and stopped["arguments"]["subscription_id"] == made["id"]
+            assert f"{MAX_FAILURES} failed deliveries" in stopped["detail"] and secret not in json_.dumps(stopped)
+            assert stopped["account"] and stopped["arguments"]["subscriber"].startswith(stopped["account"])
+
+            receiver.status = 200
+            clock.now += 601
+            assert await service.deliver_once() == 0  # stopped: nothing is tried
+            again = await subscribe(client, "sim_card.status_changed", receiver.url, secret)
+            assert again["id"] == made["id"] and again["deliveryStatus"]["lastError"]
+            assert await service.deliver_once() == 1  # from where it stopped
+            assert [e["data"]["sim_card_id"] for e in receiver.events] == [target["id"]]
+            [sub] = (await client.call_tool("list_event_subscriptions", {})).structured_content["data"]
+            assert sub["active"] and sub["stopped_at"] is None and sub["failures"] == 0
     finally:
         receiver.close()
         await api.aclose()
