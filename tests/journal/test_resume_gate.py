@@ -283,3 +283,40 @@ def test_a_change_sent_by_another_live_server_process_is_still_running(tmp_path)
         other.wait()
     assert Journal(MemoryBackend()).still_running(change) is None
     assert Journal(MemoryBackend()).still_running({**change, "status": "stopped"}) is None
+
+
+async def test_a_plan_whose_client_went_away_is_resumed():
+    """The client cancels the call mid-plan (or goes away): the change ends `cancelled`, its rows as they stood;
+    resume_change reads the SIMs left in flight (never reached here) and sends them and the rest."""
+    rig = PlanRig(sim_count=24)
+    group, sims = await rig.group_of(6)
+    held: list[str] = []
+    stuck = anyio.Event()
+
+    async def hold(request):
+        held.append(request.url.path.split("/")[3])
+        if len(held) > 2:  # the third and fourth never get through
+            if len(held) == 4:
+                stuck.set()
+            await anyio.sleep(60)
+
+    rig.hold = hold
+    async with Client(rig.server, elicitation_callback=asking("accept", [])) as client:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(client.call_tool, "apply_to_sim_cards", {"operation": "set_sim_card_standby",
+                                                                      "filter": {"sim_card_group_id": group}})
+            await stuck.wait()
+            tasks.cancel_scope.cancel()  # the client gives up
+        rig.hold = None
+        with anyio.fail_after(10):
+            while not (listed := (await client.call_tool("list_changes", {})).structured_content["data"]) \
+                    or listed[0]["status"] == "running":
+                await anyio.sleep(0.05)
+        resumed = await client.call_tool("resume_change", {"change_id": listed[0]["change_id"], "wait": True})
+    assert listed[0]["status"] == "cancelled"
+    assert resumed.structured_content["meta"]["counts"] == {"done": 4, "skipped": 2}, resumed.content[0].text
+    sends = sends_per_sim(rig)
+    assert {sim: sends[sim] for sim in held[:2]} == {sim: 1 for sim in held[:2]}  # reached: not sent again
+    assert all(sends[s["id"]] >= 1 for s in sims)
+    assert [await rig.status(s["id"]) for s in sims] == ["standby"] * 6
+    await rig.aclose()

@@ -5,6 +5,7 @@ exactly once, and `undo_change` (the `call` command) puts back what the resume c
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import subprocess
@@ -17,8 +18,7 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from api_mock import free_port
-from processes import SCRIPT, clean_env
+from processes import SCRIPT, clean_env, free_port, healthy
 from recording_sandbox import RecordingSandbox
 
 API_KEY = "KEY0e5b7c1d9a3f48260b7e1c5d9a3f4826_Qs7tY2pLw9Kd4Hx"
@@ -156,22 +156,16 @@ async def test_sigterm_mid_plan_over_http_starts_no_sim_after_it_and_answers_the
                                    env=env(upstream, tmp_path, TELNYX_IOT_MCP_HTTP_TOKEN=TOKEN))
         results: list = []
         try:
+            assert healthy(process, f"http://127.0.0.1:{port}"), process.communicate()[1]
             async with anyio.create_task_group() as group_of_tasks:
                 async def apply() -> None:
-                    with anyio.fail_after(30):
-                        while True:  # until the server listens
-                            try:
-                                http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60)
-                                async with Client(streamable_http_client(f"http://127.0.0.1:{port}/mcp",
-                                                                         http_client=http)) as session:
-                                    await session.list_tools()  # the client checks results against it
-                                    results.append(await session.call_tool("apply_to_sim_cards", plan(group)))
-                                    results.append(time.monotonic())
-                                return
-                            except Exception:
-                                if upstream.sends("set_standby") or process.poll() is not None:
-                                    return
-                                await anyio.sleep(0.2)
+                    http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60)
+                    with contextlib.suppress(Exception):  # the server is gone once it has answered
+                        async with Client(streamable_http_client(f"http://127.0.0.1:{port}/mcp",
+                                                                 http_client=http)) as session:
+                            await session.list_tools()  # the client checks results against it
+                            results.append(await session.call_tool("apply_to_sim_cards", plan(group)))
+                            results.append(time.monotonic())
 
                 group_of_tasks.start_soon(apply)
                 with anyio.fail_after(30):
@@ -194,3 +188,24 @@ async def test_sigterm_mid_plan_over_http_starts_no_sim_after_it_and_answers_the
     assert {r["sim_card_id"] for r in result["data"] if r["outcome"] != "not_started"} == {sim for _, sim in sent}
     assert result["change_id"].startswith("chg_") and "resume_change" in result["meta"]["note"]
     print(f"http: SIGTERM to answer {answered - signalled:.2f} s")
+
+
+def test_sigterm_to_the_call_command_mid_plan_prints_every_sims_outcome_and_the_change_id(tmp_path):
+    """`telnyx-iot-mcp call apply_to_sim_cards` stopped by SIGTERM (a CI job cancelled, a script's timeout)."""
+    with RecordingSandbox(delay=1.0) as upstream:
+        group, sims = upstream.group_of(SIMS)
+        process = subprocess.Popen([SCRIPT, "--confirm", "off", "call", "apply_to_sim_cards", "--args",
+                                    json.dumps(plan(group))], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True, env=env(upstream, tmp_path))
+        try:
+            upstream.wait_for(lambda: len(upstream.sends("set_standby")) >= 2)
+            signalled = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            out, stderr = process.communicate(timeout=15)
+        finally:
+            process.kill()
+    result = json.loads(out)
+    assert result["meta"]["counts"] == {"submitted": 2, "not_started": SIMS - 2}, result
+    assert result["change_id"].startswith("chg_") and "resume_change" in result["meta"]["note"]
+    assert all(at < signalled for at, _ in upstream.sends("set_standby"))
+    assert process.returncode == -signal.SIGTERM, stderr
