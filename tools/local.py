@@ -234,7 +234,7 @@ GET_CHANGE = LocalTool(
     output={"type": "object", "properties": {"data": {"type": "object"}}},
 )
 
-RESOURCE_OUTCOMES = ["done", "submitted", "failed", "skipped", "unknown", "conflict", "not_undoable"]
+RESOURCE_OUTCOMES = ["done", "submitted", "failed", "skipped", "unknown", "conflict", "not_undoable", "not_started"]
 CHANGE_RESULT = {
     "type": "object",
     "properties": {

@@ -320,3 +320,30 @@ async def test_a_plan_whose_client_went_away_is_resumed():
     assert all(sends[s["id"]] >= 1 for s in sims)
     assert [await rig.status(s["id"]) for s in sims] == ["standby"] * 6
     await rig.aclose()
+
+
+async def test_a_resume_stopped_by_the_server_answers_and_is_resumed_in_turn():
+    rig = PlanRig(sim_count=32)
+    change_id, sims = await stopped_plan(rig, count=12)
+    started: list[str] = []
+    release = anyio.Event()
+
+    async def hold(request):
+        started.append(request.url.path)
+        if len(started) == 2:
+            rig.audit.stopping = STOPPED
+            release.set()
+        await release.wait()
+
+    rig.hold = hold
+    async with Client(rig.server, elicitation_callback=asking("accept", [])) as client:
+        cut = await client.call_tool("resume_change", {"change_id": change_id})
+    rig.hold, rig.audit.stopping = None, None
+    assert not cut.is_error, cut.content[0].text
+    counts = cut.structured_content["meta"]["counts"]
+    assert counts.get("not_started", 0) >= 1 and "resume_change" in cut.structured_content["meta"]["note"], counts
+    async with Client(rig.server, elicitation_callback=asking("accept", [])) as client:
+        last = await client.call_tool("resume_change", {"change_id": cut.structured_content["change_id"]})
+    assert last.structured_content["meta"]["counts"]["submitted"] == counts["not_started"], last.content[0].text
+    assert sends_per_sim(rig) == Counter({s["id"]: 1 for s in sims})
+    await rig.aclose()
