@@ -42,6 +42,7 @@ log = logging.getLogger("telnyx_iot_mcp.journal")
 PREFIX = "chg_"
 DEFAULT_RETENTION_DAYS = 30.0
 FINAL = ("done", "submitted", "failed", "skipped", "conflict")  # a resource whose change came to an end
+BEAT_SECONDS = 10.0  # a running change says it is alive this often (Journal.still_running)
 
 
 # The idempotency key the change of this call is made under (server/idempotency.py `Keyed`), once claimed: it
@@ -332,7 +333,7 @@ class Journal:
         change_id = keyed.change_id if keyed is not None and not keyed.journaled else new_change_id()
         change = {"change_id": change_id, "time": _now(), "tool": tool, "operation": operation,
                   "arguments": clean(arguments), "account": account, "person": _person(),
-                  "confirmation": confirmation, "status": "running", "runner": runner(),
+                  "confirmation": confirmation, "status": "running", "runner": runner(), "beat": time.time(),
                   **{k: v for k, v in extra.items() if v is not None}}
         rows_by_key = {}
         for position, row in enumerate(rows):
@@ -388,14 +389,17 @@ class Journal:
 
 
     def still_running(self, change: dict[str, Any]) -> str | None:
-        """Where a change marked running is still being sent, as far as this process can tell: by this process, or
-        by another server process alive on this machine. A runner elsewhere (another replica) cannot be checked."""
+        """Where a change marked running is still being sent: by this process, by another server process alive
+        on this machine, or by another replica that said it is alive in the last 3 beats. None: it was cut off."""
         if change.get("status") != "running":
             return None
         if change["change_id"] in self.running:
             return "by this server"
         host, _, pid = str(change.get("runner") or "").rpartition(":")
-        if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        if host != socket.gethostname():  # another replica: alive while it beats
+            age = time.time() - float(change.get("beat") or 0)
+            return f"by the server on {host}, heard from {age:.0f} s ago" if age < 3 * BEAT_SECONDS else None
+        if not pid.isdigit() or int(pid) == os.getpid():
             return None
         try:
             os.kill(int(pid), 0)
@@ -541,13 +545,23 @@ class ending:
 
 
 @asynccontextmanager
-async def ended_if_cancelled(change: Recorder | None) -> AsyncIterator[None]:
-    """Around a plan's run: a run cancelled midway (its client gone, the call cancelled) ends its change
-    `cancelled`; the rows keep where each resource stood (`pending`, `sent`), for resume_change."""
+async def running(change: Recorder | None) -> AsyncIterator[None]:
+    """Around a plan's run: its change says it is alive every BEAT_SECONDS (another replica then refuses to
+    resume it); a run cancelled midway (its client gone, the call cancelled) ends its change `cancelled`, the
+    rows keeping where each resource stood (`pending`, `sent`), for resume_change."""
     import anyio
 
+    async def beat() -> None:
+        while True:
+            await anyio.sleep(BEAT_SECONDS)
+            await mark(change.journal, change.change_id, beat=time.time())
+
     try:
-        yield
+        async with anyio.create_task_group() as group:
+            if change is not None and change.change_id is not None:
+                group.start_soon(beat)
+            yield
+            group.cancel_scope.cancel()
     except BaseException as error:
         if change is not None:
             with anyio.CancelScope(shield=True):
@@ -621,8 +635,8 @@ async def show_change(changes: Journal, account: str | None, arguments: dict[str
     if change is None:
         raise ToolError("not_found", f"No change {arguments['change_id']} in this account's journal (changes are "
                         "kept for a limited time).", hint="list_changes lists the recent ones.")
-    change.pop("account", None)
-    change.pop("person", None)
+    for internal in ("account", "person", "runner", "beat"):
+        change.pop(internal, None)
     for row in change.get("resources", []):
         row.pop("position", None)
     return {"data": {**change, "recovery": recovery_of(change.get("operation", ""))}}

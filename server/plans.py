@@ -479,7 +479,7 @@ async def carry_out(ctx: ServerRequestContext, gate: Gate, verdict: Verdict, pla
 
     if plan.todo:
         gate.sending(verdict)
-    async with journal.ended_if_cancelled(change):
+    async with journal.running(change):
         rows = await run(gate.client, plan, concurrency=concurrency_for(gate.client),
                          wait=bool(verdict.arguments.get("wait")), progress=ctx.session.report_progress,
                          on_send=sending, on_answer=answered, stopping=lambda: gate.audit.stopping)

@@ -316,7 +316,7 @@ async def carry_out(ctx: ServerRequestContext, gate: Gate, changes: Journal, ver
         results[id(step)] = step.result(outcome=row["outcome"], action_id=row.get("action_id"),
                                         status=row.get("status"), reason=row.get("reason"))
 
-    async with journal_module.ended_if_cancelled(recorder), cutoff.watching():
+    async with journal_module.running(recorder), cutoff.watching():
         await _bounded(sending, one, concurrency_for(gate.client))
     data = [results.get(id(s)) or s.result() for s in steps]
     tally = dict(Counter(r["outcome"] for r in data))

@@ -347,3 +347,43 @@ async def test_a_resume_stopped_by_the_server_answers_and_is_resumed_in_turn():
     assert last.structured_content["meta"]["counts"]["submitted"] == counts["not_started"], last.content[0].text
     assert sends_per_sim(rig) == Counter({s["id"]: 1 for s in sims})
     await rig.aclose()
+
+
+async def test_another_replica_sees_a_running_change_by_its_beat(monkeypatch):
+    """Replicas share the journal (Redis): one cannot see the other's process, so a running change says it is
+    alive every few seconds; a change whose beats stopped (its replica killed) can be resumed."""
+    import time
+
+    from telnyx_iot_mcp.server import journal
+    from telnyx_iot_mcp.server.journal import Journal, MemoryBackend
+
+    monkeypatch.setattr(journal, "BEAT_SECONDS", 0.1)
+    rig = PlanRig(sim_count=16)
+    changes = Journal(MemoryBackend())
+    server = create_server(rig.client, gate=rig.gate, changes=changes)
+    group, _ = await rig.group_of(4)
+    release, held = anyio.Event(), anyio.Event()
+
+    async def hold(request):
+        held.set()
+        await release.wait()
+
+    rig.hold = hold
+    replica = Journal(changes.backend)  # another replica on the same store
+    async with anyio.create_task_group() as tasks:
+        async def apply() -> None:
+            async with Client(server, elicitation_callback=asking("accept", [])) as client:
+                await client.call_tool("apply_to_sim_cards", {"operation": "set_sim_card_standby",
+                                                              "filter": {"sim_card_group_id": group}})
+
+        tasks.start_soon(apply)
+        await held.wait()
+        await anyio.sleep(0.5)  # five beats: the one written at the start is stale by now
+        [change_id] = list(changes.backend.changes)
+        change = {**await changes.backend.get(change_id), "runner": "replica-b:1"}
+        seen = replica.still_running(change)
+        release.set()
+    assert seen is not None and seen.startswith("by the server on replica-b"), seen
+    assert replica.still_running({**change, "beat": time.time() - 1}) is None  # 10 beats missed: cut off
+    assert replica.still_running(await changes.backend.get(change_id)) is None  # it ended
+    await rig.aclose()
