@@ -132,7 +132,7 @@ class EventService:
     async def fresh(self) -> None:
         """Poll the fleet unless a poll (by any replica) is less than an interval old."""
         async with self._polling:
-            saved = await self.state.load(self.account)
+            saved = await self.state.load(self.account, sims=False)
             if self.clock() - float(saved.get("polled_at") or 0) < self.interval:
                 return
             if not await self.watcher.lead(max(self.interval * 3, 60.0)):

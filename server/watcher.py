@@ -2,7 +2,8 @@
 
 One poll reads the SIM list (every page, at the API's largest page size) and the SIM card actions newest first
 back to the last poll (and to the oldest still running), whatever the number of subscribers: what a subscriber wants is chosen from the events afterwards.
-What the poll saw and the events it found are written to the watch state in one step: a log where each
+What the poll saw (a row per SIM, written only when it changed) and the events it found are written to the
+watch state in one step: a log where each
 event id is logged once, in order, its position being the cursor. Each consumer (the terminal command, a
 webhook subscription, an MCP client polling) reads the log after its cursor, so a restart neither repeats
 nor loses an event. With Redis, replicas share the state and elect one poller with a lease.
@@ -44,11 +45,13 @@ SIM_FIELDS = ["id", "iccid", "status", "sim_card_group_id", "tags", "data_limit"
 
 
 class WatchState(Protocol):
-    """What the watcher keeps: its view of the fleet, an append-only log of events (each id once, numbered in
+    """What the watcher keeps: its view of the fleet (the poll's state, and under `sims` a value per SIM, of which
+    `commit` writes the ones given: those that changed), an append-only log of events (each id once, numbered in
     order: the number is the cursor), each consumer's cursor, webhook subscriptions, and the poller's lease."""
 
-    async def load(self, account: str) -> dict[str, Any]: ...
-    async def commit(self, account: str, state: dict[str, Any], events: list[Event]) -> list[Event]: ...
+    async def load(self, account: str, sims: bool = True) -> dict[str, Any]: ...
+    async def commit(self, account: str, state: dict[str, Any], events: list[Event],
+                     sims: dict[str, Any] | None = None) -> list[Event]: ...
     async def read(self, account: str, after: int, limit: int = 1000) -> list[tuple[int, Event]]: ...
     async def head(self, account: str) -> int: ...
     async def cursor(self, account: str, consumer: str) -> int | None: ...
@@ -86,6 +89,8 @@ class SqliteWatchState:
                     time.sleep(0.05 * (attempt + 1))
             self._db.executescript("""
                 CREATE TABLE IF NOT EXISTS watch_state (account TEXT PRIMARY KEY, value TEXT NOT NULL);
+                CREATE TABLE IF NOT EXISTS watch_sims (account TEXT NOT NULL, sim_id TEXT NOT NULL,
+                    value TEXT NOT NULL, PRIMARY KEY (account, sim_id)) WITHOUT ROWID;
                 CREATE TABLE IF NOT EXISTS watch_events (seq INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL,
                     id TEXT NOT NULL, body TEXT NOT NULL, queued REAL NOT NULL, UNIQUE (account, id));
                 CREATE TABLE IF NOT EXISTS watch_cursors (account TEXT NOT NULL, consumer TEXT NOT NULL,
@@ -116,16 +121,26 @@ class SqliteWatchState:
                 raise
         return self._run(run)
 
-    async def load(self, account: str) -> dict[str, Any]:
-        row = self._run(lambda db: db.execute("SELECT value FROM watch_state WHERE account = ?", (account,)).fetchone())
-        return json.loads(row[0]) if row else {}
+    async def load(self, account: str, sims: bool = True) -> dict[str, Any]:
+        def work(db: sqlite3.Connection) -> dict[str, Any]:
+            row = db.execute("SELECT value FROM watch_state WHERE account = ?", (account,)).fetchone()
+            found = {**(json.loads(row[0]) if row else {}), "sims": {}}
+            if sims:
+                found["sims"] = {i: json.loads(v) for i, v in db.execute(
+                    "SELECT sim_id, value FROM watch_sims WHERE account = ?", (account,))}
+            return found
+        return self._run(work)
 
-    async def commit(self, account: str, state: dict[str, Any], events: list[Event]) -> list[Event]:
-        """Save what the poll saw and log its events, in one step; returns the events not logged before."""
+    async def commit(self, account: str, state: dict[str, Any], events: list[Event],
+                     sims: dict[str, Any] | None = None) -> list[Event]:
+        """Save what the poll saw (the SIMs given) and log its events, in one step; returns the events not logged
+        before."""
         now = time.time()
 
         def work(db: sqlite3.Connection) -> list[Event]:
             db.execute("INSERT OR REPLACE INTO watch_state (account, value) VALUES (?, ?)", (account, _json(state)))
+            db.executemany("INSERT OR REPLACE INTO watch_sims (account, sim_id, value) VALUES (?, ?, ?)",
+                           [(account, i, _json(v)) for i, v in (sims or {}).items()])
             fresh = [e for e in events if db.execute(
                 "INSERT OR IGNORE INTO watch_events (account, id, body, queued) VALUES (?, ?, ?, ?)",
                 (account, e.id, _json(e.as_json()), now)).rowcount == 1]
@@ -181,11 +196,16 @@ class SqliteWatchState:
             self._db.close()
 
 
-# Log one poll's events atomically: each id once (a marker key kept as long as events are), numbered in order.
+# Save one poll and log its events atomically: the SIMs that changed (ARGV[3] pairs of id and value), then each
+# event id once (a marker key kept as long as events are), numbered in order.
 _COMMIT = """
 redis.call('SET', KEYS[1], ARGV[1])
+local changed = tonumber(ARGV[3])
+for i = 4, 3 + 2 * changed, 2 do
+  redis.call('HSET', KEYS[5], ARGV[i], ARGV[i + 1])
+end
 local fresh = {}
-for i = 3, #ARGV, 2 do
+for i = 4 + 2 * changed, #ARGV, 2 do
   if redis.call('SET', KEYS[4] .. ARGV[i], 1, 'NX', 'EX', ARGV[2]) then
     local seq = redis.call('INCR', KEYS[3])
     redis.call('ZADD', KEYS[2], seq, cjson.encode({seq, ARGV[i + 1]}))
@@ -218,15 +238,22 @@ class RedisWatchState:
         except (redis.RedisError, OSError) as error:
             raise StoreUnavailable(f"Redis cannot be used for the watch state ({type(error).__name__})") from None
 
-    async def load(self, account: str) -> dict[str, Any]:
+    async def load(self, account: str, sims: bool = True) -> dict[str, Any]:
         raw = await self._call(lambda r: r.get(self._key(account, "state")))
-        return json.loads(raw) if raw else {}
+        found = {**(json.loads(raw) if raw else {}), "sims": {}}
+        if sims:
+            rows = await self._call(lambda r: r.hgetall(self._key(account, "sims")))
+            found["sims"] = {(k.decode() if isinstance(k, bytes) else k): json.loads(v) for k, v in rows.items()}
+        return found
 
-    async def commit(self, account: str, state: dict[str, Any], events: list[Event]) -> list[Event]:
-        args: list[Any] = [_json(state), int(KEEP_EVENTS)]
+    async def commit(self, account: str, state: dict[str, Any], events: list[Event],
+                     sims: dict[str, Any] | None = None) -> list[Event]:
+        args: list[Any] = [_json(state), int(KEEP_EVENTS), len(sims or {})]
+        for sim_id, value in (sims or {}).items():
+            args += [sim_id, _json(value)]
         for event in events:
             args += [event.id, _json(event.as_json())]
-        keys = [self._key(account, p) for p in ("state", "log", "seq", "id:")]
+        keys = [self._key(account, p) for p in ("state", "log", "seq", "id:", "sims")]
         fresh = await self._call(lambda r: r.eval(_COMMIT, len(keys), *keys, *args))
         await self._call(lambda r: r.zremrangebyrank(self._key(account, "log"), 0, -self.MAX_LOGGED - 1))
         ids = {f.decode() if isinstance(f, bytes) else f for f in fresh or []}
@@ -320,7 +347,8 @@ class Watcher:
         """Read the fleet once; returns the events it found that were not queued before."""
         now = self.clock()
         saved = await self.state.load(self.account)
-        seen = {k: Seen.from_json(v) for k, v in (saved.get("sims") or {}).items()}
+        rows = saved.get("sims") or {}
+        seen = {k: Seen.from_json(v) for k, v in rows.items()}
         running = saved.get("running") or {}
         if isinstance(running, list):  # before the start of each running action was kept
             running = dict.fromkeys(running, saved.get("polled_at") or now)
@@ -353,10 +381,10 @@ class Watcher:
                 events += detect_forecasts(sims, seen, now=now)
         events += detect_silence(sims, seen, now=now, hours=self.silent_hours,
                                  records_until=usage_until if self.usage else None, learning=last is None or (self.usage and saved_usage is None))
+        now_seen = {k: v.as_json() for k, v in seen.items()}
         return await self.state.commit(self.account, {
-            "polled_at": now, "sims": {k: v.as_json() for k, v in seen.items()}, "running": running,
-            "usage_until": usage_until,
-        }, events)
+            "polled_at": now, "running": running, "usage_until": usage_until,
+        }, events, {k: v for k, v in now_seen.items() if rows.get(k) != v})
 
     async def _actions(self, back_to: float | None) -> list[dict[str, Any]]:
         """SIM card actions newest first: the first page on the first poll, else pages until one reaches an action

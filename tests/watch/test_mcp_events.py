@@ -169,6 +169,34 @@ async def test_webhooks_are_signed_verified_and_bound_to_their_caller(tmp_path):
         await api.aclose()
 
 
+async def test_a_forecast_is_polled_by_those_who_ask_for_it(tmp_path):
+    """`forecast: true` on the threshold type: the watcher reads detail records and tells when a SIM's daily use
+    will reach its limit before the billing period ends; a subscriber without it gets no forecast."""
+    clock = Clock()
+    app, _, api = fleet(clock=clock)
+    service = service_for(tmp_path, api, clock)
+    asked = {"name": "sim_card.data_threshold_crossed", "arguments": {"threshold": 90, "forecast": True}}
+    plain = {"name": "sim_card.data_threshold_crossed", "arguments": {"threshold": 90}}
+    async with Client(create_server(api, events=service)) as client:
+        start = await request(client, "events/poll", {**asked, "cursor": None})  # learns the fleet
+        assert service.watcher.usage and service.watcher.forecast
+        forecast_before = {e.sim_card_id for _, e in await service.state.read(service.account, 0)
+                           if e.data.get("kind") == "forecast"}
+        target = next(d for d in sims(app).values() if d["status"]["value"] == "enabled" and not over(d, 50)
+                      and d["id"] not in forecast_before and float(d["current_billing_period_consumed_data"]["amount"]) > 1)
+        used = float(target["current_billing_period_consumed_data"]["amount"])
+        app.state.sandbox.store.put("sim_cards", {**target, "data_limit": {"amount": f"{used * 1.01:.2f}", "unit": "MB"}})  # a third of a day left
+        clock.now += 61
+        found = await request(client, "events/poll", {**asked, "cursor": start["cursor"]})
+        mine = {e["data"]["kind"]: e for e in found["events"] if e["data"]["sim_card_id"] == target["id"]}
+        assert set(mine) == {"crossed", "forecast"}  # 99% used, and a third of a day's use left
+        event = mine["forecast"]
+        assert event["data"]["exhausts_on"] == "2026-11-30"  # before the period ends
+        assert event["data"]["burn_mb_per_day"] > 0 and event["data"]["limit_mb"] > event["data"]["used_mb"]
+        others = await request(client, "events/poll", {**plain, "cursor": start["cursor"]})
+        assert not [e for e in others["events"] if e["data"].get("kind") == "forecast"]
+
+
 async def test_a_subscription_whose_deliveries_keep_failing_stops_and_says_so(tmp_path):
     """After MAX_FAILURES failed deliveries in a row, delivery stops: the subscription is still listed (inactive,
     when it stopped, its last error), an audit line records it, and subscribing again resumes delivery."""

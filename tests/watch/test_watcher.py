@@ -186,3 +186,28 @@ async def test_actions_that_complete_fail_or_are_interrupted_and_more_than_a_pag
     clock.now += 3600
     assert [e for e in await watcher.poll() if e.type == ACTION] == []
     await client.aclose()
+
+
+async def test_a_poll_writes_the_rows_of_the_sims_that_changed_only(tmp_path):
+    clock = Clock()
+    app, _, client = fleet(sim_count=300, clock=clock)
+    state = SqliteWatchState(tmp_path / "w.db")
+    written = []
+    commit = state.commit
+
+    async def recording(account, saved, events, sims=None):
+        written.append(dict(sims or {}))
+        return await commit(account, saved, events, sims)
+
+    state.commit = recording
+    watcher = Watcher(client, state, "acct", thresholds=(80,), silent_hours=(24,), clock=clock)
+    await watcher.poll()
+    assert set(written[0]) == set(sims(app))  # the first poll learns every SIM
+    await watcher.poll()
+    assert written[1] == {}  # nothing changed: no SIM row is written
+    target = next(d for d in sims(app).values() if d["status"]["value"] == "enabled")
+    put(app, target, status={"value": "standby", "reason": ""})
+    assert [e.sim_card_id for e in await watcher.poll()] == [target["id"]]
+    assert set(written[2]) == {target["id"]}
+    assert (await state.load("acct"))["sims"][target["id"]]["s"] == "standby"
+    await client.aclose()
