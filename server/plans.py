@@ -443,7 +443,7 @@ def stopped_note(tally: dict[str, int], offered: Container[str]) -> str:
     unknown = f" and {tally['unknown']} may have been reached" if tally.get("unknown") else ""
     how = ("call resume_change with this change_id: it reads those that may have been reached and runs only what "
            "is left, with one confirmation" if "resume_change" in offered
-           else "apply the plan again: SIMs already done are skipped")
+           else "apply the plan again (with a new idempotency_key, if it had one): SIMs already done are skipped")
     return f"The server was stopping: {tally['not_started']} SIM cards were not started{unknown}. Once it is back, {how}."
 
 
