@@ -202,6 +202,7 @@ async def test_a_subscription_whose_deliveries_keep_failing_stops_and_says_so(tm
     when it stopped, its last error), an audit line records it, and subscribing again resumes delivery."""
     import json as json_
 
+    from audit_lines import lines_of
     from telnyx_iot_mcp.server.audit import AuditLog
     from telnyx_iot_mcp.server.event_methods import MAX_FAILURES
     from telnyx_iot_mcp.server.gate import Gate
@@ -228,7 +229,7 @@ async def test_a_subscription_whose_deliveries_keep_failing_stops_and_says_so(tm
                 assert sub["failures"] == attempt + 1 and sub["last_error"]["reason"]
                 assert sub["active"] is (attempt + 1 < MAX_FAILURES)
             assert sub["id"] == made["id"] and sub["stopped_at"] and not receiver.events
-            lines = [json_.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+            lines = lines_of(tmp_path / "audit.jsonl")  # each checked against the published schema
             [stopped] = [line for line in lines if line["tool"] == "events/subscribe"]
             assert stopped["outcome"] == "error" and stopped["arguments"]["subscription_id"] == made["id"]
             assert f"{MAX_FAILURES} failed deliveries" in stopped["detail"] and secret not in json_.dumps(stopped)
