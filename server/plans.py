@@ -90,8 +90,8 @@ FINISH_SECONDS = 2.0
 class Cutoff:
     """The requests of a plan in flight when the server stops: given FINISH_SECONDS, then cancelled.
 
-    `async with cutoff.watching():` around the plan's run; `with cutoff.guard() as scope:` around each request
-    (`scope.cancelled_caught`: it was cut)."""
+    `async with cutoff.watching():` around the plan's run; `with cutoff.guard():` around each request (one cut
+    leaves the block without its answer)."""
 
     def __init__(self, stopping: Callable[[], str | None] | None, seconds: float | None = None) -> None:
         self.stopping = stopping or (lambda: None)
