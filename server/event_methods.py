@@ -30,7 +30,7 @@ from mcp.shared.exceptions import MCPError
 
 from ..tools.errors import ToolError
 from ..tools.redact import request_api_key
-from .events import DEFAULT_SILENT_HOURS, DEFAULT_THRESHOLD, EVENT_TYPES, USAGE_TYPES, Event, Subscription
+from .events import DEFAULT_SILENT_HOURS, DEFAULT_THRESHOLD, EVENT_TYPES, THRESHOLD, USAGE_TYPES, Event, Subscription
 from .state import StoreUnavailable
 from .watcher import WatchState, Watcher, account_key
 from .webhooks import WebhookRefused, backoff, check_secret, http_client, post, resolve, verify_endpoint
@@ -125,6 +125,7 @@ class EventService:
         hours = {DEFAULT_SILENT_HOURS} | self._polled_hours | {float(s["arguments"].get("hours", DEFAULT_SILENT_HOURS))
                                          for s in subs if s["name"] == "sim_card.silent"}
         self.watcher.thresholds, self.watcher.silent_hours = tuple(sorted(thresholds)), tuple(sorted(hours))
+        self.watcher.groups = bool(self._polled_thresholds) or any(s["name"] == THRESHOLD for s in subs)
         self.watcher.forecast = self._polled_forecast or any(s["arguments"].get("forecast") for s in subs
                                                              if s["name"] == "sim_card.data_threshold_crossed")
         self.watcher.usage = self.watcher.forecast or self._polled_usage or any(s["name"] in USAGE_TYPES for s in subs)

@@ -39,6 +39,12 @@ _SIM_FILTERS = {
 }
 _SIM_PAYLOAD = {"sim_card_id": {"type": "string"}, "iccid": {"type": ["string", "null"]},
                 "sim_card_group_id": {"type": ["string", "null"]}}
+_GROUP_FILTERS = {  # the filters of a type that has group events too: by group they match, by SIM or tag never
+    "sim_card_group_id": {"type": "string", "format": "uuid",
+                          "description": "Only SIMs in this group, and the group's own events."},
+    "tags": {**_SIM_FILTERS["tags"], "description": "Only SIMs with all of these tags (no group events)."},
+    "sim_card_ids": {**_SIM_FILTERS["sim_card_ids"], "description": "Only these SIMs (no group events)."},
+}
 
 
 def _schema(properties: dict[str, Any]) -> dict[str, Any]:
@@ -55,17 +61,22 @@ class EventType:
 
 EVENT_TYPES: dict[str, EventType] = {t.name: t for t in (
     EventType(THRESHOLD, "A SIM's data use this billing period crossed a percentage of its own data limit "
-              "(kind crossed), or, with forecast, its burn rate will reach the limit before the period ends "
-              "(kind forecast, once per period).",
-              _schema({**_SIM_FILTERS, "threshold": {"type": "number", "minimum": 1, "maximum": 100,
-                                                     "default": DEFAULT_THRESHOLD,
-                                                     "description": "Percent of the SIM's data limit."},
+              "(scope sim, kind crossed), or a SIM card group's use crossed a percentage of the limit its SIMs "
+              "share (scope group, sim_card_id null); or, with forecast, a SIM's burn rate will reach its limit "
+              "before the period ends (kind forecast, once per period).",
+              _schema({**_GROUP_FILTERS, "threshold": {"type": "number", "minimum": 1, "maximum": 100,
+                                                       "default": DEFAULT_THRESHOLD,
+                                                       "description": "Percent of the SIM's or group's data limit."},
                        "forecast": {"type": "boolean", "default": False,
                                     "description": "Also tell when the limit will be reached before the billing "
                                                    "period ends (from the SIM's daily use)."}}),
-              _schema({**_SIM_PAYLOAD, "kind": {"type": "string", "enum": ["crossed", "forecast"]},
+              _schema({**_SIM_PAYLOAD, "sim_card_id": {"type": ["string", "null"], "description": "null: a group's"},
+                       "scope": {"type": "string", "enum": ["sim", "group"]},
+                       "sim_card_group_name": {"type": ["string", "null"], "description": "scope group"},
+                       "kind": {"type": "string", "enum": ["crossed", "forecast"]},
                        "threshold_percent": {"type": "number"}, "used_mb": {"type": "number"},
-                       "limit_mb": {"type": "number"}, "period": {"type": "string", "description": "YYYY-MM, UTC"},
+                       "limit_mb": {"type": "number"}, "used_percent": {"type": "number"},
+                       "period": {"type": "string", "description": "YYYY-MM, UTC"},
                        "exhausts_on": {"type": "string", "description": "YYYY-MM-DD, UTC (forecast)"},
                        "burn_mb_per_day": {"type": "number", "description": "forecast"}})),
     EventType(STATUS, "A SIM's status changed (enabled, disabled, standby, data_limit_exceeded, ...).",
@@ -103,8 +114,11 @@ class Event:
     data: dict[str, Any]
 
     def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "type": self.type, "time": self.time, "sim_card_id": self.sim_card_id,
-                "data": self.data}
+        value = {"id": self.id, "type": self.type, "time": self.time, "sim_card_id": self.sim_card_id,
+                 "data": self.data}
+        if self.data.get("scope") == "group":
+            value["sim_card_group_id"] = self.data.get("sim_card_group_id")
+        return value
 
 
 def event_id(*parts: Any) -> str:
@@ -181,14 +195,36 @@ def detect_sims(sims: list[dict[str, Any]], seen: dict[str, Seen], *, now: float
             for threshold in thresholds:
                 if used >= limit * threshold / 100:
                     events.append(Event(event_id(THRESHOLD, sim_id, threshold, period), THRESHOLD, stamp, sim_id,
-                                        {**base, "kind": "crossed", "threshold_percent": threshold, "used_mb": round(used, 2),
-                                         "limit_mb": round(limit, 2), "period": period}))
+                                        {**base, "scope": "sim", "kind": "crossed", "threshold_percent": threshold,
+                                         "used_mb": round(used, 2), "limit_mb": round(limit, 2),
+                                         "used_percent": round(100 * used / limit, 1), "period": period}))
         if used is not None:
             if state.used_mb is not None and (used > state.used_mb or 0 < used < state.used_mb):
                 state.grew_at, state.silences = now, []  # it sent (a smaller amount: a new period began)
             state.used_mb = used
 
         seen[sim_id] = state
+    return events
+
+
+def detect_groups(groups: list[dict[str, Any]], *, now: float, thresholds: tuple[float, ...]) -> list[Event]:
+    """Groups whose use this billing period (`consumed_data`: what their SIMs used together) reached a percentage
+    of the data limit they share. Like a SIM's, a threshold already crossed at the first poll is reported then,
+    and the id holds the group, the threshold and the period: once per period, also after a restart."""
+    events: list[Event] = []
+    stamp, period = iso(now), period_of(now)
+    for group in groups:
+        group_id = group.get("id")
+        used, limit = megabytes(group.get("consumed_data")), megabytes(group.get("data_limit"))
+        if not group_id or used is None or not limit:
+            continue
+        for threshold in thresholds:
+            if used >= limit * threshold / 100:
+                events.append(Event(event_id(THRESHOLD, "group", group_id, threshold, period), THRESHOLD, stamp, None, {
+                    "sim_card_id": None, "iccid": None, "sim_card_group_id": group_id,
+                    "sim_card_group_name": group.get("name"), "scope": "group", "kind": "crossed",
+                    "threshold_percent": threshold, "used_mb": round(used, 2), "limit_mb": round(limit, 2),
+                    "used_percent": round(100 * used / limit, 1), "period": period}))
     return events
 
 
@@ -274,6 +310,9 @@ class Subscription:
             return False
         if event.type == SILENT and event.data.get("hours") != self.silent_hours:
             return False
+        if event.data.get("scope") == "group":  # a group's own event: chosen by its group, never by SIM or tag
+            return not (self.sim_card_ids or self.tags) and self.sim_card_group_id in (
+                None, event.data.get("sim_card_group_id"))
         if self.sim_card_ids and event.sim_card_id not in self.sim_card_ids:
             return False
         if self.sim_card_group_id or self.tags:
@@ -364,7 +403,8 @@ def detect_forecasts(sims: list[dict[str, Any]], seen: dict[str, Seen], *, now: 
         found = forecast(used, limit, recent, today, state.days.get(str(now_day), 0.0))
         if found.exhausts_on is not None and found.exhausts_on <= period_end:
             events.append(Event(event_id(THRESHOLD, sim["id"], "forecast", period), THRESHOLD, stamp, sim["id"], {
-                **_sim_data(sim), "kind": "forecast", "threshold_percent": 100.0, "used_mb": round(used, 2),
-                "limit_mb": round(limit, 2), "period": period, "exhausts_on": found.exhausts_on.isoformat(),
+                **_sim_data(sim), "scope": "sim", "kind": "forecast", "threshold_percent": 100.0,
+                "used_mb": round(used, 2), "limit_mb": round(limit, 2), "used_percent": round(100 * used / limit, 1),
+                "period": period, "exhausts_on": found.exhausts_on.isoformat(),
                 "burn_mb_per_day": round(found.burn_mb_per_day, 2)}))
     return events

@@ -19,7 +19,7 @@ from typing import Any, TextIO
 
 import anyio
 
-from .events import DEFAULT_SILENT_HOURS, DEFAULT_THRESHOLD, EVENT_TYPES, USAGE_TYPES, Event, Subscription
+from .events import DEFAULT_SILENT_HOURS, DEFAULT_THRESHOLD, EVENT_TYPES, THRESHOLD, USAGE_TYPES, Event, Subscription
 
 log = logging.getLogger("telnyx_iot_mcp.watch")
 UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -42,17 +42,20 @@ def add_parser(commands: Any, selection_flags: Any) -> None:
     watch.add_argument("--event", action="append", choices=sorted(EVENT_TYPES), metavar="TYPE",
                        help="an event type to report (repeatable; default all): " + ", ".join(sorted(EVENT_TYPES)))
     watch.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, metavar="PERCENT",
-                       help=f"percent of a SIM's own data limit (default {DEFAULT_THRESHOLD:g})")
+                       help=f"percent of a SIM's own data limit, and of a group's shared one (default "
+                            f"{DEFAULT_THRESHOLD:g})")
     watch.add_argument("--forecast", action="store_true",
                        help="also tell when a SIM's daily use will reach its data limit before the billing period ends")
     watch.add_argument("--silent-hours", type=float, default=DEFAULT_SILENT_HOURS, metavar="HOURS",
                        help=f"hours without data after which an enabled SIM is silent (default {DEFAULT_SILENT_HOURS:g})")
-    watch.add_argument("--group", metavar="ID_OR_NAME", help="only SIMs in this SIM card group")
-    watch.add_argument("--tag", action="append", metavar="TAG", help="only SIMs with this tag (repeatable: all of them)")
-    watch.add_argument("--sim", action="append", metavar="SIM_CARD_ID", help="only this SIM (repeatable)")
+    watch.add_argument("--group", metavar="ID_OR_NAME", help="only SIMs in this SIM card group, and the group itself")
+    watch.add_argument("--tag", action="append", metavar="TAG",
+                       help="only SIMs with this tag (repeatable: all of them); no group events")
+    watch.add_argument("--sim", action="append", metavar="SIM_CARD_ID", help="only this SIM (repeatable); no group events")
     watch.add_argument("--exec", dest="exec_command", metavar="COMMAND",
                        help="run COMMAND (by the shell) for each event, the event's JSON on its stdin and "
-                            "TELNYX_IOT_EVENT_ID, TELNYX_IOT_EVENT_TYPE, TELNYX_IOT_SIM_CARD_ID in its environment")
+                            "TELNYX_IOT_EVENT_ID, TELNYX_IOT_EVENT_TYPE, TELNYX_IOT_SIM_CARD_ID (empty for a group's "
+                            "event) and TELNYX_IOT_SIM_CARD_GROUP_ID in its environment")
     watch.add_argument("--once", action="store_true", help="poll once, print what it found, and exit")
     selection_flags(watch, argparse.SUPPRESS)
 
@@ -92,7 +95,8 @@ def emit(event: Event, out: TextIO, exec_command: str | None) -> None:
     out.flush()
     if exec_command:
         env = {"TELNYX_IOT_EVENT_ID": event.id, "TELNYX_IOT_EVENT_TYPE": event.type,
-               "TELNYX_IOT_SIM_CARD_ID": event.sim_card_id or ""}
+               "TELNYX_IOT_SIM_CARD_ID": event.sim_card_id or "",
+               "TELNYX_IOT_SIM_CARD_GROUP_ID": event.data.get("sim_card_group_id") or ""}
         try:
             import os
 
@@ -120,6 +124,7 @@ async def watch(settings: Any, args: argparse.Namespace, client: Any, out: TextI
                             wanted.threshold, wanted.silent_hours] + (["forecast"] if args.forecast else []))
         watcher = Watcher(client, state, account_key(key, scope), thresholds=(args.threshold,),
                           silent_hours=(args.silent_hours,), forecast=args.forecast,
+                          groups=(not wanted.types or THRESHOLD in wanted.types) and not (wanted.tags or wanted.sim_card_ids),
                           usage=args.forecast or not wanted.types or bool(wanted.types & USAGE_TYPES))
         stop = anyio.Event()
         with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:

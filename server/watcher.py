@@ -1,7 +1,9 @@
 """The watcher: polls the fleet for every subscriber at once and turns what changed into events, each once.
 
-One poll reads the SIM list (every page, at the API's largest page size) and the SIM card actions newest first
-back to the last poll (and to the oldest still running), whatever the number of subscribers: what a subscriber wants is chosen from the events afterwards.
+One poll reads the SIM list (every page, at the API's largest page size), the SIM card actions newest first
+back to the last poll (and to the oldest still running) and, when threshold events are wanted, the SIM card
+groups (their shared limits and use), whatever the number of subscribers: what a subscriber wants is chosen from
+the events afterwards.
 What the poll saw (a row per SIM, written only when it changed) and the events it found are written to the
 watch state in one step: a log where each
 event id is logged once, in order, its position being the cursor. Each consumer (the terminal command, a
@@ -27,12 +29,13 @@ from ..tools.dashboard import read_pages
 from ..tools.executor import execute
 from ..tools.paging import PAGE_SIZE
 from ..tools.registry import OPERATIONS
-from .events import (Event, Seen, detect_actions, detect_forecasts, detect_silence, detect_sims, detect_usage, iso,
-                     moment)
+from .events import (Event, Seen, detect_actions, detect_forecasts, detect_groups, detect_silence, detect_sims,
+                     detect_usage, iso, moment)
 from .state import MEMORY_URLS, REDIS_SCHEMES, StoreUnavailable, default_state_dir
 
 WATCH_FILE = "watch.sqlite3"
 MAX_SIM_CARDS = 100_000
+MAX_GROUPS = 10_000
 ACTIONS_PER_POLL = 250  # actions read on the first poll (what finished before it is history)
 MAX_ACTIONS = 25_000  # actions read at most per poll, newest first
 BASELINE_DAYS = 14  # days of detail records the first read takes as each SIM's usual
@@ -331,7 +334,7 @@ class Watcher:
 
     def __init__(self, client: TelnyxClient, state: WatchState, account: str, *,
                  thresholds: tuple[float, ...], silent_hours: tuple[float, ...], usage: bool = False,
-                 forecast: bool = False, clock=time.time) -> None:
+                 forecast: bool = False, groups: bool = False, clock=time.time) -> None:
         self.client = client
         self.state = state
         self.account = account
@@ -339,6 +342,7 @@ class Watcher:
         self.silent_hours = tuple(sorted(set(silent_hours)))
         self.usage = usage  # read detail records too (usage anomalies, new networks)
         self.forecast = forecast  # and forecast each SIM's limit from its daily use (needs usage)
+        self.groups = groups  # read the SIM card groups too (threshold events of their shared limits)
         self.clock = clock
         self.holder = secrets.token_hex(8)
         self.sims: dict[str, dict[str, Any]] = {}  # the last SIM list read, for subscriptions by group or tag
@@ -358,6 +362,9 @@ class Watcher:
         actions = await self._actions(None if since is None else min([since, *running.values()]))
         self.sims = {s["id"]: s for s in sims if s.get("id")}
         events = detect_sims(sims, seen, now=now, thresholds=self.thresholds)
+        if self.groups:
+            groups, _ = await read_pages(self.client, "list_sim_card_groups", {}, MAX_GROUPS)
+            events += detect_groups(groups, now=now, thresholds=self.thresholds)
         started = {a["id"]: moment(a.get("created_at")) or now for a in actions if a.get("id")}
         in_progress = set(running)
         events += detect_actions(actions, in_progress, now=now, since=since)

@@ -403,8 +403,8 @@ async def test_an_endpoint_that_does_not_echo_the_challenge_is_not_subscribed(tm
 
 
 async def test_upstream_requests_per_round_are_the_same_for_1_and_100_subscribers(tmp_path):
-    """One poll serves every subscriber: 1 and 100 subscriptions (every event type, forecasts and detail records
-    among them, each with its own filters) cost the same requests per round."""
+    """One poll serves every subscriber: 1 and 100 subscriptions (every event type, forecasts, detail records and
+    group thresholds among them, each with its own filters) cost the same requests per round."""
     from telnyx_iot_mcp.server.events import EVENT_TYPES
 
     clock = Clock()
@@ -419,12 +419,12 @@ async def test_upstream_requests_per_round_are_the_same_for_1_and_100_subscriber
     try:
         async with Client(create_server(api, events=service)) as client:
             for i in range(100):
-                name = "sim_card.usage_anomaly" if i == 0 else names[i % len(names)]
+                name = "sim_card.data_threshold_crossed" if i == 0 else names[i % len(names)]
                 arguments = {"sim_card_group_id": groups[i % len(groups)], "tags": [f"t{i}"]}
                 if name == "sim_card_action.finished":
                     arguments = {"sim_card_ids": [ids[i % len(ids)]]}
                 if name == "sim_card.data_threshold_crossed":
-                    arguments.update(threshold=50 + i % 50, forecast=i % 2 == 0)
+                    arguments.update(threshold=50 + i % 50, forecast=i % 2 == 0)  # the first: detail records too
                 await subscribe(client, name, receiver.url, secret, arguments)
                 if i == 0:  # the first round learns the fleet and the baseline of detail records
                     await service.deliver_once()
@@ -434,9 +434,11 @@ async def test_upstream_requests_per_round_are_the_same_for_1_and_100_subscriber
                     await service.deliver_once()
                     cost[i + 1] = len(transport.sent) - before
                     paths[i + 1] = sorted(r.url.path for r in transport.sent[before:])
-        assert len(await service.state.subscriptions()) == 100 and service.watcher.forecast
-        # 3 pages of 250 SIMs, a page of actions and a page of detail records per poll, whoever listens
-        assert cost[1] == cost[100] == 5 and paths[1] == paths[100], paths
+        assert len(await service.state.subscriptions()) == 100 and service.watcher.forecast and service.watcher.groups
+        # 3 pages of 250 SIMs, a page of actions, a page of detail records and a page of groups per poll, whoever
+        # listens
+        assert cost[1] == cost[100] == 6 and paths[1] == paths[100], paths
+        assert paths[1].count("/v2/sim_card_groups") == 1
     finally:
         receiver.close()
         await api.aclose()

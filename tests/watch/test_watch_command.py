@@ -44,8 +44,16 @@ def test_threshold_group_and_exec(tmp_path):
     events = lines(done.stdout)
     assert events and all(e["data"]["threshold_percent"] == 50 for e in events)
     assert len({e["data"]["sim_card_group_id"] for e in events}) == 1
+    group_id = events[0]["data"]["sim_card_group_id"]
+    # the group's own use is over half its shared limit: its line has no SIM and names the group
+    assert [(e["sim_card_id"], e["sim_card_group_id"], e["data"]["scope"]) for e in events
+            if e["data"]["scope"] == "group"] == [(None, group_id, "group")]
     ran = out.read_text().splitlines()
     assert len(ran) == len(events) and all(r.endswith(" sim_card.data_threshold_crossed") for r in ran)
+    (tmp_path / "tagged").mkdir()
+    tagged = watch(tmp_path / "tagged", "--threshold", "50", "--tag", "tracker")
+    assert tagged.returncode == 0 and lines(tagged.stdout)
+    assert all(e["sim_card_id"] and e["data"]["scope"] == "sim" for e in lines(tagged.stdout))  # tags: SIMs only
 
 
 def test_forecast(tmp_path):

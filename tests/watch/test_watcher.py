@@ -211,3 +211,73 @@ async def test_a_poll_writes_the_rows_of_the_sims_that_changed_only(tmp_path):
     assert set(written[2]) == {target["id"]}
     assert (await state.load("acct"))["sims"][target["id"]]["s"] == "standby"
     await client.aclose()
+
+
+def group_used(app, group_id: str) -> float:
+    return sum(float(d["current_billing_period_consumed_data"]["amount"]) for d in sims(app).values()
+               if d["sim_card_group_id"] == group_id)
+
+
+async def test_a_group_crossing_its_shared_limit_is_reported_once_also_after_a_restart(tmp_path):
+    """A group's use (what its SIMs used together this period) crossing the threshold of the limit they share:
+    one event in the poll that sees it, with the sandbox's own figures, none again, nor after a restart."""
+    import jsonschema
+
+    from telnyx_iot_mcp.server.events import EVENT_TYPES
+
+    clock = Clock()
+    app, transport, client = fleet(clock=clock)
+    store = app.state.sandbox.store
+    groups = {g["name"]: g for g in store.collection("sim_card_groups").values()}
+    target = groups["Berlin Warehouse"]
+    for group in groups.values():  # the target at 70% of its limit, the others far below theirs
+        share = 0.7 if group is target else 0.25
+        store.put("sim_card_groups", {**group, "data_limit": {
+            "amount": f"{group_used(app, group['id']) / share / 1024:.3f}", "unit": "GB"}})
+    watcher = Watcher(client, SqliteWatchState(tmp_path / "w.db"), "acct", thresholds=(80,), silent_hours=(24,),
+                      groups=True, clock=clock)
+    before = len(transport.sent)
+    first = await watcher.poll()
+    assert [r.url.path for r in transport.sent[before:]].count("/v2/sim_card_groups") == 1  # one page, one request
+    assert [e for e in first if e.sim_card_id is None] == []  # no group at 80% yet
+    await watcher.taken("me", await watcher.state.head("acct"))
+
+    limit = float(store.get("sim_card_groups", target["id"])["data_limit"]["amount"]) * 1024
+    member = next(d for d in sims(app).values() if d["sim_card_group_id"] == target["id"])
+    use(app, member, float(member["current_billing_period_consumed_data"]["amount"])
+        + 0.85 * limit - group_used(app, target["id"]))
+    clock.now += 60
+    crossed = [e for e in await watcher.poll() if e.data.get("scope") == "group"]
+    assert len(crossed) == 1
+    event = crossed[0]
+    truth = (await client._http.get(f"/sim_card_groups/{target['id']}")).json()["data"]
+    assert event.sim_card_id is None and event.type == THRESHOLD
+    assert event.data["sim_card_group_id"] == target["id"] and event.data["sim_card_group_name"] == "Berlin Warehouse"
+    assert event.data["used_mb"] == pytest.approx(float(truth["consumed_data"]["amount"]), abs=0.01)
+    assert event.data["limit_mb"] == pytest.approx(limit, abs=0.01)
+    assert event.data["used_percent"] == pytest.approx(85, abs=0.1) and event.data["threshold_percent"] == 80
+    jsonschema.validate(event.data, EVENT_TYPES[THRESHOLD].payload)
+    line = event.as_json()
+    assert line["sim_card_id"] is None and line["sim_card_group_id"] == target["id"]
+
+    # who gets it: everyone, or those of its group; not those of SIMs, tags, another group or threshold
+    tags = frozenset(member["tags"])
+    assert Subscription().wants(event, None) and Subscription(types=frozenset({THRESHOLD})).wants(event, None)
+    assert Subscription(sim_card_group_id=target["id"]).wants(event, None)
+    assert not Subscription(sim_card_group_id=groups["Trackers"]["id"]).wants(event, None)
+    assert not Subscription(tags=tags).wants(event, None)
+    assert not Subscription(sim_card_ids=frozenset({member["id"]})).wants(event, None)
+    assert not Subscription(sim_card_group_id=target["id"], tags=tags).wants(event, None)
+    assert not Subscription(threshold=90).wants(event, None) and not Subscription(types=frozenset({STATUS})).wants(event, None)
+
+    clock.now += 60
+    assert [e for e in await watcher.poll() if e.sim_card_id is None] == []  # once
+    assert [e.id for _, e in await watcher.unread("me") if e.sim_card_id is None] == [event.id]
+    await watcher.taken("me", await watcher.state.head("acct"))
+    await watcher.state.aclose()
+    again = Watcher(client, SqliteWatchState(tmp_path / "w.db"), "acct", thresholds=(80,), silent_hours=(24,),
+                    groups=True, clock=clock)
+    clock.now += 60
+    assert [e for e in await again.poll() if e.sim_card_id is None] == []  # a restart: reported already
+    assert await again.unread("me") == []
+    await client.aclose()
