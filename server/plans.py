@@ -90,8 +90,8 @@ FINISH_SECONDS = 2.0
 class Cutoff:
     """The requests of a plan in flight when the server stops: given FINISH_SECONDS, then cancelled.
 
-    `async with cutoff.watching():` around the plan's run; `with cutoff.guard() as scope:` around each request
-    (`scope.cancelled_caught`: it was cut)."""
+    `async with cutoff.watching():` around the plan's run; `with cutoff.guard():` around each request (one cut
+    leaves the block without its answer)."""
 
     def __init__(self, stopping: Callable[[], str | None] | None, seconds: float | None = None) -> None:
         self.stopping = stopping or (lambda: None)
@@ -443,7 +443,7 @@ def stopped_note(tally: dict[str, int], offered: Container[str]) -> str:
     unknown = f" and {tally['unknown']} may have been reached" if tally.get("unknown") else ""
     how = ("call resume_change with this change_id: it reads those that may have been reached and runs only what "
            "is left, with one confirmation" if "resume_change" in offered
-           else "apply the plan again: SIMs already done are skipped")
+           else "apply the plan again (with a new idempotency_key, if it had one): SIMs already done are skipped")
     return f"The server was stopping: {tally['not_started']} SIM cards were not started{unknown}. Once it is back, {how}."
 
 

@@ -169,11 +169,40 @@ async def test_webhooks_are_signed_verified_and_bound_to_their_caller(tmp_path):
         await api.aclose()
 
 
+async def test_a_forecast_is_polled_by_those_who_ask_for_it(tmp_path):
+    """`forecast: true` on the threshold type: the watcher reads detail records and tells when a SIM's daily use
+    will reach its limit before the billing period ends; a subscriber without it gets no forecast."""
+    clock = Clock()
+    app, _, api = fleet(clock=clock)
+    service = service_for(tmp_path, api, clock)
+    asked = {"name": "sim_card.data_threshold_crossed", "arguments": {"threshold": 90, "forecast": True}}
+    plain = {"name": "sim_card.data_threshold_crossed", "arguments": {"threshold": 90}}
+    async with Client(create_server(api, events=service)) as client:
+        start = await request(client, "events/poll", {**asked, "cursor": None})  # learns the fleet
+        assert service.watcher.usage and service.watcher.forecast
+        forecast_before = {e.sim_card_id for _, e in await service.state.read(service.account, 0)
+                           if e.data.get("kind") == "forecast"}
+        target = next(d for d in sims(app).values() if d["status"]["value"] == "enabled" and not over(d, 50)
+                      and d["id"] not in forecast_before and float(d["current_billing_period_consumed_data"]["amount"]) > 1)
+        used = float(target["current_billing_period_consumed_data"]["amount"])
+        app.state.sandbox.store.put("sim_cards", {**target, "data_limit": {"amount": f"{used * 1.01:.2f}", "unit": "MB"}})  # a third of a day left
+        clock.now += 61
+        found = await request(client, "events/poll", {**asked, "cursor": start["cursor"]})
+        mine = {e["data"]["kind"]: e for e in found["events"] if e["data"]["sim_card_id"] == target["id"]}
+        assert set(mine) == {"crossed", "forecast"}  # 99% used, and a third of a day's use left
+        event = mine["forecast"]
+        assert event["data"]["exhausts_on"] == "2026-11-30"  # before the period ends
+        assert event["data"]["burn_mb_per_day"] > 0 and event["data"]["limit_mb"] > event["data"]["used_mb"]
+        others = await request(client, "events/poll", {**plain, "cursor": start["cursor"]})
+        assert not [e for e in others["events"] if e["data"].get("kind") == "forecast"]
+
+
 async def test_a_subscription_whose_deliveries_keep_failing_stops_and_says_so(tmp_path):
     """After MAX_FAILURES failed deliveries in a row, delivery stops: the subscription is still listed (inactive,
     when it stopped, its last error), an audit line records it, and subscribing again resumes delivery."""
     import json as json_
 
+    from audit_lines import lines_of
     from telnyx_iot_mcp.server.audit import AuditLog
     from telnyx_iot_mcp.server.event_methods import MAX_FAILURES
     from telnyx_iot_mcp.server.gate import Gate
@@ -200,7 +229,7 @@ async def test_a_subscription_whose_deliveries_keep_failing_stops_and_says_so(tm
                 assert sub["failures"] == attempt + 1 and sub["last_error"]["reason"]
                 assert sub["active"] is (attempt + 1 < MAX_FAILURES)
             assert sub["id"] == made["id"] and sub["stopped_at"] and not receiver.events
-            lines = [json_.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+            lines = lines_of(tmp_path / "audit.jsonl")  # each checked against the published schema
             [stopped] = [line for line in lines if line["tool"] == "events/subscribe"]
             assert stopped["outcome"] == "error" and stopped["arguments"]["subscription_id"] == made["id"]
             assert f"{MAX_FAILURES} failed deliveries" in stopped["detail"] and secret not in json_.dumps(stopped)
@@ -374,26 +403,40 @@ async def test_an_endpoint_that_does_not_echo_the_challenge_is_not_subscribed(tm
 
 
 async def test_upstream_requests_per_round_are_the_same_for_1_and_100_subscribers(tmp_path):
+    """One poll serves every subscriber: 1 and 100 subscriptions (every event type, forecasts and detail records
+    among them, each with its own filters) cost the same requests per round."""
+    from telnyx_iot_mcp.server.events import EVENT_TYPES
+
     clock = Clock()
     app, transport, api = fleet(sim_count=600, clock=clock)
     secret = whsec()
     receiver = Receiver(secret)
     service = service_for(tmp_path, api, clock)
     groups = sorted({d["sim_card_group_id"] for d in sims(app).values()})
-    cost = {}
+    names = sorted(EVENT_TYPES)
+    ids = sorted(sims(app))
+    cost, paths = {}, {}
     try:
         async with Client(create_server(api, events=service)) as client:
-            for count in (1, 100):
-                for i in range(count):
-                    await subscribe(client, "sim_card.status_changed", receiver.url, secret,
-                                    {"sim_card_group_id": groups[i % len(groups)], "tags": [f"t{count}-{i}"]})
-                clock.now += 61
-                before = transport.requests
-                await service.deliver_once()
-                cost[count] = transport.requests - before
-                for sub_id in list(await service.state.subscriptions()):
-                    await service.state.put_subscription(sub_id, None)
-        assert cost[1] == cost[100] == 4  # 3 pages of 250 SIMs and a page of actions per poll
+            for i in range(100):
+                name = "sim_card.usage_anomaly" if i == 0 else names[i % len(names)]
+                arguments = {"sim_card_group_id": groups[i % len(groups)], "tags": [f"t{i}"]}
+                if name == "sim_card_action.finished":
+                    arguments = {"sim_card_ids": [ids[i % len(ids)]]}
+                if name == "sim_card.data_threshold_crossed":
+                    arguments.update(threshold=50 + i % 50, forecast=i % 2 == 0)
+                await subscribe(client, name, receiver.url, secret, arguments)
+                if i == 0:  # the first round learns the fleet and the baseline of detail records
+                    await service.deliver_once()
+                if i + 1 in (1, 100):
+                    clock.now += 61
+                    before = len(transport.sent)
+                    await service.deliver_once()
+                    cost[i + 1] = len(transport.sent) - before
+                    paths[i + 1] = sorted(r.url.path for r in transport.sent[before:])
+        assert len(await service.state.subscriptions()) == 100 and service.watcher.forecast
+        # 3 pages of 250 SIMs, a page of actions and a page of detail records per poll, whoever listens
+        assert cost[1] == cost[100] == 5 and paths[1] == paths[100], paths
     finally:
         receiver.close()
         await api.aclose()

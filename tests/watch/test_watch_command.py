@@ -48,6 +48,18 @@ def test_threshold_group_and_exec(tmp_path):
     assert len(ran) == len(events) and all(r.endswith(" sim_card.data_threshold_crossed") for r in ran)
 
 
+def test_forecast(tmp_path):
+    """--forecast reads detail records and also reports SIMs whose daily use reaches their limit this period."""
+    done = watch(tmp_path, "--forecast", "--event", "sim_card.data_threshold_crossed")
+    assert done.returncode == 0, done.stderr
+    events = lines(done.stdout)
+    forecasts = [e for e in events if e["data"]["kind"] == "forecast"]
+    assert forecasts and all(e["data"]["used_mb"] < e["data"]["limit_mb"] for e in forecasts)
+    assert all(e["data"]["exhausts_on"][:7] == e["data"]["period"] for e in forecasts)
+    plain = watch(tmp_path / "plain", "--event", "sim_card.data_threshold_crossed")
+    assert not [e for e in lines(plain.stdout) if e["data"]["kind"] == "forecast"]
+
+
 @pytest.mark.parametrize("flags, says", [
     (["--group", "No Such Group"], "--group: no SIM card group is named 'No Such Group'"),
     (["--threshold", "120"], "--threshold: 120 is not a percentage"),
