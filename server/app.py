@@ -139,11 +139,13 @@ def internal_error(name: str) -> types.CallToolResult:
     return error_result(ToolError("internal", f"{name} failed inside the server; nothing more is known."))
 
 
-LOCAL_HANDLERS = {"wait_for_action": wait_for_action, "show_fleet_dashboard": fleet_dashboard,
+DASHBOARD = "show_fleet_dashboard"
+LOCAL_HANDLERS = {"wait_for_action": wait_for_action, DASHBOARD: fleet_dashboard,
                   "find_usage_anomalies": find_usage_anomalies, "forecast_data_limits": forecast_data_limits,
                   "usage_report": usage_report}
 JOURNAL_READS = {"list_changes": journal.list_changes, "get_change": journal.show_change}
 SUBSCRIPTION_TOOLS = {"list_event_subscriptions": "list_subscriptions", "remove_event_subscription": "remove_subscription"}
+DASHBOARD_BUTTONS = ("undo_change", "remove_event_subscription")  # the tools the dashboard App's buttons call
 GUIDANCE_KEYS = ("message", "hint", "note")  # where a result tells the model what to call next
 
 
@@ -195,7 +197,7 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
     catalog = operations if operations is not None else [*OPERATIONS.values(), *LOCAL_TOOLS.values()]
     exposed = {op.name: op for op in catalog}
     tools = DYNAMIC_TOOLS if tools_mode == "dynamic" else [tool_for(op, exposed) for op in exposed.values()]
-    tools = [apps.with_app(t) if t.name == "show_fleet_dashboard" else t for t in tools]
+    tools = [apps.with_app(t) if t.name == DASHBOARD else t for t in tools]
     # Hosts that draw MCP Apps also get the confirmation card on every call that may ask a person, and its tool.
     drawn = {"call_operation"} | {op.name for op in exposed.values() if op.may_ask}
     app_tools = [apps.with_app(t) if t.name in drawn else t for t in tools]
@@ -373,7 +375,12 @@ def create_server(client: TelnyxClient, operations: Iterable[Operation | LocalTo
                                     "so it holds no subscriptions to show or remove.")
                 answer = text_result(await getattr(events, SUBSCRIPTION_TOOLS[tool.name])(arguments))
             else:
-                answer = text_result(await LOCAL_HANDLERS[tool.name](client, arguments, ctx.session.report_progress))
+                payload = await LOCAL_HANDLERS[tool.name](client, arguments, ctx.session.report_progress)
+                if tool.name == DASHBOARD:  # the App cannot see the tool list: it draws only the buttons that run
+                    offered = scopes.offered(exposed)
+                    payload["meta"]["app_actions"] = {name: name in offered for name in DASHBOARD_BUTTONS}
+                    payload["meta"]["read_only"] = gate.read_only
+                answer = text_result(payload)
             gate.finish(verdict, "ok")
             return answer
 

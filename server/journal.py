@@ -23,6 +23,7 @@ import socket
 import sqlite3
 import threading
 import time
+from collections import Counter
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from datetime import datetime, timezone
@@ -490,6 +491,8 @@ class Recorder:
         await self.journal.update(self.change_id, row, key)
 
     async def end(self, status: str, **fields: Any) -> None:
+        """End the change; its counts (outcome: resources), unless given, are its rows' outcomes."""
+        fields.setdefault("counts", dict(Counter(row["outcome"] for row in self.rows.values())))
         await self.journal.end(self.change_id, status, **fields)
 
 

@@ -512,3 +512,57 @@ async def test_undo_from_the_dashboard_in_a_host_that_elicits_asks_there_and_a_n
         assert not [m for m in await page.evaluate("window.fromApp") if m.get("method") == "ui/update-model-context"]
         assert not errors, errors
     await client.aclose()
+
+
+async def test_a_read_only_server_draws_no_undo_or_remove_button_and_says_why(browser, tmp_path):
+    """The App cannot see the tool list: the dashboard's result says which of its buttons the server runs, and a
+    read-only server's dashboard lists the changes and subscriptions without them."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests" / "watch"))
+    from confirmations import yes_person
+    from test_mcp_events import Receiver, request, whsec
+    from telnyx_iot_mcp.server.confirm_token import ConfirmationTokens
+    from telnyx_iot_mcp.server.event_methods import EventService
+    from telnyx_iot_mcp.server.gate import Gate
+    from telnyx_iot_mcp.server.journal import Journal, MemoryBackend
+    from telnyx_iot_mcp.server.selection import select
+    from telnyx_iot_mcp.server.settings import Settings
+    from telnyx_iot_mcp.server.watcher import SqliteWatchState
+
+    transport = Recorded(create_app())
+    client = TelnyxClient(base_url="http://sandbox/v2", transport=transport)
+    tokens, changes = ConfirmationTokens(), Journal(MemoryBackend())  # one account, one journal for both servers
+    async with Client(create_server(client, gate=Gate(client, tokens=tokens), changes=changes),
+                      elicitation_callback=yes_person) as person:  # a change made earlier, on a server that changes
+        sim = await a_sim(person, "enabled")
+        disabled = (await person.call_tool("disable_sim_card", {"sim_card_id": sim["id"]})).structured_content
+    gate = Gate(client, tokens=tokens, read_only=True)
+    service = EventService(client, SqliteWatchState(tmp_path / "watch.db"), api_key=None, interval=60,
+                           allow_private=True, caller=gate.caller)
+    read_only = create_server(client, select(Settings(read_only=True)), gate=gate, events=service, changes=changes)
+    secret = whsec()
+    receiver = Receiver(secret)
+    try:
+        async with Client(read_only, extensions=APPS) as session:
+            made = await request(session, "events/subscribe", {"name": "sim_card.silent", "arguments": {}, "delivery": {
+                "mode": "webhook", "url": receiver.url, "secret": secret}})
+            tools = (await session.list_tools()).tools
+            result = await session.call_tool("show_fleet_dashboard", {})
+            page, app, network, errors = await host(
+                browser, session, next(t for t in tools if t.name == "show_fleet_dashboard"), {}, result, tools)
+            change = app.locator(f"tr.change[data-change-id={disabled['change_id']}]")
+            await change.wait_for()
+            assert await change.locator("td").nth(3).inner_text() == "1 done"  # a single call's outcome
+            await app.locator(f"tr.subscription[data-subscription-id={made['id']}]").wait_for()
+            assert await app.locator("button.undo").count() == 0 and await app.locator("button.remove").count() == 0
+            said = [await note.inner_text() for note in await app.locator(".not-offered").all()]
+            assert said == ["No undo here: read-only server.", "No removing here: read-only server."]
+            calls = [m["params"]["name"] for m in await page.evaluate("window.fromApp") if m.get("method") == "tools/call"]
+            assert sorted(calls) == ["list_changes", "list_event_subscriptions"]
+            check_protocol(await page.evaluate("window.fromApp"))
+            assert not errors, errors
+    finally:
+        receiver.close()
+        await service.aclose()
+        await client.aclose()

@@ -56,6 +56,18 @@ async def test_a_single_change_keeps_the_state_before_what_was_sent_and_the_requ
     assert row["sent"] == {"sim_card_id": sim["id"], "tags": ["moved"], "data_limit": {"amount": "900", "unit": "MB"}}
     assert shown["operation"] == "update_sim_card" and shown["status"] == "done"
     assert [c["change_id"] for c in listed] == [change_id]
+    assert listed[0]["counts"] == {"done": 1}  # what the dashboard's Outcomes cell shows
+    await rig.aclose()
+
+
+async def test_a_single_change_that_telnyx_refused_is_listed_failed():
+    rig = PlanRig(sim_count=12)
+    async with Client(rig.server, elicitation_callback=asking("accept", [])) as client:
+        result = await client.call_tool("update_sim_card", {"sim_card_id": "6a09cdc3-8948-47f0-aa62-74ac943d6c58",
+                                                            "tags": ["moved"]})
+        assert result.is_error
+        [listed] = (await client.call_tool("list_changes", {})).structured_content["data"]
+    assert listed["status"] == "failed" and listed["counts"] == {"failed": 1}
     await rig.aclose()
 
 
