@@ -623,8 +623,8 @@ def undoable(change: dict[str, Any]) -> dict[str, Any]:
 
 
 def summary(change: dict[str, Any]) -> dict[str, Any]:
-    keep = ("change_id", "time", "ended", "tool", "operation", "status", "counts", "undoes", "resumes", "undone_by",
-            "resumed_by")
+    keep = ("change_id", "time", "ended", "tool", "operation", "status", "counts", "undoes", "undoes_resumes", "resumes",
+            "undone_by", "resumed_by")
     return {**{k: change[k] for k in keep if change.get(k) is not None}, **undoable(change)}
 
 

@@ -3,6 +3,8 @@
 `undo_change` builds the compensating plan from the registry (each operation's `Compensation`): for every
 resource the change reached, it reads the resource as it is now; one that no longer holds what the change
 left was changed since, and is left alone (`conflict`); the rest get the call that puts back the state before.
+A plan that was resumed is undone with its resumes, as one plan: each resource once, put back to its state
+before the first of them that reached it, judged against what the last of them left.
 `resume_change` finishes a plan that stopped midway: resources never sent to run now, and those left `sent`
 or `unknown` are read first, run only if the change did not take.
 
@@ -104,6 +106,49 @@ async def load(changes: Journal, account: str | None, change_id: str) -> dict[st
     return change
 
 
+async def resumed_chain(changes: Journal, account: str | None, change: dict[str, Any]) -> list[dict[str, Any]]:
+    """The change and the resumes that finished it (`resumed_by`, in turn), up to one undone on its own (not by an
+    undo of this change that Telnyx refused everywhere)."""
+    chain = [change]
+    while (next_id := chain[-1].get("resumed_by")) and all(c["change_id"] != next_id for c in chain):
+        resume = await changes.get(next_id, account)
+        if resume is None or resume.get("undone_by") not in (None, change.get("undone_by")):
+            break
+        chain.append(resume)
+    return chain
+
+
+def combined(chain: list[dict[str, Any]]) -> dict[str, Any]:
+    """A plan and its resumes as one change: per resource, the row of the last of them that reached it (what it
+    left), with the state before of the first that did."""
+    if len(chain) == 1:
+        return chain[0]
+    rows: dict[str, dict[str, Any]] = {}
+    for change in chain:
+        for row in change.get("resources") or []:
+            row, key = {**row, "operation": _op_of(change, row).name}, str(row.get("id"))
+            first = rows.get(key)
+            if first is None or first.get("outcome") not in REACHED:
+                rows[key] = row
+            elif row.get("outcome") in REACHED:
+                rows[key] = {**row, "before": first.get("before")}
+    return {**chain[0], "resources": list(rows.values()), "with_resumes": [c["change_id"] for c in chain[1:]]}
+
+
+async def undone_already(changes: Journal, account: str | None, change: dict[str, Any]) -> None:
+    """Refuse to undo a change twice, unless Telnyx refused every step of its undo (nothing was put back)."""
+    undo_id = change.get("undone_by")
+    if not undo_id:
+        return
+    undo = await changes.get(undo_id, account)
+    rows = (undo or {}).get("resources") or []
+    if rows and all(r.get("outcome") == "failed" for r in rows):
+        return
+    raise ToolError("already_undone", f"Change {change['change_id']} was undone already, by change {undo_id}. "
+                    "Nothing was sent to Telnyx.", hint=f"get_change with change_id {undo_id} shows what it put back; "
+                    "resume_change finishes it if it stopped, undo_change reverses it.")
+
+
 async def undo_steps(client: Any, change: dict[str, Any], concurrency: int) -> list[Step]:
     """The compensating plan of `change`: per resource, the call that puts it back, or why none is sent."""
     async def step(row: dict[str, Any]) -> Step:
@@ -179,8 +224,10 @@ def _kind(steps: list[Step]) -> str:
 def describe(tool: LocalTool, change: dict[str, Any], steps: list[Step]) -> str:
     sending = [s for s in steps if s.sends]
     verb = "Undo" if tool is UNDO_CHANGE else "Resume"
+    resumes = change.get("with_resumes") or []
+    also = f" and its resume{'s' if len(resumes) > 1 else ''} {', '.join(resumes)}" if resumes else ""
     parts = [f"{verb} change {change['change_id']} ({change['operation']} via {change['tool']}, {change['time'][:19]}Z)"
-             f": {len(sending)} resource{'s' if len(sending) != 1 else ''} to send"]
+             f"{also}: {len(sending)} resource{'s' if len(sending) != 1 else ''} to send"]
     if sending:
         by_op = Counter(OPERATIONS[s.operation].title for s in sending)
         parts.append("; ".join(f"{title} {n}" for title, n in by_op.most_common()))
@@ -214,6 +261,9 @@ def nothing_to_undo(change: dict[str, Any]) -> ToolError | None:
 def unresumable(changes: Journal, change: dict[str, Any]) -> None:
     """Refuse to resume a change that finished, was resumed already, or is still being sent."""
     change_id = change["change_id"]
+    if change.get("undone_by"):
+        raise ToolError("nothing_to_resume", f"Change {change_id} was undone, by change {change['undone_by']}: "
+                        "resuming it would send what was put back. Nothing was sent to Telnyx.")
     if change.get("status") in ("done", "failed"):
         counts = f" ({json.dumps(change['counts'])})" if change.get("counts") else ""
         raise ToolError("nothing_to_resume", f"Change {change_id} finished{counts}: nothing is left to resume. "
@@ -237,8 +287,11 @@ async def decide(ctx: ServerRequestContext, params: types.CallToolRequestParams,
     gate.refuse_read_only(tool, arguments, request_id)
     token, plain = split_token(arguments)
     change = await load(changes, account, plain["change_id"])
-    if tool is UNDO_CHANGE and (refused := nothing_to_undo(change)):
-        raise refused
+    if tool is UNDO_CHANGE:
+        await undone_already(changes, account, change)
+        if refused := nothing_to_undo(change):
+            raise refused
+        change = combined(await resumed_chain(changes, account, change))
     if tool is RESUME_CHANGE:
         unresumable(changes, change)
     build = undo_steps if tool is UNDO_CHANGE else resume_steps
@@ -273,16 +326,19 @@ async def carry_out(ctx: ServerRequestContext, gate: Gate, changes: Journal, ver
     wait = bool(verdict.arguments.get("wait"))
     rows = [{"id": s.row.get("id"), "iccid": s.row.get("iccid"), "operation": s.operation, "sent": s.arguments,
              "before": s.now if s.now is not None else {}} for s in sending]
-    link = {"undoes" if tool is UNDO_CHANGE else "resumes": change["change_id"]}
+    link: dict[str, Any] = {"undoes" if tool is UNDO_CHANGE else "resumes": change["change_id"]}
+    if change.get("with_resumes"):
+        link["undoes_resumes"] = change["with_resumes"]
     main_operation = Counter(s.operation for s in sending).most_common(1)[0][0] if sending else change["operation"]
     recorder = await Recorder.start(changes, rows, tool=tool.name, operation=main_operation,
                                     arguments=verdict.arguments, confirmation=verdict.confirmation, **link) \
         if sending else None
     if sending:
         gate.sending(verdict)
-    if recorder is not None:  # from now on a resume or undo of `change` names this one
-        await journal_module.mark(changes, change["change_id"], **{
-            "undone_by" if tool is UNDO_CHANGE else "resumed_by": recorder.change_id})
+    if recorder is not None:  # from now on a resume or undo of `change` (and of the resumes undone) names this one
+        for change_id in [change["change_id"], *change.get("with_resumes", [])]:
+            await journal_module.mark(changes, change_id, **{
+                "undone_by" if tool is UNDO_CHANGE else "resumed_by": recorder.change_id})
     results: dict[int, dict[str, Any]] = {}
     cutoff = Cutoff(lambda: gate.audit.stopping)
 

@@ -61,8 +61,9 @@ async def test_undo_by_token_is_bound_to_its_steps():
         sent = len(rig.changes())
         again = await client.call_tool("undo_change", {"change_id": change_id, "confirmation_token": token})
     assert undone.structured_content["meta"]["counts"] == {"conflict": 1, "submitted": 2}
-    # undone already: every SIM now differs from what the change left, so a second undo sends nothing
-    assert again.structured_content["meta"]["counts"] == {"conflict": 3} and len(rig.changes()) == sent
+    # undone already: a second undo is refused, naming the undo, and sends nothing
+    assert again.is_error and again.structured_content["error"]["kind"] == "already_undone"
+    assert undone.structured_content["change_id"] in again.content[0].text and len(rig.changes()) == sent
     await rig.aclose()
 
 
