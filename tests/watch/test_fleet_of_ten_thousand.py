@@ -311,11 +311,21 @@ def watcher(fleet: Fleet, state) -> Watcher:
                    forecast=True, groups=True, clock=fleet.clock)
 
 
-def check_groups(fleet: Fleet, found: list[tuple[int, object]]) -> None:
+def check_groups(fleet: Fleet, found: list[tuple[int, object]], times: list[float]) -> None:
     """Test Bench at the first poll, Smart Meters by the poll after its SIMs' use together passed 80% of the limit
-    they share, each once, with the sandbox's figures; no other group."""
+    they share, each once, with the sandbox's figures; no other group. A group foretold to run out: its enabled
+    SIMs' sessions still to come this period really take it near its limit."""
     groups = {g["name"]: g["id"] for g in fleet.sb.store.all("sim_card_groups")}
-    crossed = {e.data["sim_card_group_id"]: (poll, e) for poll, e in found if e.data.get("scope") == "group"}
+    for poll, event in found:
+        if event.data.get("scope") == "group" and event.data["kind"] == "forecast":
+            group_id = event.data["sim_card_group_id"]
+            members = [d for d in fleet.sims().values() if d["sim_card_group_id"] == group_id]
+            total = sum(fleet.snapshots[poll]["used"][d["id"]] for d in members) + sum(
+                fleet.until_period_end(d, times[poll]) for d in members
+                if fleet.snapshots[poll]["status"][d["id"]] == "enabled")
+            assert total >= 0.8 * event.data["limit_mb"], (event.data, total)
+    crossed = {e.data["sim_card_group_id"]: (poll, e) for poll, e in found
+               if e.data.get("scope") == "group" and e.data["kind"] == "crossed"}
     assert set(crossed) == {groups["Test Bench"], groups["Smart Meters"]}, crossed
     assert crossed[groups["Test Bench"]][0] == 0 and crossed[groups["Smart Meters"]][0] > 0
     for group_id, (poll, event) in crossed.items():
@@ -339,7 +349,7 @@ async def test_every_event_type_once_with_a_restart_on_sqlite(tmp_path):
 
     found = await run(fleet, poller, times)
     kinds = check(fleet, found, times)
-    check_groups(fleet, found)
+    check_groups(fleet, found, times)
     assert {THRESHOLD + ":crossed", THRESHOLD + ":forecast", STATUS, ACTION, ANOMALY, NETWORK, SILENT} <= set(kinds)
     assert {s for k, s in ((k, s) for k, s in fleet.snapshots[-1]["finished"].items()
                            if k in fleet.action_kinds)} == {"completed", "failed", "interrupted"}
@@ -373,6 +383,7 @@ async def test_every_event_type_once_across_a_failover_on_redis():
 
         found = await run(fleet, poller, times)
         kinds = check(fleet, found, times)
+        check_groups(fleet, found, times)
         assert {THRESHOLD + ":crossed", THRESHOLD + ":forecast", STATUS, ACTION, ANOMALY, NETWORK, SILENT} <= set(kinds)
         logged = await replicas[0].state.read("acct", 0, 100_000)
         assert sorted(e.id for _, e in logged) == sorted(e.id for _, e in found)  # the log holds each once
