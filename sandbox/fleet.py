@@ -20,7 +20,7 @@ DAY = 86400.0
 TELNYX_SOURCE_KEY = "KEY0195SANDBOX7C4B1F0E3A5D4E8B_q7WzXn4RtY2vLk8PcJ0sHd"
 
 GROUPS = (
-    # name, default, data limit (MB), city (lat, lon), mcc, mnc
+    # name, default, the largest own data limit of its SIMs (MB), city (lat, lon), mcc, mnc
     ("Trackers", True, "10240", ("40.7128", "-74.0060"), "310", "260"),
     ("Berlin Warehouse", False, "20480", ("52.5200", "13.4050"), "262", "01"),
     ("Smart Meters", False, "2048", ("41.8781", "-87.6298"), "310", "410"),
@@ -136,13 +136,13 @@ def build(seed: int = 7, sim_count: int = 48) -> dict[str, list[Doc]]:
     out["wireless_blocklists"] = [blocklist]
 
     groups: list[Doc] = []
-    for n, (name, default, limit, _, _, _) in enumerate(GROUPS):
+    for n, (name, default, _, _, _, _) in enumerate(GROUPS):
         groups.append({
             "id": _uuid(rng),
             "record_type": "sim_card_group",
             "name": name,
             "default": default,
-            "data_limit": {"amount": limit, "unit": "MB"},
+            "data_limit": {},  # set below, from its SIMs
             "private_wireless_gateway_id": gateways[0]["id"] if name == "Smart Meters" else None,
             "wireless_blocklist_id": blocklist["id"] if name == "Berlin Warehouse" else None,
             "created_at": _ts(400 - n * 40),
@@ -151,6 +151,9 @@ def build(seed: int = 7, sim_count: int = 48) -> dict[str, list[Doc]]:
     out["sim_card_groups"] = groups
 
     out["sim_cards"] = sims = _sims(rng, sim_count, groups)
+    for group in groups:  # the limit its SIMs share: room for all of their own limits, in whole GB
+        room = sum(int(s["data_limit"]["amount"]) for s in sims if s["sim_card_group_id"] == group["id"])
+        group["data_limit"] = {"amount": str(max(1, -(-room // 1024)) * 1024), "unit": "MB"}
     out["mobile_phone_numbers"] = [
         mobile_phone_number(f"{2126210528794641000 + n}", sim, created_at=sim["created_at"])
         for n, sim in enumerate(sims) if sim["voice_enabled"]

@@ -67,13 +67,25 @@ SYSTEM_IMPOSED = ("data_limit_exceeded", "unauthorized_imei")
 _ENABLED_LIKE = ("enabled", *SYSTEM_IMPOSED)
 
 
-def over_limit(sb: Sandbox, sim: Doc) -> dict[str, Any] | None:
-    """The data limit `sim` has used up, its own or its group's (each caps every SIM in it)."""
-    used = megabytes(sim["current_billing_period_consumed_data"])
+def group_use(sb: Sandbox) -> dict[str, float]:
+    """MB used this period per group id: what its SIMs used together (the group's `consumed_data`)."""
+    from .families.sim_card_groups import group_stats
+
+    return {group_id: used for group_id, (_, used) in group_stats(sb).items()}
+
+
+def over_limit(sb: Sandbox, sim: Doc, used_by_group: dict[str, float] | None = None) -> dict[str, Any] | None:
+    """The data limit `sim` has used up: its own, or its group's, which the group's SIMs share (Telnyx's
+    SIMCardGroup `data_limit`: "the SIM cards, within the group, can use"), so their use together over it
+    stops every one of them."""
+    own = sim.get("data_limit")
+    if megabytes(sim["current_billing_period_consumed_data"]) > megabytes(own):
+        return own
     group = sb.store.get("sim_card_groups", sim.get("sim_card_group_id") or "")
-    for limit in (sim.get("data_limit"), (group or {}).get("data_limit")):
-        if used > megabytes(limit):
-            return limit
+    if group and group.get("data_limit"):
+        used = (used_by_group if used_by_group is not None else group_use(sb)).get(group["id"], 0.0)
+        if used > megabytes(group["data_limit"]):
+            return group["data_limit"]
     return None
 
 
@@ -82,23 +94,30 @@ def unauthorized_device(sim: Doc) -> bool:
     return bool(imeis) and bool(sim.get("current_imei")) and sim["current_imei"] not in imeis
 
 
-def set_status(sb: Sandbox, sim: Doc, value: str, at: str) -> None:
+def set_status(sb: Sandbox, sim: Doc, value: str, at: str, used_by_group: dict[str, float] | None = None) -> None:
     """Put a SIM in `value`. An enabled SIM over a data limit is `data_limit_exceeded`; one in a
     device its `authorized_imeis` leave out is `unauthorized_imei`."""
     if value in _ENABLED_LIKE:
-        value = ("data_limit_exceeded" if over_limit(sb, sim) else
+        value = ("data_limit_exceeded" if over_limit(sb, sim, used_by_group) else
                  "unauthorized_imei" if unauthorized_device(sim) else "enabled")
     sim["status"] = {"value": value, "reason": fleet.STATUS_REASONS[value]}
     sim["updated_at"] = at
 
 
-def recheck(sb: Sandbox, sims: Iterable[Doc], at: str) -> None:
-    """After a limit, a group or the authorized devices changed: enabled SIMs over a limit stop,
-    and SIMs whose cause is fixed go back to `enabled` (their intended status)."""
+def recheck(sb: Sandbox, sims: Iterable[Doc], at: str, groups: Iterable[str | None] = ()) -> None:
+    """After a limit, a group, the data used or the authorized devices changed: enabled SIMs over a limit
+    stop, and SIMs whose cause is fixed go back to `enabled` (their intended status). `groups`: groups whose
+    use changed (a SIM used data, came or left), all of whose SIMs are judged too."""
+    wanted = {g for g in groups if g}
+    sims = list(sims)
+    if wanted:
+        named = {s["id"] for s in sims}
+        sims += [s for s in sb.store.all("sim_cards") if s.get("sim_card_group_id") in wanted and s["id"] not in named]
+    used_by_group = group_use(sb)  # what changes below is statuses, never the data used
     for sim in sims:
         if sim["status"]["value"] in _ENABLED_LIKE:
             before = sim["status"]["value"]
-            set_status(sb, sim, "enabled", at)
+            set_status(sb, sim, "enabled", at, used_by_group)
             if sim["status"]["value"] != before:
                 sb.store.put("sim_cards", sim)
 

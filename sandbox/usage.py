@@ -309,7 +309,7 @@ class History:
 
             for sim in changed:
                 self.sb.store.put("sim_cards", sim)
-            recheck(self.sb, changed, iso(now))
+            recheck(self.sb, changed, iso(now), {s.get("sim_card_group_id") for s in changed})
         meta["usage_at"] = now
         self.next_at = min(starts, default=now + DAY)
 

@@ -62,14 +62,15 @@ class EventType:
 EVENT_TYPES: dict[str, EventType] = {t.name: t for t in (
     EventType(THRESHOLD, "A SIM's data use this billing period crossed a percentage of its own data limit "
               "(scope sim, kind crossed), or a SIM card group's use crossed a percentage of the limit its SIMs "
-              "share (scope group, sim_card_id null); or, with forecast, a SIM's burn rate will reach its limit "
-              "before the period ends (kind forecast, once per period).",
+              "share (scope group, sim_card_id null); or, with forecast, a SIM's burn rate (or a group's SIMs' "
+              "together) will reach its limit before the period ends (kind forecast, once per period).",
               _schema({**_GROUP_FILTERS, "threshold": {"type": "number", "minimum": 1, "maximum": 100,
                                                        "default": DEFAULT_THRESHOLD,
                                                        "description": "Percent of the SIM's or group's data limit."},
                        "forecast": {"type": "boolean", "default": False,
                                     "description": "Also tell when the limit will be reached before the billing "
-                                                   "period ends (from the SIM's daily use)."}}),
+                                                   "period ends (from the SIM's, or the group's SIMs', daily "
+                                                   "use)."}}),
               _schema({**_SIM_PAYLOAD, "sim_card_id": {"type": ["string", "null"], "description": "null: a group's"},
                        "scope": {"type": "string", "enum": ["sim", "group"]},
                        "sim_card_group_name": {"type": ["string", "null"], "description": "scope group"},
@@ -382,15 +383,11 @@ def detect_forecasts(sims: list[dict[str, Any]], seen: dict[str, Seen], *, now: 
     """SIMs whose daily use (from detail records, in `seen`) reaches their own data limit before the billing period
     ends, by the usage tools' forecast (tools/analytics/detectors.py); once per SIM and period. A SIM already at its
     limit is left out (the crossed threshold and its status tell that), and so is one with under a week of days."""
-    from datetime import date, timedelta
-
     from ..tools.analytics.detectors import forecast
 
     events: list[Event] = []
     stamp, period = iso(now), period_of(now)
-    today = datetime.fromtimestamp(now, timezone.utc).date()
-    following = date(today.year + today.month // 12, today.month % 12 + 1, 1)
-    period_end = following - timedelta(days=1)
+    today, period_end = _today_and_period_end(now)
     for sim in sims:
         state = seen.get(sim.get("id") or "")
         used, limit = megabytes(sim.get("current_billing_period_consumed_data")), megabytes(sim.get("data_limit"))
@@ -407,4 +404,50 @@ def detect_forecasts(sims: list[dict[str, Any]], seen: dict[str, Seen], *, now: 
                 "used_mb": round(used, 2), "limit_mb": round(limit, 2), "used_percent": round(100 * used / limit, 1),
                 "period": period, "exhausts_on": found.exhausts_on.isoformat(),
                 "burn_mb_per_day": round(found.burn_mb_per_day, 2)}))
+    return events
+
+
+def _today_and_period_end(now: float):
+    from datetime import date, timedelta
+
+    today = datetime.fromtimestamp(now, timezone.utc).date()
+    return today, date(today.year + today.month // 12, today.month % 12 + 1, 1) - timedelta(days=1)
+
+
+def detect_group_forecasts(groups: list[dict[str, Any]], sims: list[dict[str, Any]], seen: dict[str, Seen], *,
+                           now: float) -> list[Event]:
+    """Groups whose enabled SIMs' daily use together (from detail records, in `seen`) reaches the limit they share
+    before the billing period ends, by the same forecast as a SIM's; once per group and period. Left out as for a
+    SIM: a group at its limit already, or with under a week of days."""
+    from ..tools.analytics.detectors import forecast
+
+    days: dict[str, dict[int, float]] = {}  # group id: MB per day of its enabled SIMs
+    for sim in sims:
+        state = seen.get(sim.get("id") or "")
+        if state is None or not state.days or not sim.get("sim_card_group_id") or status_of(sim) != "enabled":
+            continue
+        total = days.setdefault(sim["sim_card_group_id"], {})
+        for day, mb in state.days.items():
+            total[int(day)] = total.get(int(day), 0.0) + mb
+    events: list[Event] = []
+    stamp, period = iso(now), period_of(now)
+    today, period_end = _today_and_period_end(now)
+    now_day = today.toordinal()
+    for group in groups:
+        group_id = group.get("id")
+        used, limit = megabytes(group.get("consumed_data")), megabytes(group.get("data_limit"))
+        daily = days.get(group_id or "")
+        if not daily or used is None or not limit or used >= limit:
+            continue
+        recent = [daily.get(d, 0.0) for d in range(max(min(daily), now_day - 28), now_day)]
+        if len(recent) < 7:
+            continue
+        found = forecast(used, limit, recent, today, daily.get(now_day, 0.0))
+        if found.exhausts_on is not None and found.exhausts_on <= period_end:
+            events.append(Event(event_id(THRESHOLD, "group", group_id, "forecast", period), THRESHOLD, stamp, None, {
+                "sim_card_id": None, "iccid": None, "sim_card_group_id": group_id,
+                "sim_card_group_name": group.get("name"), "scope": "group", "kind": "forecast",
+                "threshold_percent": 100.0, "used_mb": round(used, 2), "limit_mb": round(limit, 2),
+                "used_percent": round(100 * used / limit, 1), "period": period,
+                "exhausts_on": found.exhausts_on.isoformat(), "burn_mb_per_day": round(found.burn_mb_per_day, 2)}))
     return events

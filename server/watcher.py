@@ -29,8 +29,8 @@ from ..tools.dashboard import read_pages
 from ..tools.executor import execute
 from ..tools.paging import PAGE_SIZE
 from ..tools.registry import OPERATIONS
-from .events import (Event, Seen, detect_actions, detect_forecasts, detect_groups, detect_silence, detect_sims,
-                     detect_usage, iso, moment)
+from .events import (Event, Seen, detect_actions, detect_forecasts, detect_group_forecasts, detect_groups,
+                     detect_silence, detect_sims, detect_usage, iso, moment)
 from .state import MEMORY_URLS, REDIS_SCHEMES, StoreUnavailable, default_state_dir
 
 WATCH_FILE = "watch.sqlite3"
@@ -362,6 +362,7 @@ class Watcher:
         actions = await self._actions(None if since is None else min([since, *running.values()]))
         self.sims = {s["id"]: s for s in sims if s.get("id")}
         events = detect_sims(sims, seen, now=now, thresholds=self.thresholds)
+        groups: list[dict[str, Any]] = []
         if self.groups:
             groups, _ = await read_pages(self.client, "list_sim_card_groups", {}, MAX_GROUPS)
             events += detect_groups(groups, now=now, thresholds=self.thresholds)
@@ -386,6 +387,7 @@ class Watcher:
                 usage_until = saved_usage
             if self.forecast:
                 events += detect_forecasts(sims, seen, now=now)
+                events += detect_group_forecasts(groups, sims, seen, now=now)
         events += detect_silence(sims, seen, now=now, hours=self.silent_hours,
                                  records_until=usage_until if self.usage else None, learning=last is None or (self.usage and saved_usage is None))
         now_seen = {k: v.as_json() for k, v in seen.items()}

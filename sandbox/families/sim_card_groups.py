@@ -1,4 +1,4 @@
-"""SIM card groups: the groups, their data limits, and the group actions that set or remove a
+"""SIM card groups: the groups, the data limits their SIMs share, and the group actions that set or remove a
 private wireless gateway or a wireless blocklist."""
 
 from __future__ import annotations
@@ -141,8 +141,8 @@ def delete_sim_card_group(sb: Sandbox, call: Call) -> Result:
         sim["sim_card_group_id"] = default["id"] if default else None
         sim["updated_at"] = iso(call.now)
         sb.store.put("sim_cards", sim)
-    recheck(sb, members, iso(call.now))
     sb.store.delete("sim_card_groups", group["id"])
+    recheck(sb, members, iso(call.now), {default["id"] if default else None})  # the default group's use grew
     return Result(rendered)
 
 

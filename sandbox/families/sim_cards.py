@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from .. import fleet
 from ..handlers import Call, Handlers, Result, decimal, exists, keys, page, require, stamp
 from ..lifecycle import (
-    SYSTEM_IMPOSED, finisher, interrupt, over_limit, recheck, set_status, sim_action_effect,
+    SYSTEM_IMPOSED, finisher, group_use, interrupt, over_limit, recheck, set_status, sim_action_effect,
     start_sim_action,
 )
 from ..store import Doc, iso, public
@@ -186,12 +186,14 @@ def update_sim_card(sb: Sandbox, call: Call) -> Result:
                 raise unprocessable(f"data_limit.{part} is required",
                                     pointer=f"/data_limit/{part}")
         decimal(limit["amount"], "/data_limit/amount")
+    left = sim.get("sim_card_group_id")
     for key in ("sim_card_group_id", "tags", "authorized_imeis", "data_limit"):
         if key in body:
             sim[key] = body[key]
     sim["updated_at"] = iso(call.now)
-    recheck(sb, [sim], iso(call.now))
     sb.store.put("sim_cards", sim)
+    moved = {left, sim.get("sim_card_group_id")} if left != sim.get("sim_card_group_id") else set()
+    recheck(sb, [sim], iso(call.now), moved)  # a move changes what both groups used together
     return Result(render_sim(sb, sim))
 
 
@@ -263,10 +265,11 @@ def _system_imposed(sb: Sandbox, sim: Doc) -> ApiError:
     fixed."""
     limit = over_limit(sb, sim)
     if sim["status"]["value"] == "data_limit_exceeded" and limit is not None:
-        whose = ("its group's" if limit is not sim.get("data_limit") else "its own")
+        used = (f"its group's SIMs used {group_use(sb).get(sim.get('sim_card_group_id') or '', 0.0):.2f} MB "
+                "together, over the group's shared" if limit is not sim.get("data_limit") else
+                f"it used {sim['current_billing_period_consumed_data']['amount']} MB, over its own")
         return unprocessable(
-            f"SIM card {sim['id']} is data_limit_exceeded: it used "
-            f"{sim['current_billing_period_consumed_data']['amount']} MB, over {whose} "
+            f"SIM card {sim['id']} is data_limit_exceeded: {used} "
             f"data limit of {limit['amount']} {limit['unit']}. Raise the limit (PATCH "
             "/sim_card_groups/{id} or /sim_cards/{id}); it goes back to enabled by itself",
             pointer="/id", code="70000")

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 Env = Any
 
 
@@ -42,28 +44,48 @@ def test_the_optional_rate_limit_answers_429_as_telnyx_does(make_env: Any) -> No
     assert env.client.get("/sim_card_groups").status_code == 200
 
 
-def test_a_group_data_limit_applies_to_each_sim_and_raising_it_releases_them(env: Env) -> None:
+def test_a_group_data_limit_is_shared_by_its_sims_and_raising_it_releases_them(env: Env) -> None:
+    """Telnyx's SIMCardGroup `data_limit` is what "the SIM cards, within the group, can use", and the group's
+    `consumed_data` what they used together: over it, every enabled SIM of the group stops."""
     c = env.client
     group = env.group("Berlin Warehouse")
-    members = [s for s in env.sims(sim_card_group_id=group["id"], status="enabled")]
-    used = {s["id"]: float(s["current_billing_period_consumed_data"]["amount"]) for s in members}
-    cap = sorted(used.values())[len(used) // 2]
-    c.patch(f"/sim_card_groups/{group['id']}", json={"data_limit": {"amount": str(cap), "unit": "MB"}})
+    members = env.sims(sim_card_group_id=group["id"])
+    together = sum(float(s["current_billing_period_consumed_data"]["amount"]) for s in members)
+    shown = c.get(f"/sim_card_groups/{group['id']}").json()["data"]
+    assert float(shown["consumed_data"]["amount"]) == pytest.approx(together, abs=0.01)
+    enabled = {s["id"] for s in members if s["status"]["value"] == "enabled"}
+    assert enabled and together < float(shown["data_limit"]["amount"])  # the seeded fleet fits its groups
+    # a limit each SIM fits alone but not all together stops all of them; the rest keep their status
+    cap = max(float(s["current_billing_period_consumed_data"]["amount"]) for s in members) + 1
+    assert cap < together
+    c.patch(f"/sim_card_groups/{group['id']}", json={"data_limit": {"amount": f"{cap:.0f}", "unit": "MB"}})
     after = {s["id"]: s["status"]["value"] for s in env.sims(sim_card_group_id=group["id"])}
-    assert {i for i in used if after[i] == "data_limit_exceeded"} == {i for i, u in used.items() if u > cap}
-    assert {i for i in used if after[i] == "enabled"} == {i for i, u in used.items() if u <= cap}
-    # moving an over-limit SIM into a group without a limit (and its own limit high) frees it
-    over = next(i for i, u in used.items() if u > cap)
-    bench = env.group("Test Bench")
-    c.patch(f"/sim_cards/{over}", json={"data_limit": {"amount": "50", "unit": "GB"}})
-    assert env.store.get("sim_cards", over)["status"]["value"] == "data_limit_exceeded"  # group cap
+    assert {i for i, v in after.items() if v == "data_limit_exceeded"} >= enabled
+    assert {i: v for i, v in after.items() if i not in enabled and v != "data_limit_exceeded"} == {
+        s["id"]: s["status"]["value"] for s in members if s["id"] not in enabled and s["status"]["value"] != "data_limit_exceeded"}
+    # a SIM's own limit raised does not free it: the group's is used up
+    one = next(iter(enabled))
+    c.patch(f"/sim_cards/{one}", json={"data_limit": {"amount": "50", "unit": "GB"}})
+    assert env.store.get("sim_cards", one)["status"]["value"] == "data_limit_exceeded"
+    e = _error(c.post(f"/sim_cards/{one}/actions/disable"), 422)
+    assert "its group's SIMs used" in e["detail"] and "shared data limit" in e["detail"]
     c.patch(f"/sim_card_groups/{group['id']}", json={"data_limit": {"amount": "100", "unit": "GB"}})
-    assert all(env.store.get("sim_cards", i)["status"]["value"] == "enabled" for i in used)
-    # and a SIM moved into a group whose limit it exceeds stops at once
-    heavy = max(used, key=used.__getitem__)
-    c.patch(f"/sim_card_groups/{bench['id']}", json={"data_limit": {"amount": "1", "unit": "MB"}})
+    assert all(env.store.get("sim_cards", i)["status"]["value"] == "enabled" for i in enabled)
+    # a SIM moved into a group takes its use along: past the group's limit, the group's SIMs stop with it
+    bench = env.group("Test Bench")
+    bench_used = float(c.get(f"/sim_card_groups/{bench['id']}").json()["data"]["consumed_data"]["amount"])
+    heavy = max(enabled, key=lambda i: float(env.store.get("sim_cards", i)["current_billing_period_consumed_data"]["amount"]))
+    heavy_used = float(env.store.get("sim_cards", heavy)["current_billing_period_consumed_data"]["amount"])
+    c.patch(f"/sim_card_groups/{bench['id']}", json={"data_limit": {
+        "amount": f"{bench_used + heavy_used / 2:.2f}", "unit": "MB"}})
+    bench_enabled = [s["id"] for s in env.sims(sim_card_group_id=bench["id"], status="enabled")]
+    assert bench_enabled  # the group fits its limit before the move
     moved = c.patch(f"/sim_cards/{heavy}", json={"sim_card_group_id": bench["id"]}).json()["data"]
     assert moved["status"]["value"] == "data_limit_exceeded"
+    assert all(env.store.get("sim_cards", i)["status"]["value"] == "data_limit_exceeded" for i in bench_enabled)
+    # and moving it out again frees the group's SIMs
+    c.patch(f"/sim_cards/{heavy}", json={"sim_card_group_id": group["id"]})
+    assert all(env.store.get("sim_cards", i)["status"]["value"] == "enabled" for i in bench_enabled)
 
 
 def test_a_sim_in_a_system_imposed_state_cannot_be_moved_by_an_action(env: Env) -> None:

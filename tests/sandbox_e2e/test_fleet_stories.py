@@ -26,21 +26,21 @@ async def test_a_group_through_limits_moves_deletion_and_re_enabling(fleet):
     async def status(sim_id: str) -> str:
         return (await fleet.call("get_sim_card", {"sim_card_id": sim_id}))["data"]["status"]["value"]
 
-    # A group limit below what a SIM used stops that SIM: it applies to each SIM in the group.
+    # The group's SIMs share its limit: one below what they used together stops every one of them.
     used = {s["id"]: float(s["current_billing_period_consumed_data"]["amount"]) for s in sims}
     heavy = max(used, key=used.__getitem__)
     light = min(used, key=used.__getitem__)
-    cap = (used[heavy] + used[light]) / 2
+    assert float(group["consumed_data"]["amount"]) == pytest.approx(sum(used.values()), abs=0.01)
+    cap = sum(used.values()) - used[light] / 2
     await fleet.call("update_sim_card_group", {"sim_card_group_id": group["id"],
                                                 "data_limit": {"amount": f"{cap:.2f}", "unit": "MB"}})
-    assert await status(heavy) == "data_limit_exceeded"
-    assert await status(light) == "enabled"
-    refused = await fleet.fails("disable_sim_card", {"sim_card_id": heavy})
-    assert "70000" in refused and "group's data limit" in refused
-    # Raising the limit releases it, with no action.
+    assert [await status(s["id"]) for s in sims] == ["data_limit_exceeded"] * 3
+    refused = await fleet.fails("disable_sim_card", {"sim_card_id": light})
+    assert "70000" in refused and "group's shared data limit" in refused
+    # Raising the limit releases them, with no action.
     await fleet.call("update_sim_card_group", {"sim_card_group_id": group["id"],
                                                 "data_limit": {"amount": "50", "unit": "GB"}})
-    assert await status(heavy) == "enabled"
+    assert [await status(s["id"]) for s in sims] == ["enabled"] * 3
 
     note = (await fleet.call("create_data_usage_notification",
                              {"sim_card_id": light, "threshold": {"amount": "1", "unit": "GB"}}))["data"]

@@ -3,7 +3,7 @@ event is emitted by the first poll that can see it, once, across a restart (SQLi
 replicas sharing a real redis-server; and nothing is emitted that the sandbox's own record does not hold.
 
 The truth comes from the sandbox, never from the watcher: its store after each poll (statuses, use against
-limits, finished actions), the usage profiles it draws sessions from (`usage.truth`, `Profile`), and the
+limits, what each group's SIMs used together against the limit they share, finished actions), the usage profiles it draws sessions from (`usage.truth`, `Profile`), and the
 sessions still to come this billing period (for forecasts).
 """
 
@@ -54,6 +54,31 @@ class Fleet:
         self.snapshots: list[dict] = []
         self.forecast_sims: set[str] = set()
         self.action_kinds: dict[str, str] = {}
+        self.seed_groups()
+
+    def group_used(self) -> dict[str, float]:
+        """MB each group's SIMs used together this period, from the sandbox's SIMs."""
+        used: dict[str, float] = {}
+        for d in self.sims().values():
+            used[d["sim_card_group_id"]] = used.get(d["sim_card_group_id"], 0.0) + mb(d["current_billing_period_consumed_data"])
+        return used
+
+    def seed_groups(self) -> None:
+        """Shared limits near the groups' use: Test Bench over 80% already at the first poll (its limit raised
+        after the second, before it runs out), Smart Meters at 70%, crossing 80% while the watch runs."""
+        self.history.advance(self.clock.now)  # the use at the first poll
+        groups = {g["name"]: g for g in self.sb.store.all("sim_card_groups")}
+        used = self.group_used()
+        self.seeded_groups = {groups["Test Bench"]["id"]: 0.85, groups["Smart Meters"]["id"]: 0.70}
+        for group_id, share in self.seeded_groups.items():
+            group = self.sb.store.get("sim_card_groups", group_id)
+            self.sb.store.put("sim_card_groups", {**group, "data_limit": {"amount": f"{used[group_id] / share:.0f}",
+                                                                            "unit": "MB"}})
+
+    def raise_group_limit(self, name: str) -> None:
+        group = next(g for g in self.sb.store.all("sim_card_groups") if g["name"] == name)
+        self.sb.store.put("sim_card_groups", {**group, "data_limit": {
+            "amount": f"{self.group_used()[group['id']] * 2:.0f}", "unit": "MB"}})
 
     def sims(self) -> dict[str, dict]:
         return self.sb.store.collection("sim_cards")
@@ -65,6 +90,8 @@ class Fleet:
             "used": {i: mb(d["current_billing_period_consumed_data"]) for i, d in sims.items()},
             "over": {i for i, d in sims.items() if mb(d["current_billing_period_consumed_data"])
                      >= mb(d["data_limit"]) * 0.8},
+            "groups_over": {g: used for g, used in self.group_used().items() if used >= 0.8 * mb(
+                (self.sb.store.get("sim_card_groups", g) or {}).get("data_limit")) > 0},
             "finished": {a["id"]: a["status"]["value"] for a in self.sb.store.all("sim_card_actions")
                          if a["status"]["value"] in FINISHED},
         })
@@ -86,7 +113,8 @@ class Fleet:
         for doc in sorted(sims.values(), key=lambda d: d["id"]):
             p = h.profile(doc)
             if (doc["status"]["value"] == "enabled" and p is not None and p.stop_at == float("inf")
-                    and p.trip is None and p.spike is None and p.first_day <= h.anchor_day - 21):
+                    and p.trip is None and p.spike is None and p.first_day <= h.anchor_day - 21
+                    and doc["sim_card_group_id"] not in self.seeded_groups):  # its group's limit is near
                 group = self.sb.store.get("sim_card_groups", doc.get("sim_card_group_id") or "") or {}
                 limit = min(mb(doc["data_limit"]), mb(group.get("data_limit")) or float("inf"))
                 daily = sum(p.megabytes(d) for d in range(day - 14, day)) / 14
@@ -95,6 +123,7 @@ class Fleet:
         step = len(quiet) // 200
         chosen = quiet[::step][:200]  # spread over the fleet: 50 of each kind
         spiking, roaming, silenced, forecast = chosen[:50], chosen[50:100], chosen[100:150], chosen[150:200]
+        self.changed_sims = {doc["id"] for doc, _, _ in chosen[:150]}  # their days to come differ from their past
         for doc, p, _ in spiking:
             p.spike = (day, 12.0)
         for doc, p, _ in roaming:
@@ -114,7 +143,7 @@ class Fleet:
         seeded = self.forecast_sims | set(truth["silent"]) | set(truth["spike"]) | set(truth["new_network"])
         free = [d for d in sorted(self.sims().values(), key=lambda d: d["id"], reverse=True)
                 if d["status"]["value"] == "enabled" and d["id"] not in seeded
-                and not d["actions_in_progress"]][:340]
+                and not d["actions_in_progress"] and d["sim_card_group_id"] not in self.seeded_groups][:340]
         for n, doc in enumerate(free):
             kind = ("disable", "set_standby")[n % 2]
             response = await http.post(f"/sim_cards/{doc['id']}/actions/{kind}")
@@ -132,7 +161,7 @@ class Fleet:
 def key(event) -> tuple:
     d = event.data
     if event.type == THRESHOLD:
-        return (THRESHOLD, d["kind"], event.sim_card_id, d["period"])
+        return (THRESHOLD, d["kind"], event.sim_card_id or ("group", d["sim_card_group_id"]), d["period"])
     if event.type == STATUS:
         return (STATUS, event.sim_card_id, d["from"], d["to"])
     if event.type == ACTION:
@@ -169,6 +198,8 @@ def expected(fleet: Fleet, times: list[float]) -> dict[tuple, int]:
     for k, snap in enumerate(snaps):
         for sim_id in snap["over"]:
             out.setdefault((THRESHOLD, "crossed", sim_id, period), k)
+        for group_id in snap["groups_over"]:
+            out.setdefault((THRESHOLD, "crossed", ("group", group_id), period), k)
         if k == 0:
             continue
         before = snaps[k - 1]
@@ -247,7 +278,7 @@ def check(fleet: Fleet, found: list[tuple[int, object]], times: list[float]) -> 
     for sim_id, doc in sims.items():
         p = fleet.history.profile(doc)
         if (first["status"].get(sim_id) == "enabled" and p is not None and p.first_day <= usage.day_of(START) - 14
-                and sim_id not in fleet.forecast_sims and first["used"][sim_id] < mb(doc["data_limit"])):
+                and sim_id not in fleet.forecast_sims | fleet.changed_sims and first["used"][sim_id] < mb(doc["data_limit"])):
             total = first["used"][sim_id] + fleet.until_period_end(doc, START)
             if total >= 1.25 * mb(doc["data_limit"]):
                 assert forecasts.get(sim_id) == 0, (sim_id, total, doc["data_limit"], forecasts.get(sim_id))
@@ -271,12 +302,35 @@ async def run(fleet: Fleet, poller, times: list[float]) -> list[tuple[int, objec
         if k == 1:
             fleet.clock.now = at + 3600
             await fleet.seed_actions()
+            fleet.raise_group_limit("Test Bench")  # under 80% again: no second event this period
     return found
 
 
 def watcher(fleet: Fleet, state) -> Watcher:
     return Watcher(fleet.client, state, "acct", thresholds=(80,), silent_hours=(SILENT_HOURS,), usage=True,
-                   forecast=True, clock=fleet.clock)
+                   forecast=True, groups=True, clock=fleet.clock)
+
+
+def check_groups(fleet: Fleet, found: list[tuple[int, object]], times: list[float]) -> None:
+    """Test Bench at the first poll, Smart Meters by the poll after its SIMs' use together passed 80% of the limit
+    they share, each once, with the sandbox's figures; no other group. A group foretold to run out: its enabled
+    SIMs' sessions still to come this period really take it near its limit."""
+    groups = {g["name"]: g["id"] for g in fleet.sb.store.all("sim_card_groups")}
+    for poll, event in found:
+        if event.data.get("scope") == "group" and event.data["kind"] == "forecast":
+            group_id = event.data["sim_card_group_id"]
+            members = [d for d in fleet.sims().values() if d["sim_card_group_id"] == group_id]
+            total = sum(fleet.snapshots[poll]["used"][d["id"]] for d in members) + sum(
+                fleet.until_period_end(d, times[poll]) for d in members
+                if fleet.snapshots[poll]["status"][d["id"]] == "enabled")
+            assert total >= 0.8 * event.data["limit_mb"], (event.data, total)
+    crossed = {e.data["sim_card_group_id"]: (poll, e) for poll, e in found
+               if e.data.get("scope") == "group" and e.data["kind"] == "crossed"}
+    assert set(crossed) == {groups["Test Bench"], groups["Smart Meters"]}, crossed
+    assert crossed[groups["Test Bench"]][0] == 0 and crossed[groups["Smart Meters"]][0] > 0
+    for group_id, (poll, event) in crossed.items():
+        assert event.sim_card_id is None and event.data["used_mb"] == pytest.approx(
+            fleet.snapshots[poll]["groups_over"][group_id], abs=0.01)
 
 
 async def test_every_event_type_once_with_a_restart_on_sqlite(tmp_path):
@@ -295,6 +349,7 @@ async def test_every_event_type_once_with_a_restart_on_sqlite(tmp_path):
 
     found = await run(fleet, poller, times)
     kinds = check(fleet, found, times)
+    check_groups(fleet, found, times)
     assert {THRESHOLD + ":crossed", THRESHOLD + ":forecast", STATUS, ACTION, ANOMALY, NETWORK, SILENT} <= set(kinds)
     assert {s for k, s in ((k, s) for k, s in fleet.snapshots[-1]["finished"].items()
                            if k in fleet.action_kinds)} == {"completed", "failed", "interrupted"}
@@ -328,6 +383,7 @@ async def test_every_event_type_once_across_a_failover_on_redis():
 
         found = await run(fleet, poller, times)
         kinds = check(fleet, found, times)
+        check_groups(fleet, found, times)
         assert {THRESHOLD + ":crossed", THRESHOLD + ":forecast", STATUS, ACTION, ANOMALY, NETWORK, SILENT} <= set(kinds)
         logged = await replicas[0].state.read("acct", 0, 100_000)
         assert sorted(e.id for _, e in logged) == sorted(e.id for _, e in found)  # the log holds each once

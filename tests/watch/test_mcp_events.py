@@ -131,6 +131,36 @@ async def test_list_and_poll_through_an_mcp_client(tmp_path, mode):
     await api.aclose()
 
 
+async def test_a_groups_threshold_event_reaches_pollers_of_its_group_and_not_of_sims_or_tags(tmp_path):
+    clock = Clock()
+    app, _, api = fleet(clock=clock)
+    service = service_for(tmp_path, api, clock)
+    store = app.state.sandbox.store
+    group = next(g for g in store.collection("sim_card_groups").values() if g["name"] == "Smart Meters")
+    member = next(d for d in sims(app).values() if d["sim_card_group_id"] == group["id"])
+    asks = {"all": {}, "group": {"sim_card_group_id": group["id"]}, "tags": {"tags": member["tags"][:1]},
+            "sims": {"sim_card_ids": [member["id"]]}}
+    async with Client(create_server(api, events=service)) as client:
+        listed = {e["name"]: e for e in (await request(client, "events/list", {}))["events"]}
+        threshold = listed["sim_card.data_threshold_crossed"]
+        assert threshold["payloadSchema"]["properties"]["scope"]["enum"] == ["sim", "group"]
+        assert "no group events" in threshold["inputSchema"]["properties"]["tags"]["description"]
+        start = await request(client, "events/poll", {"name": "sim_card.data_threshold_crossed", "cursor": None})
+        used = sum(float(d["current_billing_period_consumed_data"]["amount"]) for d in sims(app).values()
+                   if d["sim_card_group_id"] == group["id"])
+        store.put("sim_card_groups", {**group, "data_limit": {"amount": f"{used / 0.85:.2f}", "unit": "MB"}})
+        clock.now += 61
+        got = {}
+        for name, arguments in asks.items():
+            answer = await request(client, "events/poll", {"name": "sim_card.data_threshold_crossed",
+                                                           "arguments": arguments, "cursor": start["cursor"]})
+            got[name] = [e["data"] for e in answer["events"] if e["data"]["scope"] == "group"]
+        assert [(d["sim_card_group_id"], d["sim_card_id"]) for d in got["all"]] == [(group["id"], None)]
+        assert got["group"] == got["all"] and got["tags"] == got["sims"] == []
+        assert got["all"][0]["used_percent"] == pytest.approx(85, abs=0.1)
+    await api.aclose()
+
+
 async def test_webhooks_are_signed_verified_and_bound_to_their_caller(tmp_path):
     clock = Clock()
     app, transport, api = fleet(clock=clock)

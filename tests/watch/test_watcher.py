@@ -281,3 +281,41 @@ async def test_a_group_crossing_its_shared_limit_is_reported_once_also_after_a_r
     assert [e for e in await again.poll() if e.sim_card_id is None] == []  # a restart: reported already
     assert await again.unread("me") == []
     await client.aclose()
+
+
+async def test_a_group_whose_sims_together_will_use_up_its_limit_this_period_is_foretold_once(tmp_path):
+    """With forecasts, the group's enabled SIMs' daily use together (from detail records) against the limit they
+    share: a group about four days from its limit is foretold in the first poll, once; those far from it are not."""
+    clock = Clock()
+    clock.now = 1_796_000_000.0 + 10 * 86400  # 2026-12-10: three weeks of the period left
+    app, _, client = fleet(sim_count=120, clock=clock)
+    store, history = app.state.sandbox.store, usage.history(app.state.sandbox)
+    history.advance(clock.now)
+    groups = {g["name"]: g for g in store.collection("sim_card_groups").values()}
+    day = usage.day_of(clock.now)
+
+    def daily(group_id: str) -> float:  # what its enabled SIMs used a day, the last two weeks (the sandbox's own)
+        total = 0.0
+        for doc in sims(app).values():
+            p = history.profile(doc)
+            if doc["sim_card_group_id"] == group_id and doc["status"]["value"] == "enabled" and p is not None:
+                total += sum(p.megabytes(d) for d in range(day - 14, day) if p.sends(d))
+        return total / 14
+
+    near = groups["Berlin Warehouse"]
+    for group in groups.values():  # the others 200 days of their use from their limits
+        days_left = 4 if group is near else 200
+        limit = group_used(app, group["id"]) + days_left * daily(group["id"])
+        store.put("sim_card_groups", {**group, "data_limit": {"amount": f"{limit:.0f}", "unit": "MB"}})
+    watcher = Watcher(client, SqliteWatchState(tmp_path / "w.db"), "acct", thresholds=(80,), silent_hours=(24,),
+                      usage=True, forecast=True, groups=True, clock=clock)
+    first = [e for e in await watcher.poll() if e.data.get("scope") == "group" and e.data["kind"] == "forecast"]
+    assert [e.data["sim_card_group_id"] for e in first] == [near["id"]]
+    event = first[0]
+    assert event.sim_card_id is None and event.data["used_mb"] < event.data["limit_mb"]
+    assert event.data["exhausts_on"][:7] == event.data["period"] == "2026-12"
+    assert event.data["burn_mb_per_day"] == pytest.approx(daily(near["id"]), rel=0.5)
+    assert Subscription(forecast=True).wants(event, None) and not Subscription().wants(event, None)
+    clock.now += 12 * 3600
+    assert [e for e in await watcher.poll() if e.data.get("scope") == "group" and e.data["kind"] == "forecast"] == []
+    await client.aclose()
