@@ -4,6 +4,8 @@ call sends requests that stay on the operation's URL and that the OpenAPI facts 
 
 from __future__ import annotations
 
+import itertools
+
 import httpx
 import pytest
 from anyio.from_thread import start_blocking_portal
@@ -17,6 +19,7 @@ from telnyx_iot_mcp.server.app import create_server
 from telnyx_iot_mcp.server.gate import Gate
 from telnyx_iot_mcp.tools.client import TelnyxClient
 from telnyx_iot_mcp.tools.registry import OPERATIONS
+from telnyx_iot_mcp.tools.registry.model import IDEMPOTENCY_KEY
 from telnyx_iot_mcp.tools.schema import input_schema, unfilled
 from telnyx_iot_mcp.tools.validation import given as not_null, problems
 
@@ -57,6 +60,7 @@ def server():
 
 def check_call(server, name: str, arguments: dict) -> None:
     portal, session, recorder = server
+    arguments = fresh_key(arguments)
     recorder.sent.clear()
     result = portal.call(session.call_tool, name, arguments)
     content = result.structured_content or {}
@@ -77,6 +81,25 @@ def check_call(server, name: str, arguments: dict) -> None:
                           and rx.match(request.url.raw_path.decode().split("?")[0])), request, BASE)
     for request in own:
         accepted_by_spec(op, request)
+
+
+KEYS_USED: set[str] = set()
+PREFIXES = itertools.count()
+
+
+def fresh_key(arguments: dict) -> dict:
+    """The server answers a repeated idempotency_key with the first outcome and sends nothing (tested on its own in
+    tests/journal/test_idempotency.py): a key generated twice here gets a prefix that makes it new."""
+    key = arguments.get(IDEMPOTENCY_KEY) if isinstance(arguments, dict) else None
+    if isinstance(key, str) and key in KEYS_USED:
+        fresh = key
+        while fresh in KEYS_USED:
+            fresh = f"{next(PREFIXES)}-{key}"[:255]
+        arguments = {**arguments, IDEMPOTENCY_KEY: fresh}
+        key = fresh
+    if isinstance(key, str):
+        KEYS_USED.add(key)
+    return arguments
 
 
 @pytest.mark.parametrize("name", NAMES)
