@@ -138,7 +138,7 @@ async def changes_table(server: Any, limit: int, out: TextIO | None = None) -> i
         return 1
     rows = [(c["change_id"], c["time"][:19].replace("T", " "), c["status"],
              f"{c['operation']}" + (f" via {c['tool']}" if c["tool"] != c["operation"] else "")
-             + (f" {json.dumps(c['counts'])}" if c.get("counts") else "") + (f" (undoes {c['undoes']})" if c.get("undoes") else "")
+             + (f" {json.dumps(c['counts'])}" if c.get("counts") else "") + (f" (undoes {' and '.join([c['undoes'], *c.get('undoes_resumes', [])])})" if c.get("undoes") else "")
              + (f" (resumes {c['resumes']})" if c.get("resumes") else ""))
             for c in (result.structured_content or {}).get("data", [])]
     (out or sys.stdout).write(_columns([("CHANGE", "TIME (UTC)", "STATUS", "WHAT")] + rows)

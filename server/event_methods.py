@@ -252,11 +252,19 @@ class EventService:
 
     # -- the caller's subscriptions, as tools (list_event_subscriptions, remove_event_subscription) -------------
 
+    async def _live(self) -> dict[str, dict[str, Any]]:
+        """The subscriptions not expired; expired ones (their webhook secret with them) are deleted here."""
+        now = self.clock()
+        subs = await self.state.subscriptions()
+        for sub_id, sub in list(subs.items()):
+            if sub["expires"] < now:
+                await self.state.put_subscription(sub_id, None)
+                del subs[sub_id]
+        return subs
+
     async def _mine(self) -> dict[str, dict[str, Any]]:
         principal = await self.caller()
-        now = self.clock()
-        return {sub_id: sub for sub_id, sub in (await self.state.subscriptions()).items()
-                if sub.get("principal") == principal and sub["expires"] >= now}
+        return {sub_id: sub for sub_id, sub in (await self._live()).items() if sub.get("principal") == principal}
 
     @staticmethod
     def shown(sub_id: str, sub: dict[str, Any]) -> dict[str, Any]:
@@ -300,12 +308,7 @@ class EventService:
     async def deliver_once(self) -> int:
         """One round: poll if due, then send each live subscription what it has not received. Returns deliveries."""
         now = self.clock()
-        subs = await self.state.subscriptions()
-        for sub_id, sub in list(subs.items()):
-            if sub["expires"] < now:
-                await self.state.put_subscription(sub_id, None)
-                del subs[sub_id]
-        subs = {sub_id: sub for sub_id, sub in subs.items() if sub.get("active", True)}
+        subs = {sub_id: sub for sub_id, sub in (await self._live()).items() if sub.get("active", True)}
         if not subs or not await self.watcher.lead(max(self.interval * 3, 60.0)):
             return 0  # nobody to deliver to, or another replica delivers
         await self._tune(list(subs.values()))

@@ -5,6 +5,7 @@ undone twice."""
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 
 import anyio
@@ -12,6 +13,7 @@ import pytest
 from mcp import Client
 
 from plan_rig import PlanRig, asking
+from telnyx_iot_mcp.server.commands import changes_table
 from test_undo import sim_state
 
 pytestmark = pytest.mark.anyio
@@ -89,6 +91,10 @@ async def test_one_undo_of_a_resumed_plan_puts_back_every_sim_of_the_plan_and_it
     assert listed[undo_id]["undoes"] == plan_id and listed[undo_id]["undoes_resumes"] == [resume_id]
     assert listed[plan_id]["undone_by"] == listed[resume_id]["undone_by"] == undo_id
     assert not listed[plan_id]["undoable"] and not listed[resume_id]["undoable"]
+    table = io.StringIO()
+    assert await changes_table(rig.server, 20, table) == 0
+    assert f"(undoes {plan_id} and {resume_id})" in next(line for line in table.getvalue().splitlines()
+                                                           if line.startswith(undo_id))
     await rig.aclose()
 
 

@@ -325,6 +325,31 @@ async def test_subscriptions_are_listed_and_removed_by_their_caller_only(tmp_pat
         await api.aclose()
 
 
+async def test_an_expired_subscription_is_gone_with_its_secret_when_listed(tmp_path):
+    """Past its refreshBefore a subscription is not listed, and the store no longer holds it (nor its webhook
+    secret), without waiting for a delivery round."""
+    from telnyx_iot_mcp.server.gate import Gate
+
+    clock = Clock()
+    _, _, api = fleet(clock=clock)
+    secret = whsec()
+    receiver = Receiver(secret)
+    gate = Gate(api)
+    service = EventService(api, SqliteWatchState(tmp_path / "watch.db"), api_key=None, interval=60,
+                           allow_private=True, caller=gate.caller, clock=clock)
+    try:
+        async with Client(create_server(api, gate=gate, events=service)) as client:
+            made = await subscribe(client, "sim_card.status_changed", receiver.url, secret, ttlMs=60_000)
+            assert made["id"] in await service.state.subscriptions()
+            clock.now += 61
+            listed = await client.call_tool("list_event_subscriptions", {})
+            assert not listed.is_error and listed.structured_content["data"] == []
+            assert await service.state.subscriptions() == {}
+    finally:
+        receiver.close()
+        await api.aclose()
+
+
 async def test_a_request_with_another_accounts_key_gets_none_of_the_fleets_events(tmp_path):
     """Over HTTP with --allow-client-api-key, a caller may bring another account's key: the watcher polls the
     server's own account, so that caller may neither poll nor subscribe to its events."""
