@@ -142,5 +142,5 @@ async def changes_table(server: Any, limit: int, out: TextIO | None = None) -> i
              + (f" (resumes {c['resumes']})" if c.get("resumes") else ""))
             for c in (result.structured_content or {}).get("data", [])]
     (out or sys.stdout).write(_columns([("CHANGE", "TIME (UTC)", "STATUS", "WHAT")] + rows)
-                              + f"\n\n{len(rows)} changes; `telnyx-iot-mcp changes CHANGE` shows one\n")
+                              + f"\n\n{len(rows)} change{'' if len(rows) == 1 else 's'}; `telnyx-iot-mcp changes CHANGE` shows one\n")
     return 0
