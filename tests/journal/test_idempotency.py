@@ -32,6 +32,18 @@ def same(first, again) -> None:
     assert again.structured_content == first.structured_content
     assert again.content[0].text == first.content[0].text and again.is_error == first.is_error
 
+def held_in_flight(rig: PlanRig) -> tuple[anyio.Event, anyio.Event]:
+    """Requests to the API wait until `release` is set; `reached` is set once the first arrives."""
+    reached, release = anyio.Event(), anyio.Event()
+
+    async def hold(request):
+        reached.set()
+        await release.wait()
+
+    rig.hold = hold
+    return reached, release
+
+
 
 def test_the_plan_and_every_tool_that_may_bill_take_a_key_and_no_other_does():
     takes = {name for name in [*OPERATIONS, *LOCAL_TOOLS] if "idempotency_key" in input_schema(name)["properties"]}
@@ -232,13 +244,7 @@ async def test_two_replicas_send_once_even_while_the_first_call_runs():
 
         one, two = replica(), replica()
         call = {"sim_card_id": sim["id"], "idempotency_key": KEY}
-        reached, release = anyio.Event(), anyio.Event()
-
-        async def hold(request):
-            reached.set()
-            await release.wait()
-
-        rig.hold = hold
+        reached, release = held_in_flight(rig)
         results: dict = {}
 
         async def first() -> None:
@@ -359,13 +365,7 @@ async def test_of_two_calls_asked_at_once_only_the_first_yes_sends():
     rig = PlanRig(sim_count=12)
     sim = (await rig.sims(status="enabled"))[0]
     call = {"sim_card_id": sim["id"], "idempotency_key": KEY}
-    reached, release = anyio.Event(), anyio.Event()
-
-    async def hold(request):
-        reached.set()
-        await release.wait()
-
-    rig.hold = hold
+    reached, release = held_in_flight(rig)
     results: dict = {}
 
     async def run(name: str, before_answer=None) -> None:

@@ -26,9 +26,9 @@ def sends_per_sim(rig: PlanRig) -> Counter:
     return Counter(r.url.path.split("/")[3] for r in rig.changes())
 
 
-async def stopped_plan(rig: PlanRig, count: int = 8, server=None) -> tuple[str, list[dict]]:
-    """A standby plan stopped by the server's stop after its first two SIMs were started."""
-    group, sims = await rig.group_of(count)
+def stop_after_two_started(rig: PlanRig) -> list[str]:
+    """The server's stop comes once the plan's first two SIMs were started; those two are answered after it.
+    Returns the paths of the requests started."""
     started: list[str] = []
     release = anyio.Event()
 
@@ -40,6 +40,13 @@ async def stopped_plan(rig: PlanRig, count: int = 8, server=None) -> tuple[str, 
         await release.wait()
 
     rig.hold = hold
+    return started
+
+
+async def stopped_plan(rig: PlanRig, count: int = 8, server=None) -> tuple[str, list[dict]]:
+    """A standby plan stopped by the server's stop after its first two SIMs were started."""
+    group, sims = await rig.group_of(count)
+    stop_after_two_started(rig)
     async with Client(server or rig.server, elicitation_callback=asking("accept", [])) as client:
         stopped = await client.call_tool("apply_to_sim_cards", {"operation": "set_sim_card_standby",
                                                                 "filter": {"sim_card_group_id": group}})
@@ -168,17 +175,7 @@ async def test_resume_in_dynamic_mode():
     rig = PlanRig(sim_count=24)
     server = create_server(rig.client, gate=rig.gate, tools_mode="dynamic")
     group, sims = await rig.group_of(6)
-    started: list[str] = []
-    release = anyio.Event()
-
-    async def hold(request):
-        started.append(request.url.path)
-        if len(started) == 2:
-            rig.audit.stopping = STOPPED
-            release.set()
-        await release.wait()
-
-    rig.hold = hold
+    started = stop_after_two_started(rig)
     async with Client(server, elicitation_callback=asking("accept", [])) as client:
         stopped = await client.call_tool("call_operation", {"operation": "apply_to_sim_cards", "arguments": {
             "operation": "disable_sim_card", "filter": {"sim_card_group_id": group}}})
@@ -325,17 +322,7 @@ async def test_a_plan_whose_client_went_away_is_resumed():
 async def test_a_resume_stopped_by_the_server_answers_and_is_resumed_in_turn():
     rig = PlanRig(sim_count=32)
     change_id, sims = await stopped_plan(rig, count=12)
-    started: list[str] = []
-    release = anyio.Event()
-
-    async def hold(request):
-        started.append(request.url.path)
-        if len(started) == 2:
-            rig.audit.stopping = STOPPED
-            release.set()
-        await release.wait()
-
-    rig.hold = hold
+    stop_after_two_started(rig)
     async with Client(rig.server, elicitation_callback=asking("accept", [])) as client:
         cut = await client.call_tool("resume_change", {"change_id": change_id})
     rig.hold, rig.audit.stopping = None, None

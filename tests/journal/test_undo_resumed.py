@@ -8,16 +8,15 @@ from __future__ import annotations
 import io
 from collections import Counter
 
-import anyio
 import pytest
 from mcp import Client
 
 from plan_rig import PlanRig, asking
 from telnyx_iot_mcp.server.commands import changes_table
+from test_resume_gate import stop_after_two_started
 from test_undo import sim_state
 
 pytestmark = pytest.mark.anyio
-STOPPED = "the server was stopped (SIGTERM)"
 
 
 def sends_per_sim(rig: PlanRig, since: int = 0) -> Counter:
@@ -27,17 +26,7 @@ def sends_per_sim(rig: PlanRig, since: int = 0) -> Counter:
 async def stopped_then_resumed(rig: PlanRig, group: str, between=None) -> tuple[str, str, set[str]]:
     """A standby plan over the SIMs of `group` stopped by the server's stop after its first two SIMs were started,
     then resumed (after `between`, if given): the plan's change_id, the resume's, and the SIMs the resume sent."""
-    started: list[str] = []
-    release = anyio.Event()
-
-    async def hold(request):
-        started.append(request.url.path)
-        if len(started) == 2:
-            rig.audit.stopping = STOPPED
-            release.set()
-        await release.wait()
-
-    rig.hold = hold
+    stop_after_two_started(rig)
     async with Client(rig.server, elicitation_callback=asking("accept", [])) as client:
         stopped = await client.call_tool("apply_to_sim_cards", {"operation": "set_sim_card_standby",
                                                                 "filter": {"sim_card_group_id": group}})

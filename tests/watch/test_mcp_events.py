@@ -328,17 +328,13 @@ async def test_subscriptions_are_listed_and_removed_by_their_caller_only(tmp_pat
 async def test_an_expired_subscription_is_gone_with_its_secret_when_listed(tmp_path):
     """Past its refreshBefore a subscription is not listed, and the store no longer holds it (nor its webhook
     secret), without waiting for a delivery round."""
-    from telnyx_iot_mcp.server.gate import Gate
-
     clock = Clock()
     _, _, api = fleet(clock=clock)
     secret = whsec()
     receiver = Receiver(secret)
-    gate = Gate(api)
-    service = EventService(api, SqliteWatchState(tmp_path / "watch.db"), api_key=None, interval=60,
-                           allow_private=True, caller=gate.caller, clock=clock)
+    service = service_for(tmp_path, api, clock)
     try:
-        async with Client(create_server(api, gate=gate, events=service)) as client:
+        async with Client(create_server(api, events=service)) as client:
             made = await subscribe(client, "sim_card.status_changed", receiver.url, secret, ttlMs=60_000)
             assert made["id"] in await service.state.subscriptions()
             clock.now += 61
